@@ -1,0 +1,87 @@
+// The audit seam. PostgreSQL is the source of truth: every step of every proposal lands here,
+// append-only and hash-chained, before anything downstream acts on it. One implementation over
+// `pg` runs against a real PostgreSQL or against PGlite served over the wire protocol; the same
+// contract suite (test/audit/audit-store.contract.ts) runs against both.
+import type { GovernorEvent } from '../contracts/events.ts';
+
+export type AuditKind =
+  | 'observation'
+  | 'proposal'
+  | 'decision'
+  | 'approval_requested'
+  | 'approval'
+  | 'grant'
+  | 'tool_call'
+  | 'execution_result'
+  | 'verification'
+  | 'compensating_action'
+  | 'rollback'
+  | 'control'
+  | 'note';
+
+export interface AuditInput {
+  kind: AuditKind;
+  /** Who acted: an agent name, `gateway`, `executor`, or a human's id. */
+  actor: string;
+  /** When it happened, in the run's clock (ISO). */
+  at: string;
+  incident_id?: string | undefined;
+  proposal_id?: string | undefined;
+  tenant?: string | undefined;
+  /** Everything worth proving later: reasoning, tool calls and responses, policy inputs, metrics. */
+  payload: Record<string, unknown>;
+}
+
+export interface AuditRecord extends AuditInput {
+  seq: number;
+  id: string;
+  prev_hash: string;
+  /** SHA-256 over prev_hash and the canonical JSON of the record's content. */
+  hash: string;
+}
+
+export interface OutboxMessage {
+  stream: string;
+  event: GovernorEvent;
+}
+
+export interface OutboxEntry extends OutboxMessage {
+  outbox_id: number;
+}
+
+export interface ChainVerification {
+  valid: boolean;
+  records: number;
+  /** The first record whose hash or link does not hold. */
+  first_bad?: { seq: number; id: string; reason: string };
+}
+
+export interface AuditFilter {
+  proposal_id?: string;
+  incident_id?: string;
+  kind?: AuditKind;
+}
+
+export interface AuditStore {
+  /** Applies pending schema migrations. Idempotent. */
+  migrate(): Promise<void>;
+  append(input: AuditInput): Promise<AuditRecord>;
+  /**
+   * Appends the record and queues the event for publication in one transaction: an event is
+   * never on the bus without its record, and a record never loses its event.
+   */
+  appendWithOutbox(input: AuditInput, message: OutboxMessage): Promise<AuditRecord>;
+  /** Outbox entries not yet published, oldest first. */
+  pendingOutbox(limit: number): Promise<OutboxEntry[]>;
+  markPublished(outboxId: number, busId: string): Promise<void>;
+  /**
+   * Claims the right to execute a proposal's grant. True exactly once per grant id, across every
+   * process: the guarantee that a redelivered grant never executes twice.
+   */
+  claimExecution(claim: { grant_id: string; proposal_id: string; consumer: string; at: string }): Promise<boolean>;
+  list(filter?: AuditFilter): Promise<AuditRecord[]>;
+  verify(): Promise<ChainVerification>;
+  close(): Promise<void>;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);

@@ -1,0 +1,261 @@
+// The events that travel the bus, as versioned zod schemas. Every event is validated when it is
+// published and again when it is consumed; a malformed one is dead-lettered with the reason, never
+// half-processed. Adding optional fields is compatible; changing a field's meaning needs a new `v`.
+import { z } from 'zod';
+
+export const EVENT_VERSION = 1 as const;
+
+export const ActionName = z.enum([
+  'scale_deployment',
+  'rollback_deployment',
+  'patch_resource_limits',
+  'cordon_node',
+  'update_config',
+  'set_feature_flag',
+  'adjust_quota',
+  'throttle_tenant',
+  'recommendation',
+]);
+export type ActionName = z.infer<typeof ActionName>;
+
+export const AgentName = z.enum(['watchtower', 'elastik', 'configurer', 'arbitrator', 'strategist']);
+export type AgentName = z.infer<typeof AgentName>;
+
+export const Verdict = z.enum(['allow', 'require_approval', 'deny']);
+export type Verdict = z.infer<typeof Verdict>;
+
+const base = {
+  id: z.string().min(1),
+  v: z.literal(EVENT_VERSION),
+  /** When the event happened, in the clock of the run (simulated time in the demo). */
+  ts: z.string().datetime(),
+  incident_id: z.string().min(1).optional(),
+};
+
+export const Signal = z.object({
+  metric: z.string(),
+  /** What the signal is about: a deployment, a pod, a tenant. */
+  target: z.string(),
+  value: z.number(),
+  baseline: z.number(),
+  change_pct: z.number(),
+  unit: z.string().optional(),
+});
+export type Signal = z.infer<typeof Signal>;
+
+export const CorrelatedChange = z.object({
+  kind: z.literal('deployment'),
+  name: z.string(),
+  revision: z.number().int(),
+  at: z.string().datetime(),
+  minutes_before: z.number(),
+  description: z.string(),
+});
+
+export const Observation = z.object({
+  ...base,
+  type: z.literal('observation'),
+  agent: AgentName,
+  tenant: z.string(),
+  namespace: z.string(),
+  severity: z.enum(['info', 'warning', 'critical']),
+  summary: z.string(),
+  target: z.object({ kind: z.string(), name: z.string() }),
+  signals: z.array(Signal),
+  correlated_change: CorrelatedChange.optional(),
+});
+export type Observation = z.infer<typeof Observation>;
+
+export const BlastRadius = z.object({
+  tenants: z.number().int().nonnegative(),
+  services: z.number().int().nonnegative(),
+  capacity_change_pct: z.number(),
+});
+export type BlastRadius = z.infer<typeof BlastRadius>;
+
+export const ToolCall = z.object({
+  /** MCP server that owns the tool, e.g. `kubernetes`. */
+  server: z.string(),
+  tool: z.string(),
+  args: z.record(z.string(), z.unknown()),
+});
+export type ToolCall = z.infer<typeof ToolCall>;
+
+export const Proposal = z.object({
+  ...base,
+  type: z.literal('proposal'),
+  agent: AgentName,
+  tenant: z.string(),
+  namespace: z.string(),
+  action: ActionName,
+  target: z.object({ kind: z.string(), name: z.string() }),
+  params: z.record(z.string(), z.unknown()),
+  blast_radius: BlastRadius,
+  /** The exact tool call the executor will make if the proposal is granted. */
+  tool_call: ToolCall,
+  /** What undoes the action if verification fails; recorded before the action executes. */
+  compensating_action: ToolCall.optional(),
+  /** How the outcome is judged: the SLO the action must restore or improve. */
+  verification: z.object({
+    metric: z.string(),
+    slo_threshold: z.number(),
+    min_improvement_pct: z.number(),
+    window_s: z.number().positive(),
+  }),
+  reasoning: z.array(z.string()).min(1),
+  observation_id: z.string().optional(),
+  llm: z.enum(['used', 'unavailable']).default('unavailable'),
+});
+export type Proposal = z.infer<typeof Proposal>;
+
+export const Violation = z.object({
+  layer: z.enum(['safety', 'sla', 'operational', 'cost', 'autonomy', 'blast_radius']),
+  rule: z.string(),
+  message: z.string(),
+});
+export type Violation = z.infer<typeof Violation>;
+
+export const Decision = z.object({
+  ...base,
+  type: z.literal('decision'),
+  proposal_id: z.string(),
+  agent: AgentName,
+  tenant: z.string(),
+  action: ActionName,
+  verdict: Verdict,
+  violations: z.array(Violation),
+  policy_version: z.string(),
+  agent_level: z.number().int().min(1).max(3),
+});
+export type Decision = z.infer<typeof Decision>;
+
+export const Approval = z.object({
+  ...base,
+  type: z.literal('approval'),
+  proposal_id: z.string(),
+  approved: z.boolean(),
+  approver: z.object({ id: z.string(), name: z.string().optional(), source: z.enum(['slack', 'cli', 'scripted']) }),
+  reason: z.string().optional(),
+});
+export type Approval = z.infer<typeof Approval>;
+
+export const Grant = z.object({
+  ...base,
+  type: z.literal('grant'),
+  proposal_id: z.string(),
+  agent: AgentName,
+  tenant: z.string(),
+  namespace: z.string(),
+  server: z.string(),
+  tool: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  /** SHA-256 of the canonical JSON of `args`: the grant covers exactly this call. */
+  args_hash: z.string(),
+  expires_at: z.string().datetime(),
+  key_id: z.string(),
+  /** Ed25519 signature (base64url) over the canonical JSON of the grant without this field. */
+  signature: z.string(),
+  /** Why it was granted: policy allowed it, or a named human approved it. */
+  basis: z.enum(['policy', 'approval', 'compensation']),
+});
+export type Grant = z.infer<typeof Grant>;
+
+export const ExecutionResult = z.object({
+  ...base,
+  type: z.literal('execution_result'),
+  proposal_id: z.string(),
+  grant_id: z.string(),
+  agent: AgentName,
+  tenant: z.string(),
+  tool: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  status: z.enum(['succeeded', 'failed', 'refused']),
+  response: z.unknown(),
+  error: z.string().optional(),
+  before: z.record(z.string(), z.number()).optional(),
+  compensation_for: z.string().optional(),
+});
+export type ExecutionResult = z.infer<typeof ExecutionResult>;
+
+export const Verification = z.object({
+  ...base,
+  type: z.literal('verification'),
+  proposal_id: z.string(),
+  agent: AgentName,
+  tenant: z.string(),
+  outcome: z.enum(['restored', 'improved', 'not_helped']),
+  metric: z.string(),
+  before: z.number(),
+  after: z.number(),
+  slo_threshold: z.number(),
+});
+export type Verification = z.infer<typeof Verification>;
+
+export const Rollback = z.object({
+  ...base,
+  type: z.literal('rollback'),
+  proposal_id: z.string(),
+  agent: AgentName,
+  tenant: z.string(),
+  reason: z.string(),
+  compensating_action: ToolCall,
+});
+export type Rollback = z.infer<typeof Rollback>;
+
+export const Control = z.object({
+  ...base,
+  type: z.literal('control'),
+  command: z.enum(['pause', 'resume', 'set_level']),
+  agent: AgentName.optional(),
+  level: z.number().int().min(1).max(3).optional(),
+  actor: z.string(),
+  reason: z.string().optional(),
+});
+export type Control = z.infer<typeof Control>;
+
+export const GovernorEvent = z.discriminatedUnion('type', [
+  Observation,
+  Proposal,
+  Decision,
+  Approval,
+  Grant,
+  ExecutionResult,
+  Verification,
+  Rollback,
+  Control,
+]);
+export type GovernorEvent = z.infer<typeof GovernorEvent>;
+export type EventType = GovernorEvent['type'];
+
+/** One stream per event type: consumers subscribe to what they act on. */
+export const STREAMS = {
+  observation: 'governor:observations',
+  proposal: 'governor:proposals',
+  decision: 'governor:decisions',
+  approval: 'governor:approvals',
+  grant: 'governor:grants',
+  execution_result: 'governor:executions',
+  verification: 'governor:verifications',
+  rollback: 'governor:rollbacks',
+  control: 'governor:control',
+} as const satisfies Record<EventType, string>;
+
+export const streamFor = (e: GovernorEvent): string => STREAMS[e.type];
+
+/** Parses an unknown value as an event; throws a terminal `event_invalid` error naming every problem. */
+export function parseEvent(value: unknown): GovernorEvent {
+  const res = GovernorEvent.safeParse(value);
+  if (!res.success) {
+    const problems = res.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new EventInvalidError(problems);
+  }
+  return res.data;
+}
+
+import { GovernorError } from '../core/errors.ts';
+
+export class EventInvalidError extends GovernorError {
+  constructor(problems: string) {
+    super('event_invalid', `malformed event: ${problems}`, { retryable: false });
+  }
+}
