@@ -49,6 +49,12 @@ export type MessageHandler = (msg: BusMessage) => Promise<void>;
 export interface Subscription {
   /** Stops reading; waits for the handler in progress to finish. Unacknowledged messages stay pending. */
   stop(): Promise<void>;
+  /**
+   * Stops at once, as a crash would: the message in progress stays pending and unacknowledged
+   * (another consumer reclaims it once it has been idle for `claimIdleMs`), even if its handler
+   * later resolves.
+   */
+  abort(): Promise<void>;
 }
 
 export interface EventBus {
