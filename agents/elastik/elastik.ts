@@ -1,0 +1,100 @@
+// Elastik: turns observations into scaling and rollback proposals (one per action, each recorded and
+// published through the outbox). Consumes observations with its own consumer group; idempotent: an
+// observation it has already answered is skipped, so a redelivery proposes nothing twice.
+import { EVENT_VERSION, STREAMS, type Observation, type Proposal } from '../../src/contracts/events.ts';
+import type { AuditStore } from '../../src/audit/audit-store.ts';
+import type { BusMessage } from '../../src/bus/event-bus.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { newId } from '../../src/core/ids.ts';
+import type { Logger } from '../../src/core/logger.ts';
+import type { Tenants } from '../../src/governance/tenants.ts';
+import { DeploymentMetrics, NamespaceCapacity, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
+import type { Recorder } from '../runtime/recorder.ts';
+import type { ToolClient } from '../runtime/tool-client.ts';
+import { plan } from './planner.ts';
+
+export interface ElastikDeps {
+  tools: ToolClient;
+  recorder: Recorder;
+  audit: AuditStore;
+  clock: Clock;
+  logger: Logger;
+  tenants: Tenants;
+}
+
+export class Elastik {
+  constructor(private readonly deps: ElastikDeps) {}
+
+  async onMessage(msg: BusMessage): Promise<void> {
+    if (msg.event.type !== 'observation') return;
+    await this.onObservation(msg.event);
+  }
+
+  async onObservation(obs: Observation): Promise<void> {
+    if (obs.severity === 'info') return;
+    const tenant = this.deps.tenants[obs.tenant];
+    if (!tenant) {
+      this.deps.logger.warn({ agent: 'elastik', tenant: obs.tenant }, 'observation for an unknown tenant; no proposal');
+      return;
+    }
+    const already = await this.deps.audit.list({ incident_id: obs.incident_id ?? obs.id, kind: 'proposal' });
+    if (already.some((r) => (r.payload as { proposal?: Proposal }).proposal?.observation_id === obs.id)) return;
+
+    const args = { namespace: obs.namespace, deployment: obs.target.name };
+    const metrics = await readTool(this.deps.tools, 'get_pod_metrics', args, DeploymentMetrics);
+    const history = await readTool(this.deps.tools, 'get_rollout_history', args, RolloutHistory);
+    const capacity = await readTool(this.deps.tools, 'get_namespace_capacity', { namespace: obs.namespace }, NamespaceCapacity);
+    const planned = plan({
+      observation: obs,
+      metrics,
+      history,
+      capacity,
+      maxReplicas: tenant.max_replicas,
+      sloP99Ms: tenant.slo.p99_latency_ms,
+    });
+
+    for (const p of planned) {
+      const proposal: Proposal = {
+        id: newId(),
+        v: EVENT_VERSION,
+        ts: new Date(this.deps.clock.now()).toISOString(),
+        incident_id: obs.incident_id ?? obs.id,
+        type: 'proposal',
+        agent: 'elastik',
+        tenant: obs.tenant,
+        namespace: obs.namespace,
+        action: p.action,
+        target: obs.target,
+        params: p.params,
+        blast_radius: p.blast_radius,
+        tool_call: p.tool_call,
+        compensating_action: p.compensating_action,
+        verification: p.verification,
+        reasoning: p.reasoning,
+        observation_id: obs.id,
+        llm: 'unavailable',
+      };
+      await this.deps.recorder.recordAndPublish(
+        {
+          kind: 'proposal',
+          actor: 'elastik',
+          at: proposal.ts,
+          incident_id: proposal.incident_id,
+          proposal_id: proposal.id,
+          tenant: proposal.tenant,
+          payload: {
+            proposal,
+            reasoning_mode: 'rule-based',
+            tool_calls: [
+              { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },
+              { server: 'kubernetes', tool: 'get_rollout_history', args, response: history },
+              { server: 'kubernetes', tool: 'get_namespace_capacity', args: { namespace: obs.namespace }, response: capacity },
+            ],
+          },
+        },
+        { stream: STREAMS.proposal, event: proposal },
+      );
+      this.deps.logger.info({ agent: 'elastik', proposal_id: proposal.id, tenant: proposal.tenant }, `proposed ${p.action}`);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+// The shapes agents read from the Kubernetes MCP server's read-only tools, validated on arrival:
+// an agent never reasons over a response it did not understand.
+import { z } from 'zod';
+import { GovernorError } from '../../src/core/errors.ts';
+import type { ToolClient } from './tool-client.ts';
+
+export const PodMetrics = z
+  .object({
+    pod: z.string(),
+    revision: z.number().int().nullable().optional(),
+    ready: z.boolean(),
+    memory_bytes: z.number(),
+    memory_limit_bytes: z.number().nullable().optional(),
+    memory_utilisation: z.number().nullable().optional(),
+    cpu_millicores: z.number(),
+    gc_pause_ms_per_min: z.number().nullable().optional(),
+  })
+  .passthrough();
+export type PodMetrics = z.infer<typeof PodMetrics>;
+
+export const DeploymentMetrics = z
+  .object({
+    pods: z.array(PodMetrics),
+    service: z
+      .object({ p50_ms: z.number(), p99_ms: z.number(), rps: z.number(), error_ratio: z.number() })
+      .passthrough(),
+    deployment: z.object({ replicas: z.number().int(), revision: z.number().int().nullable().optional() }).passthrough(),
+  })
+  .passthrough();
+export type DeploymentMetrics = z.infer<typeof DeploymentMetrics>;
+
+export const RolloutHistory = z
+  .object({
+    revisions: z.array(
+      z
+        .object({
+          revision: z.number().int(),
+          created_at: z.string().nullable().optional(),
+          change_cause: z.string().nullable().optional(),
+        })
+        .passthrough(),
+    ),
+    current_revision: z.number().int().nullable().optional(),
+  })
+  .passthrough();
+export type RolloutHistory = z.infer<typeof RolloutHistory>;
+
+export const NamespaceCapacity = z
+  .object({
+    namespace: z.string(),
+    total_pods: z.number().int(),
+    deployments: z.array(
+      z
+        .object({
+          name: z.string(),
+          replicas: z.number().int(),
+          cpu_request_millicores: z.number(),
+          memory_request_bytes: z.number(),
+        })
+        .passthrough(),
+    ),
+  })
+  .passthrough();
+export type NamespaceCapacity = z.infer<typeof NamespaceCapacity>;
+
+/** Calls a read tool and validates its structured output; throws a retryable error when the call fails. */
+export async function readTool<S extends z.ZodTypeAny>(
+  tools: ToolClient,
+  tool: string,
+  args: Record<string, unknown>,
+  schema: S,
+): Promise<z.infer<S>> {
+  const out = await tools.callTool<unknown>(tool, args);
+  if (!out.ok) {
+    throw new GovernorError('upstream_unavailable', `${tool} failed: ${out.code}: ${out.message}`, {
+      retryable: out.code !== 'tenant_forbidden',
+    });
+  }
+  const parsed = schema.safeParse(out.data);
+  if (!parsed.success) {
+    throw new GovernorError('upstream_unavailable', `${tool} returned an unexpected shape: ${parsed.error.message}`);
+  }
+  return parsed.data;
+}

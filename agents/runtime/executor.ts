@@ -1,0 +1,114 @@
+// The executor of one agent: acts only on a grant addressed to that agent, through the agent's MCP
+// session, which checks the grant again. Exactly-once where it matters: before acting it claims the
+// grant in PostgreSQL, so a redelivered grant (a consumer that died after acting but before
+// acknowledging) never executes twice. The compensating action is recorded before the action runs.
+import { EVENT_VERSION, STREAMS, type AgentName, type ExecutionResult, type Grant } from '../../src/contracts/events.ts';
+import type { AuditStore } from '../../src/audit/audit-store.ts';
+import type { BusMessage } from '../../src/bus/event-bus.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { GovernorError } from '../../src/core/errors.ts';
+import { newId } from '../../src/core/ids.ts';
+import type { Logger } from '../../src/core/logger.ts';
+import { findDecision, findProposal, type Notifier } from '../../src/governance/gateway.ts';
+import { DeploymentMetrics, readTool } from './cluster-views.ts';
+import type { Recorder } from './recorder.ts';
+import type { ToolClient } from './tool-client.ts';
+import type { Verifier } from './verifier.ts';
+
+export interface ExecutorDeps {
+  agent: AgentName;
+  consumer: string;
+  tools: ToolClient;
+  audit: AuditStore;
+  recorder: Recorder;
+  verifier: Verifier;
+  notifier: Notifier;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class Executor {
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  async onMessage(msg: BusMessage): Promise<void> {
+    if (msg.event.type !== 'grant' || msg.event.agent !== this.deps.agent) return;
+    await this.onGrant(msg.event);
+  }
+
+  async onGrant(g: Grant): Promise<void> {
+    const { audit, recorder, clock } = this.deps;
+    const records = await audit.list({ proposal_id: g.proposal_id });
+    const proposal = findProposal(records);
+    if (!proposal) throw new GovernorError('not_found', `grant ${g.id} for unknown proposal ${g.proposal_id}`);
+    const at = new Date(clock.now()).toISOString();
+    const claimed = await audit.claimExecution({ grant_id: g.id, proposal_id: g.proposal_id, consumer: this.deps.consumer, at });
+    if (!claimed) {
+      this.deps.logger.warn({ proposal_id: g.proposal_id, agent: g.agent }, `grant ${g.id} was already claimed; not executing again`);
+      return;
+    }
+
+    if (g.basis !== 'compensation' && proposal.compensating_action) {
+      await recorder.record({
+        kind: 'compensating_action',
+        actor: g.agent,
+        at,
+        incident_id: g.incident_id,
+        proposal_id: g.proposal_id,
+        tenant: g.tenant,
+        payload: { compensating_action: proposal.compensating_action, for_tool: g.tool, for_args: g.args },
+      });
+    }
+
+    const target = { namespace: proposal.namespace, deployment: proposal.target.name };
+    const before = await readTool(this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
+    const outcome = await this.deps.tools.callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
+    const done = new Date(clock.now()).toISOString();
+    const result: ExecutionResult = {
+      id: newId(),
+      v: EVENT_VERSION,
+      ts: done,
+      ...(g.incident_id ? { incident_id: g.incident_id } : {}),
+      type: 'execution_result',
+      proposal_id: g.proposal_id,
+      grant_id: g.id,
+      agent: g.agent,
+      tenant: g.tenant,
+      tool: g.tool,
+      args: g.args,
+      status: outcome.ok ? 'succeeded' : outcome.code.startsWith('grant_') || outcome.code === 'safety_violation' || outcome.code === 'tenant_forbidden' ? 'refused' : 'failed',
+      response: outcome.ok ? outcome.data : { code: outcome.code, message: outcome.message },
+      ...(outcome.ok ? {} : { error: `${outcome.code}: ${outcome.message}` }),
+      before: { p99_ms: before.service.p99_ms, replicas: before.deployment.replicas },
+      ...(g.basis === 'compensation' ? { compensation_for: g.proposal_id } : {}),
+    };
+    await recorder.recordAndPublish(
+      {
+        kind: 'execution_result',
+        actor: g.agent,
+        at: done,
+        incident_id: g.incident_id,
+        proposal_id: g.proposal_id,
+        tenant: g.tenant,
+        payload: {
+          result,
+          grant_id: g.id,
+          basis: g.basis,
+          tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: outcome.raw },
+        },
+      },
+      { stream: STREAMS.execution_result, event: result },
+    );
+
+    const verb = g.basis === 'compensation' ? 'Rolled back' : 'Executed';
+    await this.deps.notifier.notify(
+      outcome.ok
+        ? `${verb} ${g.tool} on ${target.deployment} (${g.tenant}) for ${g.agent} — ${g.basis === 'approval' ? 'approved by a human' : g.basis === 'policy' ? 'within guardrails' : 'compensating a failed action'}`
+        : `${g.tool} on ${target.deployment} (${g.tenant}) was not executed: ${outcome.code}: ${outcome.message}`,
+    );
+    if (outcome.ok && g.basis !== 'compensation') {
+      const decision = findDecision(records);
+      const level: 2 | 3 = g.basis === 'policy' && (decision?.agent_level ?? 3) === 3 ? 3 : 2;
+      this.deps.verifier.watch(proposal, before.service.p99_ms, level);
+    }
+  }
+}

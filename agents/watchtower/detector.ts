@@ -1,0 +1,172 @@
+// Watchtower's rule-based detector for one deployment: p99 latency against its SLO and its own
+// baseline, GC pause and memory per pod against the fleet, correlated with the most recent rollout.
+// A pure function of the samples it is fed (state in, decision out): no clock, no I/O, so it runs
+// the same live, in virtual time and in replay. It never acts; it only says what it sees.
+import type { Signal } from '../../src/contracts/events.ts';
+import type { DeploymentMetrics, RolloutHistory } from '../runtime/cluster-views.ts';
+
+export interface DetectorOptions {
+  sloP99Ms: number;
+  /** Consecutive breaching samples before an incident opens (damps one-sample blips). */
+  confirmSamples: number;
+  /** Consecutive healthy samples before an open incident is considered resolved. */
+  resolveSamples: number;
+  /** A pod is a GC outlier when its pause time is at least this multiple of the fleet median. */
+  gcOutlierRatio: number;
+  /** A pod is under memory pressure at or above this utilisation. */
+  memoryPressure: number;
+  /** Rollouts younger than this are considered as a cause. */
+  correlationWindowMin: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: Omit<DetectorOptions, 'sloP99Ms'> = {
+  confirmSamples: 2,
+  resolveSamples: 3,
+  gcOutlierRatio: 2,
+  memoryPressure: 0.85,
+  correlationWindowMin: 120,
+};
+
+export interface DetectorState {
+  baselineP99Ms: number | undefined;
+  breaching: number;
+  healthy: number;
+  open: boolean;
+}
+
+export const initialDetectorState = (): DetectorState => ({ baselineP99Ms: undefined, breaching: 0, healthy: 0, open: false });
+
+export interface Finding {
+  kind: 'incident' | 'resolved';
+  severity: 'info' | 'warning' | 'critical';
+  summary: string;
+  signals: Signal[];
+  correlated_change?: {
+    kind: 'deployment';
+    name: string;
+    revision: number;
+    at: string;
+    minutes_before: number;
+    description: string;
+  };
+}
+
+const median = (xs: number[]): number => {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+const pct = (value: number, baseline: number): number =>
+  baseline > 0 ? Math.round(((value - baseline) / baseline) * 1000) / 10 : 0;
+
+export function assess(
+  state: DetectorState,
+  sample: { nowMs: number; deployment: string; metrics: DeploymentMetrics; history?: RolloutHistory },
+  opts: DetectorOptions,
+): { state: DetectorState; finding?: Finding } {
+  const p99 = sample.metrics.service.p99_ms;
+  const baseline = state.baselineP99Ms ?? p99;
+  // A breach is the SLO crossed, or the latency tripled against its own history while still under it.
+  const breach = p99 > opts.sloP99Ms || p99 > baseline * 3;
+  const next: DetectorState = {
+    // The baseline learns only from healthy samples, so an incident cannot become the new normal.
+    baselineP99Ms: breach ? baseline : baseline * 0.9 + p99 * 0.1,
+    breaching: breach ? state.breaching + 1 : 0,
+    healthy: breach ? 0 : state.healthy + 1,
+    open: state.open,
+  };
+
+  if (!state.open && next.breaching >= opts.confirmSamples) {
+    next.open = true;
+    return { state: next, finding: describeIncident(sample, baseline, opts) };
+  }
+  if (state.open && next.healthy >= opts.resolveSamples) {
+    next.open = false;
+    return {
+      state: next,
+      finding: {
+        kind: 'resolved',
+        severity: 'info',
+        summary: `${sample.deployment}: p99 ${Math.round(p99)} ms is back under the ${opts.sloP99Ms} ms SLO`,
+        signals: [
+          { metric: 'http_request_duration_p99_ms', target: sample.deployment, value: p99, baseline, change_pct: pct(p99, baseline), unit: 'ms' },
+        ],
+      },
+    };
+  }
+  return { state: next };
+}
+
+function describeIncident(
+  sample: { nowMs: number; deployment: string; metrics: DeploymentMetrics; history?: RolloutHistory },
+  baseline: number,
+  opts: DetectorOptions,
+): Finding {
+  const { metrics, deployment } = sample;
+  const p99 = metrics.service.p99_ms;
+  const signals: Signal[] = [
+    { metric: 'http_request_duration_p99_ms', target: deployment, value: p99, baseline, change_pct: pct(p99, baseline), unit: 'ms' },
+  ];
+
+  const gcValues = metrics.pods.map((p) => p.gc_pause_ms_per_min ?? 0);
+  const gcMedian = median(gcValues);
+  const gcOutliers = metrics.pods.filter((p) => gcMedian > 0 && (p.gc_pause_ms_per_min ?? 0) >= gcMedian * opts.gcOutlierRatio);
+  for (const p of gcOutliers) {
+    signals.push({
+      metric: 'jvm_gc_pause_ms_per_min',
+      target: p.pod,
+      value: p.gc_pause_ms_per_min ?? 0,
+      baseline: gcMedian,
+      change_pct: pct(p.gc_pause_ms_per_min ?? 0, gcMedian),
+      unit: 'ms/min',
+    });
+  }
+
+  const util = (p: DeploymentMetrics['pods'][number]): number =>
+    p.memory_utilisation ?? (p.memory_limit_bytes ? p.memory_bytes / p.memory_limit_bytes : 0);
+  const memMedian = median(metrics.pods.map(util));
+  const memPressured = metrics.pods.filter((p) => util(p) >= opts.memoryPressure);
+  for (const p of memPressured) {
+    signals.push({
+      metric: 'memory_utilisation_ratio',
+      target: p.pod,
+      value: Math.round(util(p) * 1000) / 1000,
+      baseline: Math.round(memMedian * 1000) / 1000,
+      change_pct: pct(util(p), memMedian),
+    });
+  }
+
+  let correlated: Finding['correlated_change'];
+  const history = sample.history;
+  if (history && history.revisions.length > 1) {
+    const current = history.current_revision ?? Math.max(...history.revisions.map((r) => r.revision));
+    const rev = history.revisions.find((r) => r.revision === current);
+    const at = rev?.created_at ? Date.parse(rev.created_at) : NaN;
+    const minutesBefore = (sample.nowMs - at) / 60_000;
+    if (rev && Number.isFinite(minutesBefore) && minutesBefore >= 0 && minutesBefore <= opts.correlationWindowMin) {
+      correlated = {
+        kind: 'deployment',
+        name: deployment,
+        revision: current,
+        at: new Date(at).toISOString(),
+        minutes_before: Math.round(minutesBefore),
+        description: rev.change_cause ?? `revision ${current}`,
+      };
+    }
+  }
+
+  const parts = [`${deployment}: p99 ${Math.round(p99)} ms (baseline ${Math.round(baseline)} ms, SLO ${opts.sloP99Ms} ms)`];
+  if (gcOutliers.length) parts.push(`GC pause up on ${gcOutliers.length} of ${metrics.pods.length} pods`);
+  if (memPressured.length) parts.push(`memory ≥ ${Math.round(opts.memoryPressure * 100)}% on ${memPressured.length} pods`);
+  if (correlated) parts.push(`rollout of revision ${correlated.revision} ${correlated.minutes_before} min earlier (${correlated.description})`);
+
+  return {
+    kind: 'incident',
+    severity: p99 > opts.sloP99Ms ? 'critical' : 'warning',
+    summary: parts.join('; '),
+    signals,
+    ...(correlated ? { correlated_change: correlated } : {}),
+  };
+}

@@ -1,0 +1,79 @@
+// Moves events from the PostgreSQL outbox to the bus. The record and its event were committed
+// together; this publishes the event and marks it. A crash between publish and mark republishes the
+// event, which consumers tolerate because they are idempotent. Never publishes anything that is not
+// in the outbox, and never deletes from it.
+import type { AuditStore } from './audit-store.ts';
+import type { EventBus } from '../bus/event-bus.ts';
+import type { Logger } from '../core/logger.ts';
+import { describeError } from '../core/errors.ts';
+
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private pendingCount = 0;
+
+  constructor(
+    private readonly audit: AuditStore,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly pollMs = 200,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      if (this.stopped) return;
+      this.nudge();
+      this.timer = setTimeout(tick, this.pollMs);
+      this.timer.unref?.();
+    };
+    tick();
+  }
+
+  /** Publishes what is pending now (called right after an outbox write, so nothing waits for the poll). */
+  nudge(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.again && !this.stopped) {
+        this.again = false;
+        void this.nudge();
+      }
+    });
+    return this.running;
+  }
+
+  /** Entries known to be waiting (0 after a drain that found nothing). */
+  async pending(): Promise<number> {
+    if (this.running) await this.running;
+    const rows = await this.audit.pendingOutbox(1);
+    this.pendingCount = rows.length;
+    return this.pendingCount + (this.running ? 1 : 0);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        const batch = await this.audit.pendingOutbox(100);
+        if (batch.length === 0) return;
+        for (const entry of batch) {
+          const busId = await this.bus.publish(entry.stream, entry.event);
+          await this.audit.markPublished(entry.outbox_id, busId);
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ err: describeError(err) }, 'outbox relay: publish failed; will retry');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.running) await this.running;
+  }
+}

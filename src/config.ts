@@ -1,0 +1,118 @@
+// The only reader of the environment. Every key is validated once, at start, and every problem is
+// reported together in words an operator understands. Nothing else in the code base touches
+// process.env: components receive what they need from the Config object.
+import { z } from 'zod';
+import { GovernorError } from './core/errors.ts';
+
+export const Phase = z.enum(['observe', 'advise', 'assist', 'govern']);
+export type Phase = z.infer<typeof Phase>;
+
+const optionalString = z
+  .string()
+  .transform((s) => s.trim())
+  .optional()
+  .transform((s) => (s === undefined || s === '' ? undefined : s));
+
+const urlWithScheme = (schemes: string[], what: string) =>
+  optionalString.refine((v) => v === undefined || schemes.some((s) => v.startsWith(`${s}://`)), {
+    message: `must be a ${what} URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+  });
+
+const EnvSchema = z
+  .object({
+    REDIS_URL: urlWithScheme(['redis', 'rediss'], 'Redis'),
+    DATABASE_URL: urlWithScheme(['postgres', 'postgresql'], 'PostgreSQL'),
+    KUBECONFIG: optionalString,
+    PROMETHEUS_URL: urlWithScheme(['http', 'https'], 'HTTP'),
+    SLACK_BOT_TOKEN: optionalString.refine((v) => v === undefined || v.startsWith('xoxb-'), {
+      message: "must be a bot token starting with 'xoxb-'",
+    }),
+    SLACK_SIGNING_SECRET: optionalString,
+    SLACK_CHANNEL: optionalString.default('governor-approvals'),
+    SLACK_APPROVERS: optionalString,
+    SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+    ANTHROPIC_API_KEY: optionalString,
+    PAGERDUTY_ROUTING_KEY: optionalString,
+    GOVERNOR_PHASE: optionalString.pipe(Phase.optional()).default('govern'),
+    GOVERNOR_GRANT_KEY_FILE: optionalString,
+    GOVERNOR_GRANT_KEY_ID: optionalString.default('governor'),
+    GOVERNOR_TENANTS_FILE: optionalString,
+    GOVERNOR_DATA_DIR: optionalString.default('.governor'),
+    GOVERNOR_CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    LOG_LEVEL: optionalString
+      .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional())
+      .default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (Boolean(env.SLACK_BOT_TOKEN) !== Boolean(env.SLACK_SIGNING_SECRET)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [env.SLACK_BOT_TOKEN ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN'],
+        message: 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET go together: set both to talk to Slack, or neither for the sandbox',
+      });
+    }
+  });
+
+export interface Config {
+  redisUrl: string | undefined;
+  databaseUrl: string | undefined;
+  kubeconfig: string | undefined;
+  prometheusUrl: string | undefined;
+  slack:
+    | { mode: 'real'; botToken: string; signingSecret: string; channel: string; approvers: string[]; port: number }
+    | { mode: 'sandbox'; channel: string; approvers: string[]; port: number };
+  anthropicApiKey: string | undefined;
+  pagerdutyRoutingKey: string | undefined;
+  phase: Phase;
+  grantKeyFile: string | undefined;
+  grantKeyId: string;
+  tenantsFile: string | undefined;
+  dataDir: string;
+  consolePort: number;
+  logLevel: string;
+}
+
+/** Reads and validates configuration; throws one `config_invalid` error listing every problem. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const res = EnvSchema.safeParse(env);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => {
+      const key = i.path.join('.') || '(environment)';
+      const got = typeof i.path[0] === 'string' ? env[i.path[0]] : undefined;
+      const shown = got === undefined || /TOKEN|SECRET|KEY/.test(key) ? '' : ` (got '${got}')`;
+      return `  - ${key}: ${i.message}${shown}`;
+    });
+    throw new GovernorError('config_invalid', `Configuration problems:\n${lines.join('\n')}`);
+  }
+  const e = res.data;
+  const approvers = (e.SLACK_APPROVERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return {
+    redisUrl: e.REDIS_URL,
+    databaseUrl: e.DATABASE_URL,
+    kubeconfig: e.KUBECONFIG,
+    prometheusUrl: e.PROMETHEUS_URL,
+    slack:
+      e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET
+        ? {
+            mode: 'real',
+            botToken: e.SLACK_BOT_TOKEN,
+            signingSecret: e.SLACK_SIGNING_SECRET,
+            channel: e.SLACK_CHANNEL,
+            approvers,
+            port: e.SLACK_PORT,
+          }
+        : { mode: 'sandbox', channel: e.SLACK_CHANNEL, approvers, port: e.SLACK_PORT },
+    anthropicApiKey: e.ANTHROPIC_API_KEY,
+    pagerdutyRoutingKey: e.PAGERDUTY_ROUTING_KEY,
+    phase: e.GOVERNOR_PHASE ?? 'govern',
+    grantKeyFile: e.GOVERNOR_GRANT_KEY_FILE,
+    grantKeyId: e.GOVERNOR_GRANT_KEY_ID,
+    tenantsFile: e.GOVERNOR_TENANTS_FILE,
+    dataDir: e.GOVERNOR_DATA_DIR,
+    consolePort: e.GOVERNOR_CONSOLE_PORT,
+    logLevel: e.LOG_LEVEL ?? 'info',
+  };
+}
