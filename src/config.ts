@@ -42,15 +42,6 @@ const EnvSchema = z
     LOG_LEVEL: optionalString
       .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional())
       .default('info'),
-  })
-  .superRefine((env, ctx) => {
-    if (Boolean(env.SLACK_BOT_TOKEN) !== Boolean(env.SLACK_SIGNING_SECRET)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [env.SLACK_BOT_TOKEN ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN'],
-        message: 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET go together: set both to talk to Slack, or neither for the sandbox',
-      });
-    }
   });
 
 export interface Config {
@@ -75,8 +66,20 @@ export interface Config {
 /** Reads and validates configuration; throws one `config_invalid` error listing every problem. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const res = EnvSchema.safeParse(env);
-  if (!res.success) {
-    const lines = res.error.issues.map((i) => {
+  const issues = res.success ? [] : [...res.error.issues];
+  // Checked on the raw environment so that it is reported together with any other problem.
+  const hasToken = Boolean(env['SLACK_BOT_TOKEN']?.trim());
+  const hasSecret = Boolean(env['SLACK_SIGNING_SECRET']?.trim());
+  if (hasToken !== hasSecret) {
+    issues.push({
+      code: 'custom',
+      path: [hasToken ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN'],
+      message: 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET go together: set both to talk to Slack, or neither for the sandbox',
+      input: undefined,
+    });
+  }
+  if (!res.success || issues.length > 0) {
+    const lines = issues.map((i) => {
       const key = i.path.join('.') || '(environment)';
       const got = typeof i.path[0] === 'string' ? env[i.path[0]] : undefined;
       const shown = got === undefined || /TOKEN|SECRET|KEY/.test(key) ? '' : ` (got '${got}')`;

@@ -1,0 +1,34 @@
+// `governor audit verify`: proves the audit hash chain. Reads DATABASE_URL, or the sandbox's
+// embedded database in the data directory when none is set.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config.ts';
+import { GovernorError } from '../src/core/errors.ts';
+import { silentLogger } from '../src/core/logger.ts';
+import { PgAuditStore } from '../src/audit/pg-audit-store.ts';
+import { startEmbeddedPostgres } from '../src/audit/embedded-postgres.ts';
+import { auditVerify } from '../src/audit/verify-command.ts';
+
+export async function verify(opts: { schema: string }): Promise<number> {
+  const config = loadConfig();
+  let url = config.databaseUrl;
+  let close = async () => {};
+  let poolSize = 4;
+  if (!url) {
+    const dataDir = join(config.dataDir, 'pgdata');
+    if (!existsSync(dataDir)) {
+      throw new GovernorError('config_invalid', `no audit log to verify: DATABASE_URL is not set and ${dataDir} does not exist (run 'governor start' first)`);
+    }
+    const embedded = await startEmbeddedPostgres({ dataDir, logger: silentLogger() });
+    url = embedded.connectionString;
+    close = embedded.close;
+    poolSize = 1;
+  }
+  const store = new PgAuditStore({ connectionString: url, schema: opts.schema, poolSize });
+  try {
+    return await auditVerify(store, (line) => process.stdout.write(`${line}\n`));
+  } finally {
+    await store.close();
+    await close();
+  }
+}

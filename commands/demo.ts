@@ -1,0 +1,35 @@
+// `governor demo --scenario NAME [--json]`: runs a scenario in virtual time and prints the DESIGN §5
+// summary. Progress goes to stderr, so stdout carries exactly one JSON object with --json.
+import { loadConfig } from '../src/config.ts';
+import { GovernorError } from '../src/core/errors.ts';
+import { silentLogger, createLogger } from '../src/core/logger.ts';
+import { runDemo } from '../src/demo/run-demo.ts';
+import { SCENARIOS, type ScenarioName } from '../src/twin/scenarios/index.ts';
+
+export async function demo(opts: { scenario: string; json: boolean; approvalDelayS: number }): Promise<number> {
+  if (!(SCENARIOS as readonly string[]).includes(opts.scenario)) {
+    throw new GovernorError('config_invalid', `unknown scenario '${opts.scenario}'; known: ${SCENARIOS.join(', ')}`);
+  }
+  const config = loadConfig();
+  // The demo is the twin and the sandbox by definition; real Slack or a real cluster are not used.
+  const demoConfig = { ...config, kubeconfig: undefined, slack: { mode: 'sandbox' as const, channel: 'governor-demo', approvers: [], port: 0 }, consolePort: 0 };
+  const logger = config.logLevel === 'debug' || config.logLevel === 'trace' ? createLogger({ level: config.logLevel }) : silentLogger();
+  const summary = await runDemo({
+    scenario: opts.scenario as ScenarioName,
+    config: demoConfig,
+    logger,
+    approvalDelayS: opts.approvalDelayS,
+    onProgress: (line) => process.stderr.write(`demo: ${line}\n`),
+  });
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  } else {
+    const out = (s: string) => process.stdout.write(`${s}\n`);
+    out(`scenario ${summary.scenario}: detected=${summary.detected} mttd=${summary.mttd_s}s mttr=${summary.mttr_s}s sla_restored=${summary.sla_restored}`);
+    for (const e of summary.timeline) out(`  t+${String(e.t_s).padStart(5)}s  ${e.event}`);
+    for (const a of summary.actions)
+      out(`  ${a.agent} ${a.action}: ${a.verdict} at level ${a.level}, executed=${a.executed} verified=${a.verified} rolled_back=${a.rolled_back}`);
+    out(`  audit: ${summary.audit.records} records, chain ${summary.audit.chain_valid ? 'valid' : 'BROKEN'}`);
+  }
+  return summary.sla_restored && summary.audit.chain_valid ? 0 : 1;
+}

@@ -1,0 +1,44 @@
+// `governor start` / `npm start`: the main job. With credentials it talks to the real Slack, cluster,
+// Redis and PostgreSQL; without, it runs the sandbox: the cluster twin in real time, the embedded
+// bus and database, and the Slack console in the browser. Its first lines say what it started, what
+// it fell back to and why, and where to look.
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { loadConfig } from '../src/config.ts';
+import { RealClock } from '../src/core/clock.ts';
+import { GovernorError } from '../src/core/errors.ts';
+import { createLogger } from '../src/core/logger.ts';
+import { startSystem } from '../src/runtime/system.ts';
+import { SCENARIOS, type ScenarioName } from '../src/twin/scenarios/index.ts';
+
+export async function start(opts: { scenario: string }): Promise<void> {
+  if (!(SCENARIOS as readonly string[]).includes(opts.scenario)) {
+    throw new GovernorError('config_invalid', `unknown scenario '${opts.scenario}'; known: ${SCENARIOS.join(', ')}`);
+  }
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel });
+  const pgDir = join(config.dataDir, 'pgdata');
+  if (!config.databaseUrl) mkdirSync(pgDir, { recursive: true });
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out('governor: starting');
+  const sys = await startSystem({
+    config,
+    clock: new RealClock(),
+    logger,
+    scenario: opts.scenario as ScenarioName,
+    ...(config.databaseUrl ? {} : { embeddedPgDataDir: pgDir }),
+  });
+  for (const line of sys.report) out(`governor: ${line}`);
+  const console = sys.slackFake?.consoleUrl;
+  out(`governor: ready${console ? ` — open ${console} to see the Slack channel and approve proposals` : ''}`);
+  out(`governor: audit log: 'npx governor audit verify' once stopped; logs on stderr (LOG_LEVEL=${config.logLevel})`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  out('governor: stopping');
+  await sys.stop();
+  out('governor: stopped');
+}

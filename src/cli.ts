@@ -1,0 +1,70 @@
+// The `governor` command line (DESIGN §5). Each command is a thin adapter: parse flags, load the
+// validated configuration, call one function, print, and exit with a meaningful code. Errors end in
+// one place (`fail`) and are printed as one plain sentence, never a stack trace for an operator.
+import { Command, CommanderError } from 'commander';
+import { GovernorError, describeError } from './core/errors.ts';
+
+function fail(err: unknown): never {
+  const msg = err instanceof GovernorError ? err.message : describeError(err);
+  process.stderr.write(`governor: ${msg}\n`);
+  process.exit(err instanceof GovernorError && err.code === 'config_invalid' ? 78 : 1);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('governor')
+    .description('Governed multi-agent SRE automation for multi-tenant Kubernetes, steered from Slack')
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('run the Slack app, gateway, agents and MCP servers (a local sandbox when no credentials are set)')
+    .option('--scenario <name>', 'twin scenario for the sandbox', 'jvm-heap-regression')
+    .action(async (o: { scenario: string }) => {
+      const { start } = await import('../commands/start.ts');
+      await start({ scenario: o.scenario });
+    });
+
+  program
+    .command('demo')
+    .description('run one scenario through the full pipeline in virtual time')
+    .requiredOption('--scenario <name>', 'scenario name, e.g. jvm-heap-regression')
+    .option('--json', 'print one JSON summary object')
+    .option('--approval-delay <seconds>', 'simulated seconds before the scripted approver clicks', '60')
+    .action(async (o: { scenario: string; json?: boolean; approvalDelay: string }) => {
+      const { demo } = await import('../commands/demo.ts');
+      process.exitCode = await demo({ scenario: o.scenario, json: Boolean(o.json), approvalDelayS: Number(o.approvalDelay) });
+    });
+
+  const policy = program.command('policy').description('policy tools');
+  policy
+    .command('eval')
+    .description('print the decision for one policy input (DESIGN §5)')
+    .requiredOption('--input <file>', 'policy input JSON file')
+    .option('--bundle <file>', 'compiled policy bundle', undefined)
+    .action(async (o: { input: string; bundle?: string }) => {
+      const { policyEval } = await import('../commands/policy-eval.ts');
+      process.exitCode = await policyEval({ input: o.input, ...(o.bundle ? { bundle: o.bundle } : {}) }, (s) => process.stdout.write(`${s}\n`));
+    });
+
+  const audit = program.command('audit').description('audit log tools');
+  audit
+    .command('verify')
+    .description('check the audit hash chain; exit 1 and name the first bad record if it is broken')
+    .option('--schema <name>', 'PostgreSQL schema of the audit log', 'governor')
+    .action(async (o: { schema: string }) => {
+      const { verify } = await import('../commands/audit-verify.ts');
+      process.exitCode = await verify({ schema: o.schema });
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    fail(err);
+  }
+}

@@ -1,0 +1,221 @@
+// `governor demo`: one scenario through the whole pipeline in virtual time. The twin, the agents,
+// the gateway, the MCP server and the Slack app run exactly as in the sandbox; only the clock is
+// simulated, and it moves only when every part is idle. A scripted on-call engineer approves
+// supervised actions through the real signed Slack interaction path, 60 simulated seconds after the
+// request. The summary is computed from the audit log and the twin's own measurements.
+import type { Config } from '../config.ts';
+import { VirtualClock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import type { AuditRecord } from '../audit/audit-store.ts';
+import type { Decision, ExecutionResult, Proposal, Verification } from '../contracts/events.ts';
+import { startSystem, type System } from '../runtime/system.ts';
+import type { ScenarioName } from '../twin/scenarios/index.ts';
+
+export interface DemoAction {
+  proposal_id: string;
+  agent: string;
+  action: string;
+  verdict: string;
+  level: number;
+  executed: boolean;
+  verified: boolean;
+  rolled_back: boolean;
+  verification?: string;
+  approved_by?: string;
+}
+
+export interface DemoSummary {
+  scenario: string;
+  detected: boolean;
+  mttd_s: number | null;
+  mttr_s: number | null;
+  sla_restored: boolean;
+  slo_violation_minutes: number;
+  replica_minutes: number;
+  actions: DemoAction[];
+  approvals: number;
+  policy_denials: number;
+  audit: { records: number; chain_valid: boolean };
+  llm: 'used' | 'unavailable';
+  infrastructure: { bus: string; audit: string };
+  timeline: { t_s: number; event: string }[];
+}
+
+export interface DemoOptions {
+  scenario: ScenarioName;
+  config: Config;
+  logger: Logger;
+  /** Simulated seconds the scripted approver waits before clicking. */
+  approvalDelayS?: number;
+  maxSimulatedS?: number;
+  onProgress?: (line: string) => void;
+}
+
+const START = Date.parse('2026-11-24T10:00:00Z');
+const STEP_MS = 5_000;
+/** Restoration counts once the SLO has held this long. */
+const SUSTAIN_MS = 60_000;
+
+export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
+  const clock = new VirtualClock(START);
+  const schema = `governor_demo`;
+  const sys = await startSystem({ config: opts.config, clock, logger: opts.logger, scenario: opts.scenario, auditSchema: schema });
+  try {
+    return await drive(sys, clock, opts);
+  } finally {
+    await sys.stop();
+  }
+}
+
+async function settle(sys: System): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let quiet = 0;
+  while (quiet < 3) {
+    await new Promise((r) => setTimeout(r, quiet === 0 ? 2 : 1));
+    quiet = (await sys.idle()) ? quiet + 1 : 0;
+    if (Date.now() > deadline) throw new Error('the pipeline did not become idle within 60 s of real time');
+  }
+}
+
+async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promise<DemoSummary> {
+  const twin = sys.twin;
+  const fake = sys.slackFake;
+  if (!twin || !fake) throw new Error('the demo runs on the cluster twin and the Slack sandbox; unset KUBECONFIG and SLACK_BOT_TOKEN');
+  const target = sys.targets[0]!;
+  const slo = target.sloP99Ms;
+  const firstSeq = (await sys.audit.list()).at(-1)?.seq ?? 0;
+  const approvalDelayMs = (opts.approvalDelayS ?? 60) * 1000;
+  const maxMs = (opts.maxSimulatedS ?? 1800) * 1000;
+  const progress = opts.onProgress ?? (() => {});
+
+  const clicked = new Set<string>();
+  let breachAt: number | null = null;
+  let healthySince: number | null = null;
+  let restoredAt: number | null = null;
+  let violationMs = 0;
+  let replicaMs = 0;
+  let quietAfterRestore = 0;
+
+  for (let t = 0; t <= maxMs; t += STEP_MS) {
+    await settle(sys);
+    const now = clock.now();
+    const p99 = twin.serviceMetrics(target.namespace, target.deployment).p99_ms;
+    const replicas = twin.getDeployment(target.namespace, target.deployment)?.spec?.replicas ?? 0;
+    replicaMs += replicas * STEP_MS;
+    if (p99 > slo) {
+      violationMs += STEP_MS;
+      if (breachAt === null) breachAt = now;
+      healthySince = null;
+    } else if (breachAt !== null) {
+      healthySince ??= now;
+      if (restoredAt === null && now - healthySince >= SUSTAIN_MS) restoredAt = healthySince;
+    }
+    if (t % 60_000 === 0) progress(`t=${t / 1000}s p99=${Math.round(p99)}ms replicas=${replicas}`);
+
+    // The scripted on-call engineer: reads the channel, clicks Approve a fixed time after each request.
+    for (const m of fake.messages()) {
+      const hasButtons = JSON.stringify(m.blocks ?? []).includes('proposal_approve');
+      if (!hasButtons || clicked.has(m.ts)) continue;
+      clicked.add(m.ts);
+      clock.setTimer(approvalDelayMs, () =>
+        sys.tracker.spawn(
+          () => fake.clickButton({ ts: m.ts, actionId: 'proposal_approve', userId: 'U0ONCALL', userName: 'on-call SRE' }),
+          (err) => opts.logger.error({ err: String(err) }, 'scripted approval failed'),
+        ),
+      );
+    }
+
+    if (restoredAt !== null) {
+      const summary = await summarise(sys, firstSeq);
+      const open = summary.actions.some((a) => a.executed && !a.verified && !a.rolled_back) || summary.actions.some((a) => a.verdict === 'require_approval' && !a.executed && !a.approved_by);
+      if (!open || ++quietAfterRestore > 60) break;
+    }
+    await clock.advance(STEP_MS);
+  }
+  await settle(sys);
+
+  const s = await summarise(sys, firstSeq);
+  const detectedAt = s.firstObservationAt;
+  const verification = await sys.audit.verify();
+  return {
+    scenario: opts.scenario,
+    detected: detectedAt !== null,
+    mttd_s: detectedAt !== null && breachAt !== null ? Math.max(0, (detectedAt - breachAt) / 1000) : null,
+    mttr_s: restoredAt !== null && breachAt !== null ? (restoredAt - breachAt) / 1000 : null,
+    sla_restored: restoredAt !== null,
+    slo_violation_minutes: round1(violationMs / 60_000),
+    replica_minutes: round1(replicaMs / 60_000),
+    actions: s.actions,
+    approvals: s.approvals,
+    policy_denials: s.actions.filter((a) => a.verdict === 'deny').length,
+    audit: { records: s.records, chain_valid: verification.valid },
+    llm: 'unavailable',
+    infrastructure: {
+      bus: opts.config.redisUrl ? 'redis' : 'memory',
+      audit: opts.config.databaseUrl ? 'postgresql' : 'pglite',
+    },
+    timeline: s.timeline.map((e) => ({ t_s: (e.at - START) / 1000, event: e.event })),
+  };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+async function summarise(sys: System, afterSeq: number) {
+  const records = (await sys.audit.list()).filter((r) => r.seq > afterSeq);
+  const byProposal = new Map<string, AuditRecord[]>();
+  for (const r of records) if (r.proposal_id) byProposal.set(r.proposal_id, [...(byProposal.get(r.proposal_id) ?? []), r]);
+  const actions: DemoAction[] = [];
+  let approvals = 0;
+  for (const [id, rs] of byProposal) {
+    const proposal = rs.find((r) => r.kind === 'proposal')?.payload['proposal'] as Proposal | undefined;
+    const decision = rs.find((r) => r.kind === 'decision')?.payload['decision'] as Decision | undefined;
+    if (!proposal) continue;
+    const results = rs.filter((r) => r.kind === 'execution_result').map((r) => r.payload['result'] as ExecutionResult);
+    const main = results.find((r) => !r.compensation_for && r.status === 'succeeded');
+    const comp = results.find((r) => r.compensation_for && r.status === 'succeeded');
+    const ver = rs.find((r) => r.kind === 'verification')?.payload['verification'] as Verification | undefined;
+    const approval = rs.find((r) => r.kind === 'approval')?.payload['approval'] as { approved: boolean; approver: { id: string; name?: string } } | undefined;
+    if (approval?.approved) approvals++;
+    actions.push({
+      proposal_id: id,
+      agent: proposal.agent,
+      action: proposal.action,
+      verdict: decision?.verdict ?? 'pending',
+      level: decision?.agent_level ?? 0,
+      executed: Boolean(main),
+      verified: ver !== undefined && ver.outcome !== 'not_helped',
+      rolled_back: Boolean(comp),
+      ...(ver ? { verification: ver.outcome } : {}),
+      ...(approval?.approved ? { approved_by: approval.approver.name ?? approval.approver.id } : {}),
+    });
+  }
+  const firstObs = records.find((r) => r.kind === 'observation');
+  const timeline = records
+    .filter((r) => ['observation', 'proposal', 'decision', 'approval_requested', 'approval', 'execution_result', 'verification', 'rollback'].includes(r.kind))
+    .map((r) => ({ at: Date.parse(r.at), event: describe(r) }));
+  return { actions, approvals, records: records.length, firstObservationAt: firstObs ? Date.parse(firstObs.at) : null, timeline };
+}
+
+function describe(r: AuditRecord): string {
+  const p = r.payload as Record<string, any>;
+  switch (r.kind) {
+    case 'observation':
+      return `observation (${p['observation']?.severity}): ${p['observation']?.summary}`;
+    case 'proposal':
+      return `proposal by ${r.actor}: ${p['proposal']?.action} ${JSON.stringify(p['proposal']?.params)}`;
+    case 'decision':
+      return `decision: ${p['decision']?.action} → ${p['decision']?.verdict} (level ${p['decision']?.agent_level})`;
+    case 'approval_requested':
+      return 'approval requested in Slack';
+    case 'approval':
+      return `${p['approval']?.approved ? 'approved' : 'rejected'} by ${p['approval']?.approver?.name ?? r.actor}`;
+    case 'execution_result':
+      return `executed ${p['result']?.tool}: ${p['result']?.status}`;
+    case 'verification':
+      return `verification: ${p['verification']?.outcome} (${Math.round(p['verification']?.before)} → ${Math.round(p['verification']?.after)} ms)`;
+    case 'rollback':
+      return `rollback: ${p['rollback']?.reason}`;
+    default:
+      return r.kind;
+  }
+}

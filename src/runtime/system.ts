@@ -1,0 +1,298 @@
+// The composition root: the one file that knows every concrete implementation. It reads the
+// validated Config, picks the real component or the embedded default for each layer, wires agents,
+// gateway, MCP servers and the Slack app together, and reports what it chose and why. Nothing else
+// imports concrete infrastructure; agents get interfaces.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../config.ts';
+import { EVENT_VERSION, STREAMS, type Approval, type Decision, type Proposal } from '../contracts/events.ts';
+import type { Clock } from '../core/clock.ts';
+import { describeError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import type { Logger } from '../core/logger.ts';
+import type { EventBus, Subscription } from '../bus/event-bus.ts';
+import type { SharedState } from '../bus/shared-state.ts';
+import { MemoryEventBus } from '../bus/memory-event-bus.ts';
+import { MemorySharedState } from '../bus/memory-shared-state.ts';
+import { RedisEventBus } from '../bus/redis-event-bus.ts';
+import { RedisSharedState } from '../bus/redis-shared-state.ts';
+import type { AuditStore } from '../audit/audit-store.ts';
+import { PgAuditStore } from '../audit/pg-audit-store.ts';
+import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
+import { OutboxRelay } from '../audit/outbox-relay.ts';
+import { WasmPolicyEngine } from '../policy/wasm-policy-engine.ts';
+import { AutonomyLevels } from '../governance/autonomy.ts';
+import { Gateway, type ApprovalChannel, type Notifier } from '../governance/gateway.ts';
+import { generateGrantKeys, grantKeysFromPem, type GrantKeys } from '../governance/grants.ts';
+import { DEFAULT_TENANTS_FILE, loadTenants, type Tenants } from '../governance/tenants.ts';
+import { ClusterTwin } from '../twin/cluster-twin.ts';
+import { startKubeApiServer } from '../twin/kube-api-server.ts';
+import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
+import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
+import { connectMcp } from '../mcp/mcp-client.ts';
+import { createSlackApp, type GovernorSlackApp } from '../slack/slack-app.ts';
+import { startSlackWebApiFake, type SlackFake } from '../sandbox/slack-web-api-fake.ts';
+import { AuditRecorder } from '../../agents/runtime/recorder.ts';
+import type { ToolClient } from '../../agents/runtime/tool-client.ts';
+import { Watchtower, type WatchTarget } from '../../agents/watchtower/watchtower.ts';
+import { Elastik } from '../../agents/elastik/elastik.ts';
+import { Executor } from '../../agents/runtime/executor.ts';
+import { Verifier } from '../../agents/runtime/verifier.ts';
+import { WorkTracker } from './work-tracker.ts';
+
+export interface SystemOptions {
+  config: Config;
+  clock: Clock;
+  logger: Logger;
+  /** Twin scenario to run when no KUBECONFIG is given. */
+  scenario: ScenarioName;
+  /** PostgreSQL schema for the audit log (the demo uses its own). */
+  auditSchema?: string;
+  /** Poll intervals in the run's clock. */
+  pollMs?: number;
+  /** Where the embedded database keeps its files when DATABASE_URL is unset; in memory when absent. */
+  embeddedPgDataDir?: string;
+}
+
+export interface System {
+  bus: EventBus;
+  audit: AuditStore;
+  tracker: WorkTracker;
+  twin: ClusterTwin | undefined;
+  slackFake: SlackFake | undefined;
+  /** What was started, and what fell back to an embedded default, and why: for the first lines of output. */
+  report: string[];
+  targets: WatchTarget[];
+  tenants: Tenants;
+  autonomy: AutonomyLevels;
+  policyVersion: string;
+  /** True when no work is pending anywhere: bus, outbox, timers' work in flight. */
+  idle(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function startSystem(opts: SystemOptions): Promise<System> {
+  const { config, clock, logger } = opts;
+  const report: string[] = [];
+  const closers: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        logger.warn({ err: describeError(err) }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    // Bus and shared state live in the same backing store, so cooldowns agree wherever the bus reaches.
+    let bus: EventBus & { close(): Promise<void> };
+    let shared: SharedState;
+    if (config.redisUrl) {
+      bus = new RedisEventBus({ url: config.redisUrl, logger });
+      shared = new RedisSharedState({ url: config.redisUrl, keyPrefix: `governor:${opts.auditSchema ?? 'governor'}:` });
+      report.push(`bus: Redis Streams at ${redact(config.redisUrl)}`);
+    } else {
+      bus = new MemoryEventBus();
+      shared = new MemorySharedState();
+      report.push('bus: in-memory (REDIS_URL is not set)');
+    }
+    closers.push(() => bus.close(), () => shared.close());
+
+    let databaseUrl = config.databaseUrl;
+    let poolSize = 10;
+    if (databaseUrl) {
+      report.push(`audit: PostgreSQL at ${redact(databaseUrl)}`);
+    } else {
+      const embedded = await startEmbeddedPostgres({ logger, ...(opts.embeddedPgDataDir ? { dataDir: opts.embeddedPgDataDir } : {}) });
+      closers.push(() => embedded.close());
+      databaseUrl = embedded.connectionString;
+      poolSize = 1;
+      report.push(`audit: embedded PGlite over the Postgres wire protocol at ${databaseUrl} (DATABASE_URL is not set)`);
+    }
+    const audit = new PgAuditStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize, logger });
+    closers.push(() => audit.close());
+    await audit.migrate();
+
+    const policy = await WasmPolicyEngine.fromBundle();
+    report.push(`policy: OPA Wasm bundle ${policy.version.slice(0, 12)}`);
+
+    const tenants = loadTenants(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
+    const autonomy = new AutonomyLevels(config.phase);
+
+    // The cluster: a real one through KUBECONFIG, or the twin served as a Kubernetes API.
+    let kube: KubeConfig;
+    let twin: ClusterTwin | undefined;
+    let targets: WatchTarget[];
+    if (config.kubeconfig) {
+      kube = new KubeConfig();
+      kube.loadFromFile(config.kubeconfig);
+      targets = [];
+      report.push(`cluster: ${kube.getCurrentCluster()?.server ?? 'unknown'} from KUBECONFIG (no watch targets configured yet)`);
+    } else {
+      const scenario = buildScenario(opts.scenario, clock);
+      twin = scenario.twin;
+      twin.start();
+      closers.push(async () => twin?.stop());
+      const api = await startKubeApiServer(twin, { logger });
+      closers.push(() => api.close());
+      kube = new KubeConfig();
+      kube.loadFromOptions({
+        clusters: [{ name: 'twin', server: api.url, skipTLSVerify: true }],
+        users: [{ name: 'governor', token: 'twin' }],
+        contexts: [{ name: 'twin', cluster: 'twin', user: 'governor' }],
+        currentContext: 'twin',
+      });
+      targets = scenario.targets;
+      report.push(`cluster: twin scenario '${opts.scenario}' served as a Kubernetes API at ${api.url} (KUBECONFIG is not set)`);
+    }
+
+    const keys: GrantKeys = config.grantKeyFile
+      ? grantKeysFromPem(config.grantKeyId, readFileSync(config.grantKeyFile, 'utf8'))
+      : generateGrantKeys('sandbox');
+    if (!config.grantKeyFile) report.push('grants: Ed25519 key generated for this run (GOVERNOR_GRANT_KEY_FILE is not set)');
+    const publicKeys = new Map<string, KeyObject>([[keys.keyId, keys.publicKey]]);
+
+    // One MCP session per agent, each bound by its bearer token to the agent and its tenants' namespaces.
+    const namespaces = Object.values(tenants).flatMap((t) => t.namespaces);
+    const tokens = new Map([
+      [randomBytes(24).toString('base64url'), { agent: 'watchtower', namespaces }],
+      [randomBytes(24).toString('base64url'), { agent: 'elastik', namespaces }],
+    ]);
+    const mcp = await startKubernetesMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens, logger });
+    closers.push(() => mcp.close());
+    report.push(`mcp: Kubernetes MCP server at ${mcp.url}`);
+    const tokenOf = (agent: string) => [...tokens.entries()].find(([, v]) => v.agent === agent)![0];
+    const watchtowerTools: ToolClient = await connectMcp({ url: mcp.url, token: tokenOf('watchtower'), name: 'watchtower' });
+    const elastikTools: ToolClient = await connectMcp({ url: mcp.url, token: tokenOf('elastik'), name: 'elastik' });
+    closers.push(() => watchtowerTools.close(), () => elastikTools.close());
+
+    const tracker = new WorkTracker();
+    const relay = new OutboxRelay(audit, bus, logger);
+    relay.start();
+    closers.push(() => relay.stop());
+    const recorder = new AuditRecorder(audit, () => void relay.nudge());
+
+    // Slack: the real workspace with credentials, else the local Web API fake and its console.
+    let slackFake: SlackFake | undefined;
+    let slack: GovernorSlackApp;
+    const onDecision = (d: { proposal_id: string; approved: boolean; user_id: string; user_name?: string }) =>
+      tracker.run(async () => {
+        const approval: Approval = {
+          id: newId(),
+          v: EVENT_VERSION,
+          ts: new Date(clock.now()).toISOString(),
+          type: 'approval',
+          proposal_id: d.proposal_id,
+          approved: d.approved,
+          approver: { id: d.user_id, ...(d.user_name ? { name: d.user_name } : {}), source: 'slack' },
+        };
+        const prior = await audit.list({ proposal_id: d.proposal_id, kind: 'proposal' });
+        const incident = (prior[0]?.incident_id ?? undefined) as string | undefined;
+        if (incident) approval.incident_id = incident;
+        await recorder.recordAndPublish(
+          { kind: 'approval', actor: d.user_id, at: approval.ts, incident_id: incident, proposal_id: d.proposal_id, tenant: prior[0]?.tenant, payload: { approval } },
+          { stream: STREAMS.approval, event: approval },
+        );
+      });
+    if (config.slack.mode === 'real') {
+      slack = await createSlackApp({
+        signingSecret: config.slack.signingSecret,
+        botToken: config.slack.botToken,
+        channel: config.slack.channel,
+        port: config.slack.port,
+        approvers: config.slack.approvers,
+        onDecision,
+        logger,
+      });
+      report.push(`slack: workspace via the Web API, channel #${config.slack.channel}`);
+    } else {
+      const signingSecret = randomBytes(16).toString('hex');
+      const botToken = `xoxb-sandbox-${randomBytes(8).toString('hex')}`;
+      slackFake = await startSlackWebApiFake({ botToken, signingSecret, port: config.consolePort });
+      closers.push(() => slackFake!.close());
+      slack = await createSlackApp({
+        signingSecret,
+        botToken,
+        slackApiUrl: slackFake.apiUrl,
+        channel: config.slack.channel,
+        port: 0,
+        approvers: config.slack.approvers,
+        onDecision,
+        logger,
+      });
+      report.push(`slack: sandbox console at ${slackFake.consoleUrl} (SLACK_BOT_TOKEN is not set)`);
+    }
+    const started = await slack.start();
+    closers.push(() => slack.stop());
+    slackFake?.setInteractionsUrl(started.url);
+
+    const approvals: ApprovalChannel = {
+      requestApproval: (p: Proposal, d: Decision) => slack.requestApproval(p, d),
+    };
+    const notifier: Notifier = {
+      notify: async (text) => {
+        try {
+          await slack.notify(text);
+        } catch (err) {
+          logger.warn({ err: describeError(err) }, 'slack notification failed');
+        }
+      },
+    };
+    if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
+    if (!config.pagerdutyRoutingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
+
+    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, notifier });
+    const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants });
+    const verifier = new Verifier({ tools: elastikTools, recorder, clock, tracker, logger });
+    const executor = new Executor({ agent: 'elastik', consumer: `elastik-${process.pid}`, tools: elastikTools, audit, recorder, verifier, notifier, clock, logger });
+    const watchtower = new Watchtower({ tools: watchtowerTools, recorder, clock, tracker, logger, targets, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
+
+    const subs: Subscription[] = [];
+    const consumer = `p${process.pid}`;
+    const sub = (stream: string, group: string, handler: (m: Parameters<Gateway['onMessage']>[0]) => Promise<void>) =>
+      subs.push(bus.subscribe(stream, { group, consumer, blockMs: 200, claimIdleMs: 10_000 }, handler));
+    sub(STREAMS.observation, 'elastik', (m) => elastik.onMessage(m));
+    sub(STREAMS.proposal, 'gateway', (m) => gateway.onMessage(m));
+    sub(STREAMS.approval, 'gateway', (m) => gateway.onMessage(m));
+    sub(STREAMS.rollback, 'gateway', (m) => gateway.onMessage(m));
+    sub(STREAMS.grant, 'executor-elastik', (m) => executor.onMessage(m));
+    closers.push(async () => {
+      watchtower.stop();
+      await Promise.all(subs.map((s) => s.stop()));
+    });
+    watchtower.start();
+    report.push(`agents: watchtower (watching ${targets.map((t) => `${t.namespace}/${t.deployment}`).join(', ') || 'nothing'}), elastik; gateway in phase '${config.phase}'`);
+
+    return {
+      bus,
+      audit,
+      tracker,
+      twin,
+      slackFake,
+      report,
+      targets,
+      tenants,
+      autonomy,
+      policyVersion: policy.version,
+      idle: async () => tracker.busy === 0 && (await bus.backlog()) === 0 && (await relay.pending()) === 0 && tracker.busy === 0,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { capacityChangePct, plan, targetReplicas } from '../../agents/elastik/planner.ts';
+import type { Observation } from '../../src/contracts/events.ts';
+
+const obs: Observation = {
+  id: 'o1', v: 1, ts: '2026-11-24T10:02:00Z', incident_id: 'i1', type: 'observation', agent: 'watchtower',
+  tenant: 'acme', namespace: 'acme-prod', severity: 'critical', summary: 's', target: { kind: 'Deployment', name: 'checkout' },
+  signals: [
+    { metric: 'http_request_duration_p99_ms', target: 'checkout', value: 1240, baseline: 180, change_pct: 588 },
+    { metric: 'jvm_gc_pause_ms_per_min', target: 'checkout-0', value: 880, baseline: 200, change_pct: 340 },
+  ],
+  correlated_change: { kind: 'deployment', name: 'checkout', revision: 2, at: '2026-11-24T09:13:00Z', minutes_before: 47, description: 'JVM heap' },
+};
+const capacity = {
+  namespace: 'acme-prod', total_pods: 40,
+  deployments: [
+    { name: 'checkout', replicas: 8, cpu_request_millicores: 500, memory_request_bytes: 1 },
+    { name: 'cart', replicas: 32, cpu_request_millicores: 500, memory_request_bytes: 1 },
+  ],
+};
+const input = {
+  observation: obs,
+  metrics: { pods: [], service: { p50_ms: 80, p99_ms: 1240, rps: 900, error_ratio: 0 }, deployment: { replicas: 8, revision: 2 } },
+  history: { revisions: [{ revision: 1 }, { revision: 2 }], current_revision: 2 },
+  capacity, maxReplicas: 40, sloP99Ms: 500,
+};
+
+describe('Elastik planner', () => {
+  it('proposes the seed incident actions: scale 8 → 12 at 10% capacity, and a rollback to revision 1', () => {
+    const actions = plan(input);
+    expect(actions.map((a) => a.action)).toEqual(['scale_deployment', 'rollback_deployment']);
+    const [scale, rollback] = actions;
+    expect(scale!.params).toEqual({ from_replicas: 8, to_replicas: 12 });
+    expect(scale!.blast_radius.capacity_change_pct).toBe(10);
+    expect(scale!.tool_call.args).toEqual({ namespace: 'acme-prod', deployment: 'checkout', replicas: 12 });
+    expect(scale!.compensating_action.args).toMatchObject({ replicas: 8 });
+    expect(rollback!.tool_call.args).toEqual({ namespace: 'acme-prod', deployment: 'checkout', to_revision: 1 });
+    expect(rollback!.compensating_action.args).toMatchObject({ to_revision: 2 });
+  });
+
+  it('respects the 3x limit and the entitlement', () => {
+    expect(targetReplicas(8, 40)).toBe(12);
+    expect(targetReplicas(1, 40)).toBe(2);
+    expect(targetReplicas(30, 40)).toBe(40);
+    expect(targetReplicas(40, 40)).toBe(40);
+  });
+
+  it('proposes nothing for informational observations, and no rollback without a correlated rollout', () => {
+    expect(plan({ ...input, observation: { ...obs, severity: 'info' } })).toEqual([]);
+    const { correlated_change: _, ...uncorrelated } = obs;
+    expect(plan({ ...input, observation: uncorrelated }).map((a) => a.action)).toEqual(['scale_deployment']);
+  });
+
+  it('computes signed capacity change, and assumes the worst for an unknown workload', () => {
+    expect(capacityChangePct(capacity, 'checkout', 8, 4)).toBe(-10);
+    expect(capacityChangePct(capacity, 'ghost', 1, 2)).toBe(100);
+  });
+});
