@@ -47,7 +47,10 @@ export interface SubscribeOptions {
 export type MessageHandler = (msg: BusMessage) => Promise<void>;
 
 export interface Subscription {
-  /** Stops reading; waits for the handler in progress to finish. Unacknowledged messages stay pending. */
+  /**
+   * Stops reading; waits for the handler in progress to finish (bounded: after 5 s it aborts).
+   * Unacknowledged messages stay pending.
+   */
   stop(): Promise<void>;
   /**
    * Stops at once, as a crash would: the message in progress stays pending and unacknowledged
@@ -69,7 +72,10 @@ export interface EventBus {
   backlog(): Promise<number>;
   /** Dead letters of one stream, oldest first. */
   deadLetters(stream: string): Promise<DeadLetter[]>;
-  /** Entries of a stream, oldest first (for inspection and tests). */
+  /**
+   * Entries of a stream, oldest first (for inspection and tests). Unparseable entries are skipped;
+   * `deliveries` is 0, since inspection is not a delivery.
+   */
   read(stream: string, opts?: { count?: number }): Promise<BusMessage[]>;
   close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../core/logger.ts';
 import type { AuditRecord } from '../audit/audit-store.ts';
 import type { Decision, ExecutionResult, Proposal, Verification } from '../contracts/events.ts';
 import { startSystem, type System } from '../runtime/system.ts';
+import { newId } from '../core/ids.ts';
 import type { ScenarioName } from '../twin/scenarios/index.ts';
 
 export interface DemoAction {
@@ -49,6 +50,8 @@ export interface DemoOptions {
   approvalDelayS?: number;
   maxSimulatedS?: number;
   onProgress?: (line: string) => void;
+  /** PostgreSQL schema of this run's audit log. */
+  auditSchema?: string;
 }
 
 const START = Date.parse('2026-11-24T10:00:00Z');
@@ -58,8 +61,14 @@ const SUSTAIN_MS = 60_000;
 
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const clock = new VirtualClock(START);
-  const schema = `governor_demo`;
-  const sys = await startSystem({ config: opts.config, clock, logger: opts.logger, scenario: opts.scenario, auditSchema: schema });
+  const sys = await startSystem({
+    config: opts.config,
+    clock,
+    logger: opts.logger,
+    scenario: opts.scenario,
+    auditSchema: opts.auditSchema ?? 'governor_demo',
+    runId: `demo-${newId()}`,
+  });
   try {
     return await drive(sys, clock, opts);
   } finally {

@@ -18,6 +18,8 @@ import { MemoryEventBus } from '../bus/memory-event-bus.ts';
 import { MemorySharedState } from '../bus/memory-shared-state.ts';
 import { RedisEventBus } from '../bus/redis-event-bus.ts';
 import { RedisSharedState } from '../bus/redis-shared-state.ts';
+import { PrefixedEventBus } from '../bus/prefixed-event-bus.ts';
+import { Redis } from 'ioredis';
 import type { AuditStore } from '../audit/audit-store.ts';
 import { PgAuditStore } from '../audit/pg-audit-store.ts';
 import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
@@ -54,6 +56,11 @@ export interface SystemOptions {
   pollMs?: number;
   /** Where the embedded database keeps its files when DATABASE_URL is unset; in memory when absent. */
   embeddedPgDataDir?: string;
+  /**
+   * Isolates a run on shared infrastructure: streams and shared state live under this prefix and are
+   * deleted when the run stops (the demo and tests use it; `start` does not).
+   */
+  runId?: string;
 }
 
 export interface System {
@@ -92,9 +99,12 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     let bus: EventBus & { close(): Promise<void> };
     let shared: SharedState;
     if (config.redisUrl) {
-      bus = new RedisEventBus({ url: config.redisUrl, logger });
-      shared = new RedisSharedState({ url: config.redisUrl, keyPrefix: `governor:${opts.auditSchema ?? 'governor'}:` });
+      const redisBus = new RedisEventBus({ url: config.redisUrl, logger });
+      bus = opts.runId ? new PrefixedEventBus(redisBus, `${opts.runId}:`) : redisBus;
+      shared = new RedisSharedState({ url: config.redisUrl, keyPrefix: `${opts.runId ?? 'governor'}:state:` });
       report.push(`bus: Redis Streams at ${redact(config.redisUrl)}`);
+      const redisUrl = config.redisUrl;
+      if (opts.runId) closers.push(() => purgeRedisPrefix(redisUrl, `${opts.runId}:`));
     } else {
       bus = new MemoryEventBus();
       shared = new MemorySharedState();
@@ -284,6 +294,21 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+async function purgeRedisPrefix(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -1,0 +1,77 @@
+// One contract for every SharedState: the claim window is what keeps several MCP server replicas
+// and agents from scaling the same deployment inside its cooldown.
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SharedState } from '../../src/bus/shared-state.ts';
+
+/**
+ * `makeState` returns a new handle; handles made within one test share the same backing store
+ * (two processes on one Redis, or one in-memory map).
+ */
+export function sharedStateContract(name: string, makeState: () => Promise<SharedState>): void {
+  describe(`SharedState contract: ${name}`, () => {
+    let handles: SharedState[];
+    let key: string;
+    const open = async (): Promise<SharedState> => {
+      const s = await makeState();
+      handles.push(s);
+      return s;
+    };
+
+    beforeEach(() => {
+      handles = [];
+      key = `cooldown:test:${randomUUID()}`;
+    });
+    afterEach(async () => {
+      await Promise.all(handles.map((h) => h.close()));
+    });
+
+    // A simulated epoch far from the wall clock: correctness must not depend on real time.
+    const t0 = Date.UTC(2031, 0, 1);
+    const WINDOW = 300_000;
+
+    it('acquires a free window', async () => {
+      const state = await open();
+      expect(await state.claimWindow(key, t0, WINDOW)).toEqual({ acquired: true, heldSinceMs: null });
+    });
+
+    it('refuses a second claim inside the window, naming when it was taken', async () => {
+      const state = await open();
+      await state.claimWindow(key, t0, WINDOW);
+      expect(await state.claimWindow(key, t0 + WINDOW - 1, WINDOW)).toEqual({ acquired: false, heldSinceMs: t0 });
+    });
+
+    it('grants a claim once the window has passed', async () => {
+      const state = await open();
+      await state.claimWindow(key, t0, WINDOW);
+      expect((await state.claimWindow(key, t0 + WINDOW, WINDOW)).acquired).toBe(true);
+      expect(await state.claimWindow(key, t0 + WINDOW + 1, WINDOW)).toEqual({ acquired: false, heldSinceMs: t0 + WINDOW });
+    });
+
+    it('lets a released claim be taken again, but only its own claim is released', async () => {
+      const state = await open();
+      await state.claimWindow(key, t0, WINDOW);
+      await state.releaseWindow(key, t0 + 1);
+      expect((await state.claimWindow(key, t0 + 2, WINDOW)).acquired).toBe(false);
+      await state.releaseWindow(key, t0);
+      expect((await state.claimWindow(key, t0 + 2, WINDOW)).acquired).toBe(true);
+    });
+
+    it('keeps claims independent per key', async () => {
+      const state = await open();
+      await state.claimWindow(key, t0, WINDOW);
+      expect((await state.claimWindow(`${key}:other`, t0, WINDOW)).acquired).toBe(true);
+      await state.releaseWindow(`${key}:other`, t0);
+    });
+
+    it('lets exactly one of many concurrent claims from two handles win', async () => {
+      const [a, b] = [await open(), await open()];
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).claimWindow(key, t0 + i, WINDOW)),
+      );
+      expect(results.filter((r) => r.acquired)).toHaveLength(1);
+      const winner = results.findIndex((r) => r.acquired);
+      for (const r of results.filter((r) => !r.acquired)) expect(r.heldSinceMs).toBe(t0 + winner);
+    });
+  });
+}
