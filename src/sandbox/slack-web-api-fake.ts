@@ -1,0 +1,713 @@
+// A local stand-in for Slack, for tests, the sandbox (`npm start` without credentials) and the demo.
+// It speaks Slack's wire protocols on both sides: the Web API (POST /api/<method>, form or JSON, bearer
+// token, `{ ok, error }` answers with HTTP 200) that the Bolt app calls, and signed `block_actions`
+// interactions that it POSTs to the app exactly as Slack does. Its console (GET /) shows the channel
+// as a person would see it, with buttons that go through that same signed path.
+// It must never give the app a way around what real Slack enforces: no unsigned interactions, no
+// clicks on buttons that are not on the message, no token-less API calls. A fake more lenient than
+// Slack would hide bugs until production.
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { consolePageHtml } from './slack-console-page.ts';
+import { signSlackRequest } from './slack-signing.ts';
+
+export interface FakeChannel {
+  id: string;
+  name: string;
+}
+
+export interface FakeUser {
+  id: string;
+  name: string;
+  real_name?: string;
+}
+
+/** The channel the sandbox posts to unless told otherwise; its name matches the SLACK_CHANNEL default. */
+export const SANDBOX_CHANNEL: FakeChannel = { id: 'C0GOVAPPROV', name: 'governor-approvals' };
+
+/** People in the sandbox workspace, offered by the console as "click as …". */
+export const SANDBOX_USERS: readonly FakeUser[] = [
+  { id: 'U0ONCALL01', name: 'alice', real_name: 'Alice (on-call SRE)' },
+  { id: 'U0ONCALL02', name: 'bob', real_name: 'Bob (SRE)' },
+  { id: 'U0VIEWER03', name: 'carol', real_name: 'Carol (product, not an approver)' },
+];
+
+const TEAM = { id: 'T0SANDBOX', domain: 'governor-sandbox', name: 'Governor Sandbox' } as const;
+const BOT = { user_id: 'U0GOVBOT', bot_id: 'B0GOVBOT', app_id: 'A0GOVERNOR', name: 'governor' } as const;
+
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  /** Who posted it: the bot's user id for everything the app posts. */
+  user: string;
+  bot_id?: string;
+  text: string;
+  blocks: unknown[];
+  thread_ts?: string;
+  /** Set once chat.update (or a response_url replace) has changed it. */
+  edited?: { user: string; ts: string };
+  updates: number;
+}
+
+export interface FakeEphemeral {
+  channel: string;
+  /** The only person who sees it. */
+  user: string;
+  text: string;
+  blocks: unknown[];
+  ts: string;
+  via: 'chat.postEphemeral' | 'response_url';
+}
+
+export interface FakeApiCall {
+  method: string;
+  /** Arguments as received, without the token. */
+  args: Record<string, unknown>;
+  ok: boolean;
+  error?: string;
+}
+
+export interface FakeResponseUrlPost {
+  id: string;
+  body: unknown;
+}
+
+export interface SignOverrides {
+  /** Sign with this secret instead of the app's (a forgery). */
+  signingSecret?: string;
+  /** Seconds since the epoch to sign with (a stale or replayed request). */
+  timestampSec?: number;
+  /** Sent as X-Slack-Retry-Num / X-Slack-Retry-Reason, as Slack does when it re-sends. */
+  retryNum?: number;
+  retryReason?: string;
+}
+
+export interface ClickOptions extends SignOverrides {
+  ts: string;
+  actionId: string;
+  userId: string;
+  userName?: string;
+}
+
+export interface SlackFake {
+  /** Base URL for the app's Web API client; ends with `/api/`. */
+  apiUrl: string;
+  /** The sandbox console: the channel as a person sees it. */
+  consoleUrl: string;
+  setInteractionsUrl(url: string): void;
+  messages(): FakeMessage[];
+  ephemerals(): FakeEphemeral[];
+  apiCalls(): FakeApiCall[];
+  responseUrlPosts(): FakeResponseUrlPost[];
+  /** Makes the next call to `method` answer `{ ok: false, error }`, as Slack would on a bad day. */
+  failNext(method: string, error: string): void;
+  /** Clicks a button on a message as `userId`: a real, signed block_actions request to the app. */
+  clickButton(opts: ClickOptions): Promise<{ status: number; payload: Record<string, unknown> }>;
+  /** Sends any interaction payload through the signed path (for replays and malformed payloads). */
+  postInteraction(payload: unknown, sign?: SignOverrides): Promise<{ status: number }>;
+  close(): Promise<void>;
+}
+
+export interface SlackFakeOptions {
+  botToken: string;
+  signingSecret: string;
+  port?: number;
+  host?: string;
+  interactionsUrl?: string;
+  channels?: readonly FakeChannel[];
+  users?: readonly FakeUser[];
+  logger?: Logger;
+}
+
+// Slack's documented limits that the app's messages are checked against.
+const LIMITS = { blocks: 50, blockId: 255, actionId: 255, section: 3000, header: 150, fields: 10, field: 2000, buttonText: 75, value: 2000, elements: 25, context: 10 };
+const BODY_LIMIT = 1024 * 1024;
+const RESPONSE_URL_USES = 5;
+const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
+const INTERACTION_TIMEOUT_MS = 10_000;
+
+class ApiError extends Error {
+  constructor(
+    readonly error: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(error);
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+const randomId = (n: number): string => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
+
+/** Reads a request body, refusing more than `limit` bytes. */
+function readBody(req: IncomingMessage, limit = BODY_LIMIT): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new ApiError('request_too_large'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Checks blocks the way Slack does before accepting a message, and fills in the ids Slack assigns. */
+function checkBlocks(raw: unknown): unknown[] {
+  let blocks = raw;
+  if (typeof blocks === 'string') {
+    try {
+      blocks = JSON.parse(blocks);
+    } catch {
+      throw new ApiError('invalid_blocks_format');
+    }
+  }
+  if (!Array.isArray(blocks)) throw new ApiError('invalid_blocks_format');
+  const problems: string[] = [];
+  const problem = (path: string, msg: string): void => {
+    problems.push(`[ERROR] ${msg} [json-pointer:/blocks${path}]`);
+  };
+  if (blocks.length > LIMITS.blocks) problem('', `no more than ${LIMITS.blocks} items allowed`);
+  const blockIds = new Set<string>();
+  const out = blocks.map((b, i) => {
+    if (!isRecord(b) || typeof b.type !== 'string') {
+      problem(`/${i}`, 'must be an object with a type');
+      return b;
+    }
+    const block: Record<string, unknown> = structuredClone(b);
+    const id = block.block_id === undefined ? randomId(5) : block.block_id;
+    if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.blockId) problem(`/${i}/block_id`, 'must be a string of 1-255 characters');
+    else if (blockIds.has(id)) problem(`/${i}/block_id`, `duplicate block_id ${id}`);
+    else blockIds.add(id);
+    block.block_id = id;
+    const textOf = (t: unknown): string | undefined => (isRecord(t) && typeof t.text === 'string' ? t.text : undefined);
+    switch (block.type) {
+      case 'header': {
+        const t = textOf(block.text);
+        if (t === undefined || !isRecord(block.text) || block.text.type !== 'plain_text') problem(`/${i}/text`, 'must be a plain_text object');
+        else if (t.length > LIMITS.header) problem(`/${i}/text`, `must be less than ${LIMITS.header + 1} characters`);
+        break;
+      }
+      case 'section': {
+        const t = block.text === undefined ? undefined : textOf(block.text);
+        const fields = block.fields;
+        if (block.text !== undefined && t === undefined) problem(`/${i}/text`, 'must be a text object');
+        if (t !== undefined && t.length > LIMITS.section) problem(`/${i}/text`, `must be less than ${LIMITS.section + 1} characters`);
+        if (fields !== undefined) {
+          if (!Array.isArray(fields) || fields.length > LIMITS.fields) problem(`/${i}/fields`, `must be an array of at most ${LIMITS.fields} items`);
+          else fields.forEach((f, j) => {
+            const ft = textOf(f);
+            if (ft === undefined || ft.length > LIMITS.field) problem(`/${i}/fields/${j}`, `must be a text object of at most ${LIMITS.field} characters`);
+          });
+        }
+        if (t === undefined && fields === undefined) problem(`/${i}`, 'must provide either text or fields');
+        if (isRecord(block.accessory)) checkElement(block.accessory, `/${i}/accessory`, new Set(), problem);
+        break;
+      }
+      case 'context': {
+        const els = block.elements;
+        if (!Array.isArray(els) || els.length === 0 || els.length > LIMITS.context) problem(`/${i}/elements`, `must be an array of 1-${LIMITS.context} items`);
+        break;
+      }
+      case 'actions': {
+        const els = block.elements;
+        if (!Array.isArray(els) || els.length === 0 || els.length > LIMITS.elements) {
+          problem(`/${i}/elements`, `must be an array of 1-${LIMITS.elements} items`);
+          break;
+        }
+        const actionIds = new Set<string>();
+        els.forEach((e, j) => {
+          if (!isRecord(e)) problem(`/${i}/elements/${j}`, 'must be an object');
+          else checkElement(e, `/${i}/elements/${j}`, actionIds, problem);
+        });
+        break;
+      }
+      default:
+        break;
+    }
+    return block;
+  });
+  if (problems.length > 0) throw new ApiError('invalid_blocks', { errors: problems, response_metadata: { messages: problems } });
+  return out;
+}
+
+function checkElement(e: Record<string, unknown>, path: string, actionIds: Set<string>, problem: (p: string, m: string) => void): void {
+  if (e.action_id === undefined) e.action_id = randomId(5);
+  const id = e.action_id;
+  if (typeof id !== 'string' || id.length === 0 || id.length > LIMITS.actionId) problem(`${path}/action_id`, 'must be a string of 1-255 characters');
+  else if (actionIds.has(id)) problem(`${path}/action_id`, `duplicate action_id ${id}`);
+  else actionIds.add(id);
+  if (e.type === 'button') {
+    const t = isRecord(e.text) ? e.text : undefined;
+    if (!t || t.type !== 'plain_text' || typeof t.text !== 'string' || t.text.length > LIMITS.buttonText) {
+      problem(`${path}/text`, `must be a plain_text object of at most ${LIMITS.buttonText} characters`);
+    }
+    if (e.value !== undefined && (typeof e.value !== 'string' || e.value.length > LIMITS.value)) problem(`${path}/value`, `must be a string of at most ${LIMITS.value} characters`);
+    if (e.style !== undefined && e.style !== 'primary' && e.style !== 'danger') problem(`${path}/style`, 'must be primary or danger');
+  }
+}
+
+export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<SlackFake> {
+  if (!opts.botToken || !opts.signingSecret) throw new Error('the Slack fake needs botToken and signingSecret');
+  const log = (opts.logger ?? silentLogger()).child({ component: 'slack-fake' });
+  const channels = [...(opts.channels ?? [SANDBOX_CHANNEL])];
+  const users = new Map<string, FakeUser>((opts.users ?? SANDBOX_USERS).map((u) => [u.id, { ...u }]));
+  const messages: FakeMessage[] = [];
+  const ephemerals: FakeEphemeral[] = [];
+  const calls: FakeApiCall[] = [];
+  const responsePosts: FakeResponseUrlPost[] = [];
+  const responseUrls = new Map<string, { channel: string; message_ts: string; user: string; uses: number; expires: number }>();
+  const failures = new Map<string, string[]>();
+  let interactionsUrl = opts.interactionsUrl;
+  let baseUrl = '';
+  const created = Math.floor(Date.now() / 1000);
+
+  // Slack's ts is seconds.microseconds and unique per channel; keep it strictly increasing.
+  let lastTs = 0;
+  const nextTs = (): string => {
+    const micros = Math.max(Date.now() * 1000, lastTs + 1);
+    lastTs = micros;
+    return `${Math.floor(micros / 1e6)}.${String(micros % 1e6).padStart(6, '0')}`;
+  };
+
+  const channelByRef = (ref: unknown, idOnly = false): FakeChannel => {
+    const r = str(ref);
+    if (r === undefined) throw new ApiError('channel_not_found');
+    const byId = channels.find((c) => c.id === r);
+    if (byId) return byId;
+    if (!idOnly) {
+      const name = r.replace(/^#/, '');
+      const byName = channels.find((c) => c.name === name);
+      if (byName) return byName;
+    }
+    throw new ApiError('channel_not_found');
+  };
+
+  const messageJson = (m: FakeMessage): Record<string, unknown> => ({
+    type: 'message',
+    text: m.text,
+    user: m.user,
+    ...(m.bot_id ? { bot_id: m.bot_id, app_id: BOT.app_id, bot_profile: { id: m.bot_id, name: BOT.name, app_id: BOT.app_id, team_id: TEAM.id } } : {}),
+    ts: m.ts,
+    team: TEAM.id,
+    blocks: m.blocks,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+    ...(m.edited ? { edited: m.edited } : {}),
+  });
+
+  const contentOf = (args: Record<string, unknown>): { text: string; blocks: unknown[] | undefined } => {
+    const blocks = args.blocks === undefined ? undefined : checkBlocks(args.blocks);
+    const text = typeof args.text === 'string' ? args.text : '';
+    return { text, blocks };
+  };
+
+  const userInfo = (u: FakeUser): Record<string, unknown> => ({
+    id: u.id,
+    team_id: TEAM.id,
+    name: u.name,
+    deleted: false,
+    real_name: u.real_name ?? u.name,
+    tz: 'Etc/UTC',
+    tz_label: 'Coordinated Universal Time',
+    tz_offset: 0,
+    is_admin: false,
+    is_owner: false,
+    is_bot: false,
+    is_app_user: false,
+    profile: {
+      real_name: u.real_name ?? u.name,
+      display_name: u.name,
+      real_name_normalized: u.real_name ?? u.name,
+      display_name_normalized: u.name,
+      team: TEAM.id,
+    },
+  });
+
+  const methods: Record<string, (args: Record<string, unknown>) => Record<string, unknown>> = {
+    'api.test': (args) => ({ args }),
+    'auth.test': () => ({
+      url: `https://${TEAM.domain}.slack.com/`,
+      team: TEAM.name,
+      user: BOT.name,
+      team_id: TEAM.id,
+      user_id: BOT.user_id,
+      bot_id: BOT.bot_id,
+      is_enterprise_install: false,
+    }),
+    'chat.postMessage': (args) => {
+      const channel = channelByRef(args.channel);
+      const { text, blocks } = contentOf(args);
+      if (!text && (blocks === undefined || blocks.length === 0)) throw new ApiError('no_text');
+      const thread = str(args.thread_ts);
+      if (thread !== undefined && !messages.some((m) => m.channel === channel.id && m.ts === thread)) throw new ApiError('thread_not_found');
+      const m: FakeMessage = {
+        channel: channel.id,
+        ts: nextTs(),
+        user: BOT.user_id,
+        bot_id: BOT.bot_id,
+        text,
+        blocks: blocks ?? [],
+        ...(thread ? { thread_ts: thread } : {}),
+        updates: 0,
+      };
+      messages.push(m);
+      return { channel: channel.id, ts: m.ts, message: messageJson(m) };
+    },
+    'chat.update': (args) => {
+      // Slack takes only a channel id here, not a name.
+      const channel = channelByRef(args.channel, true);
+      const ts = str(args.ts);
+      const m = messages.find((x) => x.channel === channel.id && x.ts === ts);
+      if (!m) throw new ApiError('message_not_found');
+      if (m.user !== BOT.user_id) throw new ApiError('cant_update_message');
+      const { text, blocks } = contentOf(args);
+      if (!text && blocks === undefined) throw new ApiError('no_text');
+      if (typeof args.text === 'string') m.text = text;
+      if (blocks !== undefined) m.blocks = blocks;
+      m.edited = { user: BOT.user_id, ts: nextTs() };
+      m.updates += 1;
+      return { channel: channel.id, ts: m.ts, text: m.text, message: messageJson(m) };
+    },
+    'chat.postEphemeral': (args) => {
+      const channel = channelByRef(args.channel);
+      const user = str(args.user);
+      if (user === undefined) throw new ApiError('user_not_found');
+      if (!users.has(user)) throw new ApiError('user_not_in_channel');
+      const { text, blocks } = contentOf(args);
+      if (!text && (blocks === undefined || blocks.length === 0)) throw new ApiError('no_text');
+      const ts = nextTs();
+      ephemerals.push({ channel: channel.id, user, text, blocks: blocks ?? [], ts, via: 'chat.postEphemeral' });
+      return { message_ts: ts };
+    },
+    'conversations.info': (args) => {
+      const c = channelByRef(args.channel, true);
+      return {
+        channel: {
+          id: c.id,
+          name: c.name,
+          name_normalized: c.name,
+          is_channel: true,
+          is_group: false,
+          is_im: false,
+          is_private: false,
+          is_archived: false,
+          is_general: false,
+          is_member: true,
+          created,
+          creator: SANDBOX_USERS[0]?.id ?? BOT.user_id,
+          topic: { value: 'Governor approvals', creator: '', last_set: 0 },
+          purpose: { value: 'Proposals from Governor agents that need a human', creator: '', last_set: 0 },
+        },
+      };
+    },
+    'users.info': (args) => {
+      const id = str(args.user);
+      if (id === BOT.user_id) {
+        return { user: { ...userInfo({ id, name: BOT.name }), is_bot: true, profile: { bot_id: BOT.bot_id, real_name: BOT.name, display_name: BOT.name, team: TEAM.id } } };
+      }
+      const u = id === undefined ? undefined : users.get(id);
+      if (!u) throw new ApiError('user_not_found');
+      return { user: userInfo(u) };
+    },
+  };
+
+  const parseArgs = (req: IncomingMessage, body: string, url: URL): { args: Record<string, unknown>; bodyToken?: string } => {
+    const args: Record<string, unknown> = Object.fromEntries(url.searchParams);
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (body.length === 0) return { args };
+    if (type === 'application/json') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        throw new ApiError('invalid_arguments', { detail: 'body is not valid JSON' });
+      }
+      if (!isRecord(parsed)) throw new ApiError('invalid_arguments', { detail: 'JSON body must be an object' });
+      // Slack ignores a token inside a JSON body: JSON callers must use the Authorization header.
+      const { token: _ignored, ...rest } = parsed;
+      return { args: { ...args, ...rest } };
+    }
+    if (type === 'application/x-www-form-urlencoded' || type === '') {
+      const form = Object.fromEntries(new URLSearchParams(body));
+      const { token, ...rest } = form;
+      return { args: { ...args, ...rest }, ...(token ? { bodyToken: token } : {}) };
+    }
+    throw new ApiError('invalid_arguments', { detail: `unsupported content type ${type}` });
+  };
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+    const reply = (body: Record<string, unknown>, args: Record<string, unknown> = {}): void => {
+      calls.push({ method, args, ok: body.ok === true, ...(body.ok === true ? {} : { error: String(body.error) }) });
+      sendJson(res, 200, body);
+    };
+    let args: Record<string, unknown> = {};
+    try {
+      if (req.method !== 'POST' && req.method !== 'GET') throw new ApiError('method_not_supported_for_channel_type');
+      const parsed = parseArgs(req, await readBody(req), url);
+      args = parsed.args;
+      const auth = req.headers.authorization;
+      const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : parsed.bodyToken;
+      if (!token) throw new ApiError('not_authed');
+      if (token !== opts.botToken) throw new ApiError('invalid_auth');
+      const impl = methods[method];
+      if (!impl) throw new ApiError('unknown_method', { req_method: method });
+      const injected = failures.get(method)?.shift();
+      if (injected) throw new ApiError(injected);
+      const result = impl(args);
+      log.debug({ method }, 'slack fake api call');
+      reply({ ok: true, ...result }, args);
+    } catch (err) {
+      if (err instanceof ApiError) {
+        log.debug({ method, error: err.error }, 'slack fake api error');
+        reply({ ok: false, error: err.error, ...err.extra }, args);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  async function handleResponseUrl(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
+    const entry = responseUrls.get(id);
+    const text = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      sendJson(res, 400, { ok: false, error: 'invalid_json' });
+      return;
+    }
+    responsePosts.push({ id, body });
+    if (!entry || entry.expires < Date.now()) {
+      sendJson(res, 404, { ok: false, error: 'expired_url' });
+      return;
+    }
+    if (entry.uses >= RESPONSE_URL_USES) {
+      sendJson(res, 404, { ok: false, error: 'used_url' });
+      return;
+    }
+    entry.uses += 1;
+    if (!isRecord(body)) {
+      sendJson(res, 400, { ok: false, error: 'invalid_payload' });
+      return;
+    }
+    try {
+      const original = messages.find((m) => m.channel === entry.channel && m.ts === entry.message_ts);
+      if (body.delete_original === true) {
+        if (original) messages.splice(messages.indexOf(original), 1);
+      } else {
+        const { text: t, blocks } = contentOf(body);
+        if (body.replace_original === true) {
+          if (!original) throw new ApiError('message_not_found');
+          original.text = t;
+          original.blocks = blocks ?? [];
+          original.edited = { user: BOT.user_id, ts: nextTs() };
+          original.updates += 1;
+        } else if (body.response_type === 'in_channel') {
+          messages.push({ channel: entry.channel, ts: nextTs(), user: BOT.user_id, bot_id: BOT.bot_id, text: t, blocks: blocks ?? [], updates: 0 });
+        } else {
+          ephemerals.push({ channel: entry.channel, user: entry.user, text: t, blocks: blocks ?? [], ts: nextTs(), via: 'response_url' });
+        }
+      }
+      sendJson(res, 200, { ok: true });
+    } catch (err) {
+      if (err instanceof ApiError) sendJson(res, 400, { ok: false, error: err.error, ...err.extra });
+      else throw err;
+    }
+  }
+
+  async function postInteraction(payload: unknown, sign: SignOverrides = {}): Promise<{ status: number }> {
+    if (!interactionsUrl) throw new Error('the Slack fake has no interactions URL yet: call setInteractionsUrl with the app URL');
+    const raw = new URLSearchParams({ payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }).toString();
+    const ts = sign.timestampSec ?? Math.floor(Date.now() / 1000);
+    const headers: Record<string, string> = {
+      // Exactly this, with no charset: it is what Slack sends, and Bolt compares it verbatim.
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+      ...signSlackRequest(sign.signingSecret ?? opts.signingSecret, raw, ts),
+      ...(sign.retryNum !== undefined ? { 'x-slack-retry-num': String(sign.retryNum) } : {}),
+      ...(sign.retryReason !== undefined ? { 'x-slack-retry-reason': sign.retryReason } : {}),
+    };
+    const res = await fetch(interactionsUrl, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(INTERACTION_TIMEOUT_MS) });
+    await res.arrayBuffer();
+    return { status: res.status };
+  }
+
+  async function clickButton(c: ClickOptions): Promise<{ status: number; payload: Record<string, unknown> }> {
+    const m = messages.find((x) => x.ts === c.ts);
+    if (!m) throw new Error(`no message with ts ${c.ts} in the Slack fake`);
+    let found: { block_id: string; element: Record<string, unknown> } | undefined;
+    for (const b of m.blocks) {
+      if (!isRecord(b)) continue;
+      const els = b.type === 'actions' && Array.isArray(b.elements) ? b.elements : b.type === 'section' && isRecord(b.accessory) ? [b.accessory] : [];
+      for (const e of els) {
+        if (isRecord(e) && e.type === 'button' && e.action_id === c.actionId) found = { block_id: String(b.block_id), element: e };
+      }
+    }
+    if (!found) throw new Error(`message ${c.ts} has no button ${c.actionId} (resolved already?)`);
+    let user = users.get(c.userId);
+    if (!user) {
+      user = { id: c.userId, name: c.userName ?? c.userId.toLowerCase() };
+      users.set(user.id, user);
+    }
+    const channel = channels.find((x) => x.id === m.channel)!;
+    const responseId = randomId(24);
+    responseUrls.set(responseId, { channel: m.channel, message_ts: m.ts, user: user.id, uses: 0, expires: Date.now() + RESPONSE_URL_TTL_MS });
+    const el = found.element;
+    const payload: Record<string, unknown> = {
+      type: 'block_actions',
+      user: { id: user.id, username: user.name, name: user.name, team_id: TEAM.id },
+      api_app_id: BOT.app_id,
+      token: 'sandboxverificationtoken',
+      container: { type: 'message', message_ts: m.ts, channel_id: m.channel, is_ephemeral: false },
+      trigger_id: `${Date.now()}.${randomId(10)}`,
+      team: { id: TEAM.id, domain: TEAM.domain },
+      enterprise: null,
+      is_enterprise_install: false,
+      channel: { id: channel.id, name: channel.name },
+      message: messageJson(m),
+      state: { values: {} },
+      response_url: `${baseUrl}/response/${responseId}`,
+      actions: [
+        {
+          action_id: el.action_id,
+          block_id: found.block_id,
+          text: el.text,
+          ...(el.value !== undefined ? { value: el.value } : {}),
+          ...(el.style !== undefined ? { style: el.style } : {}),
+          type: 'button',
+          action_ts: nextTs(),
+        },
+      ],
+    };
+    const { status } = await postInteraction(payload, c);
+    log.debug({ ts: c.ts, action_id: c.actionId, user_id: c.userId, status }, 'slack fake click');
+    return { status, payload };
+  }
+
+  async function handleConsoleClick(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A JSON body cannot be sent cross-site without a CORS preflight, which this server never grants:
+    // a web page the operator happens to visit cannot approve anything.
+    const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const origin = req.headers.origin;
+    if (type !== 'application/json' || (origin !== undefined && origin !== baseUrl)) {
+      sendJson(res, 403, { ok: false, error: 'forbidden' });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req, 16 * 1024));
+    } catch {
+      sendJson(res, 400, { ok: false, error: 'invalid_json' });
+      return;
+    }
+    const ts = isRecord(body) ? str(body.ts) : undefined;
+    const actionId = isRecord(body) ? str(body.actionId) : undefined;
+    const userId = isRecord(body) ? str(body.userId) : undefined;
+    if (!ts || !actionId || !userId) {
+      sendJson(res, 400, { ok: false, error: 'ts, actionId and userId are required' });
+      return;
+    }
+    if (!interactionsUrl) {
+      sendJson(res, 503, { ok: false, error: 'no app is connected (interactions URL not set)' });
+      return;
+    }
+    try {
+      const { status } = await clickButton({ ts, actionId, userId });
+      sendJson(res, 200, { ok: status >= 200 && status < 300, status });
+    } catch (err) {
+      sendJson(res, 409, { ok: false, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  const consoleState = (): Record<string, unknown> => ({
+    team: TEAM,
+    bot: { id: BOT.user_id, name: BOT.name },
+    channels,
+    connected: interactionsUrl !== undefined,
+    users: [...users.values()].map((u) => ({ id: u.id, name: u.name, real_name: u.real_name ?? u.name })),
+    messages: messages.map((m) => ({ ...messageJson(m), channel: m.channel, updates: m.updates })),
+    ephemerals,
+  });
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://fake.invalid');
+    const route = async (): Promise<void> => {
+      if (url.pathname.startsWith('/api/')) return handleApi(req, res, url);
+      if (req.method === 'POST' && url.pathname.startsWith('/response/')) return handleResponseUrl(req, res, url.pathname.slice('/response/'.length));
+      if (req.method === 'GET' && (url.pathname === '/' || url.pathname === '/index.html')) {
+        const html = consolePageHtml({ title: `#${channels[0]?.name ?? 'channel'} · ${TEAM.name}` });
+        res.writeHead(200, {
+          'content-type': 'text/html; charset=utf-8',
+          'cache-control': 'no-store',
+          // The page is self-contained: inline script and style only, nothing fetched from elsewhere.
+          'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+          'x-frame-options': 'DENY',
+        });
+        res.end(html);
+        return;
+      }
+      if (req.method === 'GET' && url.pathname === '/console/state') return sendJson(res, 200, consoleState());
+      if (req.method === 'POST' && url.pathname === '/console/click') return handleConsoleClick(req, res);
+      sendJson(res, 404, { ok: false, error: 'not_found' });
+    };
+    route().catch((err: unknown) => {
+      if (err instanceof ApiError && err.error === 'request_too_large') {
+        if (!res.headersSent) sendJson(res, 413, { ok: false, error: err.error });
+        return;
+      }
+      log.error({ err, path: url.pathname }, 'slack fake failed on a request');
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: 'internal_error' });
+      else res.destroy();
+    });
+  });
+
+  const host = opts.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  baseUrl = `http://${shownHost}:${port}`;
+  log.info({ console: `${baseUrl}/`, api: `${baseUrl}/api/` }, 'slack fake listening');
+
+  return {
+    apiUrl: `${baseUrl}/api/`,
+    consoleUrl: `${baseUrl}/`,
+    setInteractionsUrl(u) {
+      interactionsUrl = u;
+    },
+    messages: () => messages.map((m) => structuredClone(m)),
+    ephemerals: () => ephemerals.map((e) => structuredClone(e)),
+    apiCalls: () => calls.map((c) => structuredClone(c)),
+    responseUrlPosts: () => responsePosts.map((p) => structuredClone(p)),
+    failNext(method, error) {
+      failures.set(method, [...(failures.get(method) ?? []), error]);
+    },
+    clickButton,
+    postInteraction,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

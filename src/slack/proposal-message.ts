@@ -1,0 +1,287 @@
+// What a person sees in Slack: Block Kit for a proposal awaiting approval, for the same proposal once
+// someone has decided, and for the notices that follow it (executed, verified, rolled back). Pure
+// functions of their inputs: no I/O, no clock (times are passed in), so the sandbox console, the tests
+// and the real Slack all show the same thing.
+// Never put agent-supplied text into mrkdwn unescaped: reasoning may come from an LLM, and an
+// unescaped `<!channel>` or `<https://evil|link>` in it would page a whole channel or disguise a link.
+import type { types as SlackTypes } from '@slack/bolt';
+import type { Decision, ExecutionResult, Proposal, Rollback, ToolCall, Verification } from '../contracts/events.ts';
+
+export type KnownBlock = SlackTypes.KnownBlock;
+
+/** What Slack needs to post a message: blocks, and the plain text shown in notifications. */
+export interface SlackMessage {
+  text: string;
+  blocks: KnownBlock[];
+}
+
+export const APPROVE_ACTION_ID = 'proposal_approve';
+export const REJECT_ACTION_ID = 'proposal_reject';
+
+// Block ids carry the proposal id so that a click (and a resolved message rebuilt from the blocks Slack
+// sends back) can be tied to its proposal without any state in the app.
+const ACTIONS_PREFIX = 'proposal:';
+const STATUS_PREFIX = 'proposal_status:';
+export const actionsBlockId = (proposalId: string): string => `${ACTIONS_PREFIX}${proposalId}`;
+export const statusBlockId = (proposalId: string): string => `${STATUS_PREFIX}${proposalId}`;
+export function proposalIdFromBlockId(blockId: string): string | undefined {
+  return blockId.startsWith(ACTIONS_PREFIX) && blockId.length > ACTIONS_PREFIX.length
+    ? blockId.slice(ACTIONS_PREFIX.length)
+    : undefined;
+}
+
+// Slack's documented limits; a message beyond them is refused with `invalid_blocks`.
+const HEADER_MAX = 150;
+const SECTION_TEXT_MAX = 3000;
+const FIELD_MAX = 2000;
+const CONTEXT_TEXT_MAX = 2000;
+const FALLBACK_MAX = 3000;
+
+/** Escapes the three characters Slack treats as control characters in mrkdwn and plain text. */
+export function escapeMrkdwn(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Cuts escaped text to `max` characters without splitting an `&amp;`-style entity. */
+function clip(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let cut = s.slice(0, max - 1);
+  const amp = cut.lastIndexOf('&');
+  if (amp >= 0 && amp > cut.length - 6 && !cut.slice(amp).includes(';')) cut = cut.slice(0, amp);
+  return `${cut}…`;
+}
+
+/** Inline code can hold neither backticks nor line breaks. */
+const code = (s: string): string => `\`${escapeMrkdwn(s).replace(/`/g, "'").replace(/\s*\n\s*/g, ' ')}\``;
+
+const agentName = (a: string): string => a.charAt(0).toUpperCase() + a.slice(1);
+
+const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function formatValue(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
+  return JSON.stringify(v) ?? String(v);
+}
+
+function paramsSummary(params: Record<string, unknown>): string {
+  const parts = Object.entries(params).map(([k, v]) => `${k}=${formatValue(v)}`);
+  return parts.length === 0 ? '' : parts.join(', ');
+}
+
+function toolCallText(t: ToolCall): string {
+  return code(clip(`${t.server}.${t.tool}(${paramsSummary(t.args)})`, 500));
+}
+
+const targetText = (p: Pick<Proposal, 'target'>): string => `${p.target.kind}/${p.target.name}`;
+
+/** The one-line subject used in headers and notification text. */
+function subject(p: Proposal): string {
+  return `${p.action} ${targetText(p)} (${p.tenant}/${p.namespace})`;
+}
+
+/**
+ * Slack renders `<!date^…>` in the reader's own time zone; the fallback after `|` is what clients that
+ * cannot (and the sandbox console) show.
+ */
+export function slackDate(atMs: number): string {
+  const sec = Math.floor(atMs / 1000);
+  const fallback = `${new Date(sec * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC')}`;
+  return `<!date^${sec}^{date_num} {time_secs}|${fallback}>`;
+}
+
+const VERDICT_TEXT: Record<Decision['verdict'], string> = {
+  allow: 'allow',
+  require_approval: 'approval required',
+  deny: 'deny',
+};
+
+function violationLines(d: Decision): string {
+  if (d.violations.length === 0) {
+    return d.verdict === 'require_approval'
+      ? `No policy violations; approval is required at autonomy level ${d.agent_level}.`
+      : 'No policy violations.';
+  }
+  return d.violations
+    .map((v) => `• *${escapeMrkdwn(v.layer)}* ${code(v.rule)}: ${escapeMrkdwn(v.message)}`)
+    .join('\n');
+}
+
+function section(text: string, blockId?: string): KnownBlock {
+  return {
+    type: 'section',
+    ...(blockId === undefined ? {} : { block_id: blockId }),
+    text: { type: 'mrkdwn', text: clip(text, SECTION_TEXT_MAX) },
+  };
+}
+
+function context(text: string, blockId?: string): KnownBlock {
+  return {
+    type: 'context',
+    ...(blockId === undefined ? {} : { block_id: blockId }),
+    elements: [{ type: 'mrkdwn', text: clip(text, CONTEXT_TEXT_MAX) }],
+  };
+}
+
+/** A proposal waiting for a human: everything needed to decide, and the two buttons. */
+export function proposalAwaitingApproval(p: Proposal, d: Decision): SlackMessage {
+  const blast = p.blast_radius;
+  const params = paramsSummary(p.params);
+  const fields: Array<{ type: 'mrkdwn'; text: string }> = [
+    ['Agent', `${escapeMrkdwn(agentName(p.agent))} (level ${d.agent_level})`],
+    ['Action', `${code(p.action)}${params ? `\n${code(clip(params, 300))}` : ''}`],
+    ['Target', escapeMrkdwn(targetText(p))],
+    ['Tenant / namespace', `${escapeMrkdwn(p.tenant)} / ${escapeMrkdwn(p.namespace)}`],
+    [
+      'Blast radius',
+      `${plural(blast.tenants, 'tenant')} · ${plural(blast.services, 'service')} · ${signed(blast.capacity_change_pct)}% capacity`,
+    ],
+    ['Verdict', `${VERDICT_TEXT[d.verdict]}${d.violations.length ? ` (${plural(d.violations.length, 'violation')})` : ''}`],
+  ].map(([label, value]) => ({ type: 'mrkdwn' as const, text: clip(`*${label}*\n${value}`, FIELD_MAX) }));
+
+  const reasoning = p.reasoning.map((r) => `• ${escapeMrkdwn(r)}`).join('\n');
+  const v = p.verification;
+  const undo = p.compensating_action ? toolCallText(p.compensating_action) : '_none recorded_';
+  const contextBits = [
+    `Proposal ${code(p.id)}`,
+    ...(p.incident_id ? [`incident ${code(p.incident_id)}`] : []),
+    `policy ${code(d.policy_version.replace(/^sha256:/, '').slice(0, 12))}`,
+    p.llm === 'used' ? 'reasoning by LLM' : 'reasoning by rules (LLM unavailable)',
+  ];
+
+  const blocks: KnownBlock[] = [
+    {
+      type: 'header',
+      block_id: `proposal_header:${p.id}`,
+      text: { type: 'plain_text', text: clip(`${agentName(p.agent)} proposes: ${subject(p)}`, HEADER_MAX), emoji: true },
+    },
+    section('⏳ *Awaiting approval*', statusBlockId(p.id)),
+    { type: 'section', fields },
+    section(`*Why*\n${reasoning}`),
+    section(`*Policy*\n${violationLines(d)}`),
+    section(
+      `*Verification*\n${code(v.metric)} must reach ${v.slo_threshold} (or improve ≥ ${v.min_improvement_pct}%) within ${v.window_s} s\n` +
+        `*Compensating action* (fires if not restored)\n${undo}`,
+    ),
+    context(contextBits.join(' · ')),
+    {
+      type: 'actions',
+      block_id: actionsBlockId(p.id),
+      elements: [
+        {
+          type: 'button',
+          action_id: APPROVE_ACTION_ID,
+          text: { type: 'plain_text', text: 'Approve', emoji: true },
+          style: 'primary',
+          value: p.id,
+        },
+        {
+          type: 'button',
+          action_id: REJECT_ACTION_ID,
+          text: { type: 'plain_text', text: 'Reject', emoji: true },
+          style: 'danger',
+          value: p.id,
+        },
+      ],
+    },
+  ];
+  const text = clip(
+    `Approval needed: ${agentName(p.agent)} proposes ${escapeMrkdwn(subject(p))} — ${VERDICT_TEXT[d.verdict]}`,
+    FALLBACK_MAX,
+  );
+  return { text, blocks };
+}
+
+/** Who decided, which way, and when (ms since the epoch). */
+export interface Resolution {
+  approved: boolean;
+  user_id: string;
+  at_ms: number;
+}
+
+export function resolutionText(r: Resolution): string {
+  // Slack user ids are [A-Z0-9]; anything else would break out of the mention.
+  const user = /^[A-Z0-9]+$/.test(r.user_id) ? `<@${r.user_id}>` : escapeMrkdwn(r.user_id);
+  return `${r.approved ? '✅ *Approved*' : '❌ *Rejected*'} by ${user} at ${slackDate(r.at_ms)}`;
+}
+
+/**
+ * The resolved form of a proposal message: the status line says who decided, and the buttons are gone.
+ * Works on the blocks Slack sends back with a click, so resolving a message needs no memory of it
+ * (a restarted app can still resolve messages it posted before).
+ */
+export function resolveProposalBlocks(blocks: readonly unknown[], proposalId: string, r: Resolution): unknown[] {
+  const status = section(resolutionText(r), statusBlockId(proposalId));
+  let replaced = false;
+  const out: unknown[] = [];
+  for (const b of blocks) {
+    const id = typeof b === 'object' && b !== null ? (b as { block_id?: unknown }).block_id : undefined;
+    if (id === actionsBlockId(proposalId)) continue;
+    if (id === statusBlockId(proposalId)) {
+      out.push(status);
+      replaced = true;
+      continue;
+    }
+    out.push(b);
+  }
+  if (!replaced) out.push(status);
+  return out;
+}
+
+export function proposalResolved(p: Proposal, d: Decision, r: Resolution): SlackMessage {
+  return {
+    text: resolvedText(r, subject(p)),
+    blocks: resolveProposalBlocks(proposalAwaitingApproval(p, d).blocks, p.id, r) as KnownBlock[],
+  };
+}
+
+/** Notification text for a resolved proposal; `what` is already plain text (it is escaped here). */
+export function resolvedText(r: Resolution, what: string): string {
+  return clip(`${r.approved ? 'Approved' : 'Rejected'} by <@${r.user_id}>: ${escapeMrkdwn(what)}`, FALLBACK_MAX);
+}
+
+/** What happened after the decision: one message per execution, verification or rollback. */
+export function noticeMessage(p: Proposal, e: ExecutionResult | Verification | Rollback): SlackMessage {
+  const who = agentName(p.agent);
+  let headline: string;
+  let detail: string;
+  switch (e.type) {
+    case 'execution_result': {
+      const compensation = e.compensation_for !== undefined;
+      const what = compensation ? 'Compensating action' : 'Executed';
+      headline =
+        e.status === 'succeeded'
+          ? `▶️ *${what}*`
+          : e.status === 'refused'
+            ? `⛔ *${what} refused by the MCP server*`
+            : `⚠️ *${what} failed*`;
+      detail = `${toolCallText({ server: p.tool_call.server, tool: e.tool, args: e.args })}` +
+        (e.error ? `\n${escapeMrkdwn(e.error)}` : '');
+      break;
+    }
+    case 'verification': {
+      headline =
+        e.outcome === 'restored'
+          ? '✅ *Verified: SLO restored*'
+          : e.outcome === 'improved'
+            ? '➖ *Verified: improved, not yet restored*'
+            : '⚠️ *Verification: the action did not help*';
+      detail = `${code(e.metric)} ${e.before} → ${e.after} (SLO ${e.slo_threshold})`;
+      break;
+    }
+    case 'rollback': {
+      headline = '↩️ *Rolled back*';
+      detail = `${escapeMrkdwn(e.reason)}\nCompensating action: ${toolCallText(e.compensating_action)}`;
+      break;
+    }
+  }
+  const line = `${headline}: ${escapeMrkdwn(who)} — ${escapeMrkdwn(subject(p))}`;
+  const blocks: KnownBlock[] = [
+    section(`${line}\n${detail}`),
+    context(`Proposal ${code(p.id)}${p.incident_id ? ` · incident ${code(p.incident_id)}` : ''}`),
+  ];
+  const plain = headline.replace(/\*/g, '');
+  return { text: clip(`${plain}: ${who} — ${escapeMrkdwn(subject(p))}`, FALLBACK_MAX), blocks };
+}
