@@ -45,7 +45,11 @@ export async function main(argv: string[]): Promise<void> {
     .option('--bundle <file>', 'compiled policy bundle', undefined)
     .action(async (o: { input: string; bundle?: string }) => {
       const { policyEval } = await import('../commands/policy-eval.ts');
-      process.exitCode = await policyEval({ input: o.input, ...(o.bundle ? { bundle: o.bundle } : {}) }, (s) => process.stdout.write(`${s}\n`));
+      process.exitCode = await policyEval(
+        { input: o.input, ...(o.bundle ? { bundle: o.bundle } : {}) },
+        (s) => process.stdout.write(`${s}\n`),
+        (s) => process.stderr.write(`${s}\n`),
+      );
     });
 
   const audit = program.command('audit').description('audit log tools');

@@ -35,7 +35,7 @@ import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { connectMcp } from '../mcp/mcp-client.ts';
 import { createSlackApp, type GovernorSlackApp } from '../slack/slack-app.ts';
-import { startSlackWebApiFake, type SlackFake } from '../sandbox/slack-web-api-fake.ts';
+import { SANDBOX_CHANNEL, startSlackWebApiFake, type SlackFake } from '../sandbox/slack-web-api-fake.ts';
 import { AuditRecorder } from '../../agents/runtime/recorder.ts';
 import type { ToolClient } from '../../agents/runtime/tool-client.ts';
 import { Watchtower, type WatchTarget } from '../../agents/watchtower/watchtower.ts';
@@ -222,7 +222,12 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     } else {
       const signingSecret = randomBytes(16).toString('hex');
       const botToken = `xoxb-sandbox-${randomBytes(8).toString('hex')}`;
-      slackFake = await startSlackWebApiFake({ botToken, signingSecret, port: config.consolePort });
+      slackFake = await startSlackWebApiFake({
+        botToken,
+        signingSecret,
+        port: config.consolePort,
+        channels: [{ ...SANDBOX_CHANNEL, name: config.slack.channel }],
+      });
       closers.push(() => slackFake!.close());
       slack = await createSlackApp({
         signingSecret,
