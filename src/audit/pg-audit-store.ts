@@ -1,0 +1,432 @@
+// The AuditStore over PostgreSQL, through `pg`: the same code serves a real server and embedded
+// PGlite (src/audit/embedded-postgres.ts). Every record is chained to the one before it by a
+// SHA-256 hash, under a lock, so the chain stays linear however many writers there are.
+// It must never update or delete an audit record or an execution claim (the database refuses it
+// anyway), never report a write that did not commit, never leave anything set session-wide, and
+// never need a second connection while it holds a transaction open: against PGlite the pool has
+// exactly one connection, and all connections share one session.
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import {
+  GENESIS_HASH,
+  type AuditFilter,
+  type AuditInput,
+  type AuditKind,
+  type AuditRecord,
+  type AuditStore,
+  type ChainVerification,
+  type OutboxEntry,
+  type OutboxMessage,
+} from './audit-store.ts';
+import type { GovernorEvent } from '../contracts/events.ts';
+import { canonicalJson, sha256Hex } from '../core/canonical-json.ts';
+import { GovernorError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+const MIGRATIONS_TABLE = 'pgmigrations';
+/** Rows per page when verifying: memory stays flat however long the log grows. */
+const VERIFY_PAGE = 1000;
+
+// First key of the two-key advisory locks; the second is derived from the schema, so stores in
+// different schemas of one database never wait for each other.
+const CHAIN_LOCK = 0x61756431; // 'aud1'
+const MIGRATE_LOCK = 0x61756432; // 'aud2'
+
+// Migrations in flight in this process, by database and schema. The advisory lock serialises
+// processes on a real server, but PGlite's connections share one session, where an advisory lock
+// never blocks: two stores migrating the embedded database at once must queue here instead.
+const migrating = new Map<string, Promise<void>>();
+
+/** What a record's hash covers: every stored column except prev_hash (chained separately) and recorded_at. */
+export interface ChainContent {
+  seq: number;
+  id: string;
+  kind: string;
+  actor: string;
+  at: string;
+  incident_id: string | null;
+  proposal_id: string | null;
+  tenant: string | null;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * hash = sha256(prev_hash + canonical JSON of the content). Absent optional fields are `null`, both
+ * when appending and when recomputing from the row, so the two always agree.
+ */
+export function chainHash(prevHash: string, content: ChainContent): string {
+  return sha256Hex(prevHash + canonicalJson(content));
+}
+
+export interface PgAuditStoreOptions {
+  connectionString: string;
+  /** Everything lives in this schema (created if missing), so runs and test files can share a database. */
+  schema?: string;
+  /** Use 1 against embedded PGlite: its connections share one session. */
+  poolSize?: number;
+  logger?: Logger;
+}
+
+interface RecordRow {
+  seq: string;
+  id: string;
+  kind: string;
+  actor: string;
+  at: string;
+  incident_id: string | null;
+  proposal_id: string | null;
+  tenant: string | null;
+  payload: Record<string, unknown>;
+  prev_hash: string;
+  hash: string;
+}
+
+const RECORD_COLUMNS = 'seq, id::text AS id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash';
+
+export class PgAuditStore implements AuditStore {
+  private readonly pool: pg.Pool;
+  private readonly connectionString: string;
+  private readonly schema: string;
+  private readonly schemaKey: number;
+  private readonly logger: Logger;
+  private readonly t: { records: string; outbox: string; claims: string };
+  private closed = false;
+
+  constructor(opts: PgAuditStoreOptions) {
+    this.connectionString = opts.connectionString;
+    this.schema = opts.schema ?? 'governor';
+    // node-pg-migrate quotes schema names without escaping; keep them to plain identifiers.
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(this.schema)) {
+      throw new GovernorError('config_invalid', `audit schema '${this.schema}' must be a lower-case identifier (a-z, 0-9, _)`);
+    }
+    this.schemaKey = createHash('sha256').update(this.schema).digest().readInt32BE(0);
+    this.logger = opts.logger ?? silentLogger();
+    const s = pg.escapeIdentifier(this.schema);
+    // Fully qualified names instead of a per-connection search_path: PGlite connections share one
+    // session, so a search_path set by one store would leak into every other.
+    this.t = { records: `${s}.audit_records`, outbox: `${s}.outbox`, claims: `${s}.execution_claims` };
+    this.pool = new pg.Pool({
+      connectionString: opts.connectionString,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle client losing its server emits here; unhandled, it would crash the process.
+    this.pool.on('error', (err) => {
+      this.logger.warn({ err: err.message, schema: this.schema }, 'audit store: idle PostgreSQL connection failed');
+    });
+  }
+
+  async migrate(): Promise<void> {
+    const key = `${this.connectionString}\u0000${this.schema}`;
+    const mine = (migrating.get(key) ?? Promise.resolve()).then(() => this.migrateNow());
+    const tail = mine.catch(() => undefined);
+    migrating.set(key, tail);
+    try {
+      await mine;
+    } finally {
+      if (migrating.get(key) === tail) migrating.delete(key);
+    }
+  }
+
+  private async migrateNow(): Promise<void> {
+    await this.guard('migrate', async () => {
+      const client = await this.pool.connect();
+      let broken: Error | undefined;
+      try {
+        // Blocking, unlike node-pg-migrate's own try-lock: a second process waits, then finds
+        // nothing left to run, instead of failing with "another migration is already running".
+        await client.query('SELECT pg_advisory_lock($1, $2)', [MIGRATE_LOCK, this.schemaKey]);
+        try {
+          const applied = await runner({
+            dbClient: client,
+            dir: MIGRATIONS_DIR,
+            ignorePattern: '(?!.*\\.sql$).*',
+            direction: 'up',
+            schema: this.schema,
+            createSchema: true,
+            migrationsTable: MIGRATIONS_TABLE,
+            checkOrder: true,
+            singleTransaction: true,
+            noLock: true,
+            logger: {
+              debug: (msg) => this.logger.debug({ schema: this.schema }, msg),
+              info: (msg) => this.logger.debug({ schema: this.schema }, msg),
+              warn: (msg) => this.logger.warn({ schema: this.schema }, msg),
+              error: (msg) => this.logger.error({ schema: this.schema }, msg),
+            },
+          });
+          if (applied.length > 0) {
+            this.logger.info({ schema: this.schema, migrations: applied.map((m) => m.name) }, 'audit store: migrations applied');
+          }
+        } finally {
+          // The runner set search_path on this pooled connection; on PGlite that is everyone's session.
+          await client.query('RESET search_path');
+          await client.query('SELECT pg_advisory_unlock($1, $2)', [MIGRATE_LOCK, this.schemaKey]);
+        }
+      } catch (err) {
+        broken = err instanceof Error ? err : new Error(String(err));
+        throw err;
+      } finally {
+        // A connection that failed mid-migration may still hold the lock or a transaction: drop it.
+        client.release(broken);
+      }
+    });
+  }
+
+  append(input: AuditInput): Promise<AuditRecord> {
+    return this.guard('append', () => this.transaction((c) => this.appendIn(c, input)));
+  }
+
+  appendWithOutbox(input: AuditInput, message: OutboxMessage): Promise<AuditRecord> {
+    return this.guard('appendWithOutbox', () =>
+      this.transaction(async (c) => {
+        const record = await this.appendIn(c, input);
+        await c.query(`INSERT INTO ${this.t.outbox} (stream, event) VALUES ($1, $2::jsonb)`, [
+          message.stream,
+          JSON.stringify(message.event),
+        ]);
+        return record;
+      }),
+    );
+  }
+
+  pendingOutbox(limit: number): Promise<OutboxEntry[]> {
+    return this.guard('pendingOutbox', async () => {
+      const { rows } = await this.pool.query<{ id: string; stream: string; event: GovernorEvent }>(
+        `SELECT id, stream, event FROM ${this.t.outbox} WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        [limit],
+      );
+      return rows.map((r) => ({ outbox_id: Number(r.id), stream: r.stream, event: r.event }));
+    });
+  }
+
+  markPublished(outboxId: number, busId: string): Promise<void> {
+    return this.guard('markPublished', async () => {
+      // First publication wins: a republished event (crash between publish and mark) keeps its first bus id.
+      await this.pool.query(
+        `UPDATE ${this.t.outbox} SET published_at = now(), bus_id = $2 WHERE id = $1 AND published_at IS NULL`,
+        [outboxId, busId],
+      );
+    });
+  }
+
+  claimExecution(claim: { grant_id: string; proposal_id: string; consumer: string; at: string }): Promise<boolean> {
+    return this.guard('claimExecution', async () => {
+      const res = await this.pool.query(
+        `INSERT INTO ${this.t.claims} (grant_id, proposal_id, consumer, at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (grant_id) DO NOTHING`,
+        [claim.grant_id, claim.proposal_id, claim.consumer, claim.at],
+      );
+      return res.rowCount === 1;
+    });
+  }
+
+  list(filter: AuditFilter = {}): Promise<AuditRecord[]> {
+    return this.guard('list', async () => {
+      const where: string[] = [];
+      const params: string[] = [];
+      for (const key of ['proposal_id', 'incident_id', 'kind'] as const) {
+        const value = filter[key];
+        if (value === undefined) continue;
+        params.push(value);
+        where.push(`${key} = $${params.length}`);
+      }
+      const { rows } = await this.pool.query<RecordRow>(
+        `SELECT ${RECORD_COLUMNS} FROM ${this.t.records}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`,
+        params,
+      );
+      return rows.map(toRecord);
+    });
+  }
+
+  verify(): Promise<ChainVerification> {
+    return this.guard('verify', async () => {
+      // Records appended while verifying are left for the next run: the answer is about the log
+      // as it stood when verification began.
+      const { rows: top } = await this.pool.query<{ max: string | null }>(`SELECT max(seq) AS max FROM ${this.t.records}`);
+      const last = Number(top[0]?.max ?? 0);
+      let expectedSeq = 1;
+      let prevHash = GENESIS_HASH;
+      let records = 0;
+      while (expectedSeq <= last) {
+        // Keyset pagination: every page is one short query, whatever the offset.
+        const { rows } = await this.pool.query<RecordRow>(
+          `SELECT ${RECORD_COLUMNS} FROM ${this.t.records} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
+          [expectedSeq, last, VERIFY_PAGE],
+        );
+        if (rows.length === 0) break;
+        for (const row of rows) {
+          const seq = Number(row.seq);
+          const bad = (reason: string): ChainVerification => ({ valid: false, records, first_bad: { seq, id: row.id, reason } });
+          if (seq !== expectedSeq) return bad(`missing record (gap at seq ${expectedSeq})`);
+          if (row.prev_hash !== prevHash) return bad('broken link to previous record');
+          if (chainHash(row.prev_hash, contentOf(row)) !== row.hash) return bad('hash mismatch');
+          records += 1;
+          prevHash = row.hash;
+          expectedSeq = seq + 1;
+        }
+      }
+      return { valid: true, records };
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  /** Inside a transaction: takes the chain lock, links to the last record, inserts. */
+  private async appendIn(c: pg.PoolClient, input: AuditInput): Promise<AuditRecord> {
+    const payload = normalisePayload(input.payload);
+    // Its own statement, before the read: under READ COMMITTED the next statement's snapshot is
+    // taken after the lock is granted, so it sees the record the previous lock holder committed.
+    await c.query('SELECT pg_advisory_xact_lock($1, $2)', [CHAIN_LOCK, this.schemaKey]);
+    const { rows } = await c.query<{ seq: string; hash: string }>(
+      `SELECT seq, hash FROM ${this.t.records} ORDER BY seq DESC LIMIT 1`,
+    );
+    const prev = rows[0];
+    const content: ChainContent = {
+      seq: prev ? Number(prev.seq) + 1 : 1,
+      id: newId(),
+      kind: input.kind,
+      actor: input.actor,
+      at: input.at,
+      incident_id: input.incident_id ?? null,
+      proposal_id: input.proposal_id ?? null,
+      tenant: input.tenant ?? null,
+      payload,
+    };
+    const prevHash = prev ? prev.hash : GENESIS_HASH;
+    const hash = chainHash(prevHash, content);
+    await c.query(
+      `INSERT INTO ${this.t.records} (seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)`,
+      [
+        content.seq,
+        content.id,
+        content.kind,
+        content.actor,
+        content.at,
+        content.incident_id,
+        content.proposal_id,
+        content.tenant,
+        JSON.stringify(content.payload),
+        prevHash,
+        hash,
+      ],
+    );
+    return toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash });
+  }
+
+  /** One pooled connection for the whole transaction, and no other connection taken meanwhile. */
+  private async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async guard<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new GovernorError('audit_unavailable', `audit store is closed (${op})`);
+    try {
+      return await fn();
+    } catch (err) {
+      throw toAuditError(op, this.schema, err);
+    }
+  }
+}
+
+/**
+ * Brings the payload into the JSON data model before hashing (drops `undefined`, turns Dates into
+ * strings, NaN into null), so the hash covers exactly what jsonb stores and reads back.
+ */
+function normalisePayload(payload: Record<string, unknown>): Record<string, unknown> {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(payload);
+  } catch (err) {
+    throw new GovernorError('internal', `audit payload is not JSON-serialisable: ${(err as Error).message}`, { cause: err });
+  }
+  const value: unknown = json === undefined ? undefined : JSON.parse(json);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new GovernorError('internal', 'audit payload must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function contentOf(row: RecordRow): ChainContent {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    kind: row.kind,
+    actor: row.actor,
+    at: row.at,
+    incident_id: row.incident_id,
+    proposal_id: row.proposal_id,
+    tenant: row.tenant,
+    payload: row.payload,
+  };
+}
+
+function toRecord(row: RecordRow): AuditRecord {
+  return {
+    seq: Number(row.seq),
+    id: row.id,
+    kind: row.kind as AuditKind,
+    actor: row.actor,
+    at: row.at,
+    ...(row.incident_id !== null ? { incident_id: row.incident_id } : {}),
+    ...(row.proposal_id !== null ? { proposal_id: row.proposal_id } : {}),
+    ...(row.tenant !== null ? { tenant: row.tenant } : {}),
+    payload: row.payload,
+    prev_hash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const TRANSIENT_MESSAGES = [/connection terminated/i, /timeout exceeded when trying to connect/i, /connection error/i, /not queryable/i];
+
+/**
+ * Connection trouble, server shutdown, lock and serialisation conflicts: trying again can help.
+ * Anything else (a missing table, a payload jsonb refuses) will fail the same way next time.
+ */
+function isTransient(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  const code = typeof e?.code === 'string' ? e.code : '';
+  if (TRANSIENT_NODE_CODES.has(code)) return true;
+  if (/^(08|53|57P)/.test(code) || code === '40001' || code === '40P01' || code === '55P03') return true;
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return code === '' && TRANSIENT_MESSAGES.some((re) => re.test(message));
+}
+
+function toAuditError(op: string, schema: string, err: unknown): GovernorError {
+  if (err instanceof GovernorError) return err;
+  const e = err as { code?: unknown; message?: unknown };
+  const sqlstate = typeof e?.code === 'string' ? e.code : undefined;
+  const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
+  const retryable = isTransient(err);
+  return new GovernorError(
+    'audit_unavailable',
+    retryable ? `audit store unreachable during ${op}: ${message}` : `audit ${op} failed: ${message}`,
+    { retryable, cause: err, details: { op, schema, ...(sqlstate ? { sqlstate } : {}) } },
+  );
+}

@@ -1,0 +1,365 @@
+// One contract for PgAuditStore wherever it runs: a real PostgreSQL and embedded PGlite over the
+// wire protocol must both pass it, so the embedded default can stand in for the server. Every test
+// gets a fresh schema. Tampering goes through a separate admin connection, the way an attacker or a
+// careless operator would; its statements are parameterless (simple protocol) and its settings
+// transaction-local, because on PGlite every connection shares one session.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GENESIS_HASH, type AuditInput, type AuditRecord } from '../../src/audit/audit-store.ts';
+import { chainHash, PgAuditStore, type ChainContent } from '../../src/audit/pg-audit-store.ts';
+import { auditVerify } from '../../src/audit/verify-command.ts';
+import type { GovernorEvent } from '../../src/contracts/events.ts';
+import { canonicalJson } from '../../src/core/canonical-json.ts';
+import { GovernorError } from '../../src/core/errors.ts';
+
+export interface ContractStore {
+  /** Not yet migrated; in a schema of its own. */
+  store: PgAuditStore;
+  connectionString: string;
+  schema: string;
+  cleanup(): Promise<void>;
+}
+
+const APPEND_ONLY = /audit_records is append-only/;
+
+export function note(i: number, extra: Partial<AuditInput> = {}): AuditInput {
+  return { kind: 'note', actor: 'test', at: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(), payload: { i }, ...extra };
+}
+
+function controlEvent(): GovernorEvent {
+  return { id: randomUUID(), v: 1, ts: new Date().toISOString(), type: 'control', command: 'pause', actor: 'test' };
+}
+
+/** Runs statements in one admin transaction with the append-only trigger switched off, as only the table owner can. */
+async function tamper(admin: pg.Client, schema: string, ...statements: string[]): Promise<void> {
+  await admin.query('BEGIN');
+  try {
+    await admin.query(`ALTER TABLE ${schema}.audit_records DISABLE TRIGGER audit_records_append_only`);
+    for (const sql of statements) await admin.query(sql);
+    await admin.query(`ALTER TABLE ${schema}.audit_records ENABLE ALWAYS TRIGGER audit_records_append_only`);
+    await admin.query('COMMIT');
+  } catch (err) {
+    await admin.query('ROLLBACK');
+    throw err;
+  }
+}
+
+async function expectAuditError(p: Promise<unknown>, retryable: boolean, message?: RegExp): Promise<GovernorError> {
+  const err = await p.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(GovernorError);
+  const ge = err as GovernorError;
+  expect(ge.code).toBe('audit_unavailable');
+  expect(ge.retryable).toBe(retryable);
+  if (message) expect(ge.message).toMatch(message);
+  return ge;
+}
+
+export function auditStoreContract(name: string, makeStore: () => Promise<ContractStore>): void {
+  describe(`AuditStore contract: ${name}`, () => {
+    let ctx: ContractStore;
+    let store: PgAuditStore;
+    let admin: pg.Client;
+    let s: string;
+
+    beforeEach(async () => {
+      ctx = await makeStore();
+      store = ctx.store;
+      s = ctx.schema;
+      await store.migrate();
+      admin = new pg.Client({ connectionString: ctx.connectionString });
+      await admin.connect();
+    });
+
+    afterEach(async () => {
+      await admin.end();
+      await ctx.cleanup();
+    });
+
+    describe('migrate', () => {
+      it('is idempotent, also when two stores run it at the same time', async () => {
+        await store.migrate();
+        const other = new PgAuditStore({ connectionString: ctx.connectionString, schema: `${s}_2`, poolSize: 1 });
+        const again = new PgAuditStore({ connectionString: ctx.connectionString, schema: `${s}_2`, poolSize: 1 });
+        try {
+          await Promise.all([other.migrate(), again.migrate()]);
+          await other.append(note(1));
+          expect((await again.verify()).records).toBe(1);
+        } finally {
+          await other.close();
+          await again.close();
+          await admin.query(`DROP SCHEMA IF EXISTS ${s}_2 CASCADE`);
+        }
+        const { rows } = await admin.query(`SELECT name FROM ${s}.pgmigrations`);
+        expect(rows).toHaveLength(1);
+      });
+    });
+
+    describe('append', () => {
+      it('builds a chain: seq from 1, each record linked to the one before, hash over its content', async () => {
+        const a = await store.append(note(1, { incident_id: 'inc-1', tenant: 'acme' }));
+        const b = await store.append(note(2, { kind: 'proposal', proposal_id: 'p-1', incident_id: 'inc-1' }));
+        const c = await store.append(note(3, { kind: 'decision', proposal_id: 'p-1' }));
+
+        expect([a.seq, b.seq, c.seq]).toEqual([1, 2, 3]);
+        expect(a.prev_hash).toBe(GENESIS_HASH);
+        expect(b.prev_hash).toBe(a.hash);
+        expect(c.prev_hash).toBe(b.hash);
+        const content: ChainContent = {
+          seq: 2,
+          id: b.id,
+          kind: 'proposal',
+          actor: 'test',
+          at: b.at,
+          incident_id: 'inc-1',
+          proposal_id: 'p-1',
+          tenant: null,
+          payload: { i: 2 },
+        };
+        expect(b.hash).toBe(chainHash(a.hash, content));
+        expect(b).not.toHaveProperty('tenant');
+
+        expect(await store.list()).toEqual([a, b, c]);
+        expect(await store.list({ proposal_id: 'p-1' })).toEqual([b, c]);
+        expect(await store.list({ incident_id: 'inc-1' })).toEqual([a, b]);
+        expect(await store.list({ proposal_id: 'p-1', kind: 'decision' })).toEqual([c]);
+        expect(await store.verify()).toEqual({ valid: true, records: 3 });
+      });
+
+      it('keeps one linear chain under 50 concurrent appends', async () => {
+        const records = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(note(i))));
+        expect(new Set(records.map((r) => r.seq))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => i + 1)));
+        expect(new Set(records.map((r) => r.prev_hash)).size).toBe(50);
+        expect(await store.verify()).toEqual({ valid: true, records: 50 });
+      });
+
+      it('round-trips payloads through jsonb without breaking the chain', async () => {
+        const payload = {
+          z_last: 'keys in any order',
+          a_first: { nested: { deeper: [1, { b: 2, a: 1 }, [[]]] }, empty: {}, list: [] },
+          floats: [0.1 + 0.2, 1e21, 1.5e300, 5e-324, -0, 123456789.12345679, -2.5e-7, 9007199254740993],
+          ints: [0, -1, 2 ** 53 - 1],
+          unicode: ['é', 'e\u0301', '😀 emoji', '中文', 'עברית', '\u2028\u2029', 'tab\tnewline\n"quote"\\'],
+          'ключ 🔑': 'unicode key',
+          nulls: [null, { n: null }],
+          bools: [true, false],
+          dropped: undefined,
+          when: new Date(Date.UTC(2025, 5, 1)),
+        };
+        const appended = await store.append(note(1, { payload }));
+        const expected = JSON.parse(JSON.stringify(payload)) as Record<string, unknown>;
+        expect(appended.payload).toEqual(expected);
+        expect(appended.payload).not.toHaveProperty('dropped');
+        const [listed] = await store.list();
+        expect(canonicalJson(listed?.payload)).toBe(canonicalJson(appended.payload));
+        expect(listed?.hash).toBe(appended.hash);
+        await store.append(note(2));
+        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+      });
+
+      it('refuses a payload jsonb cannot hold, as a terminal error, and leaves the chain intact', async () => {
+        await store.append(note(1));
+        await expectAuditError(store.append(note(2, { payload: { log: 'nul \u0000 byte' } })), false);
+        await store.append(note(3));
+        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+      });
+    });
+
+    describe('append-only, enforced by the database', () => {
+      it('refuses UPDATE, DELETE and TRUNCATE of audit records', async () => {
+        await store.append(note(1));
+        await expect(admin.query(`UPDATE ${s}.audit_records SET actor = 'mallory'`)).rejects.toThrow(APPEND_ONLY);
+        await expect(admin.query(`DELETE FROM ${s}.audit_records`)).rejects.toThrow(APPEND_ONLY);
+        await expect(admin.query(`TRUNCATE ${s}.audit_records`)).rejects.toThrow(APPEND_ONLY);
+        // Even a statement that matches no row.
+        await expect(admin.query(`DELETE FROM ${s}.audit_records WHERE seq = 999`)).rejects.toThrow(APPEND_ONLY);
+        expect(await store.verify()).toEqual({ valid: true, records: 1 });
+      });
+
+      it('is not switched off by session_replication_role = replica', async () => {
+        await store.append(note(1));
+        await admin.query('BEGIN');
+        try {
+          await admin.query('SET LOCAL session_replication_role = replica');
+          await expect(admin.query(`DELETE FROM ${s}.audit_records`)).rejects.toThrow(APPEND_ONLY);
+        } finally {
+          await admin.query('ROLLBACK');
+        }
+      });
+
+      it('refuses UPDATE, DELETE and TRUNCATE of execution claims', async () => {
+        await store.claimExecution({ grant_id: 'g-1', proposal_id: 'p-1', consumer: 'c', at: new Date().toISOString() });
+        const claimsAppendOnly = /execution_claims is append-only/;
+        await expect(admin.query(`UPDATE ${s}.execution_claims SET consumer = 'x'`)).rejects.toThrow(claimsAppendOnly);
+        await expect(admin.query(`DELETE FROM ${s}.execution_claims`)).rejects.toThrow(claimsAppendOnly);
+        await expect(admin.query(`TRUNCATE ${s}.execution_claims`)).rejects.toThrow(claimsAppendOnly);
+      });
+    });
+
+    describe('outbox', () => {
+      it('appendWithOutbox stores the record and the event together', async () => {
+        const event = controlEvent();
+        const record = await store.appendWithOutbox(note(1), { stream: 'governor:control', event });
+        expect(await store.list()).toEqual([record]);
+        const pending = await store.pendingOutbox(10);
+        expect(pending).toEqual([{ outbox_id: expect.any(Number), stream: 'governor:control', event }]);
+      });
+
+      it('appendWithOutbox stores neither when the outbox row is refused', async () => {
+        await store.append(note(1));
+        await expectAuditError(store.appendWithOutbox(note(2), { stream: '', event: controlEvent() }), false, /outbox_stream_check/);
+        expect((await store.list()).map((r) => r.seq)).toEqual([1]);
+        expect(await store.pendingOutbox(10)).toEqual([]);
+        // The failed attempt left no gap in the chain.
+        const next = await store.append(note(3));
+        expect(next.seq).toBe(2);
+        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+      });
+
+      it('lists pending entries oldest first and forgets them once published', async () => {
+        const events = [controlEvent(), controlEvent(), controlEvent()];
+        for (const [i, event] of events.entries()) await store.appendWithOutbox(note(i), { stream: 'governor:control', event });
+        const firstTwo = await store.pendingOutbox(2);
+        expect(firstTwo.map((e) => e.event.id)).toEqual([events[0]?.id, events[1]?.id]);
+
+        const first = firstTwo[0]!;
+        await store.markPublished(first.outbox_id, '1-0');
+        await store.markPublished(first.outbox_id, '2-0'); // a republish keeps the first bus id
+        expect((await store.pendingOutbox(10)).map((e) => e.event.id)).toEqual([events[1]?.id, events[2]?.id]);
+        const { rows } = await admin.query(`SELECT bus_id FROM ${s}.outbox WHERE id = ${first.outbox_id}`);
+        expect(rows).toEqual([{ bus_id: '1-0' }]);
+      });
+    });
+
+    describe('claimExecution', () => {
+      const claim = (grant_id: string, consumer = 'executor-1') => ({ grant_id, proposal_id: 'p-1', consumer, at: new Date().toISOString() });
+
+      it('is true exactly once per grant', async () => {
+        expect(await store.claimExecution(claim('g-1'))).toBe(true);
+        expect(await store.claimExecution(claim('g-1'))).toBe(false);
+        expect(await store.claimExecution(claim('g-1', 'executor-2'))).toBe(false);
+        expect(await store.claimExecution(claim('g-2'))).toBe(true);
+      });
+
+      it('gives exactly one of 10 concurrent claims the grant', async () => {
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => store.claimExecution(claim('g-race', `executor-${i}`))));
+        expect(results.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    describe('verify detects tampering', () => {
+      let records: AuditRecord[];
+      beforeEach(async () => {
+        records = [];
+        for (let i = 1; i <= 5; i++) records.push(await store.append(note(i, { proposal_id: `p-${i}` })));
+      });
+
+      it.each([
+        ['payload', `payload = jsonb_set(payload, '{i}', '99')`],
+        ['actor', `actor = 'mallory'`],
+        ['at', `at = '2030-01-01T00:00:00.000Z'`],
+        ['kind', `kind = 'approval'`],
+        ['tenant (null to a value)', `tenant = 'acme'`],
+        ['proposal_id', `proposal_id = 'p-other'`],
+        ['hash', `hash = repeat('a', 64)`],
+      ])('altering %s of one record', async (column, set) => {
+        await tamper(admin, s, `UPDATE ${s}.audit_records SET ${set} WHERE seq = 3`);
+        expect(await store.verify()).toEqual({ valid: false, records: 2, first_bad: { seq: 3, id: records[2]!.id, reason: 'hash mismatch' } });
+      });
+
+      it('rewriting a record with the same content (other key order, other spacing) is not tampering', async () => {
+        await tamper(admin, s, `UPDATE ${s}.audit_records SET payload = '{ "i" :  3.0 }'::jsonb WHERE seq = 3`);
+        expect(await store.verify()).toEqual({ valid: true, records: 5 });
+      });
+
+      it('a record rewritten with a consistent hash breaks the link of the next one', async () => {
+        const r = records[2]!;
+        const forged = chainHash(r.prev_hash, {
+          seq: 3, id: r.id, kind: r.kind, actor: r.actor, at: r.at,
+          incident_id: null, proposal_id: 'p-3', tenant: null, payload: { i: 999 },
+        });
+        await tamper(admin, s, `UPDATE ${s}.audit_records SET payload = '{"i": 999}', hash = '${forged}' WHERE seq = 3`);
+        expect(await store.verify()).toEqual({
+          valid: false,
+          records: 3,
+          first_bad: { seq: 4, id: records[3]!.id, reason: 'broken link to previous record' },
+        });
+      });
+
+      it('a deleted record leaves a gap', async () => {
+        await tamper(admin, s, `DELETE FROM ${s}.audit_records WHERE seq = 3`);
+        expect(await store.verify()).toEqual({
+          valid: false,
+          records: 2,
+          first_bad: { seq: 4, id: records[3]!.id, reason: 'missing record (gap at seq 3)' },
+        });
+      });
+
+      it('a deleted first record leaves a gap at seq 1', async () => {
+        await tamper(admin, s, `DELETE FROM ${s}.audit_records WHERE seq = 1`);
+        expect((await store.verify()).first_bad).toEqual({ seq: 2, id: records[1]!.id, reason: 'missing record (gap at seq 1)' });
+      });
+
+      it('auditVerify prints the verdict and returns the exit code', async () => {
+        const lines: string[] = [];
+        expect(await auditVerify(store, (l) => lines.push(l))).toBe(0);
+        expect(lines).toEqual(['audit chain valid: 5 records']);
+
+        await tamper(admin, s, `UPDATE ${s}.audit_records SET payload = '{"i": 0}' WHERE seq = 2`);
+        lines.length = 0;
+        expect(await auditVerify(store, (l) => lines.push(l))).toBe(1);
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toContain('seq 2');
+        expect(lines[0]).toContain(records[1]!.id);
+        expect(lines[0]).toContain('hash mismatch');
+      });
+    });
+
+    describe('verify pages through long logs', () => {
+      it('checks every record across pages and finds a break deep in the log', async () => {
+        // Built outside the store with the documented formula, inserted in one statement: fast,
+        // and proof that the chain can be checked independently of this code.
+        const rows: Array<ChainContent & { prev_hash: string; hash: string }> = [];
+        let prev = GENESIS_HASH;
+        for (let seq = 1; seq <= 2500; seq++) {
+          const content: ChainContent = {
+            seq, id: randomUUID(), kind: 'observation', actor: 'watchtower', at: new Date(Date.UTC(2025, 0, 1, 0, 0, seq)).toISOString(),
+            incident_id: seq % 2 ? 'inc-1' : null, proposal_id: null, tenant: 'acme', payload: { seq, v: seq / 7 },
+          };
+          const hash = chainHash(prev, content);
+          rows.push({ ...content, prev_hash: prev, hash });
+          prev = hash;
+        }
+        const json = JSON.stringify(rows).replaceAll("'", "''");
+        await admin.query(
+          `INSERT INTO ${s}.audit_records (seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash)
+           SELECT seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash
+           FROM jsonb_to_recordset('${json}'::jsonb) AS r(seq bigint, id uuid, kind text, actor text, at text,
+             incident_id text, proposal_id text, tenant text, payload jsonb, prev_hash text, hash text)`,
+        );
+        expect(await store.verify()).toEqual({ valid: true, records: 2500 });
+        const next = await store.append(note(1));
+        expect(next).toMatchObject({ seq: 2501, prev_hash: prev });
+
+        await tamper(admin, s, `UPDATE ${s}.audit_records SET payload = '{"seq": 2222, "v": 0}' WHERE seq = 2222`);
+        expect(await store.verify()).toEqual({
+          valid: false,
+          records: 2221,
+          first_bad: { seq: 2222, id: rows[2221]!.id, reason: 'hash mismatch' },
+        });
+      });
+    });
+
+    describe('errors', () => {
+      it('refuses to work once closed', async () => {
+        await store.close();
+        await expectAuditError(store.append(note(1)), false, /closed/);
+      });
+    });
+  });
+}

@@ -1,0 +1,140 @@
+// The audit contract against a real PostgreSQL, plus what only a real server shows: the acceptance
+// check with the real `psql` binary, and a database that cannot be reached. Each test works in a
+// schema of its own, dropped afterwards, so this file can run beside the others.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PgAuditStore } from '../../src/audit/pg-audit-store.ts';
+import { auditVerify } from '../../src/audit/verify-command.ts';
+import { GovernorError } from '../../src/core/errors.ts';
+import { auditStoreContract, note } from './audit-store.contract.ts';
+
+const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const run = randomUUID().slice(0, 8);
+let n = 0;
+const freshSchema = (): string => `audit_test_${run}_${++n}`;
+
+const admin = new pg.Client({ connectionString: url });
+beforeAll(async () => {
+  await admin.connect();
+});
+afterAll(async () => {
+  await admin.end();
+});
+
+async function dropSchema(schema: string): Promise<void> {
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}
+
+auditStoreContract('PostgreSQL', async () => {
+  const schema = freshSchema();
+  const store = new PgAuditStore({ connectionString: url, schema, poolSize: 10 });
+  return {
+    store,
+    connectionString: url,
+    schema,
+    cleanup: async () => {
+      await store.close();
+      await dropSchema(schema);
+    },
+  };
+});
+
+const execFileP = promisify(execFile);
+
+/** Runs SQL through the real psql binary, in the store's schema. */
+async function psql(schema: string, sql: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileP('psql', [url, '-X', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+      env: { ...process.env, PGOPTIONS: `-c search_path=${schema}` },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+describe('PgAuditStore on PostgreSQL beyond the contract', () => {
+  it('acceptance: psql cannot edit the log, and an edit made behind the trigger fails `audit verify` naming the record', async () => {
+    const schema = freshSchema();
+    const store = new PgAuditStore({ connectionString: url, schema });
+    try {
+      await store.migrate();
+      const records = [];
+      for (let i = 1; i <= 3; i++) records.push(await store.append(note(i, { proposal_id: 'p-1' })));
+
+      const refused = await psql(schema, `UPDATE audit_records SET payload = '{"i": 42}' WHERE seq = 2`);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain('audit_records is append-only');
+
+      const edited = await psql(
+        schema,
+        `BEGIN;
+         ALTER TABLE audit_records DISABLE TRIGGER audit_records_append_only;
+         UPDATE audit_records SET payload = '{"i": 42}' WHERE seq = 2;
+         ALTER TABLE audit_records ENABLE ALWAYS TRIGGER audit_records_append_only;
+         COMMIT;`,
+      );
+      expect(edited).toMatchObject({ code: 0 });
+
+      const lines: string[] = [];
+      expect(await auditVerify(store, (l) => lines.push(l))).toBe(1);
+      expect(lines.join('\n')).toContain('seq 2');
+      expect(lines.join('\n')).toContain(records[1]!.id);
+      expect(lines.join('\n')).toContain('hash mismatch');
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+
+  it('migrates safely when two processes start at once (the advisory lock, not the in-process queue)', async () => {
+    const schema = freshSchema();
+    // Different connection strings, as two processes would have: the in-process queue keys on it.
+    const stores = ['a', 'b', 'c'].map(
+      (app) => new PgAuditStore({ connectionString: `${url}${url.includes('?') ? '&' : '?'}application_name=${app}`, schema, poolSize: 1 }),
+    );
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      await stores[0]!.append(note(1));
+      expect(await stores[2]!.verify()).toEqual({ valid: true, records: 1 });
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.pgmigrations`);
+      expect(rows).toEqual([{ n: 1 }]);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+      await dropSchema(schema);
+    }
+  });
+
+  it('reports an unreachable database as a retryable audit_unavailable error', async () => {
+    const store = new PgAuditStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test', schema: freshSchema(), poolSize: 1 });
+    try {
+      for (const call of [() => store.append(note(1)), () => store.verify(), () => store.migrate()]) {
+        const err = await call().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(GovernorError);
+        expect(err).toMatchObject({ code: 'audit_unavailable', retryable: true });
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports a schema that was never migrated as a terminal error', async () => {
+    const store = new PgAuditStore({ connectionString: url, schema: freshSchema(), poolSize: 1 });
+    try {
+      await expect(store.verify()).rejects.toMatchObject({ code: 'audit_unavailable', retryable: false });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a schema name that is not a plain identifier', () => {
+    expect(() => new PgAuditStore({ connectionString: url, schema: 'x"; DROP TABLE y; --' })).toThrow(GovernorError);
+  });
+});
