@@ -17,6 +17,7 @@ import type { AuditRecord, AuditStore } from '../audit/audit-store.ts';
 import type { BusMessage } from '../bus/event-bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { GovernorError, describeError } from '../core/errors.ts';
+import { canonicalJson } from '../core/canonical-json.ts';
 import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PolicyDecision, PolicyEngine } from '../policy/policy-engine.ts';
@@ -64,7 +65,7 @@ export class Gateway {
   async onProposal(p: Proposal): Promise<void> {
     const records = await this.deps.audit.list({ proposal_id: p.id });
     let decision = findDecision(records);
-    if (!decision) decision = await this.decide(p, records);
+    if (!decision) decision = await this.decide(p);
 
     if (decision.verdict === 'allow' && !records.some((r) => r.kind === 'grant')) {
       await this.grant(p, p.tool_call, 'policy', decision.agent_level);
@@ -86,7 +87,7 @@ export class Gateway {
     }
   }
 
-  private async decide(p: Proposal, records: AuditRecord[]): Promise<Decision> {
+  private async decide(p: Proposal): Promise<Decision> {
     const nowMs = this.deps.clock.now();
     const tenant = this.deps.tenants[p.tenant];
     const level = this.deps.autonomy.level(p.agent);
@@ -121,7 +122,6 @@ export class Gateway {
       policy_version: result.policy_version,
       agent_level: level,
     };
-    void records;
     await this.deps.recorder.recordAndPublish(
       {
         kind: 'decision',
@@ -192,7 +192,7 @@ export class Gateway {
     // Only the compensating action recorded before execution may run, exactly as recorded.
     const recorded = records.find((x) => x.kind === 'compensating_action');
     const planned = (recorded?.payload['compensating_action'] ?? proposal.compensating_action) as ToolCall;
-    if (JSON.stringify(planned) !== JSON.stringify(r.compensating_action)) {
+    if (canonicalJson(planned) !== canonicalJson(r.compensating_action)) {
       throw new GovernorError('grant_mismatch', 'rollback asks for a different action than the one recorded before execution');
     }
     const already = records.filter((x) => x.kind === 'grant' && (x.payload['grant'] as { basis?: string })?.basis === 'compensation');

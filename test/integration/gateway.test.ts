@@ -1,0 +1,156 @@
+// The gateway on real PostgreSQL and the real policy bundle: verdicts become grants, approvals,
+// or nothing — exactly once, however often a message is delivered — and it fails closed.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { KeyObject } from 'node:crypto';
+import { EVENT_VERSION, type Approval, type Grant } from '../../src/contracts/events.ts';
+import { AutonomyLevels } from '../../src/governance/autonomy.ts';
+import { Gateway } from '../../src/governance/gateway.ts';
+import { generateGrantKeys, verifyGrant } from '../../src/governance/grants.ts';
+import { GovernorError } from '../../src/core/errors.ts';
+import type { PolicyEngine } from '../../src/policy/policy-engine.ts';
+import { RecordingApprovals, RecordingNotifier, T0, harness, proposal, rollbackProposal } from './harness.ts';
+
+let h: Awaited<ReturnType<typeof harness>>;
+let approvals: RecordingApprovals;
+let notifier: RecordingNotifier;
+let autonomy: AutonomyLevels;
+const keys = generateGrantKeys('test');
+const pub = new Map<string, KeyObject>([['test', keys.publicKey]]);
+
+function gateway(policy: PolicyEngine = h.policy) {
+  return new Gateway({ audit: h.audit, recorder: h.recorder, policy, autonomy, tenants: h.tenants, keys, clock: h.clock, logger: h.logger, approvals, notifier });
+}
+
+const kinds = async (proposalId: string) => (await h.audit.list({ proposal_id: proposalId })).map((r) => r.kind);
+const approval = (proposalId: string, approved = true): Approval => ({
+  id: `a-${proposalId}-${approved}`, v: EVENT_VERSION, ts: new Date(T0).toISOString(), type: 'approval',
+  proposal_id: proposalId, approved, approver: { id: 'U1', name: 'alice', source: 'slack' },
+});
+
+beforeEach(async () => {
+  h = await harness();
+  approvals = new RecordingApprovals();
+  notifier = new RecordingNotifier();
+  autonomy = new AutonomyLevels('govern');
+});
+afterEach(async () => {
+  await h.close();
+});
+
+async function record(p: ReturnType<typeof proposal>) {
+  await h.recorder.record({ kind: 'proposal', actor: p.agent, at: p.ts, proposal_id: p.id, incident_id: p.incident_id, tenant: p.tenant, payload: { proposal: p } });
+}
+
+describe('gateway', () => {
+  it('allows a level-3 scale within the guardrails and issues one grant for the exact call, even when redelivered', async () => {
+    const p = proposal();
+    await record(p);
+    const g = gateway();
+    await g.onProposal(p);
+    await g.onProposal(p);
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'grant']);
+    const [grantRec] = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
+    const grant = grantRec!.payload['grant'] as Grant;
+    expect(grant.basis).toBe('policy');
+    expect(verifyGrant(pub, grant, { tool: 'scale_deployment', args: p.tool_call.args, nowMs: T0 + 1000 }).proposal_id).toBe(p.id);
+    const [dec] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
+    expect(dec!.payload['policy_version']).toBe(h.policy.version);
+    expect(dec!.payload['policy_input']).toMatchObject({ context: { agent_level: 3, environment: 'production' } });
+    // The decision and the grant were queued for the bus in the same transactions as their records.
+    await h.relay.nudge();
+    expect((await h.bus.read('governor:grants')).map((m) => m.event.id)).toEqual([grant.id]);
+  });
+
+  it('asks a human for a supervised rollback once, and turns one approval into one grant', async () => {
+    const p = rollbackProposal();
+    await record(p);
+    const g = gateway();
+    await g.onProposal(p);
+    await g.onProposal(p);
+    expect(approvals.requests).toHaveLength(1);
+    expect(approvals.requests[0]!.d.verdict).toBe('require_approval');
+    await g.onApproval(approval(p.id));
+    await g.onApproval(approval(p.id));
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'grant']);
+    const [grantRec] = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
+    expect(grantRec!.payload).toMatchObject({ grant: { basis: 'approval', tool: 'rollback_deployment' }, approver: { id: 'U1' } });
+  });
+
+  it('grants nothing on a rejection, or on an approval that arrives after a pause', async () => {
+    const p1 = rollbackProposal();
+    await record(p1);
+    const g = gateway();
+    await g.onProposal(p1);
+    await g.onApproval(approval(p1.id, false));
+    expect(await kinds(p1.id)).not.toContain('grant');
+
+    const p2 = rollbackProposal();
+    await record(p2);
+    await g.onProposal(p2);
+    autonomy.pause();
+    await g.onApproval(approval(p2.id));
+    expect(await kinds(p2.id)).not.toContain('grant');
+    expect(notifier.texts.join('\n')).toMatch(/not honoured/);
+  });
+
+  it('denies a 4x scale-up and a blast radius beyond level 2, with no grant and no approval request', async () => {
+    const g = gateway();
+    const big = proposal({ params: { from_replicas: 4, to_replicas: 16 }, tool_call: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 16 } } });
+    const wide = proposal({ blast_radius: { tenants: 1, services: 1, capacity_change_pct: 60 } });
+    for (const p of [big, wide]) {
+      await record(p);
+      await g.onProposal(p);
+      expect(await kinds(p.id)).toEqual(['proposal', 'decision']);
+    }
+    const [dec] = await h.audit.list({ proposal_id: big.id, kind: 'decision' });
+    expect(dec!.payload['decision']).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ layer: 'safety', rule: 'max_scale_up_factor' })]) });
+    expect(approvals.requests).toHaveLength(0);
+  });
+
+  it('reads the cooldown from the audit log: a second scale within 300 s is denied', async () => {
+    const g = gateway();
+    await h.recorder.record({
+      kind: 'execution_result', actor: 'elastik', at: new Date(T0 - 100_000).toISOString(), proposal_id: 'earlier', tenant: 'acme',
+      payload: { result: { tool: 'scale_deployment', status: 'succeeded', args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 8 } }, grant_id: 'g0' },
+    });
+    const p = proposal();
+    await record(p);
+    await g.onProposal(p);
+    const [dec] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
+    expect(dec!.payload['decision']).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ rule: 'scale_cooldown' })]) });
+    expect(dec!.payload['policy_input']).toMatchObject({ context: { seconds_since_last_scale: 100 } });
+  });
+
+  it('fails closed: a policy engine that cannot answer is a recorded deny, and an unknown tenant too', async () => {
+    const broken: PolicyEngine = { version: 'broken', evaluate: async () => { throw new GovernorError('policy_unavailable', 'wasm trap'); } };
+    const p = proposal();
+    await record(p);
+    await gateway(broken).onProposal(p);
+    const [dec] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
+    expect(dec!.payload['decision']).toMatchObject({ verdict: 'deny', violations: [expect.objectContaining({ rule: 'policy_unavailable' })] });
+    expect(await kinds(p.id)).not.toContain('grant');
+
+    const stranger = proposal({ tenant: 'globex' });
+    await record(stranger);
+    await gateway().onProposal(stranger);
+    const [dec2] = await h.audit.list({ proposal_id: stranger.id, kind: 'decision' });
+    expect(dec2!.payload['decision']).toMatchObject({ verdict: 'deny', violations: [expect.objectContaining({ rule: 'unknown_tenant' })] });
+  });
+
+  it('grants only the compensating action recorded before execution, once', async () => {
+    const p = proposal();
+    await record(p);
+    const g = gateway();
+    const rb = (args: Record<string, unknown>) => ({
+      id: `rb-${JSON.stringify(args)}`, v: EVENT_VERSION, ts: new Date(T0).toISOString(), type: 'rollback' as const,
+      proposal_id: p.id, agent: 'elastik' as const, tenant: 'acme', reason: 'not helped',
+      compensating_action: { server: 'kubernetes', tool: 'scale_deployment', args },
+    });
+    await expect(g.onRollback(rb({ namespace: 'acme-prod', deployment: 'checkout', replicas: 2 }))).rejects.toThrow(/different action/);
+    await g.onRollback(rb({ namespace: 'acme-prod', deployment: 'checkout', replicas: 8 }));
+    await g.onRollback(rb({ namespace: 'acme-prod', deployment: 'checkout', replicas: 8 }));
+    const grants = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
+    expect(grants).toHaveLength(1);
+    expect(grants[0]!.payload['grant']).toMatchObject({ basis: 'compensation', args: { replicas: 8 } });
+  });
+});
