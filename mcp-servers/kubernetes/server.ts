@@ -1,0 +1,419 @@
+// The Kubernetes MCP server: typed tools over one cluster, for one session identity (an agent and
+// the namespaces of its tenants). It is the last line of defence before the cluster, so it checks
+// everything itself: the namespace against the session, the gateway's grant against the exact call,
+// and the hard limits of DESIGN §4 against the live cluster. It must never offer a generic
+// kubectl, take the caller's word for cluster state, act outside the session's namespaces, mutate
+// without a valid unused grant, or let any grant lift a hard limit.
+import type { KeyObject } from 'node:crypto';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { SharedState } from '../../src/bus/shared-state.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { GovernorError } from '../../src/core/errors.ts';
+import { silentLogger, type Logger } from '../../src/core/logger.ts';
+import type { Grant } from '../../src/contracts/events.ts';
+import { verifyGrant } from '../../src/governance/grants.ts';
+import { toolErrorResult } from '../../src/mcp/tool-error.ts';
+import {
+  ENVIRONMENT_LABEL,
+  SCALE_COOLDOWN_MS,
+  TENANT_LABEL,
+  cooldownKey,
+  cooldownViolation,
+  scaleLimitViolations,
+  type GuardrailViolation,
+} from './guardrails.ts';
+import { KubeClient } from './kube-client.ts';
+
+/** The name grants carry in `server` for this server's tools. */
+export const KUBERNETES_SERVER_NAME = 'kubernetes';
+
+/** A consumed grant stays remembered this long past its own lifetime, to absorb clock skew between the gateway and the server. */
+const GRANT_REPLAY_MARGIN_MS = 60 * 60_000;
+
+export interface KubernetesSession {
+  agent: string;
+  namespaces: readonly string[];
+}
+
+export interface KubernetesMcpDeps {
+  kube: KubeConfig;
+  sharedState: SharedState;
+  clock: Clock;
+  grantPublicKeys: ReadonlyMap<string, KeyObject>;
+  session: KubernetesSession;
+  logger?: Logger;
+}
+
+const namespaceArg = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)')
+  .describe("Namespace of the deployment. Must be one of the namespaces this session's bearer token is bound to.");
+const deploymentArg = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name (RFC 1123 subdomain)')
+  .describe('Name of the apps/v1 Deployment.');
+const grantArg = z
+  .record(z.string(), z.unknown())
+  .describe(
+    "Execution grant issued by Governor's gateway for exactly this call: same tool, and arguments equal to this call's arguments without `grant`. " +
+      'It must be signed by a trusted key, unexpired, issued to this session\'s agent for this namespace, and not used before (grants are single-use).',
+  );
+
+const podMetricsOut = z.object({
+  pod: z.string().describe('Pod name.'),
+  revision: z.number().int().nullable().describe('Deployment revision the pod runs (from its ReplicaSet), null when unknown.'),
+  ready: z.boolean().describe('The pod reports the Ready condition.'),
+  memory_bytes: z.number().describe('Working-set memory of all containers (metrics.k8s.io), bytes.'),
+  memory_limit_bytes: z.number().nullable().describe('Sum of container memory limits, bytes; null when a container has no limit.'),
+  memory_utilisation: z
+    .number()
+    .nullable()
+    .describe('Memory use relative to the limit, 0..1: the custom metric memory_utilisation_ratio when served, else memory_bytes / memory_limit_bytes.'),
+  cpu_millicores: z.number().describe('CPU use of all containers (metrics.k8s.io), millicores.'),
+  gc_pause_ms_per_min: z.number().nullable().describe('JVM garbage-collection pause time per minute (custom metric jvm_gc_pause_ms_per_min), null when not served.'),
+});
+
+const getPodMetricsOut = z.object({
+  namespace: z.string(),
+  deployment: z.object({
+    name: z.string(),
+    replicas: z.number().int().describe('Desired replicas (spec.replicas).'),
+    ready_replicas: z.number().int(),
+    revision: z.number().int().nullable().describe('Current revision (deployment.kubernetes.io/revision).'),
+    template_annotations: z.record(z.string(), z.string()).describe('Annotations of the current pod template.'),
+  }),
+  pods: z.array(podMetricsOut).describe('Live pods of the deployment that have a usage sample, sorted by name.'),
+  pods_without_metrics: z
+    .array(z.object({ pod: z.string(), revision: z.number().int().nullable(), ready: z.boolean() }))
+    .describe('Live pods the metrics API has no sample for yet (typically just started).'),
+  service: z
+    .object({
+      p50_ms: z.number().describe('Median request latency, ms (http_request_duration_p50_ms).'),
+      p99_ms: z.number().describe('99th percentile request latency, ms (http_request_duration_p99_ms).'),
+      rps: z.number().describe('Requests per second (http_requests_per_second).'),
+      error_ratio: z.number().describe('Share of requests failing, 0..1 (http_error_ratio).'),
+    })
+    .describe('Service-level signals of the deployment from the custom metrics API.'),
+});
+
+const revisionOut = z.object({
+  revision: z.number().int(),
+  replica_set: z.string(),
+  created_at: z.string().nullable().describe('Creation time of the revision\'s ReplicaSet (ISO 8601).'),
+  change_cause: z.string().nullable().describe('kubernetes.io/change-cause of the revision.'),
+  annotations: z.record(z.string(), z.string()).describe('Annotations of the revision\'s pod template.'),
+  replicas: z.number().int().describe('Pods currently running this revision.'),
+});
+
+const getRolloutHistoryOut = z.object({
+  namespace: z.string(),
+  deployment: z.string(),
+  current_revision: z.number().int().nullable(),
+  revisions: z.array(revisionOut).describe('Revisions still in the deployment\'s history, oldest first.'),
+});
+
+const getNamespaceCapacityOut = z.object({
+  namespace: z.string(),
+  total_pods: z.number().int().describe('Live pods in the namespace.'),
+  deployments: z.array(
+    z.object({
+      name: z.string(),
+      replicas: z.number().int(),
+      cpu_request_millicores: z.number().describe('CPU requested by one pod, millicores.'),
+      memory_request_bytes: z.number().describe('Memory requested by one pod, bytes.'),
+    }),
+  ),
+});
+
+const scaleOut = z.object({
+  namespace: z.string(),
+  deployment: z.string(),
+  from_replicas: z.number().int(),
+  to_replicas: z.number().int(),
+});
+
+const rollbackOut = z.object({
+  namespace: z.string(),
+  deployment: z.string(),
+  from_revision: z.number().int().nullable(),
+  to_revision: z.number().int().describe('The historical revision whose pod template is now the deployment\'s template.'),
+  change_cause: z.string().nullable().describe('change-cause of the revision rolled back to.'),
+  changed: z.boolean().describe('False when the deployment already ran that template (nothing was written).'),
+});
+
+export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
+  const { sharedState, clock, session } = deps;
+  const kube = new KubeClient(deps.kube);
+  const log = (deps.logger ?? silentLogger()).child({ agent: session.agent, server: KUBERNETES_SERVER_NAME });
+  const allowed = new Set(session.namespaces);
+
+  const server = new McpServer(
+    { name: 'governor-kubernetes', version: '0.1.0' },
+    {
+      capabilities: { tools: {} },
+      instructions:
+        'Typed access to Kubernetes deployments for Governor agents. Read tools need only a namespace of this session; ' +
+        'scale_deployment and rollback_deployment also need a grant from the governance gateway for the exact call. ' +
+        'Hard limits (at most 3x scale-up per call, at least 2 replicas in production, 300 s between scaling actions on a deployment) ' +
+        'are enforced here and cannot be lifted by any grant. Failures are isError results whose text starts with a code ' +
+        '(tenant_forbidden, grant_invalid, grant_expired, grant_mismatch, grant_used, safety_violation, not_found, conflict, upstream_unavailable).',
+    },
+  );
+
+  function assertNamespace(namespace: string): void {
+    if (!allowed.has(namespace)) {
+      throw new GovernorError('tenant_forbidden', `this session (agent '${session.agent}') is not bound to namespace '${namespace}'`);
+    }
+  }
+
+  function checkGrant(tool: string, args: Record<string, unknown> & { namespace: string }, grant: unknown): Grant {
+    const g = verifyGrant(deps.grantPublicKeys, grant, { tool, args, nowMs: clock.now() });
+    if (g.server !== KUBERNETES_SERVER_NAME) {
+      throw new GovernorError('grant_mismatch', `grant ${g.id} is for server '${g.server}', not '${KUBERNETES_SERVER_NAME}'`);
+    }
+    if (g.namespace !== args.namespace) {
+      throw new GovernorError('grant_mismatch', `grant ${g.id} is for namespace '${g.namespace}', not '${args.namespace}'`);
+    }
+    if (g.agent !== session.agent) {
+      throw new GovernorError('grant_mismatch', `grant ${g.id} was issued to agent '${g.agent}', not to this session's agent '${session.agent}'`);
+    }
+    return g;
+  }
+
+  /** A grant must belong to the tenant that owns the namespace, when the namespace says which one. */
+  function checkGrantTenant(g: Grant, namespace: string, labels: Record<string, string>): void {
+    const owner = labels[TENANT_LABEL];
+    if (owner !== undefined && owner !== g.tenant) {
+      throw new GovernorError('grant_mismatch', `grant ${g.id} is for tenant '${g.tenant}', but namespace '${namespace}' belongs to '${owner}'`);
+    }
+  }
+
+  /** Single use, across every replica of this server: the first claim of the grant's id wins. */
+  async function consumeGrant(g: Grant, nowMs: number): Promise<string> {
+    const key = `grant:${g.id}`;
+    // A window fixed per grant (not measured from now), so that every later claim still overlaps the first.
+    const lifetime = Math.max(0, Date.parse(g.expires_at) - Date.parse(g.ts));
+    const claim = await sharedState.claimWindow(key, nowMs, lifetime + GRANT_REPLAY_MARGIN_MS);
+    if (!claim.acquired) {
+      const since = claim.heldSinceMs === null ? '' : ` at ${new Date(claim.heldSinceMs).toISOString()}`;
+      throw new GovernorError('grant_used', `grant ${g.id} was already used${since}`);
+    }
+    return key;
+  }
+
+  /** Gives claims back when the cluster refused the write (an HTTP answer); a lost connection may have applied it, so the claims stay. */
+  async function releaseIfNotApplied(err: unknown, claims: Array<{ key: string; nowMs: number }>): Promise<void> {
+    const applied = !(err instanceof GovernorError) || typeof err.details?.['status'] !== 'number';
+    if (applied) return;
+    for (const c of claims) {
+      await sharedState.releaseWindow(c.key, c.nowMs).catch((e: unknown) => log.warn({ err: e, key: c.key }, 'could not release claim'));
+    }
+  }
+
+  async function respond<T extends object>(tool: string, target: Record<string, unknown>, fn: () => Promise<T>): Promise<CallToolResult> {
+    try {
+      const data = await fn();
+      return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data as Record<string, unknown> };
+    } catch (err) {
+      if (err instanceof GovernorError) {
+        // Refusals at the trust boundary are what an operator reviews; routine not_found is not.
+        const level = err.code === 'upstream_unavailable' || err.code === 'tenant_forbidden' || err.code.startsWith('grant_') || err.code === 'safety_violation' ? 'warn' : 'info';
+        log[level]({ tool, ...target, code: err.code }, `${tool} refused or failed: ${err.message}`);
+        return toolErrorResult({ code: err.code, message: err.message, retryable: err.retryable, details: err.details });
+      }
+      log.error({ tool, ...target, err }, `${tool} failed unexpectedly`);
+      return toolErrorResult({ code: 'internal', message: err instanceof Error ? err.message : String(err), retryable: true });
+    }
+  }
+
+  server.registerTool(
+    'get_pod_metrics',
+    {
+      title: 'Deployment and pod metrics',
+      description:
+        'Current state of one deployment: per pod its revision, readiness, memory and CPU use (metrics.k8s.io) and JVM GC pauses and ' +
+        'memory utilisation (custom metrics API); the service\'s p50 / p99 latency, request rate and error ratio; and the deployment\'s ' +
+        'desired and ready replicas, current revision and pod-template annotations. Read-only.',
+      inputSchema: { namespace: namespaceArg, deployment: deploymentArg },
+      outputSchema: getPodMetricsOut,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ namespace, deployment }) =>
+      respond('get_pod_metrics', { namespace, deployment }, async () => {
+        assertNamespace(namespace);
+        const m = await kube.deploymentMetrics(namespace, deployment);
+        return {
+          namespace,
+          deployment: { name: deployment, ...m.deployment_status },
+          pods: m.pods,
+          pods_without_metrics: m.pods_without_metrics,
+          service: m.service,
+        };
+      }),
+  );
+
+  server.registerTool(
+    'get_rollout_history',
+    {
+      title: 'Rollout history',
+      description:
+        'Revisions of a deployment still in its history (its ReplicaSets), oldest first, each with creation time, change-cause and ' +
+        'pod-template annotations, and the current revision. The same information as `kubectl rollout history`. Read-only.',
+      inputSchema: { namespace: namespaceArg, deployment: deploymentArg },
+      outputSchema: getRolloutHistoryOut,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ namespace, deployment }) =>
+      respond('get_rollout_history', { namespace, deployment }, async () => {
+        assertNamespace(namespace);
+        return kube.rolloutHistory(namespace, deployment);
+      }),
+  );
+
+  server.registerTool(
+    'get_namespace_capacity',
+    {
+      title: 'Namespace capacity',
+      description:
+        'Capacity of one namespace: live pods, and per deployment its replicas and the CPU and memory one pod requests. ' +
+        'The basis for computing the capacity change of a scaling proposal. Read-only.',
+      inputSchema: { namespace: namespaceArg },
+      outputSchema: getNamespaceCapacityOut,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ namespace }) =>
+      respond('get_namespace_capacity', { namespace }, async () => {
+        assertNamespace(namespace);
+        return kube.namespaceCapacity(namespace);
+      }),
+  );
+
+  server.registerTool(
+    'scale_deployment',
+    {
+      title: 'Scale a deployment',
+      description:
+        'Sets the number of replicas of a deployment through its scale subresource. Requires a grant for exactly this call. ' +
+        'Refused, whatever the grant, when the new count is more than 3x the current one, below 2 in a namespace labelled ' +
+        '`governor.io/environment: production`, or within 300 s of the previous scaling action on the same deployment ' +
+        '(cooldown shared by every server replica). Scaling down terminates pods.',
+      inputSchema: {
+        namespace: namespaceArg,
+        deployment: deploymentArg,
+        replicas: z.number().int().min(0).max(100_000).describe('Desired number of replicas.'),
+        grant: grantArg,
+      },
+      outputSchema: scaleOut,
+      // Destructive because a scale-down terminates pods; idempotent because repeating a call changes nothing more.
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ namespace, deployment, replicas, grant }) =>
+      respond('scale_deployment', { namespace, deployment }, async () => {
+        assertNamespace(namespace);
+        const g = checkGrant('scale_deployment', { namespace, deployment, replicas }, grant);
+        const target = `${namespace}/${deployment}`;
+        const [live, labels] = await Promise.all([kube.readDeployment(namespace, deployment), kube.readNamespaceLabels(namespace)]);
+        const current = live.spec?.replicas ?? 0;
+        checkGrantTenant(g, namespace, labels);
+        const violations = scaleLimitViolations({
+          namespace,
+          deployment,
+          currentReplicas: current,
+          requestedReplicas: replicas,
+          production: labels[ENVIRONMENT_LABEL] === 'production',
+        });
+        if (violations.length > 0) throw safetyViolation(violations);
+
+        const nowMs = clock.now();
+        if (replicas === current) {
+          // Nothing to change: the grant is spent, but no cooldown starts, so a real action is not held up.
+          await consumeGrant(g, nowMs);
+          return { namespace, deployment, from_replicas: current, to_replicas: replicas };
+        }
+        const claims: Array<{ key: string; nowMs: number }> = [];
+        const cooldown = cooldownKey(namespace, deployment);
+        const held = await sharedState.claimWindow(cooldown, nowMs, SCALE_COOLDOWN_MS);
+        if (!held.acquired) throw safetyViolation([cooldownViolation(target, held.heldSinceMs, nowMs)]);
+        claims.push({ key: cooldown, nowMs });
+        try {
+          claims.push({ key: await consumeGrant(g, nowMs), nowMs });
+        } catch (err) {
+          await sharedState.releaseWindow(cooldown, nowMs);
+          throw err;
+        }
+        try {
+          await kube.scale(namespace, deployment, replicas, live.metadata?.resourceVersion);
+        } catch (err) {
+          await releaseIfNotApplied(err, claims);
+          throw err;
+        }
+        log.info({ tool: 'scale_deployment', namespace, deployment, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant }, `scaled ${target} ${current} → ${replicas}`);
+        return { namespace, deployment, from_replicas: current, to_replicas: replicas };
+      }),
+  );
+
+  server.registerTool(
+    'rollback_deployment',
+    {
+      title: 'Roll back a deployment',
+      description:
+        'Restores the pod template of an earlier revision, as `kubectl rollout undo` does: the template of that revision\'s ReplicaSet ' +
+        '(without its pod-template-hash label) and its change-cause become the deployment\'s, and the deployment controller rolls the pods. ' +
+        'Default target: the newest revision older than the current one. Requires a grant for exactly this call. ' +
+        'Refused for a paused deployment or a revision no longer in the history.',
+      inputSchema: {
+        namespace: namespaceArg,
+        deployment: deploymentArg,
+        to_revision: z.number().int().min(1).optional().describe('Revision to restore; omit for the previous revision.'),
+        grant: grantArg,
+      },
+      outputSchema: rollbackOut,
+      // Not idempotent: without to_revision, a repeated call moves to yet another revision.
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    async ({ namespace, deployment, to_revision, grant }) =>
+      respond('rollback_deployment', { namespace, deployment }, async () => {
+        assertNamespace(namespace);
+        // Exactly the arguments the grant was issued for: an absent to_revision is absent, not undefined.
+        const args = { namespace, deployment, ...(to_revision === undefined ? {} : { to_revision }) };
+        const g = checkGrant('rollback_deployment', args, grant);
+        checkGrantTenant(g, namespace, await kube.readNamespaceLabels(namespace));
+        const plan = await kube.planRollback(namespace, deployment, to_revision);
+        const nowMs = clock.now();
+        const key = await consumeGrant(g, nowMs);
+        try {
+          await kube.applyRollback(plan);
+        } catch (err) {
+          await releaseIfNotApplied(err, [{ key, nowMs }]);
+          throw err;
+        }
+        log.info(
+          { tool: 'rollback_deployment', namespace, deployment, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant },
+          plan.changed ? `rolled back ${namespace}/${deployment} from revision ${plan.from_revision} to ${plan.to_revision}` : `${namespace}/${deployment} already runs revision ${plan.to_revision}'s template`,
+        );
+        return {
+          namespace,
+          deployment,
+          from_revision: plan.from_revision,
+          to_revision: plan.to_revision,
+          change_cause: plan.change_cause,
+          changed: plan.changed,
+        };
+      }),
+  );
+
+  return server;
+}
+
+function safetyViolation(violations: GuardrailViolation[]): GovernorError {
+  return new GovernorError('safety_violation', violations.map((v) => `${v.rule}: ${v.message}`).join('; '), {
+    details: { violations },
+  });
+}
