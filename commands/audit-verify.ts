@@ -8,6 +8,7 @@ import { silentLogger } from '../src/core/logger.ts';
 import { PgAuditStore } from '../src/audit/pg-audit-store.ts';
 import { startEmbeddedPostgres } from '../src/audit/embedded-postgres.ts';
 import { auditVerify } from '../src/audit/verify-command.ts';
+import { dataDirOwner } from '../src/runtime/data-dir-lock.ts';
 
 export async function verify(opts: { schema: string }): Promise<number> {
   const config = loadConfig();
@@ -18,6 +19,11 @@ export async function verify(opts: { schema: string }): Promise<number> {
     const dataDir = join(config.dataDir, 'pgdata');
     if (!existsSync(dataDir)) {
       throw new GovernorError('config_invalid', `no audit log to verify: DATABASE_URL is not set and ${dataDir} does not exist (run 'governor start' first)`);
+    }
+    // The embedded database has one owner at a time; verifying under a running sandbox could corrupt it.
+    const owner = dataDirOwner(config.dataDir);
+    if (owner !== undefined) {
+      throw new GovernorError('conflict', `the sandbox (pid ${owner}) is using ${dataDir}; stop 'governor start' first, or set DATABASE_URL`);
     }
     const embedded = await startEmbeddedPostgres({ dataDir, logger: silentLogger() });
     url = embedded.connectionString;

@@ -4,6 +4,7 @@
 // it fell back to and why, and where to look.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { claimDataDir, releaseDataDir } from '../src/runtime/data-dir-lock.ts';
 import { loadConfig } from '../src/config.ts';
 import { RealClock } from '../src/core/clock.ts';
 import { GovernorError } from '../src/core/errors.ts';
@@ -18,7 +19,10 @@ export async function start(opts: { scenario: string }): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
   const pgDir = join(config.dataDir, 'pgdata');
-  if (!config.databaseUrl) mkdirSync(pgDir, { recursive: true });
+  if (!config.databaseUrl) {
+    mkdirSync(pgDir, { recursive: true });
+    claimDataDir(config.dataDir);
+  }
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out('governor: starting');
   const sys = await startSystem({
@@ -40,5 +44,6 @@ export async function start(opts: { scenario: string }): Promise<void> {
   });
   out('governor: stopping');
   await sys.stop();
+  if (!config.databaseUrl) releaseDataDir(config.dataDir);
   out('governor: stopped');
 }
