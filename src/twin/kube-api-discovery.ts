@@ -1,0 +1,89 @@
+// The discovery documents of the twin's Kubernetes API (/version, /api, /apis and each group
+// version's APIResourceList): what kubectl and client-node read to find out which resources exist,
+// which verbs they take, and that deployments/scale is an autoscaling/v1 Scale. They must list only
+// what kube-api-server.ts actually serves.
+
+export const SERVER_VERSION = {
+  major: '1',
+  minor: '31',
+  gitVersion: 'v1.31.0-governor-twin',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-01-01T00:00:00Z',
+  goVersion: 'go1.22.0',
+  compiler: 'gc',
+  platform: 'linux/amd64',
+};
+
+/** Pod-level custom metrics the twin serves, with the unit of each. */
+export const POD_METRICS = ['jvm_gc_pause_ms_per_min', 'memory_utilisation_ratio'] as const;
+/** Deployment-level custom metrics. */
+export const DEPLOYMENT_METRICS = [
+  'http_request_duration_p99_ms',
+  'http_request_duration_p50_ms',
+  'http_requests_per_second',
+  'http_error_ratio',
+] as const;
+
+interface ApiResource {
+  name: string;
+  singularName: string;
+  namespaced: boolean;
+  kind: string;
+  verbs: string[];
+  group?: string;
+  version?: string;
+  shortNames?: string[];
+  categories?: string[];
+}
+
+const resourceList = (groupVersion: string, resources: ApiResource[]) => ({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources });
+
+export const GROUP_VERSIONS: Record<string, ReturnType<typeof resourceList>> = {
+  v1: resourceList('v1', [
+    { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] },
+    { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'], categories: ['all'] },
+  ]),
+  'apps/v1': resourceList('apps/v1', [
+    {
+      name: 'deployments',
+      singularName: 'deployment',
+      namespaced: true,
+      kind: 'Deployment',
+      verbs: ['get', 'list', 'patch', 'update'],
+      shortNames: ['deploy'],
+      categories: ['all'],
+    },
+    { name: 'deployments/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] },
+    { name: 'deployments/status', singularName: '', namespaced: true, kind: 'Deployment', verbs: ['get'] },
+    { name: 'replicasets', singularName: 'replicaset', namespaced: true, kind: 'ReplicaSet', verbs: ['get', 'list'], shortNames: ['rs'], categories: ['all'] },
+  ]),
+  'metrics.k8s.io/v1beta1': resourceList('metrics.k8s.io/v1beta1', [
+    { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
+  ]),
+  'custom.metrics.k8s.io/v1beta2': resourceList('custom.metrics.k8s.io/v1beta2', [
+    ...POD_METRICS.map((m) => ({ name: `pods/${m}`, singularName: '', namespaced: true, kind: 'MetricValueList', verbs: ['get'] })),
+    ...DEPLOYMENT_METRICS.map((m) => ({ name: `deployments.apps/${m}`, singularName: '', namespaced: true, kind: 'MetricValueList', verbs: ['get'] })),
+  ]),
+};
+
+const GROUPS = [
+  { name: 'apps', version: 'v1' },
+  { name: 'metrics.k8s.io', version: 'v1beta1' },
+  { name: 'custom.metrics.k8s.io', version: 'v1beta2' },
+];
+
+export function apiGroup(name: string) {
+  const g = GROUPS.find((x) => x.name === name);
+  if (!g) return undefined;
+  const gv = { groupVersion: `${g.name}/${g.version}`, version: g.version };
+  return { kind: 'APIGroup', apiVersion: 'v1', name: g.name, versions: [gv], preferredVersion: gv };
+}
+
+export function apiGroupList() {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: GROUPS.map((g) => ({ ...apiGroup(g.name)!, kind: undefined, apiVersion: undefined })) };
+}
+
+export function apiVersions(serverAddress: string) {
+  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
