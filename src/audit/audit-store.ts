@@ -60,6 +60,9 @@ export interface AuditFilter {
   proposal_id?: string;
   incident_id?: string;
   kind?: AuditKind;
+  tenant?: string;
+  /** Records whose `at` is at or after this ISO time. */
+  since?: string;
 }
 
 export interface AuditStore {

@@ -229,11 +229,16 @@ export class PgAuditStore implements AuditStore {
     return this.guard('list', async () => {
       const where: string[] = [];
       const params: string[] = [];
-      for (const key of ['proposal_id', 'incident_id', 'kind'] as const) {
+      for (const key of ['proposal_id', 'incident_id', 'kind', 'tenant'] as const) {
         const value = filter[key];
         if (value === undefined) continue;
         params.push(value);
         where.push(`${key} = $${params.length}`);
+      }
+      if (filter.since !== undefined) {
+        // `at` holds ISO-8601 UTC strings of one format, so text order is time order.
+        params.push(filter.since);
+        where.push(`at >= $${params.length}`);
       }
       const { rows } = await this.pool.query<RecordRow>(
         `SELECT ${RECORD_COLUMNS} FROM ${this.t.records}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`,

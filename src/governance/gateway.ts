@@ -9,12 +9,14 @@ import {
   STREAMS,
   type Approval,
   type Decision,
+  type ExecutionResult,
   type Proposal,
   type Rollback,
   type ToolCall,
 } from '../contracts/events.ts';
 import type { AuditRecord, AuditStore } from '../audit/audit-store.ts';
 import type { BusMessage } from '../bus/event-bus.ts';
+import type { SharedState } from '../bus/shared-state.ts';
 import type { Clock } from '../core/clock.ts';
 import { GovernorError, describeError } from '../core/errors.ts';
 import { canonicalJson } from '../core/canonical-json.ts';
@@ -47,10 +49,18 @@ export interface GatewayDeps {
   logger: Logger;
   approvals: ApprovalChannel;
   notifier: Notifier;
+  /** Where the per-target leases live (Redis across processes, memory in one). */
+  sharedState: SharedState;
   grantTtlMs?: number;
+  /** Real milliseconds a proposal waits for a busy target before it is retried later. */
+  conflictWaitMs?: number;
 }
 
 const GRANT_TTL_MS = 120_000;
+/** How long a gateway may hold a target's lease before another may take it (a crashed holder). */
+const LEASE_MS = 30_000;
+/** How far back the audit log is read for facts (cooldowns, last scale). */
+const RECENT_MS = 60 * 60_000;
 
 export class Gateway {
   constructor(private readonly deps: GatewayDeps) {}
@@ -63,10 +73,20 @@ export class Gateway {
   }
 
   async onProposal(p: Proposal): Promise<void> {
-    const records = await this.deps.audit.list({ proposal_id: p.id });
+    let records = await this.deps.audit.list({ proposal_id: p.id });
     let decision = findDecision(records);
-    if (!decision) decision = await this.decide(p);
+    if (!decision) {
+      // Conflicting proposals on one target are decided one at a time, each against the state the
+      // previous one left (its grant executed, its cooldown started).
+      decision = await this.serialised(p, async () => {
+        records = await this.deps.audit.list({ proposal_id: p.id });
+        return findDecision(records) ?? (await this.decide(p));
+      });
+    }
+    await this.act(p, decision, records);
+  }
 
+  private async act(p: Proposal, decision: Decision, records: AuditRecord[]): Promise<void> {
     if (decision.verdict === 'allow' && !records.some((r) => r.kind === 'grant')) {
       await this.grant(p, p.tool_call, 'policy', decision.agent_level);
     } else if (decision.verdict === 'require_approval' && !records.some((r) => r.kind === 'approval_requested')) {
@@ -87,18 +107,64 @@ export class Gateway {
     }
   }
 
-  private async decide(p: Proposal): Promise<Decision> {
+  /**
+   * Runs `fn` holding the target's lease (shared state, so every gateway process agrees) and only
+   * once no granted action on the target is still waiting to execute.
+   */
+  private async serialised<T>(p: Proposal, fn: () => Promise<T>): Promise<T> {
+    const key = `lease:target:${targetKey(p)}`;
+    const deadline = Date.now() + (this.deps.conflictWaitMs ?? 30_000);
+    for (;;) {
+      const at = this.deps.clock.now();
+      const claim = await this.deps.sharedState.claimWindow(key, at, LEASE_MS);
+      if (claim.acquired) {
+        try {
+          if (!(await this.inFlightOn(p, at))) return await fn();
+        } finally {
+          await this.deps.sharedState.releaseWindow(key, at);
+        }
+      }
+      if (Date.now() > deadline) {
+        throw new GovernorError('conflict', `${targetKey(p)} is busy with another action; will retry`, { retryable: true });
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** A grant on the same target, still valid, whose execution has not been recorded yet. */
+  private async inFlightOn(p: Proposal, nowMs: number): Promise<boolean> {
+    const since = new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString();
+    const grants = await this.deps.audit.list({ tenant: p.tenant, kind: 'grant', since });
+    const pending = grants.filter((g) => g.payload['target'] === targetKey(p) && g.proposal_id !== p.id);
+    if (pending.length === 0) return false;
+    const results = await this.deps.audit.list({ tenant: p.tenant, kind: 'execution_result', since });
+    const done = new Set(results.map((r) => r.payload['grant_id']));
+    return pending.some((g) => !done.has((g.payload['grant'] as { id?: string } | undefined)?.id));
+  }
+
+  private async decide(p: Proposal, opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string } } = {}): Promise<Decision> {
     const nowMs = this.deps.clock.now();
     const tenant = this.deps.tenants[p.tenant];
     const level = this.deps.autonomy.level(p.agent);
     let input: unknown = null;
     let result: PolicyDecision;
+    const recent: Recent = tenant ? await this.recentResults(p, nowMs) : { results: [], grants: [] };
+    const stale = staleness(p, recent);
     if (!tenant) {
       result = failClosed(this.deps.policy.version, 'unknown_tenant', `tenant '${p.tenant}' is not in the tenants configuration`);
+    } else if (stale) {
+      result = { verdict: 'deny', violations: [{ layer: 'operational', rule: 'stale_proposal', message: stale }], policy_version: this.deps.policy.version };
     } else {
       try {
-        const facts = await this.facts(p, nowMs);
-        const built = buildPolicyInput(p, { nowMs, agentLevel: level, tenant, changeFreeze: false, ...facts });
+        const facts = this.facts(p, nowMs, recent);
+        const built = buildPolicyInput(p, {
+          nowMs,
+          agentLevel: level,
+          tenant,
+          changeFreeze: false,
+          ...facts,
+          ...(opts.freezeOverride ? { freezeOverride: opts.freezeOverride } : {}),
+        } as Parameters<typeof buildPolicyInput>[1]);
         input = built;
         result = await this.deps.policy.evaluate(built);
       } catch (err) {
@@ -130,7 +196,13 @@ export class Gateway {
         incident_id: p.incident_id,
         proposal_id: p.id,
         tenant: p.tenant,
-        payload: { decision, policy_input: input, policy_version: result.policy_version },
+          payload: {
+          decision,
+          policy_input: input,
+          policy_version: result.policy_version,
+          ...(opts.reevaluation ? { reevaluation: true } : {}),
+          ...(opts.freezeOverride ? { freeze_override: opts.freezeOverride } : {}),
+        },
       },
       { stream: STREAMS.decision, event: decision },
     );
@@ -141,20 +213,29 @@ export class Gateway {
     return decision;
   }
 
+  /** The tenant's recent execution results and grants: what the policy and the staleness check need. */
+  private async recentResults(p: Proposal, nowMs: number): Promise<Recent> {
+    const since = new Date(nowMs - RECENT_MS).toISOString();
+    const [results, grants] = await Promise.all([
+      this.deps.audit.list({ tenant: p.tenant, kind: 'execution_result', since }),
+      this.deps.audit.list({ tenant: p.tenant, kind: 'grant', since: new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString() }),
+    ]);
+    return { results, grants };
+  }
+
   /** Facts the policy needs that only the audit log knows: recent scaling and actions in flight. */
-  private async facts(p: Proposal, nowMs: number): Promise<{ secondsSinceLastScale: number | null; inFlightActions: number }> {
-    const results = await this.deps.audit.list({ kind: 'execution_result' });
-    const grants = await this.deps.audit.list({ kind: 'grant' });
+  private facts(p: Proposal, nowMs: number, recent: Recent): { secondsSinceLastScale: number | null; inFlightActions: number } {
+    const { results, grants } = recent;
     let last: number | null = null;
     for (const r of results) {
-      const res = r.payload['result'] as { tool?: string; status?: string; args?: Record<string, unknown> } | undefined;
-      if (res?.tool === 'scale_deployment' && res.status === 'succeeded' && res.args?.['namespace'] === p.namespace && res.args?.['deployment'] === p.target.name) {
+      const res = r.payload['result'] as ExecutionResult | undefined;
+      if (res?.tool === 'scale_deployment' && res.status === 'succeeded' && res.args['namespace'] === p.namespace && res.args['deployment'] === p.target.name) {
         const at = Date.parse(r.at);
         if (last === null || at > last) last = at;
       }
     }
     const finished = new Set(results.map((r) => r.payload['grant_id']));
-    const inFlight = grants.filter((g) => g.tenant === p.tenant && !finished.has((g.payload['grant'] as { id?: string } | undefined)?.id)).length;
+    const inFlight = grants.filter((g) => !finished.has((g.payload['grant'] as { id?: string } | undefined)?.id)).length;
     return { secondsSinceLastScale: last === null ? null : Math.max(0, (nowMs - last) / 1000), inFlightActions: inFlight };
   }
 
@@ -180,7 +261,52 @@ export class Gateway {
       await this.deps.notifier.notify(`Approval of ${proposal.action} not honoured: ${proposal.agent} is at level 1 (paused or demoted)`);
       return;
     }
-    await this.grant(proposal, proposal.tool_call, 'approval', level, a);
+    // Re-evaluated against the state now, not the state when the human was asked: another action
+    // on the target may have executed since, and a cooldown or a freeze may have begun.
+    await this.serialised(proposal, async () => {
+      if ((await this.deps.audit.list({ proposal_id: proposal.id, kind: 'grant' })).length > 0) return;
+      const again = await this.decide(proposal, { reevaluation: true });
+      if (again.verdict === 'deny') {
+        await this.deps.notifier.notify(
+          `Approval of ${proposal.action} on ${proposal.target.name} not honoured: re-evaluation denies it (${again.violations.map((v) => v.message).join('; ')})`,
+        );
+        return;
+      }
+      await this.grant(proposal, proposal.tool_call, 'approval', again.agent_level, a);
+    });
+  }
+
+  /**
+   * A human breaks a change freeze for one proposal, with a reason. Audited as an approval carrying
+   * the override; the proposal is re-evaluated with the override, the safety layer still applies,
+   * and the human's word counts as the approval the re-evaluation may still require.
+   */
+  async overrideFreeze(proposalId: string, by: { id: string; name?: string }, reason: string): Promise<Decision> {
+    if (!reason.trim()) throw new GovernorError('policy_invalid', 'a freeze override needs a reason');
+    const records = await this.deps.audit.list({ proposal_id: proposalId });
+    const proposal = findProposal(records);
+    const first = findDecision(records);
+    if (!proposal || !first) throw new GovernorError('not_found', `no decided proposal ${proposalId}`);
+    if (!first.violations.some((v) => /freeze/.test(v.rule))) {
+      throw new GovernorError('conflict', `proposal ${proposalId} was not stopped by a change freeze`);
+    }
+    const at = new Date(this.deps.clock.now()).toISOString();
+    const approval: Approval = {
+      id: newId(), v: EVENT_VERSION, ts: at, ...(proposal.incident_id ? { incident_id: proposal.incident_id } : {}),
+      type: 'approval', proposal_id: proposalId, approved: true,
+      approver: { id: by.id, ...(by.name ? { name: by.name } : {}), source: 'slack' }, reason,
+    };
+    await this.deps.recorder.record({
+      kind: 'approval', actor: by.id, at, incident_id: proposal.incident_id, proposal_id: proposalId, tenant: proposal.tenant,
+      payload: { approval, freeze_override: { by: by.id, reason } },
+    });
+    return this.serialised(proposal, async () => {
+      const d = await this.decide(proposal, { reevaluation: true, freezeOverride: { by: by.id, reason } });
+      if (d.verdict !== 'deny' && (await this.deps.audit.list({ proposal_id: proposalId, kind: 'grant' })).length === 0) {
+        await this.grant(proposal, proposal.tool_call, 'approval', d.agent_level, approval);
+      }
+      return d;
+    });
   }
 
   async onRollback(r: Rollback): Promise<void> {
@@ -224,6 +350,7 @@ export class Gateway {
         tenant: p.tenant,
         payload: {
           grant,
+          target: targetKey(p),
           agent_level: level,
           ...(approval ? { approver: approval.approver, approval_id: approval.id } : {}),
         },
@@ -231,6 +358,35 @@ export class Gateway {
       { stream: STREAMS.grant, event: grant },
     );
   }
+}
+
+interface Recent {
+  results: AuditRecord[];
+  grants: AuditRecord[];
+}
+
+const targetKey = (p: Proposal): string => `${p.namespace}/${p.target.kind}/${p.target.name}`;
+
+/**
+ * A scale proposal made against a replica count the target no longer has (another action changed
+ * it since) is stale: deciding it would act on a world that is gone. Returns why, or undefined.
+ */
+function staleness(p: Proposal, recent: Recent): string | undefined {
+  if (p.action !== 'scale_deployment') return undefined;
+  const from = p.params['from_replicas'];
+  let latest: { at: string; replicas: number } | undefined;
+  for (const r of recent.results) {
+    const res = r.payload['result'] as ExecutionResult | undefined;
+    if (res?.tool !== 'scale_deployment' || res.status !== 'succeeded') continue;
+    if (res.args['namespace'] !== p.namespace || res.args['deployment'] !== p.target.name) continue;
+    if (Date.parse(r.at) < Date.parse(p.ts)) continue;
+    const replicas = Number(res.args['replicas']);
+    if (!latest || r.at >= latest.at) latest = { at: r.at, replicas };
+  }
+  if (latest && latest.replicas !== from) {
+    return `proposal assumed ${String(from)} replicas, but an action since left ${latest.replicas}; propose again from the current state`;
+  }
+  return undefined;
 }
 
 function failClosed(version: string, rule: string, message: string): PolicyDecision {

@@ -260,7 +260,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
     if (!config.pagerdutyRoutingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
 
-    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, notifier });
+    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, notifier, sharedState: shared });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants });
     const verifier = new Verifier({ tools: elastikTools, recorder, clock, tracker, logger });
     const executor = new Executor({ agent: 'elastik', consumer: `elastik-${process.pid}`, tools: elastikTools, audit, recorder, verifier, notifier, clock, logger });

@@ -170,7 +170,7 @@ describe('a consumer killed mid-message', () => {
       new Gateway({
         audit, recorder, policy, autonomy: new AutonomyLevels('govern'), tenants: loadTenants(), keys, clock, logger,
         approvals: { requestApproval: async (pp) => { requests.push(pp.id); return { ts: '1' }; } },
-        notifier: { notify: async () => {} },
+        notifier: { notify: async () => {} }, sharedState: new MemorySharedState(),
       });
     await recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, tenant: 'acme', payload: { proposal: p } });
     await bus.publish(STREAMS.proposal, p);

@@ -9,6 +9,16 @@ const REDIS = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const PG = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function expectSeedOutcome(s: DemoSummary): void {
+  try {
+    checkSeedOutcome(s);
+  } catch (err) {
+    // The whole summary, timeline included, is what one needs to understand a failed run.
+    (err as Error).message += `\n\ndemo summary:\n${JSON.stringify(s, null, 2)}`;
+    throw err;
+  }
+}
+
+function checkSeedOutcome(s: DemoSummary): void {
   expect(s.scenario).toBe('jvm-heap-regression');
   expect(s.detected).toBe(true);
   expect(s.sla_restored).toBe(true);

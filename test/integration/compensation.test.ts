@@ -58,7 +58,7 @@ describe('action rollback', () => {
     const notifier = new RecordingNotifier();
     const gateway = new Gateway({
       audit: h.audit, recorder: h.recorder, policy: h.policy, autonomy: new AutonomyLevels('govern'), tenants: h.tenants,
-      keys, clock: h.clock, logger: h.logger, approvals: new RecordingApprovals(), notifier,
+      keys, clock: h.clock, logger: h.logger, approvals: new RecordingApprovals(), notifier, sharedState: new MemorySharedState(),
     });
     const verifier = new Verifier({ tools, recorder: h.recorder, clock: h.clock, tracker, logger: h.logger });
     const executor = new Executor({ agent: 'elastik', consumer: 'e1', tools, audit: h.audit, recorder: h.recorder, verifier, notifier, clock: h.clock, logger: h.logger });

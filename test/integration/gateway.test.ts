@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyObject } from 'node:crypto';
 import { EVENT_VERSION, type Approval, type Grant } from '../../src/contracts/events.ts';
+import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { AutonomyLevels } from '../../src/governance/autonomy.ts';
 import { Gateway } from '../../src/governance/gateway.ts';
 import { generateGrantKeys, verifyGrant } from '../../src/governance/grants.ts';
@@ -14,11 +15,12 @@ let h: Awaited<ReturnType<typeof harness>>;
 let approvals: RecordingApprovals;
 let notifier: RecordingNotifier;
 let autonomy: AutonomyLevels;
+let shared: MemorySharedState;
 const keys = generateGrantKeys('test');
 const pub = new Map<string, KeyObject>([['test', keys.publicKey]]);
 
 function gateway(policy: PolicyEngine = h.policy) {
-  return new Gateway({ audit: h.audit, recorder: h.recorder, policy, autonomy, tenants: h.tenants, keys, clock: h.clock, logger: h.logger, approvals, notifier });
+  return new Gateway({ audit: h.audit, recorder: h.recorder, policy, autonomy, tenants: h.tenants, keys, clock: h.clock, logger: h.logger, approvals, notifier, sharedState: shared, conflictWaitMs: 300 });
 }
 
 const kinds = async (proposalId: string) => (await h.audit.list({ proposal_id: proposalId })).map((r) => r.kind);
@@ -32,6 +34,7 @@ beforeEach(async () => {
   approvals = new RecordingApprovals();
   notifier = new RecordingNotifier();
   autonomy = new AutonomyLevels('govern');
+  shared = new MemorySharedState();
 });
 afterEach(async () => {
   await h.close();
@@ -71,7 +74,10 @@ describe('gateway', () => {
     expect(approvals.requests[0]!.d.verdict).toBe('require_approval');
     await g.onApproval(approval(p.id));
     await g.onApproval(approval(p.id));
-    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'grant']);
+    // The approval is honoured only after a re-evaluation against the state at approval time.
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'decision', 'grant']);
+    const decisions = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
+    expect(decisions[1]!.payload).toMatchObject({ reevaluation: true, decision: { verdict: 'require_approval' } });
     const [grantRec] = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
     expect(grantRec!.payload).toMatchObject({ grant: { basis: 'approval', tool: 'rollback_deployment' }, approver: { id: 'U1' } });
   });
@@ -152,5 +158,59 @@ describe('gateway', () => {
     const grants = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
     expect(grants).toHaveLength(1);
     expect(grants[0]!.payload['grant']).toMatchObject({ basis: 'compensation', args: { replicas: 8 } });
+  });
+
+  it('serialises conflicting proposals on one target: the second waits for the first to execute, then is decided against what it left', async () => {
+    const g = gateway();
+    const first = proposal();
+    const second = proposal();
+    await record(first);
+    await record(second);
+    await g.onProposal(first);
+    const [grantRec] = await h.audit.list({ proposal_id: first.id, kind: 'grant' });
+    const grant = grantRec!.payload['grant'] as Grant;
+    const pending = g.onProposal(second);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await kinds(second.id)).toEqual(['proposal']);
+    // The executor reports the first action: the target now has 12 replicas and a fresh cooldown.
+    await h.recorder.record({
+      kind: 'execution_result', actor: 'elastik', at: new Date(T0).toISOString(), proposal_id: first.id, tenant: 'acme',
+      payload: { result: { tool: 'scale_deployment', status: 'succeeded', args: first.tool_call.args }, grant_id: grant.id },
+    });
+    await pending;
+    const [dec] = await h.audit.list({ proposal_id: second.id, kind: 'decision' });
+    expect(dec!.payload['decision']).toMatchObject({
+      verdict: 'deny',
+      violations: [expect.objectContaining({ layer: 'operational', rule: 'stale_proposal' })],
+    });
+    expect(await kinds(second.id)).not.toContain('grant');
+  });
+
+  it('retries later, without deciding, when the target stays busy', async () => {
+    const g = gateway();
+    const first = proposal();
+    const second = proposal();
+    await record(first);
+    await record(second);
+    await g.onProposal(first);
+    await expect(g.onProposal(second)).rejects.toMatchObject({ code: 'conflict', retryable: true });
+    expect(await kinds(second.id)).toEqual(['proposal']);
+  });
+
+  it('re-evaluates an approval against the state at approval time: a stale proposal is not granted', async () => {
+    autonomy.setLevel('elastik', 2);
+    const g = gateway();
+    const p = proposal();
+    await record(p);
+    await g.onProposal(p);
+    expect(approvals.requests).toHaveLength(1);
+    // While the human looked away, another action rescaled the target.
+    await h.recorder.record({
+      kind: 'execution_result', actor: 'elastik', at: new Date(T0 + 1000).toISOString(), proposal_id: 'other', tenant: 'acme',
+      payload: { result: { tool: 'scale_deployment', status: 'succeeded', args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 10 } }, grant_id: 'gx' },
+    });
+    await g.onApproval(approval(p.id));
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'decision']);
+    expect(notifier.texts.join('\n')).toMatch(/re-evaluation denies it/);
   });
 });
