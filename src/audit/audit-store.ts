@@ -63,6 +63,11 @@ export interface AuditFilter {
   tenant?: string;
   /** Records whose `at` is at or after this ISO time. */
   since?: string;
+  /** Records whose payload contains this JSON (PostgreSQL `@>`). */
+  payload_contains?: Record<string, unknown>;
+  /** Newest (by `at`) first instead of chain order. */
+  newest_first?: boolean;
+  limit?: number;
 }
 
 export interface AuditStore {
@@ -83,6 +88,11 @@ export interface AuditStore {
    */
   claimExecution(claim: { grant_id: string; proposal_id: string; consumer: string; at: string }): Promise<boolean>;
   list(filter?: AuditFilter): Promise<AuditRecord[]>;
+  /**
+   * Ids of the tenant's grants recorded since `since` (optionally for one target, the grant
+   * record's `payload.target`) that have no execution result yet: actions in flight.
+   */
+  unexecutedGrants(filter: { tenant: string; since: string; target?: string }): Promise<string[]>;
   verify(): Promise<ChainVerification>;
   close(): Promise<void>;
 }

@@ -228,7 +228,7 @@ export class PgAuditStore implements AuditStore {
   list(filter: AuditFilter = {}): Promise<AuditRecord[]> {
     return this.guard('list', async () => {
       const where: string[] = [];
-      const params: string[] = [];
+      const params: unknown[] = [];
       for (const key of ['proposal_id', 'incident_id', 'kind', 'tenant'] as const) {
         const value = filter[key];
         if (value === undefined) continue;
@@ -240,11 +240,41 @@ export class PgAuditStore implements AuditStore {
         params.push(filter.since);
         where.push(`at >= $${params.length}`);
       }
+      if (filter.payload_contains !== undefined) {
+        params.push(JSON.stringify(filter.payload_contains));
+        where.push(`payload @> $${params.length}::jsonb`);
+      }
+      const order = filter.newest_first ? 'at DESC, seq DESC' : 'seq';
+      let limit = '';
+      if (filter.limit !== undefined) {
+        params.push(filter.limit);
+        limit = ` LIMIT $${params.length}`;
+      }
       const { rows } = await this.pool.query<RecordRow>(
-        `SELECT ${RECORD_COLUMNS} FROM ${this.t.records}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`,
+        `SELECT ${RECORD_COLUMNS} FROM ${this.t.records}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}${limit}`,
         params,
       );
       return rows.map(toRecord);
+    });
+  }
+
+  unexecutedGrants(filter: { tenant: string; since: string; target?: string }): Promise<string[]> {
+    return this.guard('unexecutedGrants', async () => {
+      const params: unknown[] = [filter.tenant, filter.since];
+      let target = '';
+      if (filter.target !== undefined) {
+        params.push(filter.target);
+        target = ` AND g.payload->>'target' = $3`;
+      }
+      const { rows } = await this.pool.query<{ id: string }>(
+        `SELECT g.payload->'grant'->>'id' AS id FROM ${this.t.records} g
+          WHERE g.tenant = $1 AND g.kind = 'grant' AND g.at >= $2${target}
+            AND NOT EXISTS (SELECT 1 FROM ${this.t.records} r
+                             WHERE r.kind = 'execution_result' AND r.payload->>'grant_id' = g.payload->'grant'->>'id')
+          ORDER BY g.seq`,
+        params,
+      );
+      return rows.map((r) => r.id);
     });
   }
 

@@ -134,12 +134,7 @@ export class Gateway {
   /** A grant on the same target, still valid, whose execution has not been recorded yet. */
   private async inFlightOn(p: Proposal, nowMs: number): Promise<boolean> {
     const since = new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString();
-    const grants = await this.deps.audit.list({ tenant: p.tenant, kind: 'grant', since });
-    const pending = grants.filter((g) => g.payload['target'] === targetKey(p) && g.proposal_id !== p.id);
-    if (pending.length === 0) return false;
-    const results = await this.deps.audit.list({ tenant: p.tenant, kind: 'execution_result', since });
-    const done = new Set(results.map((r) => r.payload['grant_id']));
-    return pending.some((g) => !done.has((g.payload['grant'] as { id?: string } | undefined)?.id));
+    return (await this.deps.audit.unexecutedGrants({ tenant: p.tenant, since, target: targetKey(p) })).length > 0;
   }
 
   private async decide(p: Proposal, opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string } } = {}): Promise<Decision> {
@@ -148,7 +143,7 @@ export class Gateway {
     const level = this.deps.autonomy.level(p.agent);
     let input: unknown = null;
     let result: PolicyDecision;
-    const recent: Recent = tenant ? await this.recentResults(p, nowMs) : { results: [], grants: [] };
+    const recent: Recent = tenant ? await this.recentResults(p, nowMs) : { lastScale: undefined, inFlight: 0 };
     const stale = staleness(p, recent);
     if (!tenant) {
       result = failClosed(this.deps.policy.version, 'unknown_tenant', `tenant '${p.tenant}' is not in the tenants configuration`);
@@ -156,7 +151,7 @@ export class Gateway {
       result = { verdict: 'deny', violations: [{ layer: 'operational', rule: 'stale_proposal', message: stale }], policy_version: this.deps.policy.version };
     } else {
       try {
-        const facts = this.facts(p, nowMs, recent);
+        const facts = this.facts(nowMs, recent);
         const built = buildPolicyInput(p, {
           nowMs,
           agentLevel: level,
@@ -213,30 +208,25 @@ export class Gateway {
     return decision;
   }
 
-  /** The tenant's recent execution results and grants: what the policy and the staleness check need. */
+  /** What the policy and the staleness check need from the audit log: the target's last scaling, actions in flight. */
   private async recentResults(p: Proposal, nowMs: number): Promise<Recent> {
-    const since = new Date(nowMs - RECENT_MS).toISOString();
-    const [results, grants] = await Promise.all([
-      this.deps.audit.list({ tenant: p.tenant, kind: 'execution_result', since }),
-      this.deps.audit.list({ tenant: p.tenant, kind: 'grant', since: new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString() }),
+    const [lastScale, inFlight] = await Promise.all([
+      this.deps.audit.list({
+        tenant: p.tenant,
+        kind: 'execution_result',
+        since: new Date(nowMs - RECENT_MS).toISOString(),
+        payload_contains: { result: { tool: 'scale_deployment', status: 'succeeded', args: { namespace: p.namespace, deployment: p.target.name } } },
+        newest_first: true,
+        limit: 1,
+      }),
+      this.deps.audit.unexecutedGrants({ tenant: p.tenant, since: new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString() }),
     ]);
-    return { results, grants };
+    return { lastScale: lastScale[0], inFlight: inFlight.length };
   }
 
-  /** Facts the policy needs that only the audit log knows: recent scaling and actions in flight. */
-  private facts(p: Proposal, nowMs: number, recent: Recent): { secondsSinceLastScale: number | null; inFlightActions: number } {
-    const { results, grants } = recent;
-    let last: number | null = null;
-    for (const r of results) {
-      const res = r.payload['result'] as ExecutionResult | undefined;
-      if (res?.tool === 'scale_deployment' && res.status === 'succeeded' && res.args['namespace'] === p.namespace && res.args['deployment'] === p.target.name) {
-        const at = Date.parse(r.at);
-        if (last === null || at > last) last = at;
-      }
-    }
-    const finished = new Set(results.map((r) => r.payload['grant_id']));
-    const inFlight = grants.filter((g) => !finished.has((g.payload['grant'] as { id?: string } | undefined)?.id)).length;
-    return { secondsSinceLastScale: last === null ? null : Math.max(0, (nowMs - last) / 1000), inFlightActions: inFlight };
+  private facts(nowMs: number, recent: Recent): { secondsSinceLastScale: number | null; inFlightActions: number } {
+    const last = recent.lastScale ? Date.parse(recent.lastScale.at) : null;
+    return { secondsSinceLastScale: last === null ? null : Math.max(0, (nowMs - last) / 1000), inFlightActions: recent.inFlight };
   }
 
   async onApproval(a: Approval): Promise<void> {
@@ -361,8 +351,8 @@ export class Gateway {
 }
 
 interface Recent {
-  results: AuditRecord[];
-  grants: AuditRecord[];
+  lastScale: AuditRecord | undefined;
+  inFlight: number;
 }
 
 const targetKey = (p: Proposal): string => `${p.namespace}/${p.target.kind}/${p.target.name}`;
@@ -372,21 +362,13 @@ const targetKey = (p: Proposal): string => `${p.namespace}/${p.target.kind}/${p.
  * it since) is stale: deciding it would act on a world that is gone. Returns why, or undefined.
  */
 function staleness(p: Proposal, recent: Recent): string | undefined {
-  if (p.action !== 'scale_deployment') return undefined;
+  if (p.action !== 'scale_deployment' || !recent.lastScale) return undefined;
+  if (Date.parse(recent.lastScale.at) < Date.parse(p.ts)) return undefined;
+  const res = recent.lastScale.payload['result'] as ExecutionResult;
+  const replicas = Number(res.args['replicas']);
   const from = p.params['from_replicas'];
-  let latest: { at: string; replicas: number } | undefined;
-  for (const r of recent.results) {
-    const res = r.payload['result'] as ExecutionResult | undefined;
-    if (res?.tool !== 'scale_deployment' || res.status !== 'succeeded') continue;
-    if (res.args['namespace'] !== p.namespace || res.args['deployment'] !== p.target.name) continue;
-    if (Date.parse(r.at) < Date.parse(p.ts)) continue;
-    const replicas = Number(res.args['replicas']);
-    if (!latest || r.at >= latest.at) latest = { at: r.at, replicas };
-  }
-  if (latest && latest.replicas !== from) {
-    return `proposal assumed ${String(from)} replicas, but an action since left ${latest.replicas}; propose again from the current state`;
-  }
-  return undefined;
+  if (replicas === from) return undefined;
+  return `proposal assumed ${String(from)} replicas, but an action since left ${replicas}; propose again from the current state`;
 }
 
 function failClosed(version: string, rule: string, message: string): PolicyDecision {

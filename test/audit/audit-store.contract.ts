@@ -134,6 +134,25 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(await store.verify()).toEqual({ valid: true, records: 3 });
       });
 
+      it('answers the gateway\'s questions: payload containment, newest first, and grants without a result', async () => {
+        const grant = (id: string, target: string, at: number) =>
+          store.append(note(at, { kind: 'grant', tenant: 'acme', payload: { grant: { id }, target } }));
+        await grant('g1', 'ns/Deployment/a', 1);
+        await grant('g2', 'ns/Deployment/b', 2);
+        await grant('g3', 'ns/Deployment/a', 3);
+        await store.append(note(4, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: 'g1', result: { tool: 'scale_deployment', args: { replicas: 3 } } } }));
+        await store.append(note(5, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: 'g2', result: { tool: 'rollback_deployment', args: {} } } }));
+        const since = note(0).at;
+        expect(await store.unexecutedGrants({ tenant: 'acme', since })).toEqual(['g3']);
+        expect(await store.unexecutedGrants({ tenant: 'acme', since, target: 'ns/Deployment/b' })).toEqual([]);
+        expect(await store.unexecutedGrants({ tenant: 'acme', since: note(4).at })).toEqual([]);
+        expect(await store.unexecutedGrants({ tenant: 'other', since })).toEqual([]);
+        const scales = await store.list({ kind: 'execution_result', payload_contains: { result: { tool: 'scale_deployment' } } });
+        expect(scales.map((r) => r.payload['grant_id'])).toEqual(['g1']);
+        const newest = await store.list({ tenant: 'acme', kind: 'grant', newest_first: true, limit: 2 });
+        expect(newest.map((r) => (r.payload['grant'] as { id: string }).id)).toEqual(['g3', 'g2']);
+      });
+
       it('keeps one linear chain under 50 concurrent appends', async () => {
         const records = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(note(i))));
         expect(new Set(records.map((r) => r.seq))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => i + 1)));
