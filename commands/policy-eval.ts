@@ -2,7 +2,9 @@
 // JSON object. What the gateway would decide for the same input, from the same bundle, so an
 // operator can ask "why was this denied?" and a reviewer can try a policy change before it ships.
 // The file holds a policy input, or a policy fixture (policies/fixtures/*.json: description, input,
-// expected), whose input is evaluated, so any fixture can be replayed as it stands.
+// expected), whose input is evaluated, so any fixture can be replayed as it stands. The input is
+// taken as it is: freeze windows, for one, are resolved when the gateway builds an input
+// (context.active_freezes), so replaying an audited input gives the decision that was made.
 // Exit codes: 0 a decision was printed (whatever its verdict); 2 the input file is unreadable, not
 // JSON or not a policy input; 1 no policy answer (the bundle does not load or evaluate).
 import { readFile } from 'node:fs/promises';

@@ -7,12 +7,15 @@
 package governor.decision
 
 import data.governor.autonomy
+import data.governor.cost
 import data.governor.operational
 import data.governor.safety
+import data.governor.sla
 
-# The one place where layers meet. A new layer (SLA, cost, concurrency) is a new package whose
-# `violations` set is added to this union; nothing else changes.
-findings := (safety.violations | operational.violations) | autonomy.violations
+# The one place where layers meet: the four policy layers of DESIGN §4 (safety, SLA, operational,
+# cost) and the autonomy / blast-radius rules. A new layer is a new package whose `violations` set
+# is added to this union; nothing else changes.
+findings := (((safety.violations | sla.violations) | operational.violations) | cost.violations) | autonomy.violations
 
 # Anything but an explicit require_approval counts as deny, so a layer with a misspelt verdict
 # fails closed instead of letting a proposal through.

@@ -11,6 +11,9 @@ _rules(changes) := [v.rule | some v in _decide(changes).violations]
 
 _at(level, radius) := {"context": {"agent_level": level}, "proposal": {"blast_radius": radius}}
 
+# A tenant within its error budget: capacity can be taken away without the SLA layer objecting.
+_healthy := {"context": {"tenant": {"burn_rate": 0.5}}}
+
 # DESIGN §5, one case per sentence of the semantics.
 
 test_example_input_is_allowed if {
@@ -26,9 +29,9 @@ test_safety_violation_denies_at_every_level if {
 }
 
 test_safety_violation_outranks_supervision if {
-	d := _decide({"proposal": {"action": "scale_deployment", "params": {"from_replicas": 8, "to_replicas": 1}}, "context": {"agent_level": 2}})
-	d.verdict == "deny"
-	_rules({"proposal": {"params": {"from_replicas": 8, "to_replicas": 1}}, "context": {"agent_level": 2}}) == ["min_replicas_production", "level_2_supervised"]
+	changes := {"proposal": {"params": {"from_replicas": 8, "to_replicas": 1}}, "context": {"agent_level": 2, "tenant": {"burn_rate": 0.5}}}
+	_decide(changes).verdict == "deny"
+	_rules(changes) == ["min_replicas_production", "level_2_supervised"]
 }
 
 test_change_freeze_denies if {
@@ -72,7 +75,7 @@ test_level_3_beyond_level_2_denies if {
 }
 
 test_level_2_within_limits_requires_approval if {
-	d := _decide(_at(2, {"tenants": 3, "services": 5, "capacity_change_pct": -50}))
+	d := _decide(object.union(_at(2, {"tenants": 3, "services": 5, "capacity_change_pct": -50}), _healthy))
 	d.verdict == "require_approval"
 	[v.rule | some v in d.violations] == ["level_2_supervised"]
 }
@@ -86,7 +89,7 @@ test_level_2_beyond_limits_denies if {
 test_supervised_action_at_level_3_requires_approval if {
 	d := _decide({"proposal": {"action": "rollback_deployment", "params": {"revision": 41}, "blast_radius": {"capacity_change_pct": 0}}})
 	d.verdict == "require_approval"
-	[v.rule | some v in d.violations] == ["supervised_action"]
+	[v.rule | some v in d.violations] == ["supervised_action", "tier_supervised_action"]
 }
 
 test_supervised_action_is_at_most_require_approval if {
@@ -102,10 +105,10 @@ test_supervised_action_still_denied_beyond_level_2 if {
 
 test_every_blast_radius_dimension_applies if {
 	every radius in [{"tenants": 2}, {"services": 3}, {"capacity_change_pct": 31}, {"capacity_change_pct": -31}] {
-		_decide(_at(3, radius)).verdict == "require_approval"
+		_decide(object.union(_at(3, radius), _healthy)).verdict == "require_approval"
 	}
 	every radius in [{"tenants": 4}, {"services": 6}, {"capacity_change_pct": 51}, {"capacity_change_pct": -51}] {
-		_decide(_at(3, radius)).verdict == "deny"
+		_decide(object.union(_at(3, radius), _healthy)).verdict == "deny"
 	}
 }
 
@@ -141,4 +144,73 @@ test_unknown_finding_verdict_fails_closed if {
 test_empty_input_denies if {
 	d := decision.decision with input as {}
 	d.verdict == "deny"
+}
+
+# The four layers meet here (DESIGN §4): each one's findings reach the verdict.
+
+test_seed_scale_is_allowed_and_seed_rollback_supervised if {
+	_decide({}).verdict == "allow"
+	_decide({"proposal": {"action": "rollback_deployment", "params": {"from_revision": 42, "to_revision": 41}, "blast_radius": {"capacity_change_pct": 0}}}).verdict == "require_approval"
+}
+
+test_sla_layer_reaches_the_verdict if {
+	d := _decide({"proposal": {"params": {"from_replicas": 30, "to_replicas": 44}}})
+	d.verdict == "require_approval"
+	[[v.layer, v.rule] | some v in d.violations] == [["sla", "max_replicas_entitlement"]]
+}
+
+test_sla_deny_reaches_the_verdict if {
+	d := _decide({"proposal": {"params": {"from_replicas": 12, "to_replicas": 8}, "blast_radius": {"capacity_change_pct": -10}}})
+	d.verdict == "deny"
+	[[v.layer, v.rule] | some v in d.violations] == [["sla", "fast_burn_capacity_reduction"]]
+}
+
+test_cost_layer_reaches_the_verdict if {
+	d := _decide({"context": {"tenant": {"month_to_date_usd": 19500}}})
+	d.verdict == "require_approval"
+	[[v.layer, v.rule] | some v in d.violations] == [["cost", "budget_ceiling"]]
+	_decide({"context": {"tenant": {"month_to_date_usd": 21000}}}).verdict == "deny"
+}
+
+test_operational_layer_reaches_the_verdict if {
+	d := _decide({"context": {"in_flight_actions": 4}})
+	d.verdict == "require_approval"
+	[[v.layer, v.rule] | some v in d.violations] == [["operational", "concurrent_actions"]]
+}
+
+# A change freeze: deny, unless a human overrides it with a reason; then at most require_approval,
+# and the safety layer still applies in full.
+
+_freeze := {"context": {"change_freeze": true, "active_freezes": [{"name": "black-friday", "until": "2026-11-30T23:00:00.000Z", "scope": "tenant"}]}}
+
+_override := {"context": {"freeze_override": {"by": "alice", "reason": "INC-42: checkout down, scale-up needed"}}}
+
+test_named_freeze_denies if {
+	d := _decide(_freeze)
+	d.verdict == "deny"
+	[v.rule | some v in d.violations] == ["change_freeze"]
+}
+
+test_freeze_override_requires_approval if {
+	d := _decide(object.union(_freeze, _override))
+	d.verdict == "require_approval"
+	[v.rule | some v in d.violations] == ["change_freeze_override"]
+}
+
+test_freeze_override_never_allows_at_any_level if {
+	every level in [1, 2, 3] {
+		_decide(object.union(object.union(_freeze, _override), {"context": {"agent_level": level}})).verdict != "allow"
+	}
+}
+
+test_freeze_override_does_not_lift_safety if {
+	d := _decide(object.union(object.union(_freeze, _override), {"proposal": {"params": {"from_replicas": 3, "to_replicas": 12}}}))
+	d.verdict == "deny"
+	[v.rule | some v in d.violations] == ["max_scale_up_factor", "change_freeze_override"]
+}
+
+test_freeze_override_without_reason_still_denies if {
+	d := _decide(object.union(_freeze, {"context": {"freeze_override": {"by": "alice", "reason": "  "}}}))
+	d.verdict == "deny"
+	[v.rule | some v in d.violations] == ["change_freeze"]
 }

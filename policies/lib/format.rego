@@ -29,3 +29,32 @@ _digits(whole, frac) := sprintf("%d.%d", [whole, floor(frac / 10)]) if {
 }
 
 _digits(whole, frac) := sprintf("%d.%02d", [whole, frac]) if frac % 10 != 0
+
+# usd(x) is an amount of US dollars with thousands separators and cents only when there are any:
+# "$20,000", "-$1,200", "$1,234.50".
+usd(x) := concat("", [_sign(x, cents), "$", _grouped(floor(cents / 100)), _cents(cents % 100)]) if {
+	cents := round(abs(x) * 100)
+}
+
+# Groups of three digits from the right; the first group holds what is left (1 to 3 digits).
+_grouped(whole) := concat(",", [substring(digits, start, size) |
+	some i in numbers.range(0, groups - 1)
+	start := _group_start(i, lead)
+	size := _group_size(i, lead)
+]) if {
+	digits := sprintf("%d", [whole])
+	groups := ceil(count(digits) / 3)
+	lead := count(digits) - (3 * (groups - 1))
+}
+
+_group_start(0, _) := 0
+
+_group_start(i, lead) := lead + (3 * (i - 1)) if i > 0
+
+_group_size(0, lead) := lead
+
+_group_size(i, _) := 3 if i > 0
+
+_cents(0) := ""
+
+_cents(c) := sprintf(".%02d", [c]) if c != 0

@@ -20,7 +20,15 @@ export const PolicyInput = z.object({
       agent_level: z.number().int().min(1).max(3),
       environment: z.string(),
       change_freeze: z.boolean(),
+      /** The freezes in force (src/governance/freeze-windows.ts); absent means none are named. */
+      active_freezes: z
+        .array(z.object({ name: z.string(), until: z.string(), scope: z.enum(['tenant', 'global']) }).passthrough())
+        .optional(),
+      /** A human's override of the freezes in force; the policy refuses one without a reason. */
+      freeze_override: z.object({ by: z.string(), reason: z.string() }).passthrough().optional(),
       seconds_since_last_scale: z.number().nullable().optional(),
+      /** Per non-scaling action: seconds since it last succeeded on the same target, null if never. */
+      seconds_since_last_action: z.record(z.string(), z.number().nullable()).optional(),
       in_flight_actions: z.number().int().nonnegative(),
       tenant: z
         .object({
@@ -29,6 +37,7 @@ export const PolicyInput = z.object({
           max_replicas: z.number(),
           monthly_budget_usd: z.number(),
           month_to_date_usd: z.number(),
+          reserved_instances: z.object({ coverage_pct: z.number(), utilization_target_pct: z.number() }).passthrough().optional(),
         })
         .passthrough(),
       estimated_monthly_cost_delta_usd: z.number(),

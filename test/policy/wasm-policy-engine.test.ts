@@ -44,14 +44,29 @@ async function rejection(p: Promise<unknown>): Promise<GovernorError> {
 
 describe('fixtures (policies/fixtures/*.json)', () => {
   it('covers the cases the design names', () => {
-    expect(fixtures.length).toBeGreaterThanOrEqual(11);
+    expect(fixtures.length).toBeGreaterThanOrEqual(35);
     expect(new Set(fixtures.map((f) => f.expected.verdict))).toEqual(new Set(['allow', 'require_approval', 'deny']));
   });
 
+  it('has a fixture where each rule of the four layers fires, and one where it does not', () => {
+    const fired = new Set(fixtures.flatMap((f) => f.expected.rules));
+    const layerRules = [
+      'max_scale_up_factor', 'min_replicas_production', 'scale_cooldown', 'invalid_params',
+      'max_replicas_entitlement', 'fast_burn_capacity_reduction', 'fast_burn_throttle', 'tier_supervised_action', 'unknown_tier',
+      'change_freeze', 'change_freeze_override', 'concurrent_actions', 'action_cooldown',
+      'budget_ceiling', 'budget_hard_ceiling', 'ri_utilization_target',
+    ];
+    for (const rule of layerRules) {
+      expect(fired.has(rule), `a fixture where ${rule} fires`).toBe(true);
+      expect(fixtures.some((f) => !f.expected.rules.includes(rule)), `a fixture where ${rule} does not fire`).toBe(true);
+    }
+  });
+
+  // Exactly the rules listed, in any order: a fixture also proves which rules stay silent.
   it.each(fixtures.map((f) => [f.file, f] as const))('%s', async (_file, f) => {
     const d = await engine.evaluate(f.input as unknown as PolicyInput);
-    const rules = d.violations.map((v) => v.rule);
-    expect({ verdict: d.verdict, rules }).toEqual({ verdict: f.expected.verdict, rules: expect.arrayContaining(f.expected.rules) });
+    const rules = d.violations.map((v) => v.rule).sort();
+    expect({ verdict: d.verdict, rules }).toEqual({ verdict: f.expected.verdict, rules: [...f.expected.rules].sort() });
     if (d.verdict === 'allow') expect(d.violations).toEqual([]);
     expect(d.policy_version).toBe(engine.version);
     for (const v of d.violations) expect(v.message.length).toBeGreaterThan(10);
@@ -79,8 +94,18 @@ describe('DESIGN §5 semantics on every fixture', () => {
 
   it('a change freeze denies everything', async () => {
     for (const f of fixtures) {
-      const d = await engine.evaluate(variant(f.file.replace(/\.json$/, ''), { context: { change_freeze: true } }));
+      const d = await engine.evaluate(variant(f.file.replace(/\.json$/, ''), { context: { change_freeze: true, freeze_override: undefined } }));
       expect(d.verdict, f.file).toBe('deny');
+    }
+  });
+
+  it('a freeze overridden by a human with a reason is at most require_approval, and safety still denies', async () => {
+    const override = { by: 'alice', reason: 'INC-42' };
+    for (const f of fixtures) {
+      const d = await engine.evaluate(variant(f.file.replace(/\.json$/, ''), { context: { change_freeze: true, freeze_override: override } }));
+      expect(d.verdict, f.file).not.toBe('allow');
+      expect(d.violations.map((v) => v.rule), f.file).toContain('change_freeze_override');
+      if (d.violations.some((v) => v.layer === 'safety')) expect(d.verdict, f.file).toBe('deny');
     }
   });
 
@@ -111,6 +136,16 @@ describe('messages an operator can act on (same strings as the Rego tests: Go an
     ['scale-down', variant('blast-radius-level-3-scale-down-40', {}), 'capacity change -40% > ±30% per action at level 3 (autonomous): needs a human approval (within ±50% at level 2)'],
     ['level 2 capacity fraction', variant('blast-radius-level-3-capacity-60', { proposal: { blast_radius: { tenants: 1, services: 1, capacity_change_pct: -50.5 } } }), 'capacity change -50.5% > ±50% per action at level 2 (supervised): too wide even with approval'],
     ['tenants', variant('blast-radius-level-2-four-tenants', {}), '4 tenants affected > 3 per action at level 2 (supervised): too wide even with approval'],
+    ['entitlement', variant('sla-entitlement-beyond-max-replicas', {}), 'scale checkout to 44 replicas > 40 replicas acme is entitled to (enterprise tier): exceeding the entitlement needs a human approval'],
+    ['fast burn', variant('sla-fast-burn-scale-down', {}), 'acme is burning its error budget at 2.1x >= 2x (fast burn for the enterprise tier): scale_deployment of checkout would remove capacity while its SLA is at risk'],
+    ['tier supervision', variant('seed-rollback-level-3', {}), 'rollback_deployment is supervised by contract for enterprise tier tenants: a human approves it for acme before it runs'],
+    ['named freeze', variant('operational-change-freeze-named', {}), "change freeze 'acme-black-friday' (until 2026-11-30T23:00:00.000Z) is in force: scale_deployment of checkout is blocked; only a human override with a reason can let it through"],
+    ['override', variant('operational-freeze-override', {}), "change freeze 'acme-black-friday' (until 2026-11-30T23:00:00.000Z) is overridden by U0ONCALL01 (alice) (reason: INC-4711: checkout p99 at 1240 ms, SLA breach in progress): scale_deployment of checkout still needs a human approval, and every safety limit still applies"],
+    ['concurrency', variant('operational-concurrent-actions-at-limit', {}), 'acme already has 4 action(s) in flight >= 4 concurrent actions for the enterprise tier: one more needs a human approval'],
+    ['cooldown', variant('operational-rollback-cooldown', {}), 'the last rollback_deployment of checkout was 10 min ago < 30 min cooldown for the same target: repeating it so soon needs a human approval'],
+    ['budget', variant('cost-over-budget', {}), "scale_deployment of checkout adds an estimated $1,200/month: month-to-date $19,500 + $1,200 = $20,700, 103.5% of acme's $20,000 monthly budget: over budget, a human approves the extra spend"],
+    ['hard ceiling', variant('cost-far-over-budget', {}), "scale_deployment of checkout adds an estimated $1,200/month: month-to-date $21,000 + $1,200 = $22,200, 111% of acme's $20,000 monthly budget > 110% hard ceiling: the budget has to be raised before this spend"],
+    ['reserved instances', variant('cost-ri-below-target', {}), "capacity change -30% takes acme's reserved-instance utilisation from 100% to 87.5% < 90% target (reservations cover 80% of its capacity): paid-for reservations would sit idle, a human approves"],
   ];
   it.each(cases)('%s', async (_name, input, message) => {
     const d = await engine.evaluate(input);
