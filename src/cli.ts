@@ -62,6 +62,19 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await verify({ schema: o.schema });
     });
 
+  const bench = program.command('bench').description('benchmarks that print numbers');
+  bench
+    .command('gateway')
+    .description('policy evaluations per second and latency; the full gateway path with audit writes at a fixed rate')
+    .option('--json', 'print one JSON object')
+    .option('--rate <n>', 'proposals per second offered to the gateway', '500')
+    .option('--duration <s>', 'seconds of load', '10')
+    .option('--tenants <n>', 'tenants the load is spread over', '50')
+    .action(async (o: { json?: boolean; rate: string; duration: string; tenants: string }) => {
+      const { benchGatewayCommand } = await import('../commands/bench.ts');
+      process.exitCode = await benchGatewayCommand({ json: Boolean(o.json), rate: Number(o.rate), duration: Number(o.duration), tenants: Number(o.tenants) });
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (err) {

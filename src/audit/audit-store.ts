@@ -82,6 +82,8 @@ export interface AuditStore {
   /** Outbox entries not yet published, oldest first. */
   pendingOutbox(limit: number): Promise<OutboxEntry[]>;
   markPublished(outboxId: number, busId: string): Promise<void>;
+  /** Marks a relay batch as published in one statement (one commit). */
+  markPublishedMany(entries: readonly { outbox_id: number; bus_id: string }[]): Promise<void>;
   /**
    * Claims the right to execute a proposal's grant. True exactly once per grant id, across every
    * process: the guarantee that a redelivered grant never executes twice.

@@ -59,11 +59,16 @@ export class OutboxRelay {
   private async drain(): Promise<void> {
     try {
       for (;;) {
-        const batch = await this.audit.pendingOutbox(100);
+        const batch = await this.audit.pendingOutbox(500);
         if (batch.length === 0) return;
-        for (const entry of batch) {
-          const busId = await this.bus.publish(entry.stream, entry.event);
-          await this.audit.markPublished(entry.outbox_id, busId);
+        const published: { outbox_id: number; bus_id: string }[] = [];
+        try {
+          for (const entry of batch) {
+            published.push({ outbox_id: entry.outbox_id, bus_id: await this.bus.publish(entry.stream, entry.event) });
+          }
+        } finally {
+          // What reached the bus is marked even when a later publish failed, so it is not sent again.
+          await this.audit.markPublishedMany(published);
         }
       }
     } catch (err) {

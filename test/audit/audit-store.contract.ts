@@ -243,6 +243,21 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(await store.verify()).toEqual({ valid: true, records: 2 });
       });
 
+      it('commits concurrent appends in groups, and a bad one in a group fails alone', async () => {
+        const writes = Array.from({ length: 120 }, (_, i) =>
+          i % 40 === 7
+            ? store.appendWithOutbox(note(i), { stream: '', event: controlEvent() }).then(() => 'stored', () => 'refused')
+            : store.appendWithOutbox(note(i), { stream: 'governor:control', event: controlEvent() }).then(() => 'stored'),
+        );
+        const outcomes = await Promise.all(writes);
+        expect(outcomes.filter((o) => o === 'refused')).toHaveLength(3);
+        const records = await store.list();
+        expect(records).toHaveLength(117);
+        expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 117 }, (_, i) => i + 1));
+        expect(await store.pendingOutbox(500)).toHaveLength(117);
+        expect(await store.verify()).toEqual({ valid: true, records: 117 });
+      });
+
       it('lists pending entries oldest first and forgets them once published', async () => {
         const events = [controlEvent(), controlEvent(), controlEvent()];
         for (const [i, event] of events.entries()) await store.appendWithOutbox(note(i), { stream: 'governor:control', event });

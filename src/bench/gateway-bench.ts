@@ -1,0 +1,193 @@
+// `governor bench gateway`: how fast the gateway decides. Two numbers: policy evaluation alone
+// (the Wasm bundle in-process), and the full gateway path at a fixed arrival rate — proposal in,
+// policy input built from the audit log, decision and grant written to the audit log with their
+// outbox entries — against PostgreSQL (DATABASE_URL) or the embedded PGlite. Open loop: arrivals do
+// not wait for earlier decisions, so a gateway that cannot keep up shows it as latency.
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { AuditRecorder } from '../../agents/runtime/recorder.ts';
+import { OutboxRelay } from '../audit/outbox-relay.ts';
+import { PgAuditStore } from '../audit/pg-audit-store.ts';
+import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
+import { MemoryEventBus } from '../bus/memory-event-bus.ts';
+import { MemorySharedState } from '../bus/memory-shared-state.ts';
+import { EVENT_VERSION, STREAMS, type Proposal } from '../contracts/events.ts';
+import { RealClock } from '../core/clock.ts';
+import { silentLogger } from '../core/logger.ts';
+import { AutonomyLevels } from '../governance/autonomy.ts';
+import { Gateway } from '../governance/gateway.ts';
+import { generateGrantKeys } from '../governance/grants.ts';
+import { loadTenants, type Tenants } from '../governance/tenants.ts';
+import { WasmPolicyEngine } from '../policy/wasm-policy-engine.ts';
+import type { PolicyEngine } from '../policy/policy-engine.ts';
+import { benchPolicy } from '../policy/policy-bench.ts';
+
+export interface LatencySummary {
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+export interface GatewayBenchResult {
+  policy: { evaluations: number; evals_per_s: number } & LatencySummary;
+  gateway: {
+    backend: 'postgresql' | 'pglite';
+    target_rate_per_s: number;
+    achieved_rate_per_s: number;
+    proposals: number;
+    verdicts: Record<string, number>;
+    audit_records: number;
+    chain_valid: boolean;
+  } & LatencySummary;
+}
+
+export function summarise(latencies: number[]): LatencySummary {
+  const s = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => (s.length ? s[Math.min(s.length - 1, Math.floor(q * s.length))]! : 0);
+  const r = (x: number) => Math.round(x * 1000) / 1000;
+  return { p50_ms: r(at(0.5)), p99_ms: r(at(0.99)), max_ms: r(s.at(-1) ?? 0) };
+}
+
+/** Tenants shaped like the configured one, so load spreads as it would over a real fleet. */
+function syntheticTenants(base: Tenants, count: number): Tenants {
+  const template = Object.values(base)[0]!;
+  const out: Tenants = {};
+  for (let i = 0; i < count; i++) out[`tenant-${i}`] = { ...template, namespaces: [`tenant-${i}-prod`] };
+  return out;
+}
+
+function proposalFor(tenant: string, deployment: string, nowMs: number): Proposal {
+  const ns = `${tenant}-prod`;
+  return {
+    id: randomUUID(),
+    v: EVENT_VERSION,
+    ts: new Date(nowMs).toISOString(),
+    incident_id: randomUUID(),
+    type: 'proposal',
+    agent: 'elastik',
+    tenant,
+    namespace: ns,
+    action: 'scale_deployment',
+    target: { kind: 'Deployment', name: deployment },
+    params: { from_replicas: 8, to_replicas: 10 },
+    blast_radius: { tenants: 1, services: 1, capacity_change_pct: 5 },
+    tool_call: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: ns, deployment, replicas: 10 } },
+    compensating_action: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: ns, deployment, replicas: 8 } },
+    verification: { metric: 'http_request_duration_p99_ms', slo_threshold: 500, min_improvement_pct: 20, window_s: 120 },
+    reasoning: ['benchmark load'],
+    llm: 'unavailable',
+  };
+}
+
+export async function benchGateway(opts: {
+  databaseUrl?: string;
+  ratePerS: number;
+  durationS: number;
+  tenants?: number;
+  policyIterations?: number;
+  onProgress?: (line: string) => void;
+}): Promise<GatewayBenchResult> {
+  const progress = opts.onProgress ?? (() => {});
+  const policy: PolicyEngine = await WasmPolicyEngine.fromBundle();
+  progress('policy: evaluating the fixtures in-process');
+  const policyResult = await benchPolicy(policy as WasmPolicyEngine, { iterations: opts.policyIterations ?? 20_000, warmup: 2_000 });
+
+  const logger = silentLogger();
+  let url = opts.databaseUrl;
+  let closeDb = async () => {};
+  let poolSize = 10;
+  if (!url) {
+    const embedded = await startEmbeddedPostgres({ logger });
+    url = embedded.connectionString;
+    closeDb = embedded.close;
+    poolSize = 1;
+  }
+  const schema = `bench_${randomUUID().slice(0, 8)}`;
+  const audit = new PgAuditStore({ connectionString: url, schema, poolSize, logger });
+  const bus = new MemoryEventBus();
+  const relay = new OutboxRelay(audit, bus, logger, 50);
+  try {
+    await audit.migrate();
+    relay.start();
+    const recorder = new AuditRecorder(audit, () => void relay.nudge());
+    const clock = new RealClock();
+    const tenants = syntheticTenants(loadTenants(), opts.tenants ?? 50);
+    const keys = generateGrantKeys('bench');
+    const verdicts: Record<string, number> = {};
+    const gateway = new Gateway({
+      audit, recorder, policy, autonomy: new AutonomyLevels('govern'), tenants, keys, clock, logger,
+      approvals: { requestApproval: async () => ({}) },
+      notifier: { notify: async () => {} },
+      sharedState: new MemorySharedState(),
+    });
+    // An executor stand-in: every grant gets its result, as in a live system, so nothing stays in flight.
+    bus.subscribe(STREAMS.grant, { group: 'bench-executor', consumer: 'b' }, async (m) => {
+      if (m.event.type !== 'grant') return;
+      await recorder.record({
+        kind: 'execution_result', actor: 'elastik', at: new Date(clock.now()).toISOString(), proposal_id: m.event.proposal_id, tenant: m.event.tenant,
+        payload: { grant_id: m.event.id, result: { tool: m.event.tool, status: 'succeeded', args: m.event.args } },
+      });
+    });
+
+    const tenantNames = Object.keys(tenants);
+    const total = Math.round(opts.ratePerS * opts.durationS);
+    const latencies: number[] = [];
+    const inflight: Promise<void>[] = [];
+    const started = performance.now();
+    let sent = 0;
+    let lastReport = started;
+    progress(`gateway: ${total} proposals at ${opts.ratePerS}/s over ${opts.durationS} s against ${opts.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}`);
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * opts.ratePerS) + 1);
+      for (; sent < due; sent++) {
+        const tenant = tenantNames[sent % tenantNames.length]!;
+        const p = proposalFor(tenant, `svc-${Math.floor(sent / tenantNames.length)}`, clock.now());
+        inflight.push(
+          (async () => {
+            await recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, incident_id: p.incident_id, tenant, payload: { proposal: p } });
+            const t0 = performance.now();
+            await gateway.onProposal(p);
+            latencies.push(performance.now() - t0);
+            const [d] = await audit.list({ proposal_id: p.id, kind: 'decision' });
+            const verdict = String((d?.payload['decision'] as { verdict?: string } | undefined)?.verdict);
+            verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
+          })(),
+        );
+      }
+      if (performance.now() - lastReport > 1000) {
+        lastReport = performance.now();
+        const l = summarise(latencies.slice(-500));
+        progress(`  ${sent}/${total} sent, ${latencies.length} decided, recent p99 ${l.p99_ms} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(inflight);
+    const elapsedS = (performance.now() - started) / 1000;
+    await relay.nudge();
+    const chain = await audit.verify();
+    return {
+      policy: policyResult,
+      gateway: {
+        backend: opts.databaseUrl ? 'postgresql' : 'pglite',
+        target_rate_per_s: opts.ratePerS,
+        achieved_rate_per_s: Math.round((latencies.length / elapsedS) * 10) / 10,
+        proposals: latencies.length,
+        verdicts,
+        audit_records: chain.records,
+        chain_valid: chain.valid,
+        ...summarise(latencies),
+      },
+    };
+  } finally {
+    await relay.stop();
+    await bus.close();
+    await audit.close();
+    if (opts.databaseUrl) {
+      const c = new pg.Client({ connectionString: opts.databaseUrl });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.end();
+    }
+    await closeDb();
+  }
+}
