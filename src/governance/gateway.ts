@@ -5,6 +5,7 @@
 // policy answer, no audit write or no signing key means no grant. Every handler is idempotent — what
 // the audit log already shows done is not done again.
 import {
+  ActionName,
   EVENT_VERSION,
   STREAMS,
   type Approval,
@@ -143,7 +144,7 @@ export class Gateway {
     const level = this.deps.autonomy.level(p.agent);
     let input: unknown = null;
     let result: PolicyDecision;
-    const recent: Recent = tenant ? await this.recentResults(p, nowMs) : { lastScale: undefined, inFlight: 0 };
+    const recent: Recent = tenant ? await this.recentResults(p, nowMs) : { lastScale: undefined, lastByTool: new Map(), inFlight: 0 };
     const stale = staleness(p, recent);
     if (!tenant) {
       result = failClosed(this.deps.policy.version, 'unknown_tenant', `tenant '${p.tenant}' is not in the tenants configuration`);
@@ -159,7 +160,7 @@ export class Gateway {
           changeFreeze: false,
           ...facts,
           ...(opts.freezeOverride ? { freezeOverride: opts.freezeOverride } : {}),
-        } as Parameters<typeof buildPolicyInput>[1]);
+        });
         input = built;
         result = await this.deps.policy.evaluate(built);
       } catch (err) {
@@ -208,25 +209,39 @@ export class Gateway {
     return decision;
   }
 
-  /** What the policy and the staleness check need from the audit log: the target's last scaling, actions in flight. */
+  /** What the policy and the staleness check need from the audit log: the target's recent actions, actions in flight. */
   private async recentResults(p: Proposal, nowMs: number): Promise<Recent> {
-    const [lastScale, inFlight] = await Promise.all([
+    const [onTarget, inFlight] = await Promise.all([
       this.deps.audit.list({
         tenant: p.tenant,
         kind: 'execution_result',
         since: new Date(nowMs - RECENT_MS).toISOString(),
-        payload_contains: { result: { tool: 'scale_deployment', status: 'succeeded', args: { namespace: p.namespace, deployment: p.target.name } } },
+        payload_contains: { result: { status: 'succeeded', args: { namespace: p.namespace, deployment: p.target.name } } },
         newest_first: true,
-        limit: 1,
+        limit: 50,
       }),
       this.deps.audit.unexecutedGrants({ tenant: p.tenant, since: new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString() }),
     ]);
-    return { lastScale: lastScale[0], inFlight: inFlight.length };
+    const lastByTool = new Map<string, AuditRecord>();
+    for (const r of onTarget) {
+      const tool = (r.payload['result'] as ExecutionResult).tool;
+      if (!lastByTool.has(tool)) lastByTool.set(tool, r);
+    }
+    return { lastScale: lastByTool.get('scale_deployment'), lastByTool, inFlight: inFlight.length };
   }
 
-  private facts(nowMs: number, recent: Recent): { secondsSinceLastScale: number | null; inFlightActions: number } {
-    const last = recent.lastScale ? Date.parse(recent.lastScale.at) : null;
-    return { secondsSinceLastScale: last === null ? null : Math.max(0, (nowMs - last) / 1000), inFlightActions: recent.inFlight };
+  private facts(
+    nowMs: number,
+    recent: Recent,
+  ): { secondsSinceLastScale: number | null; inFlightActions: number; secondsSinceLastAction: Partial<Record<ActionName, number | null>> } {
+    const since = (r: AuditRecord | undefined) => (r ? Math.max(0, (nowMs - Date.parse(r.at)) / 1000) : null);
+    const secondsSinceLastAction: Partial<Record<ActionName, number | null>> = {};
+    // Tools and actions share names on the Kubernetes server; others map when their servers arrive.
+    for (const [tool, r] of recent.lastByTool) {
+      const action = ActionName.safeParse(tool);
+      if (action.success) secondsSinceLastAction[action.data] = since(r);
+    }
+    return { secondsSinceLastScale: since(recent.lastScale), inFlightActions: recent.inFlight, secondsSinceLastAction };
   }
 
   async onApproval(a: Approval): Promise<void> {
@@ -352,6 +367,7 @@ export class Gateway {
 
 interface Recent {
   lastScale: AuditRecord | undefined;
+  lastByTool: Map<string, AuditRecord>;
   inFlight: number;
 }
 

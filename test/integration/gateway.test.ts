@@ -213,4 +213,43 @@ describe('gateway', () => {
     expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'decision']);
     expect(notifier.texts.join('\n')).toMatch(/re-evaluation denies it/);
   });
+
+  it('a change freeze denies; only an audited human override with a reason breaks it, and safety still applies', async () => {
+    await h.clock.advance(4 * 24 * 3600_000); // Saturday 28 Nov 2026, inside initech's weekend freeze
+    const g = gateway();
+    const at = new Date(h.clock.now()).toISOString();
+    const args = (replicas: number, deployment: string) => ({ namespace: 'initech-prod', deployment, replicas });
+    const scale = (from: number, to: number, name: string) =>
+      proposal({
+        ts: at, tenant: 'initech', namespace: 'initech-prod', target: { kind: 'Deployment', name },
+        params: { from_replicas: from, to_replicas: to }, blast_radius: { tenants: 1, services: 1, capacity_change_pct: 5 },
+        tool_call: { server: 'kubernetes', tool: 'scale_deployment', args: args(to, name) },
+        compensating_action: { server: 'kubernetes', tool: 'scale_deployment', args: args(from, name) },
+      });
+    const p = scale(4, 5, 'api');
+    await record(p);
+    await g.onProposal(p);
+    const [first] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
+    expect(first!.payload['decision']).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ rule: 'change_freeze' })]) });
+    expect(await kinds(p.id)).not.toContain('grant');
+
+    await expect(g.overrideFreeze(p.id, { id: 'U1', name: 'alice' }, '  ')).rejects.toThrow(/needs a reason/);
+    const d = await g.overrideFreeze(p.id, { id: 'U1', name: 'alice' }, 'checkout outage, CHG-1');
+    expect(d.verdict).toBe('require_approval');
+    expect(d.violations.map((v) => v.rule)).toContain('change_freeze_override');
+    const grants = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
+    expect(grants).toHaveLength(1);
+    expect(grants[0]!.payload).toMatchObject({ grant: { basis: 'approval' }, approver: { id: 'U1' } });
+    const overrides = await h.audit.list({ proposal_id: p.id, kind: 'approval' });
+    expect(overrides[0]!.payload).toMatchObject({ freeze_override: { by: 'U1', reason: 'checkout outage, CHG-1' } });
+
+    // The override does not reach the safety layer: a 4x scale-up stays denied.
+    const unsafe = scale(2, 8, 'worker');
+    await record(unsafe);
+    await g.onProposal(unsafe);
+    const again = await g.overrideFreeze(unsafe.id, { id: 'U1' }, 'please');
+    expect(again.verdict).toBe('deny');
+    expect(again.violations.map((v) => v.rule)).toContain('max_scale_up_factor');
+    expect(await h.audit.list({ proposal_id: unsafe.id, kind: 'grant' })).toEqual([]);
+  });
 });
