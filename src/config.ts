@@ -37,6 +37,7 @@ const EnvSchema = z
     GOVERNOR_GRANT_KEY_FILE: optionalString,
     GOVERNOR_GRANT_KEY_ID: optionalString.default('governor'),
     GOVERNOR_TENANTS_FILE: optionalString,
+    GOVERNOR_POLICY_BUNDLE: optionalString,
     GOVERNOR_DATA_DIR: optionalString.default('.governor'),
     GOVERNOR_CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     LOG_LEVEL: optionalString
@@ -58,6 +59,7 @@ export interface Config {
   grantKeyFile: string | undefined;
   grantKeyId: string;
   tenantsFile: string | undefined;
+  policyBundle: string | undefined;
   dataDir: string;
   consolePort: number;
   logLevel: string;
@@ -114,6 +116,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     grantKeyFile: e.GOVERNOR_GRANT_KEY_FILE,
     grantKeyId: e.GOVERNOR_GRANT_KEY_ID,
     tenantsFile: e.GOVERNOR_TENANTS_FILE,
+    policyBundle: e.GOVERNOR_POLICY_BUNDLE,
     dataDir: e.GOVERNOR_DATA_DIR,
     consolePort: e.GOVERNOR_CONSOLE_PORT,
     logLevel: e.LOG_LEVEL ?? 'info',

@@ -24,7 +24,8 @@ import type { AuditStore } from '../audit/audit-store.ts';
 import { PgAuditStore } from '../audit/pg-audit-store.ts';
 import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
 import { OutboxRelay } from '../audit/outbox-relay.ts';
-import { WasmPolicyEngine } from '../policy/wasm-policy-engine.ts';
+import { ReloadingPolicyEngine } from '../policy/reloading-policy-engine.ts';
+import { RealClock } from '../core/clock.ts';
 import { AutonomyLevels } from '../governance/autonomy.ts';
 import { Gateway, type ApprovalChannel, type Notifier } from '../governance/gateway.ts';
 import { generateGrantKeys, grantKeysFromPem, type GrantKeys } from '../governance/grants.ts';
@@ -127,8 +128,23 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     closers.push(() => audit.close());
     await audit.migrate();
 
-    const policy = await WasmPolicyEngine.fromBundle();
-    report.push(`policy: OPA Wasm bundle ${policy.version.slice(0, 12)}`);
+    // The bundle hot-reloads (a file change, or a ConfigMap mount swapping its data); a broken one is
+    // refused, announced, and the previous one stays in force.
+    let announce: (text: string) => void = () => {};
+    const policy = await ReloadingPolicyEngine.open({
+      ...(config.policyBundle ? { path: config.policyBundle } : {}),
+      ...(opts.clock instanceof RealClock ? {} : { watch: false, pollIntervalMs: 0 }),
+      onReload: (version) => {
+        logger.info({ policy_version: version }, 'policy bundle reloaded');
+        announce(`Policy bundle ${version.slice(0, 12)} is now in force.`);
+      },
+      onReloadError: (err) => {
+        logger.error({ err: err.message }, 'policy bundle refused');
+        announce(`A new policy bundle was refused; the previous one stays in force. ${err.message}`);
+      },
+    });
+    closers.push(async () => policy.close());
+    report.push(`policy: OPA Wasm bundle ${policy.version.slice(0, 12)} (reloads on change)`);
 
     const tenants = loadTenants(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
     const autonomy = new AutonomyLevels(config.phase);
@@ -257,6 +273,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         }
       },
     };
+    announce = (text) => void notifier.notify(text);
     if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
     if (!config.pagerdutyRoutingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
 
