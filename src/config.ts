@@ -38,6 +38,7 @@ const EnvSchema = z
     GOVERNOR_GRANT_KEY_ID: optionalString.default('governor'),
     GOVERNOR_TENANTS_FILE: optionalString,
     GOVERNOR_POLICY_BUNDLE: optionalString,
+    GOVERNOR_CONFIG_FILE: optionalString,
     GOVERNOR_DATA_DIR: optionalString.default('.governor'),
     GOVERNOR_CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     LOG_LEVEL: optionalString
@@ -60,6 +61,8 @@ export interface Config {
   grantKeyId: string;
   tenantsFile: string | undefined;
   policyBundle: string | undefined;
+  /** The watched file holding the deployment phase (a ConfigMap mount in a cluster). */
+  governorFile: string | undefined;
   dataDir: string;
   consolePort: number;
   logLevel: string;
@@ -117,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     grantKeyId: e.GOVERNOR_GRANT_KEY_ID,
     tenantsFile: e.GOVERNOR_TENANTS_FILE,
     policyBundle: e.GOVERNOR_POLICY_BUNDLE,
+    governorFile: e.GOVERNOR_CONFIG_FILE,
     dataDir: e.GOVERNOR_DATA_DIR,
     consolePort: e.GOVERNOR_CONSOLE_PORT,
     logLevel: e.LOG_LEVEL ?? 'info',

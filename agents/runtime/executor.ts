@@ -2,6 +2,7 @@
 // session, which checks the grant again. Exactly-once where it matters: before acting it claims the
 // grant in PostgreSQL, so a redelivered grant (a consumer that died after acting but before
 // acknowledging) never executes twice. The compensating action is recorded before the action runs.
+// A grant issued at or before the latest `/agents-pause` is not acted on: it is recorded as refused.
 import { EVENT_VERSION, STREAMS, type AgentName, type ExecutionResult, type Grant } from '../../src/contracts/events.ts';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
@@ -10,6 +11,8 @@ import { GovernorError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { findDecision, findProposal, type Notifier } from '../../src/governance/gateway.ts';
+import { PAUSE_REVOCATION, assertIssuedAfterPause, isPauseRevocation, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
+import { readToolError } from '../../src/mcp/tool-error.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
 import type { Recorder } from './recorder.ts';
 import type { ToolClient } from './tool-client.ts';
@@ -25,6 +28,8 @@ export interface ExecutorDeps {
   notifier: Notifier;
   clock: Clock;
   logger: Logger;
+  /** The latest pause (SharedStatePauseEpoch over the shared state the MCP servers read). */
+  pauseEpoch?: PauseEpochReader;
 }
 
 export class Executor {
@@ -40,10 +45,19 @@ export class Executor {
     const records = await audit.list({ proposal_id: g.proposal_id });
     const proposal = findProposal(records);
     if (!proposal) throw new GovernorError('not_found', `grant ${g.id} for unknown proposal ${g.proposal_id}`);
+    // Read before the claim: not knowing of a pause is a retryable failure that leaves the grant unclaimed.
+    const pausedAtMs = this.deps.pauseEpoch ? await this.latestPause(g) : null;
     const at = new Date(clock.now()).toISOString();
     const claimed = await audit.claimExecution({ grant_id: g.id, proposal_id: g.proposal_id, consumer: this.deps.consumer, at });
     if (!claimed) {
       this.deps.logger.warn({ proposal_id: g.proposal_id, agent: g.agent }, `grant ${g.id} was already claimed; not executing again`);
+      return;
+    }
+    try {
+      assertIssuedAfterPause(g, pausedAtMs);
+    } catch (err) {
+      if (!(err instanceof GovernorError)) throw err;
+      await this.refuse(g, err);
       return;
     }
 
@@ -76,7 +90,7 @@ export class Executor {
       tool: g.tool,
       args: g.args,
       status: outcome.ok ? 'succeeded' : outcome.code.startsWith('grant_') || outcome.code === 'safety_violation' || outcome.code === 'tenant_forbidden' ? 'refused' : 'failed',
-      response: outcome.ok ? outcome.data : { code: outcome.code, message: outcome.message },
+      response: outcome.ok ? outcome.data : { code: outcome.code, message: outcome.message, ...(revokedByPause(outcome.raw) ? { revoked_by: PAUSE_REVOCATION } : {}) },
       ...(outcome.ok ? {} : { error: `${outcome.code}: ${outcome.message}` }),
       before: { p99_ms: before.service.p99_ms, replicas: before.deployment.replicas },
       ...(g.basis === 'compensation' ? { compensation_for: g.proposal_id } : {}),
@@ -111,4 +125,55 @@ export class Executor {
       this.deps.verifier.watch(proposal, before.service.p99_ms, level);
     }
   }
+
+  private async latestPause(g: Grant): Promise<number | null> {
+    try {
+      return await this.deps.pauseEpoch!.latestPauseMs();
+    } catch (err) {
+      throw new GovernorError('upstream_unavailable', `cannot check grant ${g.id} against the latest pause: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
+    }
+  }
+
+  /** A grant voided by a pause: recorded as refused (so it is no longer in flight), never sent to the server. */
+  private async refuse(g: Grant, err: GovernorError): Promise<void> {
+    const done = new Date(this.deps.clock.now()).toISOString();
+    const result: ExecutionResult = {
+      id: newId(),
+      v: EVENT_VERSION,
+      ts: done,
+      ...(g.incident_id ? { incident_id: g.incident_id } : {}),
+      type: 'execution_result',
+      proposal_id: g.proposal_id,
+      grant_id: g.id,
+      agent: g.agent,
+      tenant: g.tenant,
+      tool: g.tool,
+      args: g.args,
+      status: 'refused',
+      response: { code: err.code, message: err.message, ...err.details },
+      error: `${err.code}: ${err.message}`,
+      ...(g.basis === 'compensation' ? { compensation_for: g.proposal_id } : {}),
+    };
+    await this.deps.recorder.recordAndPublish(
+      {
+        kind: 'execution_result',
+        actor: g.agent,
+        at: done,
+        incident_id: g.incident_id,
+        proposal_id: g.proposal_id,
+        tenant: g.tenant,
+        payload: { result, grant_id: g.id, basis: g.basis, tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: null } },
+      },
+      { stream: STREAMS.execution_result, event: result },
+    );
+    this.deps.logger.warn({ proposal_id: g.proposal_id, agent: g.agent, tenant: g.tenant }, err.message);
+    await this.deps.notifier.notify(`${g.tool} for ${g.agent} (${g.tenant}) not executed: ${err.message}`);
+  }
+}
+
+/** The MCP server refused the call because the grant predates a pause. */
+function revokedByPause(raw: unknown): boolean {
+  const response = (raw as { response?: unknown } | undefined)?.response;
+  if (!response || typeof response !== 'object') return false;
+  return isPauseRevocation(readToolError(response as { content?: unknown; _meta?: unknown }).details);
 }

@@ -3,7 +3,7 @@
 // everything itself: the namespace against the session, the gateway's grant against the exact call,
 // and the hard limits of DESIGN §4 against the live cluster. It must never offer a generic
 // kubectl, take the caller's word for cluster state, act outside the session's namespaces, mutate
-// without a valid unused grant, or let any grant lift a hard limit.
+// without a valid unused grant issued after the latest pause, or let any grant lift a hard limit.
 import type { KeyObject } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -15,6 +15,7 @@ import { GovernorError } from '../../src/core/errors.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import type { Grant } from '../../src/contracts/events.ts';
 import { verifyGrant } from '../../src/governance/grants.ts';
+import { SharedStatePauseEpoch, assertIssuedAfterPause, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { toolErrorResult } from '../../src/mcp/tool-error.ts';
 import {
   ENVIRONMENT_LABEL,
@@ -45,6 +46,11 @@ export interface KubernetesMcpDeps {
   grantPublicKeys: ReadonlyMap<string, KeyObject>;
   session: KubernetesSession;
   logger?: Logger;
+  /**
+   * Where the time of the latest `/agents-pause` is read: a grant issued at or before it is refused.
+   * Default: the pause epoch in `sharedState`, where the autonomy manager writes it.
+   */
+  pauseEpoch?: PauseEpochReader;
 }
 
 const namespaceArg = z
@@ -63,7 +69,7 @@ const grantArg = z
   .record(z.string(), z.unknown())
   .describe(
     "Execution grant issued by Governor's gateway for exactly this call: same tool, and arguments equal to this call's arguments without `grant`. " +
-      'It must be signed by a trusted key, unexpired, issued to this session\'s agent for this namespace, and not used before (grants are single-use).',
+      'It must be signed by a trusted key, unexpired, issued to this session\'s agent for this namespace, issued after the latest /agents-pause, and not used before (grants are single-use).',
   );
 
 const podMetricsOut = z.object({
@@ -153,6 +159,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
   const kube = new KubeClient(deps.kube);
   const log = (deps.logger ?? silentLogger()).child({ agent: session.agent, server: KUBERNETES_SERVER_NAME });
   const allowed = new Set(session.namespaces);
+  const pauseEpoch = deps.pauseEpoch ?? new SharedStatePauseEpoch(sharedState);
 
   const server = new McpServer(
     { name: 'governor-kubernetes', version: '0.1.0' },
@@ -163,7 +170,8 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         'scale_deployment and rollback_deployment also need a grant from the governance gateway for the exact call. ' +
         'Hard limits (at most 3x scale-up per call, at least 2 replicas in production, 300 s between scaling actions on a deployment) ' +
         'are enforced here and cannot be lifted by any grant. Failures are isError results whose text starts with a code ' +
-        '(tenant_forbidden, grant_invalid, grant_expired, grant_mismatch, grant_used, safety_violation, not_found, conflict, upstream_unavailable).',
+        '(tenant_forbidden, grant_invalid, grant_expired, grant_mismatch, grant_used, safety_violation, not_found, conflict, upstream_unavailable). ' +
+        'A grant issued before the latest /agents-pause is refused as grant_invalid.',
     },
   );
 
@@ -173,7 +181,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
     }
   }
 
-  function checkGrant(tool: string, args: Record<string, unknown> & { namespace: string }, grant: unknown): Grant {
+  async function checkGrant(tool: string, args: Record<string, unknown> & { namespace: string }, grant: unknown): Promise<Grant> {
     const g = verifyGrant(deps.grantPublicKeys, grant, { tool, args, nowMs: clock.now() });
     if (g.server !== KUBERNETES_SERVER_NAME) {
       throw new GovernorError('grant_mismatch', `grant ${g.id} is for server '${g.server}', not '${KUBERNETES_SERVER_NAME}'`);
@@ -184,6 +192,14 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
     if (g.agent !== session.agent) {
       throw new GovernorError('grant_mismatch', `grant ${g.id} was issued to agent '${g.agent}', not to this session's agent '${session.agent}'`);
     }
+    // A pause voids every grant issued before it. Not knowing when the last pause was is a refusal too.
+    let pausedAtMs: number | null;
+    try {
+      pausedAtMs = await pauseEpoch.latestPauseMs();
+    } catch (err) {
+      throw new GovernorError('upstream_unavailable', `cannot check grant ${g.id} against the latest pause: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
+    }
+    assertIssuedAfterPause(g, pausedAtMs);
     return g;
   }
 
@@ -317,7 +333,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
     async ({ namespace, deployment, replicas, grant }) =>
       respond('scale_deployment', { namespace, deployment }, async () => {
         assertNamespace(namespace);
-        const g = checkGrant('scale_deployment', { namespace, deployment, replicas }, grant);
+        const g = await checkGrant('scale_deployment', { namespace, deployment, replicas }, grant);
         const target = `${namespace}/${deployment}`;
         const [live, labels] = await Promise.all([kube.readDeployment(namespace, deployment), kube.readNamespaceLabels(namespace)]);
         const current = live.spec?.replicas ?? 0;
@@ -383,7 +399,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         assertNamespace(namespace);
         // Exactly the arguments the grant was issued for: an absent to_revision is absent, not undefined.
         const args = { namespace, deployment, ...(to_revision === undefined ? {} : { to_revision }) };
-        const g = checkGrant('rollback_deployment', args, grant);
+        const g = await checkGrant('rollback_deployment', args, grant);
         checkGrantTenant(g, namespace, await kube.readNamespaceLabels(namespace));
         const plan = await kube.planRollback(namespace, deployment, to_revision);
         const nowMs = clock.now();

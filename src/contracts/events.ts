@@ -202,12 +202,19 @@ export const Rollback = z.object({
 });
 export type Rollback = z.infer<typeof Rollback>;
 
+/**
+ * A change of autonomy (src/governance/autonomy-manager.ts), broadcast after it is stored in
+ * PostgreSQL. `epoch` is the change's position in that store: a process that applied epoch N and
+ * hears of N+2 knows it missed one and reloads.
+ */
 export const Control = z.object({
   ...base,
   type: z.literal('control'),
-  command: z.enum(['pause', 'resume', 'set_level']),
+  command: z.enum(['pause', 'resume', 'set_level', 'set_phase', 'demote', 'promote']),
   agent: AgentName.optional(),
   level: z.number().int().min(1).max(3).optional(),
+  phase: z.enum(['observe', 'advise', 'assist', 'govern']).optional(),
+  epoch: z.number().int().positive().optional(),
   actor: z.string(),
   reason: z.string().optional(),
 });

@@ -26,7 +26,12 @@ import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
 import { OutboxRelay } from '../audit/outbox-relay.ts';
 import { ReloadingPolicyEngine } from '../policy/reloading-policy-engine.ts';
 import { RealClock } from '../core/clock.ts';
-import { AutonomyLevels } from '../governance/autonomy.ts';
+import type { AutonomyLevels } from '../governance/autonomy.ts';
+import { AutonomyManager } from '../governance/autonomy-manager.ts';
+import { PgAutonomyStore } from '../governance/autonomy-store.ts';
+import { SharedStatePauseEpoch } from '../governance/pause-epoch.ts';
+import { DEFAULT_GOVERNOR_FILE, PhaseFileWatcher } from '../governance/phase-file.ts';
+import { AgentHealth } from '../governance/agent-health.ts';
 import { Gateway, type ApprovalChannel, type Notifier } from '../governance/gateway.ts';
 import { generateGrantKeys, grantKeysFromPem, type GrantKeys } from '../governance/grants.ts';
 import { DEFAULT_TENANTS_FILE, loadTenants, type Tenants } from '../governance/tenants.ts';
@@ -147,7 +152,6 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     report.push(`policy: OPA Wasm bundle ${policy.version.slice(0, 12)} (reloads on change)`);
 
     const tenants = loadTenants(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
-    const autonomy = new AutonomyLevels(config.phase);
 
     // The cluster: a real one through KUBECONFIG, or the twin served as a Kubernetes API.
     let kube: KubeConfig;
@@ -202,6 +206,20 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     closers.push(() => relay.stop());
     const recorder = new AuditRecorder(audit, () => void relay.nudge());
 
+    // Autonomy: persisted in PostgreSQL, broadcast on the bus, applied in every process; the phase
+    // follows a watched configuration file; a pause revokes grants issued before it.
+    const autonomyStore = new PgAutonomyStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize: poolSize === 1 ? 1 : 4, logger });
+    closers.push(() => autonomyStore.close());
+    const pauseEpoch = new SharedStatePauseEpoch(shared);
+    const autonomyManager = new AutonomyManager({ store: autonomyStore, recorder, bus, clock, logger, defaultPhase: config.phase, pauseEpoch });
+    await autonomyManager.start();
+    closers.push(async () => autonomyManager.stop());
+    const phaseWatcher = new PhaseFileWatcher({ path: config.governorFile ?? DEFAULT_GOVERNOR_FILE, target: autonomyManager, logger });
+    const phaseCheck = await phaseWatcher.start();
+    closers.push(async () => phaseWatcher.stop());
+    if (phaseCheck.status === 'invalid') report.push(`autonomy: ${phaseCheck.error.message}; phase stays '${autonomyManager.phase}'`);
+    const autonomy = autonomyManager.levels;
+
     // Slack: the real workspace with credentials, else the local Web API fake and its console.
     let slackFake: SlackFake | undefined;
     let slack: GovernorSlackApp;
@@ -232,6 +250,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         port: config.slack.port,
         approvers: config.slack.approvers,
         onDecision,
+        autonomy: autonomyManager,
         logger,
       });
       report.push(`slack: workspace via the Web API, channel #${config.slack.channel}`);
@@ -253,6 +272,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         port: 0,
         approvers: config.slack.approvers,
         onDecision,
+        autonomy: autonomyManager,
         logger,
       });
       report.push(`slack: sandbox console at ${slackFake.consoleUrl} (SLACK_BOT_TOKEN is not set)`);
@@ -280,7 +300,8 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, notifier, sharedState: shared });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants });
     const verifier = new Verifier({ tools: elastikTools, recorder, clock, tracker, logger });
-    const executor = new Executor({ agent: 'elastik', consumer: `elastik-${process.pid}`, tools: elastikTools, audit, recorder, verifier, notifier, clock, logger });
+    const executor = new Executor({ agent: 'elastik', consumer: `elastik-${process.pid}`, tools: elastikTools, audit, recorder, verifier, notifier, clock, logger, pauseEpoch });
+    const health = new AgentHealth({ autonomy: autonomyManager, notifier, clock, logger });
     const watchtower = new Watchtower({ tools: watchtowerTools, recorder, clock, tracker, logger, targets, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
 
     const subs: Subscription[] = [];
@@ -292,6 +313,8 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     sub(STREAMS.approval, 'gateway', (m) => gateway.onMessage(m));
     sub(STREAMS.rollback, 'gateway', (m) => gateway.onMessage(m));
     sub(STREAMS.grant, 'executor-elastik', (m) => executor.onMessage(m));
+    // Agent rollback: the error-rate window lives in this process (the one running the gateway).
+    for (const stream of [STREAMS.execution_result, STREAMS.verification, STREAMS.rollback]) sub(stream, 'agent-health', (m) => health.onMessage(m));
     closers.push(async () => {
       watchtower.stop();
       await Promise.all(subs.map((s) => s.stop()));

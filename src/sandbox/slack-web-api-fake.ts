@@ -58,7 +58,7 @@ export interface FakeEphemeral {
   text: string;
   blocks: unknown[];
   ts: string;
-  via: 'chat.postEphemeral' | 'response_url';
+  via: 'chat.postEphemeral' | 'response_url' | 'command_response';
 }
 
 export interface FakeApiCall {
@@ -91,6 +91,16 @@ export interface ClickOptions extends SignOverrides {
   userName?: string;
 }
 
+export interface FakeSlashCommand extends SignOverrides {
+  /** With its slash, e.g. `/agents-pause`. */
+  command: string;
+  text?: string;
+  userId: string;
+  userName?: string;
+  /** Channel id or name the command is typed in; the first channel by default. */
+  channel?: string;
+}
+
 export interface SlackFake {
   /** Base URL for the app's Web API client; ends with `/api/`. */
   apiUrl: string;
@@ -107,6 +117,12 @@ export interface SlackFake {
   clickButton(opts: ClickOptions): Promise<{ status: number; payload: Record<string, unknown> }>;
   /** Sends any interaction payload through the signed path (for replays and malformed payloads). */
   postInteraction(payload: unknown, sign?: SignOverrides): Promise<{ status: number }>;
+  /**
+   * Types a slash command as `userId`: a signed form POST to the app, as Slack sends one. The app's
+   * immediate answer (its ack body) is shown as Slack shows it: in the channel for `in_channel`,
+   * else to the user only; later answers arrive through the command's response_url.
+   */
+  slashCommand(opts: FakeSlashCommand): Promise<{ status: number; body: unknown }>;
   close(): Promise<void>;
 }
 
@@ -599,6 +615,63 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
     return { status, payload };
   }
 
+  async function slashCommand(c: FakeSlashCommand): Promise<{ status: number; body: unknown }> {
+    if (!interactionsUrl) throw new Error('the Slack fake has no interactions URL yet: call setInteractionsUrl with the app URL');
+    const channel = c.channel === undefined ? channels[0] : channels.find((x) => x.id === c.channel || x.name === c.channel?.replace(/^#/, ''));
+    if (!channel) throw new Error(`no channel ${c.channel} in the Slack fake`);
+    let user = users.get(c.userId);
+    if (!user) {
+      user = { id: c.userId, name: c.userName ?? c.userId.toLowerCase() };
+      users.set(user.id, user);
+    }
+    const responseId = randomId(24);
+    responseUrls.set(responseId, { channel: channel.id, message_ts: '', user: user.id, uses: 0, expires: Date.now() + RESPONSE_URL_TTL_MS });
+    // The fields and order of Slack's slash command request.
+    const raw = new URLSearchParams({
+      token: 'sandboxverificationtoken',
+      team_id: TEAM.id,
+      team_domain: TEAM.domain,
+      channel_id: channel.id,
+      channel_name: channel.name,
+      user_id: user.id,
+      user_name: user.name,
+      command: c.command,
+      text: c.text ?? '',
+      api_app_id: BOT.app_id,
+      is_enterprise_install: 'false',
+      response_url: `${baseUrl}/response/${responseId}`,
+      trigger_id: `${Date.now()}.${randomId(10)}`,
+    }).toString();
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
+      ...signSlackRequest(c.signingSecret ?? opts.signingSecret, raw, c.timestampSec ?? Math.floor(Date.now() / 1000)),
+      ...(c.retryNum !== undefined ? { 'x-slack-retry-num': String(c.retryNum) } : {}),
+      ...(c.retryReason !== undefined ? { 'x-slack-retry-reason': c.retryReason } : {}),
+    };
+    const res = await fetch(interactionsUrl, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(INTERACTION_TIMEOUT_MS) });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Slack shows a plain-text answer as it is.
+    }
+    if (res.ok && body !== undefined) {
+      const answer = isRecord(body) ? body : { text: String(body) };
+      const shown = contentOf(answer);
+      if (shown.text || (shown.blocks && shown.blocks.length > 0)) {
+        if (answer.response_type === 'in_channel') {
+          messages.push({ channel: channel.id, ts: nextTs(), user: BOT.user_id, bot_id: BOT.bot_id, text: shown.text, blocks: shown.blocks ?? [], updates: 0 });
+        } else {
+          ephemerals.push({ channel: channel.id, user: user.id, text: shown.text, blocks: shown.blocks ?? [], ts: nextTs(), via: 'command_response' });
+        }
+      }
+    }
+    log.debug({ command: c.command, user_id: user.id, status: res.status }, 'slack fake slash command');
+    return { status: res.status, body };
+  }
+
   async function handleConsoleClick(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // A JSON body cannot be sent cross-site without a CORS preflight, which this server never grants:
     // a web page the operator happens to visit cannot approve anything.
@@ -704,6 +777,7 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
     },
     clickButton,
     postInteraction,
+    slashCommand,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -2,6 +2,8 @@
 // Reject buttons, receives the clicks through Bolt's own HTTP receiver (signature and timestamp
 // checked there), hands each decision to `onDecision` exactly once, and marks the message resolved.
 // The same code talks to Slack and to the sandbox's fake Web API; only `slackApiUrl` differs.
+// Given the autonomy manager, it also serves the operator's slash commands (slash-commands.ts) on
+// the same signed endpoint.
 // It must never decide anything itself: a click from someone outside `approvers` is refused, a
 // proposal that policy did not send for approval gets no buttons, and if `onDecision` fails the
 // buttons stay so that nothing is recorded as decided that was not.
@@ -33,6 +35,7 @@ import {
   type Resolution,
 } from './proposal-message.ts';
 import { toGovernorError } from './slack-errors.ts';
+import { registerSlashCommands, type AutonomyCommands } from './slash-commands.ts';
 
 /** A human's decision on one proposal, as taken from a verified Slack click. */
 export interface SlackDecision {
@@ -60,6 +63,11 @@ export interface SlackAppOptions {
   clock?: Clock;
   /** Longest wait for one Web API call, and for one incoming request to arrive. */
   requestTimeoutMs?: number;
+  /**
+   * The autonomy manager behind `/agents-pause` and `/agents-level` (src/slack/slash-commands.ts);
+   * without it the commands are not registered. Changes are for `approvers` only.
+   */
+  autonomy?: AutonomyCommands;
 }
 
 export interface GovernorSlackApp {
@@ -260,6 +268,17 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
   };
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: APPROVE_ACTION_ID }, tracked);
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: REJECT_ACTION_ID }, tracked);
+  if (opts.autonomy) {
+    registerSlashCommands(app, {
+      autonomy: opts.autonomy,
+      approvers,
+      logger: log,
+      track: (work) => {
+        inflight.add(work);
+        void work.catch(() => undefined).finally(() => inflight.delete(work));
+      },
+    });
+  }
 
   let server: Server | undefined;
   let url: string | undefined;

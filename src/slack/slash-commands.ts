@@ -1,0 +1,154 @@
+// The operator's levers in Slack: `/agents-pause [reason]` (every agent to level 1 in every process;
+// grants issued before it are void) and `/agents-level` (no arguments: every agent's current and
+// maximum level and why; `<agent> <1|2|3> [reason]`: set one agent's level, capped at its maximum).
+// They arrive through Bolt's receiver, so the signature and timestamp are checked before anything
+// here runs. Changing anything takes an approver; looking does not. Each command is acknowledged at
+// once (Slack allows 3 s), then the change is made and confirmed in the channel through the
+// command's response_url, so everyone there sees who changed what.
+// It must never change autonomy for someone outside `approvers`, or report a change that failed.
+import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import type { AgentName } from '../contracts/events.ts';
+import type { Phase } from '../config.ts';
+import { describeError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { AGENTS, MAX_LEVEL, isAgentName, type AgentAutonomy, type AutonomyChange } from '../governance/autonomy.ts';
+import type { Actor, LevelChangeResult } from '../governance/autonomy-manager.ts';
+
+export const PAUSE_COMMAND = '/agents-pause';
+export const LEVEL_COMMAND = '/agents-level';
+
+/** What the commands need of the autonomy manager. */
+export interface AutonomyCommands {
+  readonly phase: Phase;
+  statuses(): AgentAutonomy[];
+  setLevel(agent: string, level: number, by: Actor, reason?: string): Promise<LevelChangeResult>;
+  pause(by: Actor, reason?: string): Promise<AutonomyChange>;
+}
+
+export interface SlashCommandOptions {
+  autonomy: AutonomyCommands;
+  /** Slack user ids allowed to change autonomy; empty means anyone who can run the command. */
+  approvers: ReadonlySet<string>;
+  logger: Logger;
+  /** Lets the app wait for commands in progress when it stops. */
+  track?: (work: Promise<unknown>) => void;
+}
+
+export type LevelCommand =
+  | { kind: 'show' }
+  | { kind: 'set'; agent: AgentName; level: 1 | 2 | 3; reason: string | undefined }
+  | { kind: 'invalid'; message: string };
+
+const USAGE = `Usage: \`${LEVEL_COMMAND}\` to see every agent's level, or \`${LEVEL_COMMAND} <agent> <1|2|3> [reason]\` to set one (${AGENTS.join(', ')}).`;
+
+export function parseLevelCommand(text: string): LevelCommand {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return { kind: 'show' };
+  const [name, levelText, ...rest] = words as [string, string | undefined, ...string[]];
+  const agent = name.toLowerCase();
+  if (!isAgentName(agent)) {
+    return { kind: 'invalid', message: `There is no agent named \`${name}\`. Agents: ${AGENTS.join(', ')}.` };
+  }
+  if (levelText === undefined) return { kind: 'invalid', message: `Which level for ${agent}? ${USAGE}` };
+  if (!/^[123]$/.test(levelText)) {
+    return { kind: 'invalid', message: `\`${levelText}\` is not a level: use 1 (advisory), 2 (supervised) or 3 (autonomous). ${USAGE}` };
+  }
+  return { kind: 'set', agent, level: Number(levelText) as 1 | 2 | 3, reason: rest.length > 0 ? rest.join(' ') : undefined };
+}
+
+const LEVEL_NAMES = { 1: 'advisory', 2: 'supervised', 3: 'autonomous' } as const;
+
+/** The `/agents-level` table: current and maximum level of every agent, and why. */
+export function levelsTable(phase: Phase, statuses: readonly AgentAutonomy[]): string {
+  const rows = statuses.map((s) => [s.agent, `${s.level} ${LEVEL_NAMES[s.level]}`, String(s.max), s.why]);
+  const header = ['agent', 'level', 'max', 'why'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  const paused = statuses.some((s) => s.hold?.kind === 'pause');
+  return [
+    `*Agent autonomy* — phase *${phase}*${paused ? ' — :octagonal_sign: *paused*' : ''}`,
+    '```',
+    line(header),
+    ...rows.map(line),
+    '```',
+    `Set one with \`${LEVEL_COMMAND} <agent> <1|2|3> [reason]\` (approvers only).`,
+  ].join('\n');
+}
+
+type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+
+export function registerSlashCommands(app: App, opts: SlashCommandOptions): void {
+  const log = opts.logger.child({ component: 'slash-commands' });
+  const isApprover = (user: string) => opts.approvers.size === 0 || opts.approvers.has(user);
+  const tracked = (handler: (args: CommandArgs) => Promise<void>) => (args: CommandArgs): Promise<void> => {
+    const work = handler(args);
+    opts.track?.(work);
+    return work;
+  };
+  const notApprover = (what: string) =>
+    `You are not on Governor's approver list, so ${what}. Ask an on-call approver.`;
+
+  app.command(
+    PAUSE_COMMAND,
+    tracked(async ({ command, ack, respond }) => {
+      const by: Actor = { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}) };
+      const clog = log.child({ command: PAUSE_COMMAND, user_id: by.id });
+      if (!isApprover(by.id)) {
+        clog.warn('pause from a user who is not an approver refused');
+        await ack({ response_type: 'ephemeral', text: notApprover('nothing was paused') });
+        return;
+      }
+      await ack();
+      const reason = command.text.trim() || undefined;
+      try {
+        const change = await opts.autonomy.pause(by, reason);
+        await respond({
+          response_type: 'in_channel',
+          text:
+            `:octagonal_sign: <@${by.id}> paused every agent at level 1 (advisory only)${reason ? `: ${reason}` : ''}. ` +
+            `Grants issued before ${change.at} are void. Only a human raises an agent again: \`${LEVEL_COMMAND} <agent> <2|3>\`.`,
+        });
+      } catch (err) {
+        clog.error({ err: describeError(err) }, 'pause failed');
+        await respond({ response_type: 'ephemeral', text: `The pause failed: ${describeError(err)}` });
+      }
+    }),
+  );
+
+  app.command(
+    LEVEL_COMMAND,
+    tracked(async ({ command, ack, respond }) => {
+      const by: Actor = { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}) };
+      const clog = log.child({ command: LEVEL_COMMAND, user_id: by.id });
+      const parsed = parseLevelCommand(command.text);
+      if (parsed.kind === 'show') {
+        await ack({ response_type: 'ephemeral', text: levelsTable(opts.autonomy.phase, opts.autonomy.statuses()) });
+        return;
+      }
+      if (parsed.kind === 'invalid') {
+        await ack({ response_type: 'ephemeral', text: parsed.message });
+        return;
+      }
+      if (!isApprover(by.id)) {
+        clog.warn({ agent: parsed.agent }, 'level change from a user who is not an approver refused');
+        await ack({ response_type: 'ephemeral', text: notApprover(`${parsed.agent}'s level was not changed`) });
+        return;
+      }
+      await ack();
+      try {
+        const before = opts.autonomy.statuses().find((s) => s.agent === parsed.agent);
+        const res = await opts.autonomy.setLevel(parsed.agent, parsed.level, by, parsed.reason);
+        const max = MAX_LEVEL[parsed.agent];
+        const capped = res.capped ? ` ${parsed.agent}'s maximum is ${max}, so it was set to ${max} instead of ${parsed.level}.` : '';
+        const lifted = before?.hold && (res.change.level ?? 1) > 1 ? ` This lifts its ${before.hold.kind === 'pause' ? 'pause' : 'demotion'}.` : '';
+        await respond({
+          response_type: 'in_channel',
+          text: `<@${by.id}> set *${parsed.agent}* to level ${res.change.level} (${LEVEL_NAMES[res.change.level ?? 1]}; maximum ${max})${parsed.reason ? `: ${parsed.reason}` : ''}.${capped}${lifted}`,
+        });
+      } catch (err) {
+        clog.error({ err: describeError(err), agent: parsed.agent }, 'level change failed');
+        await respond({ response_type: 'ephemeral', text: `${parsed.agent}'s level was not changed: ${describeError(err)}` });
+      }
+    }),
+  );
+}
