@@ -136,6 +136,8 @@ export const Approval = z.object({
   approved: z.boolean(),
   approver: z.object({ id: z.string(), name: z.string().optional(), source: z.enum(['slack', 'cli', 'scripted']) }),
   reason: z.string().optional(),
+  /** A human breaking a change freeze for this proposal; needs a reason, and never reaches past safety. */
+  override: z.literal('change_freeze').optional(),
 });
 export type Approval = z.infer<typeof Approval>;
 

@@ -99,7 +99,7 @@ export class Gateway {
         incident_id: p.incident_id,
         proposal_id: p.id,
         tenant: p.tenant,
-        payload: { channel: ref, violations: decision.violations },
+        payload: { channel: ref, violations: decision.violations, policy_version: decision.policy_version },
       });
     } else if (decision.verdict === 'deny') {
       await this.deps.notifier.notify(
@@ -252,6 +252,13 @@ export class Gateway {
       throw new GovernorError('not_found', `approval for unknown proposal ${a.proposal_id}`, { retryable: false });
     }
     if (records.some((r) => r.kind === 'grant')) return; // already granted: a redelivered approval
+    if (a.override === 'change_freeze') {
+      if (!a.approved) return;
+      // Idempotent: a redelivered override finds its approval record and does not record it twice.
+      if (records.some((r) => r.kind === 'approval' && (r.payload['approval'] as { id?: string } | undefined)?.id === a.id)) return;
+      await this.overrideFreeze(a.proposal_id, a.approver, a.reason ?? '', a);
+      return;
+    }
     if (decision.verdict !== 'require_approval') {
       this.deps.logger.warn({ proposal_id: a.proposal_id }, `approval ignored: the verdict was ${decision.verdict}`);
       return;
@@ -286,7 +293,7 @@ export class Gateway {
    * the override; the proposal is re-evaluated with the override, the safety layer still applies,
    * and the human's word counts as the approval the re-evaluation may still require.
    */
-  async overrideFreeze(proposalId: string, by: { id: string; name?: string }, reason: string): Promise<Decision> {
+  async overrideFreeze(proposalId: string, by: { id: string; name?: string }, reason: string, event?: Approval): Promise<Decision> {
     if (!reason.trim()) throw new GovernorError('policy_invalid', 'a freeze override needs a reason');
     const records = await this.deps.audit.list({ proposal_id: proposalId });
     const proposal = findProposal(records);
@@ -296,10 +303,10 @@ export class Gateway {
       throw new GovernorError('conflict', `proposal ${proposalId} was not stopped by a change freeze`);
     }
     const at = new Date(this.deps.clock.now()).toISOString();
-    const approval: Approval = {
+    const approval: Approval = event ?? {
       id: newId(), v: EVENT_VERSION, ts: at, ...(proposal.incident_id ? { incident_id: proposal.incident_id } : {}),
       type: 'approval', proposal_id: proposalId, approved: true,
-      approver: { id: by.id, ...(by.name ? { name: by.name } : {}), source: 'slack' }, reason,
+      approver: { id: by.id, ...(by.name ? { name: by.name } : {}), source: 'slack' }, reason, override: 'change_freeze',
     };
     await this.deps.recorder.record({
       kind: 'approval', actor: by.id, at, incident_id: proposal.incident_id, proposal_id: proposalId, tenant: proposal.tenant,
@@ -357,6 +364,7 @@ export class Gateway {
           grant,
           target: targetKey(p),
           agent_level: level,
+          policy_version: this.deps.policy.version,
           ...(approval ? { approver: approval.approver, approval_id: approval.id } : {}),
         },
       },

@@ -243,6 +243,15 @@ describe('gateway', () => {
     const overrides = await h.audit.list({ proposal_id: p.id, kind: 'approval' });
     expect(overrides[0]!.payload).toMatchObject({ freeze_override: { by: 'U1', reason: 'checkout outage, CHG-1' } });
 
+    // An override arriving as an event on the bus (Slack, CLI) takes the same path, once.
+    const viaBus = scale(4, 5, 'web');
+    await record(viaBus);
+    await g.onProposal(viaBus);
+    const overrideEvent = { ...approval(viaBus.id), id: 'ov-1', override: 'change_freeze' as const, reason: 'incident INC-7' };
+    await g.onApproval(overrideEvent);
+    await g.onApproval(overrideEvent);
+    expect(await kinds(viaBus.id)).toEqual(['proposal', 'decision', 'approval', 'decision', 'grant']);
+
     // The override does not reach the safety layer: a 4x scale-up stays denied.
     const unsafe = scale(2, 8, 'worker');
     await record(unsafe);
