@@ -62,6 +62,17 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await verify({ schema: o.schema });
     });
 
+  program
+    .command('twin')
+    .description('run the cluster twin alone over HTTPS, write a kubeconfig for it, print ready')
+    .requiredOption('--scenario <name>', 'twin scenario')
+    .requiredOption('--kubeconfig <file>', 'where to write the kubeconfig')
+    .option('--port <n>', 'port to listen on (0 = any free port)', '0')
+    .action(async (o: { scenario: string; kubeconfig: string; port: string }) => {
+      const { twin } = await import('../commands/twin.ts');
+      await twin({ scenario: o.scenario, kubeconfig: o.kubeconfig, port: Number(o.port) });
+    });
+
   const bench = program.command('bench').description('benchmarks that print numbers');
   bench
     .command('gateway')

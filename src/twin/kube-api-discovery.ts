@@ -15,8 +15,8 @@ export const SERVER_VERSION = {
   platform: 'linux/amd64',
 };
 
-/** Pod-level custom metrics the twin serves, with the unit of each. */
-export const POD_METRICS = ['jvm_gc_pause_ms_per_min', 'memory_utilisation_ratio'] as const;
+/** Pod-level custom metrics the twin serves (also what an HPA's Pods metrics can name). */
+export const POD_METRICS = ['jvm_gc_pause_ms_per_min', 'memory_utilisation_ratio', 'http_requests_per_second'] as const;
 /** Deployment-level custom metrics. */
 export const DEPLOYMENT_METRICS = [
   'http_request_duration_p99_ms',
@@ -39,10 +39,15 @@ interface ApiResource {
 
 const resourceList = (groupVersion: string, resources: ApiResource[]) => ({ kind: 'APIResourceList', apiVersion: 'v1', groupVersion, resources });
 
+const WATCHABLE = ['get', 'list', 'watch'];
+
 export const GROUP_VERSIONS: Record<string, ReturnType<typeof resourceList>> = {
   v1: resourceList('v1', [
-    { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: ['get', 'list'], shortNames: ['ns'] },
-    { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'], categories: ['all'] },
+    { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['cm'] },
+    { name: 'events', singularName: 'event', namespaced: true, kind: 'Event', verbs: WATCHABLE, shortNames: ['ev'] },
+    { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: WATCHABLE, shortNames: ['ns'] },
+    { name: 'nodes', singularName: 'node', namespaced: false, kind: 'Node', verbs: ['get', 'list', 'patch', 'update', 'watch'], shortNames: ['no'] },
+    { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['delete', 'get', 'list', 'watch'], shortNames: ['po'], categories: ['all'] },
   ]),
   'apps/v1': resourceList('apps/v1', [
     {
@@ -50,15 +55,40 @@ export const GROUP_VERSIONS: Record<string, ReturnType<typeof resourceList>> = {
       singularName: 'deployment',
       namespaced: true,
       kind: 'Deployment',
-      verbs: ['get', 'list', 'patch', 'update'],
+      verbs: ['get', 'list', 'patch', 'update', 'watch'],
       shortNames: ['deploy'],
       categories: ['all'],
     },
     { name: 'deployments/scale', singularName: '', namespaced: true, group: 'autoscaling', version: 'v1', kind: 'Scale', verbs: ['get', 'patch', 'update'] },
     { name: 'deployments/status', singularName: '', namespaced: true, kind: 'Deployment', verbs: ['get'] },
-    { name: 'replicasets', singularName: 'replicaset', namespaced: true, kind: 'ReplicaSet', verbs: ['get', 'list'], shortNames: ['rs'], categories: ['all'] },
+    { name: 'replicasets', singularName: 'replicaset', namespaced: true, kind: 'ReplicaSet', verbs: WATCHABLE, shortNames: ['rs'], categories: ['all'] },
+  ]),
+  'autoscaling/v2': resourceList('autoscaling/v2', [
+    {
+      name: 'horizontalpodautoscalers',
+      singularName: 'horizontalpodautoscaler',
+      namespaced: true,
+      kind: 'HorizontalPodAutoscaler',
+      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['hpa'],
+      categories: ['all'],
+    },
+    { name: 'horizontalpodautoscalers/status', singularName: '', namespaced: true, kind: 'HorizontalPodAutoscaler', verbs: ['get'] },
+  ]),
+  'autoscaling/v1': resourceList('autoscaling/v1', [
+    {
+      name: 'horizontalpodautoscalers',
+      singularName: 'horizontalpodautoscaler',
+      namespaced: true,
+      kind: 'HorizontalPodAutoscaler',
+      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      shortNames: ['hpa'],
+      categories: ['all'],
+    },
+    { name: 'horizontalpodautoscalers/status', singularName: '', namespaced: true, kind: 'HorizontalPodAutoscaler', verbs: ['get'] },
   ]),
   'metrics.k8s.io/v1beta1': resourceList('metrics.k8s.io/v1beta1', [
+    { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] },
     { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
   ]),
   'custom.metrics.k8s.io/v1beta2': resourceList('custom.metrics.k8s.io/v1beta2', [
@@ -67,17 +97,19 @@ export const GROUP_VERSIONS: Record<string, ReturnType<typeof resourceList>> = {
   ]),
 };
 
+/** Each group with its versions, the preferred one first. */
 const GROUPS = [
-  { name: 'apps', version: 'v1' },
-  { name: 'metrics.k8s.io', version: 'v1beta1' },
-  { name: 'custom.metrics.k8s.io', version: 'v1beta2' },
+  { name: 'apps', versions: ['v1'] },
+  { name: 'autoscaling', versions: ['v2', 'v1'] },
+  { name: 'metrics.k8s.io', versions: ['v1beta1'] },
+  { name: 'custom.metrics.k8s.io', versions: ['v1beta2'] },
 ];
 
 export function apiGroup(name: string) {
   const g = GROUPS.find((x) => x.name === name);
   if (!g) return undefined;
-  const gv = { groupVersion: `${g.name}/${g.version}`, version: g.version };
-  return { kind: 'APIGroup', apiVersion: 'v1', name: g.name, versions: [gv], preferredVersion: gv };
+  const versions = g.versions.map((version) => ({ groupVersion: `${g.name}/${version}`, version }));
+  return { kind: 'APIGroup', apiVersion: 'v1', name: g.name, versions, preferredVersion: versions[0]! };
 }
 
 export function apiGroupList() {

@@ -1,6 +1,7 @@
 // The Kubernetes object shapes the cluster twin hands out: the JSON a real API server returns for
-// the resources the twin serves (core/v1 Namespace and Pod, apps/v1 Deployment and ReplicaSet),
-// typed as much as the twin and its callers need. Plain data only: no behaviour, no client types,
+// the resources the twin serves (core/v1 Namespace, Pod, Node, Event and ConfigMap, apps/v1
+// Deployment and ReplicaSet, autoscaling/v2 HorizontalPodAutoscaler), typed as much as the twin and
+// its callers need. Plain data only: no behaviour, no client types,
 // so the twin stays independent of any client library.
 
 export type StringMap = Record<string, string>;
@@ -116,20 +117,156 @@ export interface ContainerStatus {
   state: { running: { startedAt: string } };
 }
 
+/** A pod; `Pending` pods (no node would take them) have no node, IPs, start time or container statuses. */
 export interface Pod {
   apiVersion: 'v1';
   kind: 'Pod';
   metadata: ObjectMeta;
-  spec: PodSpec & { nodeName: string; restartPolicy: string };
+  spec: PodSpec & { nodeName?: string; restartPolicy: string };
   status: {
-    phase: 'Running';
+    phase: 'Pending' | 'Running';
     conditions: Condition[];
-    hostIP: string;
-    podIP: string;
-    podIPs: { ip: string }[];
-    startTime: string;
-    containerStatuses: ContainerStatus[];
+    hostIP?: string;
+    podIP?: string;
+    podIPs?: { ip: string }[];
+    startTime?: string;
+    containerStatuses?: ContainerStatus[];
     qosClass: 'Guaranteed' | 'Burstable' | 'BestEffort';
+  };
+}
+
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  timeAdded?: string;
+}
+
+export interface Node {
+  apiVersion: 'v1';
+  kind: 'Node';
+  metadata: ObjectMeta;
+  spec: { podCIDR: string; podCIDRs: string[]; providerID: string; unschedulable?: boolean; taints?: Taint[] };
+  status: {
+    capacity: StringMap;
+    allocatable: StringMap;
+    conditions: (Condition & { lastHeartbeatTime: string })[];
+    addresses: { type: string; address: string }[];
+    daemonEndpoints: { kubeletEndpoint: { Port: number } };
+    nodeInfo: StringMap;
+  };
+}
+
+export interface ObjectReference {
+  kind: string;
+  namespace?: string;
+  name: string;
+  uid: string;
+  apiVersion: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+/** core/v1 Event, as the controllers, the scheduler and the kubelet write them. */
+export interface KubeEvent {
+  apiVersion: 'v1';
+  kind: 'Event';
+  metadata: ObjectMeta;
+  involvedObject: ObjectReference;
+  reason: string;
+  message: string;
+  source: { component: string; host?: string };
+  firstTimestamp: string;
+  lastTimestamp: string;
+  count: number;
+  type: 'Normal' | 'Warning';
+  eventTime: null;
+  reportingComponent: string;
+  reportingInstance: string;
+}
+
+export interface ConfigMap {
+  apiVersion: 'v1';
+  kind: 'ConfigMap';
+  metadata: ObjectMeta;
+  data?: StringMap;
+  binaryData?: StringMap;
+  immutable?: boolean;
+}
+
+export interface MetricTarget {
+  type: 'Utilization' | 'Value' | 'AverageValue';
+  averageUtilization?: number;
+  averageValue?: string;
+  value?: string;
+}
+
+export interface MetricIdentifier {
+  name: string;
+  selector?: { matchLabels?: StringMap };
+}
+
+export interface CrossVersionObjectReference {
+  kind: string;
+  name: string;
+  apiVersion?: string;
+}
+
+/** autoscaling/v2 MetricSpec: Resource, Pods and Object are what the twin's controller evaluates. */
+export interface MetricSpec {
+  type: 'Resource' | 'Pods' | 'Object' | 'External' | 'ContainerResource';
+  resource?: { name: string; target: MetricTarget };
+  containerResource?: { name: string; container: string; target: MetricTarget };
+  pods?: { metric: MetricIdentifier; target: MetricTarget };
+  object?: { describedObject: CrossVersionObjectReference; metric: MetricIdentifier; target: MetricTarget };
+  external?: { metric: MetricIdentifier; target: MetricTarget };
+}
+
+export interface MetricValueStatus {
+  averageUtilization?: number;
+  averageValue?: string;
+  value?: string;
+}
+
+export interface MetricStatus {
+  type: MetricSpec['type'];
+  resource?: { name: string; current: MetricValueStatus };
+  pods?: { metric: MetricIdentifier; current: MetricValueStatus };
+  object?: { describedObject: CrossVersionObjectReference; metric: MetricIdentifier; current: MetricValueStatus };
+}
+
+export interface HpaScalingPolicy {
+  type: 'Pods' | 'Percent';
+  value: number;
+  periodSeconds: number;
+}
+
+export interface HpaScalingRules {
+  stabilizationWindowSeconds?: number;
+  selectPolicy?: 'Max' | 'Min' | 'Disabled';
+  policies?: HpaScalingPolicy[];
+}
+
+export interface HorizontalPodAutoscalerSpec {
+  scaleTargetRef: CrossVersionObjectReference;
+  minReplicas?: number;
+  maxReplicas: number;
+  metrics?: MetricSpec[];
+  behavior?: { scaleUp?: HpaScalingRules; scaleDown?: HpaScalingRules };
+}
+
+export interface HorizontalPodAutoscaler {
+  apiVersion: 'autoscaling/v2';
+  kind: 'HorizontalPodAutoscaler';
+  metadata: ObjectMeta;
+  spec: HorizontalPodAutoscalerSpec;
+  status: {
+    observedGeneration?: number;
+    lastScaleTime?: string;
+    currentReplicas: number;
+    desiredReplicas: number;
+    currentMetrics?: MetricStatus[];
+    conditions?: Condition[];
   };
 }
 

@@ -44,6 +44,11 @@ export interface Workload {
   liveSetOfLimit: number;
   /** Metaspace, thread stacks, code cache, direct buffers: fraction of the memory limit. */
   nonHeapOfLimit: number;
+  /**
+   * CPU the pod burns whatever its traffic (a batch job, a runaway thread), in cores. It comes out of
+   * the pod's own capacity and, beyond its request, out of its neighbours' (node-contention.ts).
+   */
+  backgroundCpuCores?: number;
 }
 
 export const DEFAULT_WORKLOAD: Workload = {
@@ -123,6 +128,13 @@ export interface PodConditions {
   /** Requests per second routed to this pod. */
   rps: number;
   cpuLimitCores: number;
+  /**
+   * The cores the pod can actually get on its node when neighbours compete (node-contention.ts);
+   * absent: its limit.
+   */
+  cpuAvailableCores?: number;
+  /** Per-core speed on a busy node (shared caches, SMT siblings), in (0, 1]; absent: 1. */
+  cpuSpeed?: number;
   memoryLimitBytes: number;
   /** Absent for workloads without a JVM: no GC, constant memory. */
   jvm: JvmProfile | undefined;
@@ -184,7 +196,10 @@ const pressureOf = (fill: number, l: HeapLayout): number => clamp((fill - l.floo
 
 export function podPerformance(heap: HeapState, c: PodConditions): PodPerformance {
   const w = c.workload;
-  const capacityRps = w.rpsPerCore * c.cpuLimitCores;
+  const cores = c.cpuAvailableCores ?? c.cpuLimitCores;
+  const speed = c.cpuSpeed ?? 1;
+  const background = w.backgroundCpuCores ?? 0;
+  const capacityRps = w.rpsPerCore * speed * Math.max(0.01 * cores, cores - background);
   // Allocation pressure: load relative to the load the heap constants are calibrated for.
   const u = c.rps / w.refRpsPerPod;
   let youngMs = 0;
@@ -205,15 +220,15 @@ export function podPerformance(heap: HeapState, c: PodConditions): PodPerformanc
   const errorRatio = rho > 1 ? 1 - 1 / rho : 0;
   // Saturated pods time requests out rather than queue forever; the latency model stops at 95%.
   const rhoQ = Math.min(rho, 0.95);
-  const medianMs = w.baseLatencyMs / (1 - rhoQ);
+  const medianMs = w.baseLatencyMs / speed / (1 - rhoQ);
   // A pause also delays the backlog that builds up behind it: the affected window is pause/(1-rho).
   const youngHit = Math.min(1, youngMs / 60_000 / (1 - rhoQ));
   const oldHit = Math.min(1 - youngHit, oldMs / 60_000 / (1 - rhoQ));
   const meanLatencyMs =
     medianMs * Math.exp((w.latencySigma * w.latencySigma) / 2) + (youngHit * MODEL.youngPauseMs + oldHit * oldPauseMs) / 2;
   const cpuMillicores = Math.min(
-    c.cpuLimitCores * 1000,
-    (1000 * c.rps * (1 - errorRatio)) / w.rpsPerCore + 1000 * MODEL.gcCpuCores * gcFraction,
+    cores * 1000,
+    (1000 * c.rps * (1 - errorRatio)) / (w.rpsPerCore * speed) + 1000 * MODEL.gcCpuCores * gcFraction + 1000 * background,
   );
   return {
     rps: c.rps,
@@ -253,7 +268,7 @@ export function advanceHeap(heap: HeapState, perf: PodPerformance, c: PodConditi
 
 /** An idle (not ready, or no traffic) pod's heap does not change. */
 export function idlePerformance(heap: HeapState, c: PodConditions): PodPerformance {
-  return { ...podPerformance(heap, { ...c, rps: 0 }), cpuMillicores: MODEL.startupMillicores };
+  return { ...podPerformance(heap, { ...c, rps: 0 }), cpuMillicores: MODEL.startupMillicores + 1000 * (c.workload.backgroundCpuCores ?? 0) };
 }
 
 // ---- the service's latency distribution -------------------------------------------------------

@@ -268,7 +268,7 @@ describe('twin Kubernetes API over raw HTTP', () => {
   it('serves discovery and version', async () => {
     expect(await (await raw('/version')).json()).toMatchObject({ major: '1', gitVersion: expect.stringContaining('twin') });
     const groups = (await (await raw('/apis')).json()) as { groups: { name: string }[] };
-    expect(groups.groups.map((g) => g.name)).toEqual(['apps', 'metrics.k8s.io', 'custom.metrics.k8s.io']);
+    expect(groups.groups.map((g) => g.name)).toEqual(['apps', 'autoscaling', 'metrics.k8s.io', 'custom.metrics.k8s.io']);
     const appsV1 = (await (await raw('/apis/apps/v1')).json()) as { resources: { name: string; kind: string; group?: string }[] };
     expect(appsV1.resources.find((r) => r.name === 'deployments/scale')).toMatchObject({ kind: 'Scale', group: 'autoscaling' });
   });
