@@ -7,6 +7,8 @@ import type { AuditInput, AuditRecord, AuditStore, OutboxMessage } from '../../s
 export interface Recorder {
   record(input: AuditInput): Promise<AuditRecord>;
   recordAndPublish(input: AuditInput, message: OutboxMessage): Promise<AuditRecord>;
+  /** Several records (and their events) in one transaction: all or none. */
+  recordAllAndPublish(entries: readonly { input: AuditInput; message?: OutboxMessage }[]): Promise<AuditRecord[]>;
 }
 
 export class AuditRecorder implements Recorder {
@@ -23,5 +25,11 @@ export class AuditRecorder implements Recorder {
     const rec = await this.audit.appendWithOutbox(input, message);
     this.onOutboxWrite();
     return rec;
+  }
+
+  async recordAllAndPublish(entries: readonly { input: AuditInput; message?: OutboxMessage }[]): Promise<AuditRecord[]> {
+    const recs = await this.audit.appendAll(entries);
+    if (entries.some((e) => e.message)) this.onOutboxWrite();
+    return recs;
   }
 }

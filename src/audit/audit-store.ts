@@ -79,6 +79,11 @@ export interface AuditStore {
    * never on the bus without its record, and a record never loses its event.
    */
   appendWithOutbox(input: AuditInput, message: OutboxMessage): Promise<AuditRecord>;
+  /**
+   * Appends several records (each with an optional outbox event) consecutively in one transaction:
+   * all of them or none.
+   */
+  appendAll(entries: readonly { input: AuditInput; message?: OutboxMessage }[]): Promise<AuditRecord[]>;
   /** Outbox entries not yet published, oldest first. */
   pendingOutbox(limit: number): Promise<OutboxEntry[]>;
   markPublished(outboxId: number, busId: string): Promise<void>;

@@ -187,6 +187,10 @@ export class PgAuditStore implements AuditStore {
     return this.guard('appendWithOutbox', () => this.enqueue(input, message));
   }
 
+  appendAll(entries: readonly { input: AuditInput; message?: OutboxMessage }[]): Promise<AuditRecord[]> {
+    return this.guard('appendAll', () => this.enqueueUnit(entries.map((e) => ({ input: e.input, message: e.message }))));
+  }
+
   /**
    * Group commit. Every commit waits for the WAL to reach disk (about 3 ms here), and the chain
    * lock makes appends take turns, so one transaction per record caps the log at a few hundred
@@ -194,10 +198,16 @@ export class PgAuditStore implements AuditStore {
    * the next one: one lock, one read of the chain's tail, one fsync for the whole batch. If a batch
    * fails, its appends are retried one by one, so a bad record fails alone.
    */
-  private enqueue(input: AuditInput, message: OutboxMessage | undefined): Promise<AuditRecord> {
-    const item = { input: { ...input, payload: normalisePayload(input.payload) }, message };
-    return new Promise<AuditRecord>((resolve, reject) => {
-      this.queue.push({ ...item, resolve, reject });
+  private async enqueue(input: AuditInput, message: OutboxMessage | undefined): Promise<AuditRecord> {
+    const [record] = await this.enqueueUnit([{ input, message }]);
+    return record!;
+  }
+
+  /** Queues records that must land together, consecutively, in one transaction. */
+  private enqueueUnit(entries: readonly { input: AuditInput; message: OutboxMessage | undefined }[]): Promise<AuditRecord[]> {
+    const items = entries.map((e) => ({ input: { ...e.input, payload: normalisePayload(e.input.payload) }, message: e.message }));
+    return new Promise<AuditRecord[]>((resolve, reject) => {
+      this.queue.push({ items, resolve, reject });
       if (!this.writing) void this.drainQueue();
     });
   }
@@ -209,18 +219,18 @@ export class PgAuditStore implements AuditStore {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
           const records = await this.transaction((c) => this.appendBatch(c, batch));
-          batch.forEach((item, i) => item.resolve(records[i]!));
+          batch.forEach((unit, i) => unit.resolve(records[i]!));
         } catch (err) {
           if (batch.length === 1) {
             batch[0]!.reject(err);
             continue;
           }
-          for (const item of batch) {
+          for (const unit of batch) {
             try {
-              const [record] = await this.transaction((c) => this.appendBatch(c, [item]));
-              item.resolve(record!);
+              const [records] = await this.transaction((c) => this.appendBatch(c, [unit]));
+              unit.resolve(records!);
             } catch (one) {
-              item.reject(one);
+              unit.reject(one);
             }
           }
         }
@@ -230,15 +240,18 @@ export class PgAuditStore implements AuditStore {
     }
   }
 
-  private async appendBatch(c: pg.PoolClient, batch: readonly PendingAppend[]): Promise<AuditRecord[]> {
+  private async appendBatch(c: pg.PoolClient, batch: readonly PendingAppend[]): Promise<AuditRecord[][]> {
     // Its own statement, before the read: under READ COMMITTED the next statement's snapshot is
     // taken after the lock is granted, so it sees the record the previous lock holder committed.
     await c.query('SELECT pg_advisory_xact_lock($1, $2)', [CHAIN_LOCK, this.schemaKey]);
     const { rows } = await c.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.t.records} ORDER BY seq DESC LIMIT 1`);
     let seq = rows[0] ? Number(rows[0].seq) : 0;
     let prevHash = rows[0] ? rows[0].hash : GENESIS_HASH;
-    const out: AuditRecord[] = [];
-    for (const { input, message } of batch) {
+    const out: AuditRecord[][] = [];
+    for (const unit of batch) {
+      const written: AuditRecord[] = [];
+      out.push(written);
+      for (const { input, message } of unit.items) {
       const content: ChainContent = {
         seq: ++seq,
         id: newId(),
@@ -260,8 +273,9 @@ export class PgAuditStore implements AuditStore {
       if (message) {
         await c.query(`INSERT INTO ${this.t.outbox} (stream, event) VALUES ($1, $2::jsonb)`, [message.stream, JSON.stringify(message.event)]);
       }
-      out.push(toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash }));
+      written.push(toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash }));
       prevHash = hash;
+      }
     }
     return out;
   }
@@ -450,12 +464,12 @@ function normalisePayload(payload: Record<string, unknown>): Record<string, unkn
 }
 
 /** Appends that go into one transaction at most: bounds a batch's lock hold and its retry cost. */
-const MAX_BATCH = 256;
+const MAX_BATCH = 128;
 
+/** Records that must land together (one caller's unit), and who is waiting for them. */
 interface PendingAppend {
-  input: AuditInput;
-  message: OutboxMessage | undefined;
-  resolve: (r: AuditRecord) => void;
+  items: { input: AuditInput; message: OutboxMessage | undefined }[];
+  resolve: (r: AuditRecord[]) => void;
   reject: (err: unknown) => void;
 }
 

@@ -146,10 +146,8 @@ export async function benchGateway(opts: {
           (async () => {
             await recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, incident_id: p.incident_id, tenant, payload: { proposal: p } });
             const t0 = performance.now();
-            await gateway.onProposal(p);
+            const { verdict } = await gateway.onProposal(p);
             latencies.push(performance.now() - t0);
-            const [d] = await audit.list({ proposal_id: p.id, kind: 'decision' });
-            const verdict = String((d?.payload['decision'] as { verdict?: string } | undefined)?.verdict);
             verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
           })(),
         );

@@ -68,23 +68,32 @@ export class Gateway {
 
   async onMessage(msg: BusMessage): Promise<void> {
     const e = msg.event;
-    if (e.type === 'proposal') return this.onProposal(e);
+    if (e.type === 'proposal') {
+      await this.onProposal(e);
+      return;
+    }
     if (e.type === 'approval') return this.onApproval(e);
     if (e.type === 'rollback') return this.onRollback(e);
   }
 
-  async onProposal(p: Proposal): Promise<void> {
+  async onProposal(p: Proposal): Promise<Decision> {
     let records = await this.deps.audit.list({ proposal_id: p.id });
     let decision = findDecision(records);
+    let granted = false;
     if (!decision) {
       // Conflicting proposals on one target are decided one at a time, each against the state the
       // previous one left (its grant executed, its cooldown started).
       decision = await this.serialised(p, async () => {
         records = await this.deps.audit.list({ proposal_id: p.id });
-        return findDecision(records) ?? (await this.decide(p));
+        const known = findDecision(records);
+        if (known) return known;
+        const fresh = await this.decide(p, { grantIfAllowed: true });
+        granted = fresh.verdict === 'allow';
+        return fresh;
       });
     }
-    await this.act(p, decision, records);
+    if (!granted) await this.act(p, decision, records);
+    return decision;
   }
 
   private async act(p: Proposal, decision: Decision, records: AuditRecord[]): Promise<void> {
@@ -138,7 +147,10 @@ export class Gateway {
     return (await this.deps.audit.unexecutedGrants({ tenant: p.tenant, since, target: targetKey(p) })).length > 0;
   }
 
-  private async decide(p: Proposal, opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string } } = {}): Promise<Decision> {
+  private async decide(
+    p: Proposal,
+    opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string }; grantIfAllowed?: boolean } = {},
+  ): Promise<Decision> {
     const nowMs = this.deps.clock.now();
     const tenant = this.deps.tenants[p.tenant];
     const level = this.deps.autonomy.level(p.agent);
@@ -184,15 +196,15 @@ export class Gateway {
       policy_version: result.policy_version,
       agent_level: level,
     };
-    await this.deps.recorder.recordAndPublish(
-      {
-        kind: 'decision',
+    const decisionEntry = {
+      input: {
+        kind: 'decision' as const,
         actor: 'gateway',
         at: decision.ts,
         incident_id: p.incident_id,
         proposal_id: p.id,
         tenant: p.tenant,
-          payload: {
+        payload: {
           decision,
           policy_input: input,
           policy_version: result.policy_version,
@@ -200,8 +212,12 @@ export class Gateway {
           ...(opts.freezeOverride ? { freeze_override: opts.freezeOverride } : {}),
         },
       },
-      { stream: STREAMS.decision, event: decision },
-    );
+      message: { stream: STREAMS.decision, event: decision },
+    };
+    // An allowed proposal's grant is committed with its decision: one durable write, and never a
+    // grant without the decision that justifies it.
+    const grantEntry = opts.grantIfAllowed && decision.verdict === 'allow' ? this.grantEntry(p, p.tool_call, 'policy', level) : undefined;
+    await this.deps.recorder.recordAllAndPublish(grantEntry ? [decisionEntry, grantEntry] : [decisionEntry]);
     this.deps.logger.info(
       { proposal_id: p.id, agent: p.agent, tenant: p.tenant, verdict: decision.verdict },
       `decision for ${p.action}: ${decision.verdict}`,
@@ -339,6 +355,10 @@ export class Gateway {
   }
 
   private async grant(p: Proposal, call: ToolCall, basis: 'policy' | 'approval' | 'compensation', level: number, approval?: Approval): Promise<void> {
+    await this.deps.recorder.recordAllAndPublish([this.grantEntry(p, call, basis, level, approval)]);
+  }
+
+  private grantEntry(p: Proposal, call: ToolCall, basis: 'policy' | 'approval' | 'compensation', level: number, approval?: Approval) {
     const grant = issueGrant(this.deps.keys, {
       proposal_id: p.id,
       incident_id: p.incident_id,
@@ -352,9 +372,9 @@ export class Gateway {
       nowMs: this.deps.clock.now(),
       ttlMs: this.deps.grantTtlMs ?? GRANT_TTL_MS,
     });
-    await this.deps.recorder.recordAndPublish(
-      {
-        kind: 'grant',
+    return {
+      input: {
+        kind: 'grant' as const,
         actor: 'gateway',
         at: grant.ts,
         incident_id: p.incident_id,
@@ -368,8 +388,8 @@ export class Gateway {
           ...(approval ? { approver: approval.approver, approval_id: approval.id } : {}),
         },
       },
-      { stream: STREAMS.grant, event: grant },
-    );
+      message: { stream: STREAMS.grant, event: grant },
+    };
   }
 }
 
