@@ -258,6 +258,23 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(await store.verify()).toEqual({ valid: true, records: 117 });
       });
 
+      it('appendAll writes a unit consecutively, all or none', async () => {
+        const [a, b] = await store.appendAll([
+          { input: note(1), message: { stream: 'governor:control', event: controlEvent() } },
+          { input: note(2) },
+        ]);
+        expect([a!.seq, b!.seq]).toEqual([1, 2]);
+        expect(b!.prev_hash).toBe(a!.hash);
+        await expectAuditError(
+          store.appendAll([{ input: note(3) }, { input: note(4), message: { stream: '', event: controlEvent() } }]),
+          false,
+          /outbox_stream_check/,
+        );
+        expect((await store.list()).map((r) => r.seq)).toEqual([1, 2]);
+        expect(await store.pendingOutbox(10)).toHaveLength(1);
+        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+      });
+
       it('lists pending entries oldest first and forgets them once published', async () => {
         const events = [controlEvent(), controlEvent(), controlEvent()];
         for (const [i, event] of events.entries()) await store.appendWithOutbox(note(i), { stream: 'governor:control', event });
