@@ -3,6 +3,18 @@
 // latency chart otherwise).
 import { loadConfig } from '../src/config.ts';
 import { benchGateway, type GatewayBenchResult } from '../src/bench/gateway-bench.ts';
+import { benchTwinDay } from '../src/twin/bench.ts';
+
+/** `governor bench twin`: a pods-per-hour chart on stderr as the day runs, the figures on stdout. */
+export function benchTwinCommand(opts: { json: boolean }): number {
+  const result = benchTwinDay({
+    onHour: (hour, pods) => process.stderr.write(`bench: ${String(hour).padStart(2, '0')}:00 ${bar(pods, 80, 40)} ${pods} pods\n`),
+  });
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  if (opts.json) out(JSON.stringify(result, null, 2));
+  else out(`simulated ${result.simulated_s} s in ${result.wall_s} s of wall time (${result.steps} steps, up to ${result.pods} pods); target under 60 s: ${result.wall_s < 60 ? 'met' : 'NOT met'}`);
+  return 0;
+}
 
 export async function benchGatewayCommand(opts: { json: boolean; rate: number; duration: number; tenants: number }): Promise<number> {
   const config = loadConfig();

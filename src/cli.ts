@@ -86,6 +86,15 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await benchGatewayCommand({ json: Boolean(o.json), rate: Number(o.rate), duration: Number(o.duration), tenants: Number(o.tenants) });
     });
 
+  bench
+    .command('twin')
+    .description('one simulated day of the WorldCup-trace cluster in the twin: wall time and size')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { json?: boolean }) => {
+      const { benchTwinCommand } = await import('../commands/bench.ts');
+      process.exitCode = benchTwinCommand({ json: Boolean(o.json) });
+    });
+
   try {
     await program.parseAsync(argv);
   } catch (err) {
