@@ -76,42 +76,12 @@ export class Executor {
     const target = { namespace: proposal.namespace, deployment: proposal.target.name };
     const before = await readTool(this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
     const outcome = await this.deps.tools.callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
-    const done = new Date(clock.now()).toISOString();
-    const result: ExecutionResult = {
-      id: newId(),
-      v: EVENT_VERSION,
-      ts: done,
-      ...(g.incident_id ? { incident_id: g.incident_id } : {}),
-      type: 'execution_result',
-      proposal_id: g.proposal_id,
-      grant_id: g.id,
-      agent: g.agent,
-      tenant: g.tenant,
-      tool: g.tool,
-      args: g.args,
+    await this.report(g, {
       status: outcome.ok ? 'succeeded' : outcome.code.startsWith('grant_') || outcome.code === 'safety_violation' || outcome.code === 'tenant_forbidden' ? 'refused' : 'failed',
       response: outcome.ok ? outcome.data : { code: outcome.code, message: outcome.message, ...(revokedByPause(outcome.raw) ? { revoked_by: PAUSE_REVOCATION } : {}) },
       ...(outcome.ok ? {} : { error: `${outcome.code}: ${outcome.message}` }),
       before: { p99_ms: before.service.p99_ms, replicas: before.deployment.replicas },
-      ...(g.basis === 'compensation' ? { compensation_for: g.proposal_id } : {}),
-    };
-    await recorder.recordAndPublish(
-      {
-        kind: 'execution_result',
-        actor: g.agent,
-        at: done,
-        incident_id: g.incident_id,
-        proposal_id: g.proposal_id,
-        tenant: g.tenant,
-        payload: {
-          result,
-          grant_id: g.id,
-          basis: g.basis,
-          tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: outcome.raw },
-        },
-      },
-      { stream: STREAMS.execution_result, event: result },
-    );
+    }, outcome.raw);
 
     const verb = g.basis === 'compensation' ? 'Rolled back' : 'Executed';
     await this.deps.notifier.notify(
@@ -136,6 +106,17 @@ export class Executor {
 
   /** A grant voided by a pause: recorded as refused (so it is no longer in flight), never sent to the server. */
   private async refuse(g: Grant, err: GovernorError): Promise<void> {
+    await this.report(g, { status: 'refused', response: { code: err.code, message: err.message, ...err.details }, error: `${err.code}: ${err.message}` }, null);
+    this.deps.logger.warn({ proposal_id: g.proposal_id, agent: g.agent, tenant: g.tenant }, err.message);
+    await this.deps.notifier.notify(`${g.tool} for ${g.agent} (${g.tenant}) not executed: ${err.message}`);
+  }
+
+  /** Records what became of a grant, with the exact tool call and response, and publishes it. */
+  private async report(
+    g: Grant,
+    outcome: Pick<ExecutionResult, 'status' | 'response'> & Partial<Pick<ExecutionResult, 'error' | 'before'>>,
+    raw: unknown,
+  ): Promise<void> {
     const done = new Date(this.deps.clock.now()).toISOString();
     const result: ExecutionResult = {
       id: newId(),
@@ -149,9 +130,7 @@ export class Executor {
       tenant: g.tenant,
       tool: g.tool,
       args: g.args,
-      status: 'refused',
-      response: { code: err.code, message: err.message, ...err.details },
-      error: `${err.code}: ${err.message}`,
+      ...outcome,
       ...(g.basis === 'compensation' ? { compensation_for: g.proposal_id } : {}),
     };
     await this.deps.recorder.recordAndPublish(
@@ -162,12 +141,10 @@ export class Executor {
         incident_id: g.incident_id,
         proposal_id: g.proposal_id,
         tenant: g.tenant,
-        payload: { result, grant_id: g.id, basis: g.basis, tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: null } },
+        payload: { result, grant_id: g.id, basis: g.basis, tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: raw } },
       },
       { stream: STREAMS.execution_result, event: result },
     );
-    this.deps.logger.warn({ proposal_id: g.proposal_id, agent: g.agent, tenant: g.tenant }, err.message);
-    await this.deps.notifier.notify(`${g.tool} for ${g.agent} (${g.tenant}) not executed: ${err.message}`);
   }
 }
 
