@@ -10,6 +10,7 @@ import type { AuditRecord } from '../audit/audit-store.ts';
 import type { Decision, ExecutionResult, Proposal, Verification } from '../contracts/events.ts';
 import { startSystem, type System } from '../runtime/system.ts';
 import { newId } from '../core/ids.ts';
+import pg from 'pg';
 import type { ScenarioName } from '../twin/scenarios/index.ts';
 
 export interface DemoAction {
@@ -61,18 +62,36 @@ const SUSTAIN_MS = 60_000;
 
 export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const clock = new VirtualClock(START);
+  const schema = opts.auditSchema ?? 'governor_demo';
+  // Every run replays the same simulated morning: a previous run's records in the same schema would
+  // look like recent actions (cooldowns, actions in flight). The demo's schema is its own sandbox, so
+  // it starts empty; the latest run stays there to inspect (`governor audit verify --schema ...`).
+  if (opts.config.databaseUrl) await resetSchema(opts.config.databaseUrl, schema);
   const sys = await startSystem({
     config: opts.config,
     clock,
     logger: opts.logger,
     scenario: opts.scenario,
-    auditSchema: opts.auditSchema ?? 'governor_demo',
+    auditSchema: schema,
     runId: `demo-${newId()}`,
   });
   try {
     return await drive(sys, clock, opts);
   } finally {
     await sys.stop();
+  }
+}
+
+async function resetSchema(url: string, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(schema) || schema === 'governor') {
+    throw new Error(`refusing to reset schema '${schema}': the demo only resets its own schema`);
+  }
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
   }
 }
 

@@ -57,6 +57,16 @@ describe('governor demo --scenario jvm-heap-regression', () => {
     });
     expect(s.infrastructure).toEqual({ bus: 'redis', audit: 'postgresql' });
     expectSeedOutcome(s);
+    // A second run in the same schema replays the same morning: the first run's actions must not
+    // look like recent ones (cooldowns, actions in flight) to the second.
+    const again = await runDemo({
+      scenario: 'jvm-heap-regression',
+      config: loadConfig({ REDIS_URL: REDIS, DATABASE_URL: PG }),
+      logger: silentLogger(),
+      auditSchema: schema,
+    });
+    expectSeedOutcome(again);
+    expect(again.mttr_s).toBe(s.mttr_s);
     const pg = await import('pg');
     const client = new pg.default.Client({ connectionString: PG });
     await client.connect();
