@@ -99,7 +99,7 @@ export interface AuditStore {
    * Ids of the tenant's grants recorded since `since` (optionally for one target, the grant
    * record's `payload.target`) that have no execution result yet: actions in flight.
    */
-  unexecutedGrants(filter: { tenant: string; since: string; target?: string }): Promise<string[]>;
+  unexecutedGrants(filter: { tenant: string; since: string; target?: string }): Promise<{ id: string; target: string | null; proposal_id: string | null }[]>;
   verify(): Promise<ChainVerification>;
   close(): Promise<void>;
 }

@@ -357,7 +357,7 @@ export class PgAuditStore implements AuditStore {
     });
   }
 
-  unexecutedGrants(filter: { tenant: string; since: string; target?: string }): Promise<string[]> {
+  unexecutedGrants(filter: { tenant: string; since: string; target?: string }): Promise<{ id: string; target: string | null; proposal_id: string | null }[]> {
     return this.guard('unexecutedGrants', async () => {
       const params: unknown[] = [filter.tenant, filter.since];
       let target = '';
@@ -365,15 +365,15 @@ export class PgAuditStore implements AuditStore {
         params.push(filter.target);
         target = ` AND g.payload->>'target' = $3`;
       }
-      const { rows } = await this.pool.query<{ id: string }>(
-        `SELECT g.payload->'grant'->>'id' AS id FROM ${this.t.records} g
+      const { rows } = await this.pool.query<{ id: string; target: string | null; proposal_id: string | null }>(
+        `SELECT g.payload->'grant'->>'id' AS id, g.payload->>'target' AS target, g.proposal_id FROM ${this.t.records} g
           WHERE g.tenant = $1 AND g.kind = 'grant' AND g.at >= $2${target}
             AND NOT EXISTS (SELECT 1 FROM ${this.t.records} r
                              WHERE r.kind = 'execution_result' AND r.payload->>'grant_id' = g.payload->'grant'->>'id')
           ORDER BY g.seq`,
         params,
       );
-      return rows.map((r) => r.id);
+      return rows.map((r) => ({ id: r.id, target: r.target, proposal_id: r.proposal_id }));
     });
   }
 

@@ -77,21 +77,19 @@ export class Gateway {
   }
 
   async onProposal(p: Proposal): Promise<Decision> {
-    let records = await this.deps.audit.list({ proposal_id: p.id });
-    let decision = findDecision(records);
+    let records: AuditRecord[] = [];
     let granted = false;
-    if (!decision) {
-      // Conflicting proposals on one target are decided one at a time, each against the state the
-      // previous one left (its grant executed, its cooldown started).
-      decision = await this.serialised(p, async () => {
-        records = await this.deps.audit.list({ proposal_id: p.id });
-        const known = findDecision(records);
-        if (known) return known;
-        const fresh = await this.decide(p, { grantIfAllowed: true });
-        granted = fresh.verdict === 'allow';
-        return fresh;
-      });
-    }
+    // Conflicting proposals on one target are decided one at a time, each against the state the
+    // previous one left (its grant executed, its cooldown started). Under the lease, the audit log
+    // says whether this proposal was already decided (a redelivery).
+    const decision = await this.serialised(p, async (inFlight) => {
+      records = await this.deps.audit.list({ proposal_id: p.id });
+      const known = findDecision(records);
+      if (known) return known;
+      const fresh = await this.decide(p, { grantIfAllowed: true, inFlight });
+      granted = fresh.verdict === 'allow';
+      return fresh;
+    });
     if (!granted) await this.act(p, decision, records);
     return decision;
   }
@@ -121,7 +119,7 @@ export class Gateway {
    * Runs `fn` holding the target's lease (shared state, so every gateway process agrees) and only
    * once no granted action on the target is still waiting to execute.
    */
-  private async serialised<T>(p: Proposal, fn: () => Promise<T>): Promise<T> {
+  private async serialised<T>(p: Proposal, fn: (inFlightOfTenant: number) => Promise<T>): Promise<T> {
     const key = `lease:target:${targetKey(p)}`;
     const deadline = Date.now() + (this.deps.conflictWaitMs ?? 30_000);
     for (;;) {
@@ -129,7 +127,9 @@ export class Gateway {
       const claim = await this.deps.sharedState.claimWindow(key, at, LEASE_MS);
       if (claim.acquired) {
         try {
-          if (!(await this.inFlightOn(p, at))) return await fn();
+          const inFlight = await this.inFlight(p, at);
+          // Its own grant (a redelivered proposal) does not make the target busy for it.
+          if (!inFlight.some((g) => g.target === targetKey(p) && g.proposal_id !== p.id)) return await fn(inFlight.length);
         } finally {
           await this.deps.sharedState.releaseWindow(key, at);
         }
@@ -141,22 +141,22 @@ export class Gateway {
     }
   }
 
-  /** A grant on the same target, still valid, whose execution has not been recorded yet. */
-  private async inFlightOn(p: Proposal, nowMs: number): Promise<boolean> {
+  /** The tenant's grants, still valid, whose execution has not been recorded yet. */
+  private inFlight(p: Proposal, nowMs: number): Promise<{ id: string; target: string | null; proposal_id: string | null }[]> {
     const since = new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString();
-    return (await this.deps.audit.unexecutedGrants({ tenant: p.tenant, since, target: targetKey(p) })).length > 0;
+    return this.deps.audit.unexecutedGrants({ tenant: p.tenant, since });
   }
 
   private async decide(
     p: Proposal,
-    opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string }; grantIfAllowed?: boolean } = {},
+    opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string }; grantIfAllowed?: boolean; inFlight?: number } = {},
   ): Promise<Decision> {
     const nowMs = this.deps.clock.now();
     const tenant = this.deps.tenants[p.tenant];
     const level = this.deps.autonomy.level(p.agent);
     let input: unknown = null;
     let result: PolicyDecision;
-    const recent: Recent = tenant ? await this.recentResults(p, nowMs) : { lastScale: undefined, lastByTool: new Map(), inFlight: 0 };
+    const recent: Recent = tenant ? await this.recentResults(p, nowMs, opts.inFlight) : { lastScale: undefined, lastByTool: new Map(), inFlight: 0 };
     const stale = staleness(p, recent);
     if (!tenant) {
       result = failClosed(this.deps.policy.version, 'unknown_tenant', `tenant '${p.tenant}' is not in the tenants configuration`);
@@ -226,7 +226,7 @@ export class Gateway {
   }
 
   /** What the policy and the staleness check need from the audit log: the target's recent actions, actions in flight. */
-  private async recentResults(p: Proposal, nowMs: number): Promise<Recent> {
+  private async recentResults(p: Proposal, nowMs: number, knownInFlight?: number): Promise<Recent> {
     const [onTarget, inFlight] = await Promise.all([
       this.deps.audit.list({
         tenant: p.tenant,
@@ -236,14 +236,14 @@ export class Gateway {
         newest_first: true,
         limit: 50,
       }),
-      this.deps.audit.unexecutedGrants({ tenant: p.tenant, since: new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString() }),
+      knownInFlight !== undefined ? Promise.resolve(knownInFlight) : this.inFlight(p, nowMs).then((g) => g.length),
     ]);
     const lastByTool = new Map<string, AuditRecord>();
     for (const r of onTarget) {
       const tool = (r.payload['result'] as ExecutionResult).tool;
       if (!lastByTool.has(tool)) lastByTool.set(tool, r);
     }
-    return { lastScale: lastByTool.get('scale_deployment'), lastByTool, inFlight: inFlight.length };
+    return { lastScale: lastByTool.get('scale_deployment'), lastByTool, inFlight };
   }
 
   private facts(

@@ -8,6 +8,9 @@
 // watch on the file itself would miss) and a slow poll underneath, since fs.watch is best effort.
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+
+/** How long a bad-looking file is given to finish being written before it is reported. */
+const SETTLE_MS = 50;
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { Phase } from '../config.ts';
@@ -137,7 +140,13 @@ export class PhaseFileWatcher {
     let phase: z.infer<typeof Phase>;
     try {
       phase = parsePhaseFile(text, this.opts.path);
-    } catch (err) {
+    } catch (first) {
+      // An editor writing in place can be caught halfway: read once more after a moment, and only
+      // report content that is still bad.
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      const again = await readFile(this.path, 'utf8').catch(() => text);
+      if (again !== text) return this.checkNow();
+      const err = first;
       const error = err instanceof GovernorError ? err : new GovernorError('config_invalid', describeError(err));
       // Remembered, so the same bad content is reported once, not on every poll.
       this.lastText = text;

@@ -143,7 +143,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         await store.append(note(4, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: 'g1', result: { tool: 'scale_deployment', args: { replicas: 3 } } } }));
         await store.append(note(5, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: 'g2', result: { tool: 'rollback_deployment', args: {} } } }));
         const since = note(0).at;
-        expect(await store.unexecutedGrants({ tenant: 'acme', since })).toEqual(['g3']);
+        expect(await store.unexecutedGrants({ tenant: 'acme', since })).toEqual([{ id: 'g3', target: 'ns/Deployment/a', proposal_id: null }]);
         expect(await store.unexecutedGrants({ tenant: 'acme', since, target: 'ns/Deployment/b' })).toEqual([]);
         expect(await store.unexecutedGrants({ tenant: 'acme', since: note(4).at })).toEqual([]);
         expect(await store.unexecutedGrants({ tenant: 'other', since })).toEqual([]);
