@@ -13,7 +13,8 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-bus.ts';
-import { EventInvalidError, parseEvent, type GovernorEvent } from '../contracts/events.ts';
+import type { GovernorEvent } from '../contracts/events.ts';
+import { decodeEvent, encodeEvent } from './event-codec.ts';
 import { GovernorError, describeError, isRetryable } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 
@@ -126,15 +127,7 @@ class MemoryStream {
 }
 
 function decode(entry: Entry): GovernorEvent {
-  const raw = entry.fields.event;
-  if (raw === undefined) throw new EventInvalidError('entry has no `event` field');
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch (err) {
-    throw new EventInvalidError(`payload is not JSON (${describeError(err)})`);
-  }
-  return parseEvent(value);
+  return decodeEvent(entry.fields.event);
 }
 
 export class MemoryEventBus implements EventBus {
@@ -166,13 +159,7 @@ export class MemoryEventBus implements EventBus {
 
   async publish(stream: string, event: GovernorEvent): Promise<string> {
     this.assertOpen();
-    const parsed = parseEvent(event);
-    let json: string;
-    try {
-      json = JSON.stringify(parsed);
-    } catch (err) {
-      throw new EventInvalidError(`not serialisable as JSON (${describeError(err)})`);
-    }
+    const json = encodeEvent(event);
     return this.stream(stream).append({ event: json });
   }
 

@@ -13,7 +13,8 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-bus.ts';
-import { EventInvalidError, parseEvent, type GovernorEvent } from '../contracts/events.ts';
+import type { GovernorEvent } from '../contracts/events.ts';
+import { decodeEvent, encodeEvent } from './event-codec.ts';
 import { GovernorError, describeError, isRetryable } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 
@@ -68,15 +69,7 @@ function toRecord(raw: unknown): Record<string, unknown> {
 }
 
 function decode(fields: Fields): GovernorEvent {
-  const raw = fields.event;
-  if (raw === undefined) throw new EventInvalidError('entry has no `event` field');
-  let value: unknown;
-  try {
-    value = JSON.parse(raw);
-  } catch (err) {
-    throw new EventInvalidError(`payload is not JSON (${describeError(err)})`);
-  }
-  return parseEvent(value);
+  return decodeEvent(fields.event);
 }
 
 export interface RedisEventBusOptions {
@@ -122,13 +115,7 @@ export class RedisEventBus implements EventBus {
 
   async publish(stream: string, event: GovernorEvent): Promise<string> {
     this.assertOpen();
-    const parsed = parseEvent(event);
-    let json: string;
-    try {
-      json = JSON.stringify(parsed);
-    } catch (err) {
-      throw new EventInvalidError(`not serialisable as JSON (${describeError(err)})`);
-    }
+    const json = encodeEvent(event);
     return this.append(stream, { event: json });
   }
 
