@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { inTransaction } from '../core/pg-transaction.ts';
 import { runner } from 'node-pg-migrate';
 import {
   GENESIS_HASH,
@@ -415,24 +416,8 @@ export class PgAuditStore implements AuditStore {
   }
 
   /** Inside a transaction: takes the chain lock, links to the last record, inserts. */
-  private async transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
-    } catch (err) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackErr) {
-        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-      }
-      throw err;
-    } finally {
-      client.release(broken);
-    }
+  private transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    return inTransaction(this.pool, fn);
   }
 
   private async guard<T>(op: string, fn: () => Promise<T>): Promise<T> {

@@ -9,6 +9,7 @@
 // it holds a transaction.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { inTransaction } from '../core/pg-transaction.ts';
 import type { AgentName } from '../contracts/events.ts';
 import type { Phase } from '../config.ts';
 import { GovernorError } from '../core/errors.ts';
@@ -85,10 +86,7 @@ export class PgAutonomyStore implements AutonomyStore {
 
   append(change: NewAutonomyChange): Promise<AutonomyChange> {
     return this.guard('append', async () => {
-      const client = await this.pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
+      return inTransaction(this.pool, async (client) => {
         // Held to commit: the next writer's id is drawn after ours is visible, so ids commit in order.
         await client.query('SELECT pg_advisory_xact_lock($1, $2)', [APPEND_LOCK, this.schemaKey]);
         const { rows } = await client.query<ChangeRow>(
@@ -97,18 +95,8 @@ export class PgAutonomyStore implements AutonomyStore {
            RETURNING id, at, agent, kind, level, phase, actor, reason`,
           [change.at, change.agent, change.kind, change.level, change.phase, change.actor, change.reason],
         );
-        await client.query('COMMIT');
         return toChange(rows[0]!);
-      } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackErr) {
-          broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
-        }
-        throw err;
-      } finally {
-        client.release(broken);
-      }
+      });
     });
   }
 
