@@ -149,7 +149,7 @@ export class Gateway {
 
   private async decide(
     p: Proposal,
-    opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string }; grantIfAllowed?: boolean; inFlight?: number } = {},
+    opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string }; grantIfAllowed?: boolean; inFlight?: number; approvalId?: string } = {},
   ): Promise<Decision> {
     const nowMs = this.deps.clock.now();
     const tenant = this.deps.tenants[p.tenant];
@@ -210,6 +210,7 @@ export class Gateway {
           policy_version: result.policy_version,
           ...(opts.reevaluation ? { reevaluation: true } : {}),
           ...(opts.freezeOverride ? { freeze_override: opts.freezeOverride } : {}),
+          ...(opts.approvalId ? { approval_id: opts.approvalId } : {}),
         },
       },
       message: { stream: STREAMS.decision, event: decision },
@@ -270,8 +271,8 @@ export class Gateway {
     if (records.some((r) => r.kind === 'grant')) return; // already granted: a redelivered approval
     if (a.override === 'change_freeze') {
       if (!a.approved) return;
-      // Idempotent: a redelivered override finds its approval record and does not record it twice.
-      if (records.some((r) => r.kind === 'approval' && (r.payload['approval'] as { id?: string } | undefined)?.id === a.id)) return;
+      // Idempotent: a redelivered override finds the re-evaluation it already caused.
+      if (records.some((r) => r.kind === 'decision' && r.payload['approval_id'] === a.id)) return;
       await this.overrideFreeze(a.proposal_id, a.approver, a.reason ?? '', a);
       return;
     }
@@ -324,12 +325,15 @@ export class Gateway {
       type: 'approval', proposal_id: proposalId, approved: true,
       approver: { id: by.id, ...(by.name ? { name: by.name } : {}), source: 'slack' }, reason, override: 'change_freeze',
     };
-    await this.deps.recorder.record({
-      kind: 'approval', actor: by.id, at, incident_id: proposal.incident_id, proposal_id: proposalId, tenant: proposal.tenant,
-      payload: { approval, freeze_override: { by: by.id, reason } },
-    });
+    // The bridge that put the override on the bus may have recorded it already (as it does approvals).
+    if (!records.some((r) => r.kind === 'approval' && (r.payload['approval'] as { id?: string } | undefined)?.id === approval.id)) {
+      await this.deps.recorder.record({
+        kind: 'approval', actor: by.id, at, incident_id: proposal.incident_id, proposal_id: proposalId, tenant: proposal.tenant,
+        payload: { approval, freeze_override: { by: by.id, reason } },
+      });
+    }
     return this.serialised(proposal, async () => {
-      const d = await this.decide(proposal, { reevaluation: true, freezeOverride: { by: by.id, reason } });
+      const d = await this.decide(proposal, { reevaluation: true, freezeOverride: { by: by.id, reason }, approvalId: approval.id });
       if (d.verdict !== 'deny' && (await this.deps.audit.list({ proposal_id: proposalId, kind: 'grant' })).length === 0) {
         await this.grant(proposal, proposal.tool_call, 'approval', d.agent_level, approval);
       }

@@ -248,6 +248,8 @@ describe('gateway', () => {
     await record(viaBus);
     await g.onProposal(viaBus);
     const overrideEvent = { ...approval(viaBus.id), id: 'ov-1', override: 'change_freeze' as const, reason: 'incident INC-7' };
+    // As the Slack bridge does for approvals, the override is on record before the gateway sees it.
+    await h.recorder.record({ kind: 'approval', actor: 'U1', at, proposal_id: viaBus.id, tenant: 'initech', payload: { approval: overrideEvent } });
     await g.onApproval(overrideEvent);
     await g.onApproval(overrideEvent);
     expect(await kinds(viaBus.id)).toEqual(['proposal', 'decision', 'approval', 'decision', 'grant']);
