@@ -333,7 +333,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       tenants,
       autonomy,
       policyVersion: policy.version,
-      idle: async () => tracker.busy === 0 && (await bus.backlog()) === 0 && (await relay.pending()) === 0 && tracker.busy === 0,
+      idle: async () => tracker.busy === 0 && (await bus.backlog()) === 0 && (await relay.pending()) === 0,
       stop: stopAll,
     };
   } catch (err) {
