@@ -100,8 +100,33 @@ export interface AuditStore {
    * record's `payload.target`) that have no execution result yet: actions in flight.
    */
   unexecutedGrants(filter: { tenant: string; since: string; target?: string }): Promise<{ id: string; target: string | null; proposal_id: string | null }[]>;
+  /**
+   * Everything deciding one proposal reads from the log, in one round trip: the proposal's own
+   * records (a redelivery finds its decision), the tenant's grants in flight (as unexecutedGrants),
+   * and the newest successful execution results whose arguments contain `result_args` (the
+   * target's recent actions, for cooldowns and staleness).
+   */
+  decisionContext(q: DecisionContextQuery): Promise<DecisionContext>;
   verify(): Promise<ChainVerification>;
   close(): Promise<void>;
+}
+
+export interface DecisionContextQuery {
+  proposal_id: string;
+  tenant: string;
+  /** Grants recorded before this ISO time have expired: not in flight any more. */
+  grants_since: string;
+  results_since: string;
+  result_args: Record<string, unknown>;
+  results_limit: number;
+}
+
+export interface DecisionContext {
+  /** The proposal's records in chain order. */
+  own: AuditRecord[];
+  inFlight: { id: string; target: string | null; proposal_id: string | null }[];
+  /** Newest first. */
+  recentResults: AuditRecord[];
 }
 
 export const GENESIS_HASH = '0'.repeat(64);

@@ -18,6 +18,8 @@ import {
   type AuditRecord,
   type AuditStore,
   type ChainVerification,
+  type DecisionContext,
+  type DecisionContextQuery,
   type OutboxEntry,
   type OutboxMessage,
 } from './audit-store.ts';
@@ -219,7 +221,7 @@ export class PgAuditStore implements AuditStore {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          const records = await this.transaction((c) => this.appendBatch(c, batch));
+          const records = await this.appendBatch(batch);
           batch.forEach((unit, i) => unit.resolve(records[i]!));
         } catch (err) {
           if (batch.length === 1) {
@@ -228,7 +230,7 @@ export class PgAuditStore implements AuditStore {
           }
           for (const unit of batch) {
             try {
-              const [records] = await this.transaction((c) => this.appendBatch(c, [unit]));
+              const [records] = await this.appendBatch([unit]);
               unit.resolve(records!);
             } catch (one) {
               unit.reject(one);
@@ -241,43 +243,60 @@ export class PgAuditStore implements AuditStore {
     }
   }
 
-  private async appendBatch(c: pg.PoolClient, batch: readonly PendingAppend[]): Promise<AuditRecord[][]> {
-    // Its own statement, before the read: under READ COMMITTED the next statement's snapshot is
-    // taken after the lock is granted, so it sees the record the previous lock holder committed.
-    await c.query('SELECT pg_advisory_xact_lock($1, $2)', [CHAIN_LOCK, this.schemaKey]);
-    const { rows } = await c.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.t.records} ORDER BY seq DESC LIMIT 1`);
+  private appendBatch(batch: readonly PendingAppend[]): Promise<AuditRecord[][]> {
+    // The lock is its own statement, before the read: under READ COMMITTED the next statement's
+    // snapshot is taken after the lock is granted, so it sees the record the previous lock holder
+    // committed. Both go with BEGIN in one round trip (the values are integers of our own).
+    const opening = `SELECT pg_advisory_xact_lock(${CHAIN_LOCK}, ${this.schemaKey}); SELECT seq, hash FROM ${this.t.records} ORDER BY seq DESC LIMIT 1`;
+    return inTransaction(this.pool, (c, opened) => this.writeBatch(c, batch, (opened[1]?.rows ?? []) as { seq: string; hash: string }[]), { opening });
+  }
+
+  private async writeBatch(c: pg.PoolClient, batch: readonly PendingAppend[], rows: { seq: string; hash: string }[]): Promise<AuditRecord[][]> {
     let seq = rows[0] ? Number(rows[0].seq) : 0;
     let prevHash = rows[0] ? rows[0].hash : GENESIS_HASH;
     const out: AuditRecord[][] = [];
+    // The whole batch is one JSON document per table, unpacked by the server: the chain lock is held
+    // for three round trips (BEGIN with lock and tail, the inserts, COMMIT), not one per record.
+    const rowsJson: string[] = [];
+    const events: string[] = [];
     for (const unit of batch) {
       const written: AuditRecord[] = [];
       out.push(written);
       for (const { input, message } of unit.items) {
-      const content: ChainContent = {
-        seq: ++seq,
-        id: newId(),
-        kind: input.kind,
-        actor: input.actor,
-        at: input.at,
-        incident_id: input.incident_id ?? null,
-        proposal_id: input.proposal_id ?? null,
-        tenant: input.tenant ?? null,
-        payload: input.payload,
-      };
-      const hash = chainHash(prevHash, content);
-      await c.query(
-        `INSERT INTO ${this.t.records} (seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)`,
-        [content.seq, content.id, content.kind, content.actor, content.at, content.incident_id, content.proposal_id, content.tenant,
-          JSON.stringify(content.payload), prevHash, hash],
-      );
-      if (message) {
-        await c.query(`INSERT INTO ${this.t.outbox} (stream, event) VALUES ($1, $2::jsonb)`, [message.stream, JSON.stringify(message.event)]);
-      }
-      written.push(toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash }));
-      prevHash = hash;
+        const content: ChainContent = {
+          seq: ++seq,
+          id: newId(),
+          kind: input.kind,
+          actor: input.actor,
+          at: input.at,
+          incident_id: input.incident_id ?? null,
+          proposal_id: input.proposal_id ?? null,
+          tenant: input.tenant ?? null,
+          payload: input.payload,
+        };
+        const hash = chainHash(prevHash, content);
+        rowsJson.push(JSON.stringify({ ...content, prev_hash: prevHash, hash }));
+        if (message) events.push(JSON.stringify({ stream: message.stream, event: message.event }));
+        written.push(toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash }));
+        prevHash = hash;
       }
     }
+    // One statement for the records and their outbox events; outbox ids follow the records' order,
+    // so the relay publishes a unit's events in sequence.
+    await c.query(
+      `WITH records AS (
+         INSERT INTO ${this.t.records} (seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash)
+         SELECT seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash
+           FROM json_to_recordset($1::json) AS r(seq bigint, id uuid, kind text, actor text, at text, incident_id text,
+                                                 proposal_id text, tenant text, payload jsonb, prev_hash text, hash text)
+       ), events AS (
+         INSERT INTO ${this.t.outbox} (stream, event)
+         SELECT stream, event FROM ROWS FROM (json_to_recordset($2::json) AS (stream text, event jsonb)) WITH ORDINALITY AS e(stream, event, n)
+          ORDER BY n
+       )
+       SELECT 1`,
+      [`[${rowsJson.join(',')}]`, `[${events.join(',')}]`],
+    );
     return out;
   }
 
@@ -378,6 +397,37 @@ export class PgAuditStore implements AuditStore {
     });
   }
 
+  decisionContext(q: DecisionContextQuery): Promise<DecisionContext> {
+    return this.guard('decisionContext', async () => {
+      // Three index scans in one statement: a decision costs one round trip of reads, not three.
+      const { rows } = await this.pool.query<RecordRow & { part: 'own' | 'flight' | 'recent' }>(
+        `(SELECT 'own' AS part, ${RECORD_COLUMNS} FROM ${this.t.records} WHERE proposal_id = $1)
+         UNION ALL
+         (SELECT 'flight', ${RECORD_COLUMNS} FROM ${this.t.records} g
+           WHERE g.tenant = $2 AND g.kind = 'grant' AND g.at >= $3
+             AND NOT EXISTS (SELECT 1 FROM ${this.t.records} r
+                              WHERE r.kind = 'execution_result' AND r.payload->>'grant_id' = g.payload->'grant'->>'id'))
+         UNION ALL
+         (SELECT 'recent', ${RECORD_COLUMNS} FROM ${this.t.records}
+           WHERE tenant = $2 AND kind = 'execution_result' AND at >= $4 AND payload @> $5::jsonb
+           ORDER BY at DESC, seq DESC LIMIT $6)`,
+        [q.proposal_id, q.tenant, q.grants_since, q.results_since, JSON.stringify({ result: { status: 'succeeded', args: q.result_args } }), q.results_limit],
+      );
+      const part = (name: string) => rows.filter((r) => r.part === name).map(toRecord);
+      const bySeq = (a: AuditRecord, b: AuditRecord) => a.seq - b.seq;
+      const own = part('own').sort(bySeq);
+      const inFlight = part('flight')
+        .sort(bySeq)
+        .map((g) => ({
+          id: String((g.payload['grant'] as { id?: unknown } | undefined)?.id ?? ''),
+          target: typeof g.payload['target'] === 'string' ? g.payload['target'] : null,
+          proposal_id: g.proposal_id ?? null,
+        }));
+      const recentResults = part('recent').sort((a, b) => (a.at === b.at ? b.seq - a.seq : a.at < b.at ? 1 : -1));
+      return { own, inFlight, recentResults };
+    });
+  }
+
   verify(): Promise<ChainVerification> {
     return this.guard('verify', async () => {
       // Records appended while verifying are left for the next run: the answer is about the log
@@ -413,11 +463,6 @@ export class PgAuditStore implements AuditStore {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end();
-  }
-
-  /** Inside a transaction: takes the chain lock, links to the last record, inserts. */
-  private transaction<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, fn);
   }
 
   private async guard<T>(op: string, fn: () => Promise<T>): Promise<T> {

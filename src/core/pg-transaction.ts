@@ -2,12 +2,18 @@
 // connection whose ROLLBACK failed is destroyed rather than returned to the pool half-open.
 import type pg from 'pg';
 
-export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (c: pg.PoolClient, opened: pg.QueryResult[]) => Promise<T>,
+  opts: { opening?: string } = {},
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
-    await client.query('BEGIN');
-    const out = await fn(client);
+    // `opening`: statements without parameters sent with BEGIN in one round trip (simple query
+    // protocol; each still gets its own snapshot). Their results go to `fn`.
+    const begun = (await client.query(opts.opening ? `BEGIN; ${opts.opening}` : 'BEGIN')) as unknown as pg.QueryResult | pg.QueryResult[];
+    const out = await fn(client, Array.isArray(begun) ? begun.slice(1) : []);
     await client.query('COMMIT');
     return out;
   } catch (err) {

@@ -15,7 +15,7 @@ import {
   type Rollback,
   type ToolCall,
 } from '../contracts/events.ts';
-import type { AuditRecord, AuditStore } from '../audit/audit-store.ts';
+import type { AuditRecord, AuditStore, DecisionContext } from '../audit/audit-store.ts';
 import type { BusMessage } from '../bus/event-bus.ts';
 import type { SharedState } from '../bus/shared-state.ts';
 import type { Clock } from '../core/clock.ts';
@@ -82,11 +82,11 @@ export class Gateway {
     // Conflicting proposals on one target are decided one at a time, each against the state the
     // previous one left (its grant executed, its cooldown started). Under the lease, the audit log
     // says whether this proposal was already decided (a redelivery).
-    const decision = await this.serialised(p, async (inFlight) => {
-      records = await this.deps.audit.list({ proposal_id: p.id });
+    const decision = await this.serialised(p, async (ctx) => {
+      records = ctx.own;
       const known = findDecision(records);
       if (known) return known;
-      const fresh = await this.decide(p, { grantIfAllowed: true, inFlight });
+      const fresh = await this.decide(p, { grantIfAllowed: true, context: ctx });
       granted = fresh.verdict === 'allow';
       return fresh;
     });
@@ -119,7 +119,7 @@ export class Gateway {
    * Runs `fn` holding the target's lease (shared state, so every gateway process agrees) and only
    * once no granted action on the target is still waiting to execute.
    */
-  private async serialised<T>(p: Proposal, fn: (inFlightOfTenant: number) => Promise<T>): Promise<T> {
+  private async serialised<T>(p: Proposal, fn: (ctx: DecisionContext) => Promise<T>): Promise<T> {
     const key = `lease:target:${targetKey(p)}`;
     const deadline = Date.now() + (this.deps.conflictWaitMs ?? 30_000);
     for (;;) {
@@ -127,9 +127,10 @@ export class Gateway {
       const claim = await this.deps.sharedState.claimWindow(key, at, LEASE_MS);
       if (claim.acquired) {
         try {
-          const inFlight = await this.inFlight(p, at);
+          // One read under the lease: in-flight grants, the proposal's own records, the target's recent results.
+          const ctx = await this.context(p, at);
           // Its own grant (a redelivered proposal) does not make the target busy for it.
-          if (!inFlight.some((g) => g.target === targetKey(p) && g.proposal_id !== p.id)) return await fn(inFlight.length);
+          if (!ctx.inFlight.some((g) => g.target === targetKey(p) && g.proposal_id !== p.id)) return await fn(ctx);
         } finally {
           await this.deps.sharedState.releaseWindow(key, at);
         }
@@ -141,22 +142,28 @@ export class Gateway {
     }
   }
 
-  /** The tenant's grants, still valid, whose execution has not been recorded yet. */
-  private inFlight(p: Proposal, nowMs: number): Promise<{ id: string; target: string | null; proposal_id: string | null }[]> {
-    const since = new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString();
-    return this.deps.audit.unexecutedGrants({ tenant: p.tenant, since });
+  /** What deciding `p` needs from the audit log, read in one round trip. */
+  private context(p: Proposal, nowMs: number): Promise<DecisionContext> {
+    return this.deps.audit.decisionContext({
+      proposal_id: p.id,
+      tenant: p.tenant,
+      grants_since: new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString(),
+      results_since: new Date(nowMs - RECENT_MS).toISOString(),
+      result_args: { namespace: p.namespace, deployment: p.target.name },
+      results_limit: 50,
+    });
   }
 
   private async decide(
     p: Proposal,
-    opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string }; grantIfAllowed?: boolean; inFlight?: number; approvalId?: string } = {},
+    opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string }; grantIfAllowed?: boolean; context?: DecisionContext; approvalId?: string } = {},
   ): Promise<Decision> {
     const nowMs = this.deps.clock.now();
     const tenant = this.deps.tenants[p.tenant];
     const level = this.deps.autonomy.level(p.agent);
     let input: unknown = null;
     let result: PolicyDecision;
-    const recent: Recent = tenant ? await this.recentResults(p, nowMs, opts.inFlight) : { lastScale: undefined, lastByTool: new Map(), inFlight: 0 };
+    const recent: Recent = tenant ? recentOf(opts.context ?? (await this.context(p, nowMs))) : { lastScale: undefined, lastByTool: new Map(), inFlight: 0 };
     const stale = staleness(p, recent);
     if (!tenant) {
       result = failClosed(this.deps.policy.version, 'unknown_tenant', `tenant '${p.tenant}' is not in the tenants configuration`);
@@ -224,27 +231,6 @@ export class Gateway {
       `decision for ${p.action}: ${decision.verdict}`,
     );
     return decision;
-  }
-
-  /** What the policy and the staleness check need from the audit log: the target's recent actions, actions in flight. */
-  private async recentResults(p: Proposal, nowMs: number, knownInFlight?: number): Promise<Recent> {
-    const [onTarget, inFlight] = await Promise.all([
-      this.deps.audit.list({
-        tenant: p.tenant,
-        kind: 'execution_result',
-        since: new Date(nowMs - RECENT_MS).toISOString(),
-        payload_contains: { result: { status: 'succeeded', args: { namespace: p.namespace, deployment: p.target.name } } },
-        newest_first: true,
-        limit: 50,
-      }),
-      knownInFlight !== undefined ? Promise.resolve(knownInFlight) : this.inFlight(p, nowMs).then((g) => g.length),
-    ]);
-    const lastByTool = new Map<string, AuditRecord>();
-    for (const r of onTarget) {
-      const tool = (r.payload['result'] as ExecutionResult).tool;
-      if (!lastByTool.has(tool)) lastByTool.set(tool, r);
-    }
-    return { lastScale: lastByTool.get('scale_deployment'), lastByTool, inFlight };
   }
 
   private facts(
@@ -401,6 +387,16 @@ interface Recent {
   lastScale: AuditRecord | undefined;
   lastByTool: Map<string, AuditRecord>;
   inFlight: number;
+}
+
+/** The target's last successful action per tool, and how many of the tenant's actions are in flight. */
+function recentOf(ctx: DecisionContext): Recent {
+  const lastByTool = new Map<string, AuditRecord>();
+  for (const r of ctx.recentResults) {
+    const tool = (r.payload['result'] as ExecutionResult).tool;
+    if (!lastByTool.has(tool)) lastByTool.set(tool, r);
+  }
+  return { lastScale: lastByTool.get('scale_deployment'), lastByTool, inFlight: ctx.inFlight.length };
 }
 
 const targetKey = (p: Proposal): string => `${p.namespace}/${p.target.kind}/${p.target.name}`;

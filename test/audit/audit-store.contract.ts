@@ -153,6 +153,29 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(newest.map((r) => (r.payload['grant'] as { id: string }).id)).toEqual(['g3', 'g2']);
       });
 
+      it('reads a decision\'s context in one call: own records, grants in flight, the target\'s recent results', async () => {
+        const result = (at: number, grant: string, tool: string, status: string, deployment: string) =>
+          store.append(note(at, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: grant, result: { tool, status, args: { namespace: 'ns', deployment, replicas: at } } } }));
+        const own1 = await store.append(note(1, { kind: 'proposal', tenant: 'acme', proposal_id: 'p-9' }));
+        await store.append(note(2, { kind: 'grant', tenant: 'acme', proposal_id: 'p-1', payload: { grant: { id: 'g1' }, target: 'ns/Deployment/a' } }));
+        await store.append(note(3, { kind: 'grant', tenant: 'acme', proposal_id: 'p-2', payload: { grant: { id: 'g2' }, target: 'ns/Deployment/b' } }));
+        await store.append(note(4, { kind: 'grant', tenant: 'other', proposal_id: 'p-3', payload: { grant: { id: 'g3' }, target: 'x/Deployment/a' } }));
+        const r1 = await result(5, 'g1', 'scale_deployment', 'succeeded', 'a');
+        await result(6, 'gx', 'scale_deployment', 'failed', 'a');
+        await result(7, 'gy', 'scale_deployment', 'succeeded', 'b');
+        const r2 = await result(8, 'gz', 'rollback_deployment', 'succeeded', 'a');
+        const own2 = await store.append(note(9, { kind: 'decision', tenant: 'acme', proposal_id: 'p-9' }));
+        const query = { proposal_id: 'p-9', tenant: 'acme', grants_since: note(0).at, results_since: note(0).at, result_args: { namespace: 'ns', deployment: 'a' }, results_limit: 10 };
+        const ctx = await store.decisionContext(query);
+        expect(ctx.own).toEqual([own1, own2]);
+        expect(ctx.inFlight).toEqual([{ id: 'g2', target: 'ns/Deployment/b', proposal_id: 'p-2' }]);
+        expect(ctx.recentResults).toEqual([r2, r1]);
+        expect((await store.decisionContext({ ...query, results_limit: 1 })).recentResults).toEqual([r2]);
+        expect((await store.decisionContext({ ...query, grants_since: note(3).at, results_since: note(6).at })).inFlight).toEqual([{ id: 'g2', target: 'ns/Deployment/b', proposal_id: 'p-2' }]);
+        expect((await store.decisionContext({ ...query, results_since: note(6).at })).recentResults).toEqual([r2]);
+        expect(await store.decisionContext({ ...query, proposal_id: 'none', tenant: 'nobody' })).toEqual({ own: [], inFlight: [], recentResults: [] });
+      });
+
       it('keeps one linear chain under 50 concurrent appends', async () => {
         const records = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(note(i))));
         expect(new Set(records.map((r) => r.seq))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => i + 1)));
