@@ -7,6 +7,9 @@ import type { EventBus } from '../bus/event-bus.ts';
 import type { Logger } from '../core/logger.ts';
 import { describeError } from '../core/errors.ts';
 
+/** Entries published per read of the outbox. */
+const BATCH = 500;
+
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -38,7 +41,9 @@ export class OutboxRelay {
       this.again = true;
       return this.running;
     }
-    this.running = this.drain().finally(() => {
+    // Started on the next turn of the event loop, so the nudges of writes that commit together
+    // (a group commit resolves many appends at once) share one read of the outbox.
+    this.running = new Promise<void>((r) => setImmediate(r)).then(() => this.drain()).finally(() => {
       this.running = undefined;
       if (this.again && !this.stopped) {
         this.again = false;
@@ -59,7 +64,7 @@ export class OutboxRelay {
   private async drain(): Promise<void> {
     try {
       for (;;) {
-        const batch = await this.audit.pendingOutbox(500);
+        const batch = await this.audit.pendingOutbox(BATCH);
         if (batch.length === 0) return;
         const published: { outbox_id: number; bus_id: string }[] = [];
         try {
@@ -70,6 +75,9 @@ export class OutboxRelay {
           // What reached the bus is marked even when a later publish failed, so it is not sent again.
           await this.audit.markPublishedMany(published);
         }
+        // A short batch was everything pending when it was read; what was written since nudged the
+        // relay (`again`) or waits for the poll. Reading once more to learn that costs a query per write.
+        if (batch.length < BATCH) return;
       }
     } catch (err) {
       this.logger.warn({ err: describeError(err) }, 'outbox relay: publish failed; will retry');

@@ -109,8 +109,11 @@ export class Gateway {
         payload: { channel: ref, violations: decision.violations, policy_version: decision.policy_version },
       });
     } else if (decision.verdict === 'deny') {
+      // A freeze is the one denial a human may lift, for one proposal, with a reason (safety still applies).
+      const frozen = decision.violations.some((v) => /freeze/.test(v.rule)) && !decision.violations.some((v) => v.layer === 'safety');
       await this.deps.notifier.notify(
-        `Denied ${p.action} of ${p.target.name} (${p.tenant}) proposed by ${p.agent}: ${decision.violations.map((v) => v.message).join('; ')}`,
+        `Denied ${p.action} of ${p.target.name} (${p.tenant}) proposed by ${p.agent}: ${decision.violations.map((v) => v.message).join('; ')}` +
+          (frozen ? `. An approver can break the freeze for this proposal: /agents-override-freeze ${p.id} <reason>` : ''),
       );
     }
   }

@@ -41,6 +41,7 @@ import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { connectMcp } from '../mcp/mcp-client.ts';
 import { createSlackApp, type GovernorSlackApp } from '../slack/slack-app.ts';
+import type { FreezeOverrideRequest } from '../slack/slash-commands.ts';
 import { SANDBOX_CHANNEL, startSlackWebApiFake, type SlackFake } from '../sandbox/slack-web-api-fake.ts';
 import { AuditRecorder } from '../../agents/runtime/recorder.ts';
 import type { ToolClient } from '../../agents/runtime/tool-client.ts';
@@ -223,7 +224,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // Slack: the real workspace with credentials, else the local Web API fake and its console.
     let slackFake: SlackFake | undefined;
     let slack: GovernorSlackApp;
-    const onDecision = (d: { proposal_id: string; approved: boolean; user_id: string; user_name?: string }) =>
+    // A human's word from Slack (approve, reject, or break a freeze) becomes an approval record and
+    // event in one transaction; the gateway acts on the event.
+    const recordApproval = (d: { proposal_id: string; approved: boolean; user_id: string; user_name?: string; override?: { reason: string } }) =>
       tracker.run(async () => {
         const approval: Approval = {
           id: newId(),
@@ -233,15 +236,23 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
           proposal_id: d.proposal_id,
           approved: d.approved,
           approver: { id: d.user_id, ...(d.user_name ? { name: d.user_name } : {}), source: 'slack' },
+          ...(d.override ? { override: 'change_freeze' as const, reason: d.override.reason } : {}),
         };
         const prior = await audit.list({ proposal_id: d.proposal_id, kind: 'proposal' });
+        if (d.override && prior.length === 0) throw new Error(`there is no proposal ${d.proposal_id}`);
         const incident = (prior[0]?.incident_id ?? undefined) as string | undefined;
         if (incident) approval.incident_id = incident;
         await recorder.recordAndPublish(
-          { kind: 'approval', actor: d.user_id, at: approval.ts, incident_id: incident, proposal_id: d.proposal_id, tenant: prior[0]?.tenant, payload: { approval } },
+          {
+            kind: 'approval', actor: d.user_id, at: approval.ts, incident_id: incident, proposal_id: d.proposal_id, tenant: prior[0]?.tenant,
+            payload: { approval, ...(d.override ? { freeze_override: { by: d.user_id, reason: d.override.reason } } : {}) },
+          },
           { stream: STREAMS.approval, event: approval },
         );
       });
+    const onDecision = (d: { proposal_id: string; approved: boolean; user_id: string; user_name?: string }) => recordApproval(d);
+    const overrideFreeze = (r: FreezeOverrideRequest) =>
+      recordApproval({ proposal_id: r.proposal_id, approved: true, user_id: r.user_id, ...(r.user_name ? { user_name: r.user_name } : {}), override: { reason: r.reason } });
     if (config.slack.mode === 'real') {
       slack = await createSlackApp({
         signingSecret: config.slack.signingSecret,
@@ -250,6 +261,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         port: config.slack.port,
         approvers: config.slack.approvers,
         onDecision,
+        overrideFreeze,
         autonomy: autonomyManager,
         logger,
       });
@@ -272,6 +284,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         port: 0,
         approvers: config.slack.approvers,
         onDecision,
+        overrideFreeze,
         autonomy: autonomyManager,
         logger,
       });

@@ -35,7 +35,7 @@ import {
   type Resolution,
 } from './proposal-message.ts';
 import { toGovernorError } from './slack-errors.ts';
-import { registerSlashCommands, type AutonomyCommands } from './slash-commands.ts';
+import { registerSlashCommands, type AutonomyCommands, type FreezeOverrideRequest } from './slash-commands.ts';
 
 /** A human's decision on one proposal, as taken from a verified Slack click. */
 export interface SlackDecision {
@@ -68,6 +68,8 @@ export interface SlackAppOptions {
    * without it the commands are not registered. Changes are for `approvers` only.
    */
   autonomy?: AutonomyCommands;
+  /** Behind `/agents-override-freeze` (registered with the other commands, so it needs `autonomy`). */
+  overrideFreeze?: (req: FreezeOverrideRequest) => Promise<void>;
 }
 
 export interface GovernorSlackApp {
@@ -273,6 +275,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
       autonomy: opts.autonomy,
       approvers,
       logger: log,
+      ...(opts.overrideFreeze ? { overrideFreeze: opts.overrideFreeze } : {}),
       track: (work) => {
         inflight.add(work);
         void work.catch(() => undefined).finally(() => inflight.delete(work));

@@ -16,6 +16,15 @@ import type { Actor, LevelChangeResult } from '../governance/autonomy-manager.ts
 
 export const PAUSE_COMMAND = '/agents-pause';
 export const LEVEL_COMMAND = '/agents-level';
+export const OVERRIDE_FREEZE_COMMAND = '/agents-override-freeze';
+
+/** A human breaking a change freeze for one denied proposal (the gateway re-evaluates it; safety still applies). */
+export interface FreezeOverrideRequest {
+  proposal_id: string;
+  reason: string;
+  user_id: string;
+  user_name?: string;
+}
 
 /** What the commands need of the autonomy manager. */
 export interface AutonomyCommands {
@@ -32,6 +41,24 @@ export interface SlashCommandOptions {
   logger: Logger;
   /** Lets the app wait for commands in progress when it stops. */
   track?: (work: Promise<unknown>) => void;
+  /** Records and publishes a freeze override; absent, the override command is not served. */
+  overrideFreeze?: (req: FreezeOverrideRequest) => Promise<void>;
+}
+
+export type OverrideCommand = { kind: 'override'; proposal_id: string; reason: string } | { kind: 'invalid'; message: string };
+
+const OVERRIDE_USAGE = `Usage: \`${OVERRIDE_FREEZE_COMMAND} <proposal-id> <reason>\` — breaks a change freeze for that one proposal; the reason is recorded in the audit log.`;
+
+export function parseOverrideCommand(text: string): OverrideCommand {
+  const [id, ...rest] = text.trim().split(/\s+/).filter(Boolean);
+  if (!id) return { kind: 'invalid', message: OVERRIDE_USAGE };
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    return { kind: 'invalid', message: `\`${id}\` is not a proposal id. ${OVERRIDE_USAGE}` };
+  }
+  const reason = rest.join(' ').trim();
+  // An override without a reason cannot be audited as a decision someone owns.
+  if (reason.length < 10) return { kind: 'invalid', message: `Say why the freeze must be broken (at least a sentence). ${OVERRIDE_USAGE}` };
+  return { kind: 'override', proposal_id: id.toLowerCase(), reason };
 }
 
 export type LevelCommand =
@@ -114,6 +141,44 @@ export function registerSlashCommands(app: App, opts: SlashCommandOptions): void
       }
     }),
   );
+
+  if (opts.overrideFreeze) {
+    const overrideFreeze = opts.overrideFreeze;
+    app.command(
+      OVERRIDE_FREEZE_COMMAND,
+      tracked(async ({ command, ack, respond }) => {
+        const clog = log.child({ command: OVERRIDE_FREEZE_COMMAND, user_id: command.user_id });
+        const parsed = parseOverrideCommand(command.text);
+        if (parsed.kind === 'invalid') {
+          await ack({ response_type: 'ephemeral', text: parsed.message });
+          return;
+        }
+        if (!isApprover(command.user_id)) {
+          clog.warn({ proposal_id: parsed.proposal_id }, 'freeze override from a user who is not an approver refused');
+          await ack({ response_type: 'ephemeral', text: notApprover('the freeze was not overridden') });
+          return;
+        }
+        await ack();
+        try {
+          await overrideFreeze({
+            proposal_id: parsed.proposal_id,
+            reason: parsed.reason,
+            user_id: command.user_id,
+            ...(command.user_name ? { user_name: command.user_name } : {}),
+          });
+          await respond({
+            response_type: 'in_channel',
+            text:
+              `:warning: <@${command.user_id}> overrode the change freeze for proposal \`${parsed.proposal_id}\`: ${parsed.reason}. ` +
+              'The gateway re-evaluates it now; the safety layer still applies, and the outcome is posted here.',
+          });
+        } catch (err) {
+          clog.error({ err: describeError(err), proposal_id: parsed.proposal_id }, 'freeze override failed');
+          await respond({ response_type: 'ephemeral', text: `The freeze was not overridden: ${describeError(err)}` });
+        }
+      }),
+    );
+  }
 
   app.command(
     LEVEL_COMMAND,

@@ -232,6 +232,8 @@ describe('gateway', () => {
     const [first] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
     expect(first!.payload['decision']).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ rule: 'change_freeze' })]) });
     expect(await kinds(p.id)).not.toContain('grant');
+    // The denial tells the channel how the freeze can be lifted for this one proposal.
+    expect(notifier.texts.at(-1)).toContain(`/agents-override-freeze ${p.id} <reason>`);
 
     await expect(g.overrideFreeze(p.id, { id: 'U1', name: 'alice' }, '  ')).rejects.toThrow(/needs a reason/);
     const d = await g.overrideFreeze(p.id, { id: 'U1', name: 'alice' }, 'checkout outage, CHG-1');

@@ -5,7 +5,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { AGENTS } from '../../src/governance/autonomy.ts';
 import { SANDBOX_CHANNEL, startSlackWebApiFake, type SlackFake } from '../../src/sandbox/slack-web-api-fake.ts';
 import { createSlackApp } from '../../src/slack/slack-app.ts';
-import { levelsTable, parseLevelCommand } from '../../src/slack/slash-commands.ts';
+import { levelsTable, parseLevelCommand, parseOverrideCommand, type FreezeOverrideRequest } from '../../src/slack/slash-commands.ts';
 import { autonomyWorld, waitFor, type Process } from '../governance/helpers.ts';
 
 const BOT_TOKEN = 'xoxb-sandbox-test-token';
@@ -16,9 +16,13 @@ const CAROL = 'U0VIEWER03';
 let world: Awaited<ReturnType<typeof autonomyWorld>>;
 let proc: Process;
 let fake: SlackFake;
+let overrides: FreezeOverrideRequest[];
+let failOverride: Error | undefined;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 beforeEach(async () => {
+  overrides = [];
+  failOverride = undefined;
   world = await autonomyWorld();
   proc = await world.startProcess();
   fake = await startSlackWebApiFake({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET });
@@ -33,6 +37,10 @@ beforeEach(async () => {
     logger: silentLogger(),
     onDecision: async () => {},
     autonomy: proc.manager,
+    overrideFreeze: async (req) => {
+      if (failOverride) throw failOverride;
+      overrides.push(req);
+    },
   });
   const { url } = await app.start();
   cleanups.push(() => app.stop());
@@ -126,5 +134,42 @@ describe('parsing and formatting', () => {
   });
   it('marks a paused table', () => {
     expect(levelsTable('govern', proc.manager.statuses())).not.toMatch(/paused/);
+  });
+});
+
+const PROPOSAL = '7d0c4a57-1b7e-4c59-9a51-3f3f1f7c0a11';
+
+describe('/agents-override-freeze', () => {
+  it('parses a proposal id and a reason, and refuses anything less', () => {
+    expect(parseOverrideCommand(`${PROPOSAL} payments are down, the fix must ship now`)).toEqual({
+      kind: 'override', proposal_id: PROPOSAL, reason: 'payments are down, the fix must ship now',
+    });
+    expect(parseOverrideCommand('')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('Usage') });
+    expect(parseOverrideCommand('checkout because reasons')).toMatchObject({ kind: 'invalid', message: expect.stringContaining('not a proposal id') });
+    expect(parseOverrideCommand(`${PROPOSAL} urgent`)).toMatchObject({ kind: 'invalid', message: expect.stringContaining('Say why') });
+  });
+
+  it('an approver overrides with a reason: handed on once, announced in the channel', async () => {
+    await fake.slashCommand({ command: '/agents-override-freeze', text: `${PROPOSAL} Sev1: checkout is down for every acme user`, userId: ALICE });
+    const said = await waitFor(() => channelTexts().find((t) => t.includes('overrode the change freeze')), 'the announcement');
+    expect(said).toContain(PROPOSAL);
+    expect(said).toContain('safety layer still applies');
+    expect(overrides).toEqual([{ proposal_id: PROPOSAL, reason: 'Sev1: checkout is down for every acme user', user_id: ALICE, user_name: expect.any(String) }]);
+  });
+
+  it('refuses someone who is not an approver, and a request without a reason, without handing anything on', async () => {
+    await fake.slashCommand({ command: '/agents-override-freeze', text: `${PROPOSAL} Sev1: checkout is down for every acme user`, userId: CAROL });
+    await fake.slashCommand({ command: '/agents-override-freeze', text: PROPOSAL, userId: ALICE });
+    expect(await waitFor(() => ephemeralFor(CAROL).find((t) => t.includes('not on Governor')), 'the refusal')).toContain('the freeze was not overridden');
+    expect(await waitFor(() => ephemeralFor(ALICE).find((t) => t.includes('Say why')), 'the usage hint')).toBeTruthy();
+    expect(overrides).toEqual([]);
+    expect(channelTexts().some((t) => t.includes('overrode'))).toBe(false);
+  });
+
+  it('says so when the override could not be recorded, and announces nothing', async () => {
+    failOverride = new Error('audit store unreachable');
+    await fake.slashCommand({ command: '/agents-override-freeze', text: `${PROPOSAL} Sev1: checkout is down for every acme user`, userId: ALICE });
+    expect(await waitFor(() => ephemeralFor(ALICE).find((t) => t.includes('not overridden')), 'the failure')).toContain('audit store unreachable');
+    expect(channelTexts().some((t) => t.includes('overrode'))).toBe(false);
   });
 });
