@@ -3,7 +3,7 @@
 // grant in PostgreSQL, so a redelivered grant (a consumer that died after acting but before
 // acknowledging) never executes twice. The compensating action is recorded before the action runs.
 // A grant issued at or before the latest `/agents-pause` is not acted on: it is recorded as refused.
-import { EVENT_VERSION, STREAMS, type AgentName, type ExecutionResult, type Grant } from '../../src/contracts/events.ts';
+import { EVENT_VERSION, STREAMS, judgedService, type AgentName, type ExecutionResult, type Grant } from '../../src/contracts/events.ts';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
 import type { Clock } from '../../src/core/clock.ts';
@@ -21,7 +21,10 @@ import type { Verifier } from './verifier.ts';
 export interface ExecutorDeps {
   agent: AgentName;
   consumer: string;
+  /** The agent's session with the MCP server its grants name (kubernetes for Elastik, configmap for Configurer, ...). */
   tools: ToolClient;
+  /** A Kubernetes MCP session for the before-metrics of the judged service; default `tools`. */
+  metrics?: ToolClient;
   audit: AuditStore;
   recorder: Recorder;
   verifier: Verifier;
@@ -73,8 +76,8 @@ export class Executor {
       });
     }
 
-    const target = { namespace: proposal.namespace, deployment: proposal.target.name };
-    const before = await readTool(this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
+    const target = judgedService(proposal);
+    const before = await readTool(this.deps.metrics ?? this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
     const outcome = await this.deps.tools.callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
     await this.report(g, {
       status: outcome.ok ? 'succeeded' : outcome.code.startsWith('grant_') || outcome.code === 'safety_violation' || outcome.code === 'tenant_forbidden' ? 'refused' : 'failed',
@@ -86,8 +89,8 @@ export class Executor {
     const verb = g.basis === 'compensation' ? 'Rolled back' : 'Executed';
     await this.deps.notifier.notify(
       outcome.ok
-        ? `${verb} ${g.tool} on ${target.deployment} (${g.tenant}) for ${g.agent} — ${g.basis === 'approval' ? 'approved by a human' : g.basis === 'policy' ? 'within guardrails' : 'compensating a failed action'}`
-        : `${g.tool} on ${target.deployment} (${g.tenant}) was not executed: ${outcome.code}: ${outcome.message}`,
+        ? `${verb} ${g.tool} on ${proposal.target.name} (${g.tenant}) for ${g.agent} — ${g.basis === 'approval' ? 'approved by a human' : g.basis === 'policy' ? 'within guardrails' : 'compensating a failed action'}`
+        : `${g.tool} on ${proposal.target.name} (${g.tenant}) was not executed: ${outcome.code}: ${outcome.message}`,
     );
     if (outcome.ok && g.basis !== 'compensation') {
       const decision = findDecision(records);

@@ -2,7 +2,7 @@
 // agent's read-only tools until the metric is restored (two healthy samples), has improved enough
 // by the end of the verification window, or the rollback time budget runs out — and then asks for the
 // compensating action recorded before the action ran. Never executes anything itself.
-import { EVENT_VERSION, STREAMS, type Proposal, type Rollback, type Verification } from '../../src/contracts/events.ts';
+import { EVENT_VERSION, STREAMS, judgedService, type Proposal, type Rollback, type Verification } from '../../src/contracts/events.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { describeError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
@@ -16,6 +16,7 @@ import type { ToolClient } from './tool-client.ts';
 export const ROLLBACK_BUDGET_MS: Readonly<Record<2 | 3, number>> = { 2: 15 * 60_000, 3: 5 * 60_000 };
 
 export interface VerifierDeps {
+  /** A Kubernetes MCP session that may read the judged services' metrics. */
   tools: ToolClient;
   recorder: Recorder;
   clock: Clock;
@@ -53,7 +54,7 @@ export class Verifier {
     const startMs = this.deps.clock.now();
     const budgetMs = ROLLBACK_BUDGET_MS[level];
     const samples: { atMs: number; value: number }[] = [];
-    const args = { namespace: p.namespace, deployment: p.target.name };
+    const args = judgedService(p);
     const sampleMs = this.deps.sampleMs ?? 15_000;
     const tick = () => {
       this.deps.clock.setTimer(sampleMs, () =>

@@ -101,12 +101,22 @@ export const Proposal = z.object({
     slo_threshold: z.number(),
     min_improvement_pct: z.number(),
     window_s: z.number().positive(),
+    /**
+     * The service whose SLO judges the action, when it is not the proposal's own target: a node
+     * cordoned for the deployment it hurt, a neighbour throttled for its victim.
+     */
+    target: z.object({ namespace: z.string(), deployment: z.string() }).optional(),
   }),
   reasoning: z.array(z.string()).min(1),
   observation_id: z.string().optional(),
   llm: z.enum(['used', 'unavailable']).default('unavailable'),
 });
 export type Proposal = z.infer<typeof Proposal>;
+
+/** The deployment whose SLO an action is judged by (DESIGN §3: outcome verified). */
+export function judgedService(p: Pick<Proposal, 'namespace' | 'target' | 'verification'>): { namespace: string; deployment: string } {
+  return p.verification.target ?? { namespace: p.namespace, deployment: p.target.name };
+}
 
 export const Violation = z.object({
   layer: z.enum(['safety', 'sla', 'operational', 'cost', 'autonomy', 'blast_radius']),
