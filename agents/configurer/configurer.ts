@@ -1,0 +1,122 @@
+// Configurer: turns observations into config-revert proposals. On a warning or critical observation
+// about a deployment it reads the config maps that deployment reads, and their history, through the
+// ConfigMap MCP server; when one changed within the hour before the incident it proposes restoring
+// the previous data (update_config), recorded with every tool call it made and published through
+// the outbox. One proposal per incident: a redelivered or repeated observation proposes nothing
+// again. It never executes anything itself (its executor does, on a grant), and proposes nothing
+// when no config changed.
+import { EVENT_VERSION, STREAMS, type Observation, type Proposal } from '../../src/contracts/events.ts';
+import type { AuditStore } from '../../src/audit/audit-store.ts';
+import type { BusMessage } from '../../src/bus/event-bus.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { newId } from '../../src/core/ids.ts';
+import type { Logger } from '../../src/core/logger.ts';
+import type { Tenants } from '../../src/governance/tenants.ts';
+import { readTool } from '../runtime/cluster-views.ts';
+import type { Recorder } from '../runtime/recorder.ts';
+import type { ToolClient } from '../runtime/tool-client.ts';
+import { ConfigHistoryView, ConfigList, ConfigView } from './config-views.ts';
+import { CONFIGMAP_SERVER, planConfigRevert, type ConfigFacts } from './planner.ts';
+
+export interface ConfigurerDeps {
+  /** The agent's ConfigMap MCP session (bound to its tenants' namespaces). */
+  tools: ToolClient;
+  recorder: Recorder;
+  audit: AuditStore;
+  clock: Clock;
+  logger: Logger;
+  tenants: Tenants;
+}
+
+interface RecordedCall {
+  server: string;
+  tool: string;
+  args: Record<string, unknown>;
+  response: unknown;
+}
+
+export class Configurer {
+  constructor(private readonly deps: ConfigurerDeps) {}
+
+  async onMessage(msg: BusMessage): Promise<void> {
+    if (msg.event.type !== 'observation') return;
+    await this.onObservation(msg.event);
+  }
+
+  async onObservation(obs: Observation): Promise<void> {
+    const log = this.deps.logger;
+    if (obs.severity === 'info') return;
+    if (obs.target.kind !== 'Deployment') return;
+    const tenant = this.deps.tenants[obs.tenant];
+    if (!tenant) {
+      log.warn({ agent: 'configurer', tenant: obs.tenant }, 'observation for an unknown tenant; no proposal');
+      return;
+    }
+    const incidentId = obs.incident_id ?? obs.id;
+    const records = await this.deps.audit.list({ incident_id: incidentId });
+    const proposed = records.some((r) => r.kind === 'proposal' && (r.payload as { proposal?: Proposal }).proposal?.agent === 'configurer');
+    if (proposed) return;
+    // The incident began with its first observation; the lookback is measured from there.
+    const observedAt = records.filter((r) => r.kind === 'observation').map((r) => Date.parse(r.at));
+    const incidentStartMs = Math.min(Date.parse(obs.ts), ...observedAt);
+
+    const calls: RecordedCall[] = [];
+    const read = async <S extends Parameters<typeof readTool>[3]>(tool: string, args: Record<string, unknown>, schema: S) => {
+      const response = await readTool(this.deps.tools, tool, args, schema);
+      calls.push({ server: CONFIGMAP_SERVER, tool, args, response });
+      return response;
+    };
+    const listArgs = { namespace: obs.namespace, deployment: obs.target.name };
+    const list = await read('list_configs', listArgs, ConfigList);
+    const configs: ConfigFacts[] = [];
+    for (const cm of list.config_maps) {
+      const args = { namespace: obs.namespace, name: cm.name };
+      const config = await read('get_config', args, ConfigView);
+      const history = await read('get_config_history', args, ConfigHistoryView);
+      configs.push({ config, history });
+    }
+    const planned = planConfigRevert({ observation: obs, configs, sloP99Ms: tenant.slo.p99_latency_ms, incidentStartMs });
+    if (!planned) {
+      log.info(
+        { agent: 'configurer', tenant: obs.tenant, incident_id: incidentId },
+        `no config change of ${obs.target.name} (${list.config_maps.map((c) => c.name).join(', ') || 'reads no config map'}) in the hour before the incident; no proposal`,
+      );
+      return;
+    }
+
+    const proposal: Proposal = {
+      id: newId(),
+      v: EVENT_VERSION,
+      ts: new Date(this.deps.clock.now()).toISOString(),
+      incident_id: incidentId,
+      type: 'proposal',
+      agent: 'configurer',
+      tenant: obs.tenant,
+      namespace: obs.namespace,
+      action: planned.action,
+      // The service whose SLO the revert restores: what the gateway leases and the verifier measures.
+      target: obs.target,
+      params: planned.params,
+      blast_radius: planned.blast_radius,
+      tool_call: planned.tool_call,
+      compensating_action: planned.compensating_action,
+      verification: planned.verification,
+      reasoning: planned.reasoning,
+      observation_id: obs.id,
+      llm: 'unavailable',
+    };
+    await this.deps.recorder.recordAndPublish(
+      {
+        kind: 'proposal',
+        actor: 'configurer',
+        at: proposal.ts,
+        incident_id: proposal.incident_id,
+        proposal_id: proposal.id,
+        tenant: proposal.tenant,
+        payload: { proposal, reasoning_mode: 'rule-based', tool_calls: calls },
+      },
+      { stream: STREAMS.proposal, event: proposal },
+    );
+    log.info({ agent: 'configurer', proposal_id: proposal.id, tenant: proposal.tenant, incident_id: incidentId }, `proposed update_config of ${String(planned.params['config_map'])}`);
+  }
+}

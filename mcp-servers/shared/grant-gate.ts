@@ -1,0 +1,86 @@
+// The grant checks of a mutating MCP tool, for one server and one session, shared by the servers
+// whose writes need an execution grant — signed by a trusted key, unexpired,
+// for exactly this tool and the canonical hash of these arguments, for this server, namespace, agent
+// and the namespace's tenant, issued after the latest /agents-pause, and single use across every
+// replica (claimed in shared state). It must never let a call through on a grant it could not fully
+// check: not knowing the pause epoch is a refusal too.
+import type { KeyObject } from 'node:crypto';
+import type { SharedState } from '../../src/bus/shared-state.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import type { Grant } from '../../src/contracts/events.ts';
+import { GovernorError } from '../../src/core/errors.ts';
+import { verifyGrant } from '../../src/governance/grants.ts';
+import { assertIssuedAfterPause, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
+import { TENANT_LABEL } from '../kubernetes/guardrails.ts';
+
+/** A consumed grant stays remembered this long past its own lifetime, to absorb clock skew between the gateway and the server. */
+export const GRANT_REPLAY_MARGIN_MS = 60 * 60_000;
+
+export interface GrantGateDeps {
+  server: string;
+  session: { agent: string };
+  clock: Clock;
+  sharedState: SharedState;
+  grantPublicKeys: ReadonlyMap<string, KeyObject>;
+  pauseEpoch: PauseEpochReader;
+}
+
+export interface GrantClaim {
+  key: string;
+  nowMs: number;
+}
+
+export class GrantGate {
+  constructor(private readonly deps: GrantGateDeps) {}
+
+  /** Everything that can be checked without spending the grant. Throws coded `grant_*` errors. */
+  async check(tool: string, args: Record<string, unknown> & { namespace: string }, grant: unknown): Promise<Grant> {
+    const { server, session } = this.deps;
+    const g = verifyGrant(this.deps.grantPublicKeys, grant, { tool, args, nowMs: this.deps.clock.now() });
+    if (g.server !== server) throw new GovernorError('grant_mismatch', `grant ${g.id} is for server '${g.server}', not '${server}'`);
+    if (g.namespace !== args.namespace) throw new GovernorError('grant_mismatch', `grant ${g.id} is for namespace '${g.namespace}', not '${args.namespace}'`);
+    if (g.agent !== session.agent) {
+      throw new GovernorError('grant_mismatch', `grant ${g.id} was issued to agent '${g.agent}', not to this session's agent '${session.agent}'`);
+    }
+    let pausedAtMs: number | null;
+    try {
+      pausedAtMs = await this.deps.pauseEpoch.latestPauseMs();
+    } catch (err) {
+      throw new GovernorError('upstream_unavailable', `cannot check grant ${g.id} against the latest pause: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
+    }
+    assertIssuedAfterPause(g, pausedAtMs);
+    return g;
+  }
+
+  /** A grant must belong to the tenant that owns the namespace, when the namespace says which one. */
+  checkTenant(g: Grant, namespace: string, labels: Record<string, string>): void {
+    const owner = labels[TENANT_LABEL];
+    if (owner !== undefined && owner !== g.tenant) {
+      throw new GovernorError('grant_mismatch', `grant ${g.id} is for tenant '${g.tenant}', but namespace '${namespace}' belongs to '${owner}'`);
+    }
+  }
+
+  /** Single use, across every replica: the first claim of the grant's id wins. */
+  async consume(g: Grant): Promise<GrantClaim> {
+    const key = `grant:${g.id}`;
+    const nowMs = this.deps.clock.now();
+    // A window fixed per grant (not measured from now), so that every later claim still overlaps the first.
+    const lifetime = Math.max(0, Date.parse(g.expires_at) - Date.parse(g.ts));
+    const claim = await this.deps.sharedState.claimWindow(key, nowMs, lifetime + GRANT_REPLAY_MARGIN_MS);
+    if (!claim.acquired) {
+      const since = claim.heldSinceMs === null ? '' : ` at ${new Date(claim.heldSinceMs).toISOString()}`;
+      throw new GovernorError('grant_used', `grant ${g.id} was already used${since}`);
+    }
+    return { key, nowMs };
+  }
+
+  /**
+   * Gives the grant back when the cluster refused the write with an HTTP answer (nothing applied);
+   * after a lost connection the write may have happened, so the grant stays spent.
+   */
+  async releaseIfNotApplied(err: unknown, claim: GrantClaim): Promise<void> {
+    const refused = err instanceof GovernorError && typeof err.details?.['status'] === 'number';
+    if (!refused) return;
+    await this.deps.sharedState.releaseWindow(claim.key, claim.nowMs);
+  }
+}

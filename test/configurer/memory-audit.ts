@@ -1,0 +1,62 @@
+// Test fake: the part of the AuditStore contract that agents and the executor use (append, list,
+// claimExecution), in memory, in chain order. Everything else throws, so a test that strays beyond
+// what it set up fails loudly instead of passing on a silent default.
+import { randomUUID } from 'node:crypto';
+import type { AuditFilter, AuditInput, AuditRecord, AuditStore, OutboxMessage } from '../../src/audit/audit-store.ts';
+
+export interface MemoryAudit extends AuditStore {
+  records: AuditRecord[];
+  published: OutboxMessage[];
+}
+
+export function memoryAudit(): MemoryAudit {
+  const records: AuditRecord[] = [];
+  const published: OutboxMessage[] = [];
+  const claims = new Set<string>();
+  const append = (input: AuditInput): AuditRecord => {
+    const rec: AuditRecord = { ...structuredClone(input), seq: records.length + 1, id: randomUUID(), prev_hash: '', hash: '' };
+    records.push(rec);
+    return rec;
+  };
+  const matches = (r: AuditRecord, f: AuditFilter): boolean =>
+    (f.proposal_id === undefined || r.proposal_id === f.proposal_id) &&
+    (f.incident_id === undefined || r.incident_id === f.incident_id) &&
+    (f.kind === undefined || r.kind === f.kind) &&
+    (f.tenant === undefined || r.tenant === f.tenant) &&
+    (f.since === undefined || r.at >= f.since);
+  const unsupported = (name: string) => () => {
+    throw new Error(`memoryAudit: ${name} is not part of this fake`);
+  };
+  return {
+    records,
+    published,
+    migrate: async () => undefined,
+    append: async (input) => append(input),
+    appendWithOutbox: async (input, message) => {
+      published.push(message);
+      return append(input);
+    },
+    appendAll: async (entries) =>
+      entries.map((e) => {
+        if (e.message) published.push(e.message);
+        return append(e.input);
+      }),
+    claimExecution: async ({ grant_id }) => {
+      if (claims.has(grant_id)) return false;
+      claims.add(grant_id);
+      return true;
+    },
+    list: async (filter = {}) => {
+      if (filter.payload_contains || filter.newest_first) throw new Error('memoryAudit: payload_contains / newest_first are not part of this fake');
+      const out = records.filter((r) => matches(r, filter));
+      return filter.limit === undefined ? out : out.slice(0, filter.limit);
+    },
+    pendingOutbox: unsupported('pendingOutbox'),
+    markPublished: unsupported('markPublished'),
+    markPublishedMany: unsupported('markPublishedMany'),
+    unexecutedGrants: unsupported('unexecutedGrants'),
+    decisionContext: unsupported('decisionContext'),
+    verify: unsupported('verify'),
+    close: async () => undefined,
+  };
+}
