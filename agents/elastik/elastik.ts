@@ -1,4 +1,4 @@
-// Elastik: turns observations into scaling and rollback proposals (one per action, each recorded and
+// Elastik: turns observations into scaling, rollback and node (cordon and drain) proposals (one per action, each recorded and
 // published through the outbox). Consumes observations with its own consumer group; idempotent: an
 // observation it has already answered is skipped, so a redelivery proposes nothing twice.
 import { EVENT_VERSION, STREAMS, type Observation, type Proposal } from '../../src/contracts/events.ts';
@@ -8,7 +8,7 @@ import type { Clock } from '../../src/core/clock.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { Tenants } from '../../src/governance/tenants.ts';
-import { DeploymentMetrics, NamespaceCapacity, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
+import { DeploymentMetrics, NamespaceCapacity, NodesStatus, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
 import type { Recorder } from '../runtime/recorder.ts';
 import type { ToolClient } from '../runtime/tool-client.ts';
 import { plan } from './planner.ts';
@@ -44,6 +44,13 @@ export class Elastik {
     const metrics = await readTool(this.deps.tools, 'get_pod_metrics', args, DeploymentMetrics);
     const history = await readTool(this.deps.tools, 'get_rollout_history', args, RolloutHistory);
     const capacity = await readTool(this.deps.tools, 'get_namespace_capacity', { namespace: obs.namespace }, NamespaceCapacity);
+    // The nodes are context, not a precondition: without them Elastik still scales and rolls back.
+    let nodes: NodesStatus | undefined;
+    try {
+      nodes = await readTool(this.deps.tools, 'get_node_status', args, NodesStatus);
+    } catch (err) {
+      this.deps.logger.warn({ agent: 'elastik', tenant: obs.tenant, err }, 'get_node_status failed; planning without node health');
+    }
     const planned = plan({
       observation: obs,
       metrics,
@@ -51,6 +58,7 @@ export class Elastik {
       capacity,
       maxReplicas: tenant.max_replicas,
       sloP99Ms: tenant.slo.p99_latency_ms,
+      ...(nodes ? { nodes: nodes.nodes } : {}),
     });
 
     for (const p of planned) {
@@ -89,6 +97,7 @@ export class Elastik {
               { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },
               { server: 'kubernetes', tool: 'get_rollout_history', args, response: history },
               { server: 'kubernetes', tool: 'get_namespace_capacity', args: { namespace: obs.namespace }, response: capacity },
+              ...(nodes ? [{ server: 'kubernetes', tool: 'get_node_status', args, response: nodes }] : []),
             ],
           },
         },

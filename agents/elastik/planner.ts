@@ -1,12 +1,22 @@
 // Elastik's rule-based planner: from one observation and what the cluster says now, the proposals
-// an SRE would make — more replicas to relieve the symptom, and a rollback when a recent rollout
-// lines up with the memory / GC signals. Pure: no clock, no I/O; the agent feeds it and publishes.
+// an SRE would make — more replicas to relieve the symptom, a rollback when a recent rollout lines
+// up with the memory / GC signals, and moving the workload off a node when the trouble sits on the
+// one node of the deployment that is short of memory. Pure: no clock, no I/O; the agent feeds it
+// and publishes.
 // It proposes; it never decides whether an action is allowed (that is the gateway's job).
 import type { BlastRadius, Observation, Proposal, ToolCall } from '../../src/contracts/events.ts';
-import type { DeploymentMetrics, NamespaceCapacity, RolloutHistory } from '../runtime/cluster-views.ts';
+import type { DeploymentMetrics, NamespaceCapacity, NodeStatus, RolloutHistory } from '../runtime/cluster-views.ts';
+
+/**
+ * A node counts as short of memory when its kubelet says so (MemoryPressure), or when its memory in
+ * use has reached the point where the kernel reclaims and pods slow down, before the kubelet
+ * evicts: 85% of capacity (the twin's reclaim onset, node-memory.ts; a real node's page-cache
+ * reclaim sets in around there too).
+ */
+export const NODE_MEMORY_PRESSURE_RATIO = 0.85;
 
 export interface PlannedAction {
-  action: 'scale_deployment' | 'rollback_deployment';
+  action: 'scale_deployment' | 'rollback_deployment' | 'cordon_node';
   params: Record<string, unknown>;
   blast_radius: BlastRadius;
   tool_call: ToolCall;
@@ -22,6 +32,28 @@ export interface PlannerInput {
   capacity: NamespaceCapacity;
   maxReplicas: number;
   sloP99Ms: number;
+  /** get_node_status for the deployment's nodes; absent when it could not be read. */
+  nodes?: NodeStatus[];
+}
+
+const isPressured = (n: NodeStatus): boolean => n.memory_pressure || (n.memory.used_ratio ?? 0) >= NODE_MEMORY_PRESSURE_RATIO;
+
+/**
+ * The one node the deployment's trouble sits on, if it is short of memory: exactly one of the
+ * deployment's nodes is pressured, another one is not (cordoning every node helps nobody), it runs
+ * pods of the deployment, and the pods the observation singles out (GC, memory) are mostly there.
+ */
+export function pressuredNode(input: Pick<PlannerInput, 'observation' | 'nodes'>): NodeStatus | undefined {
+  const nodes = input.nodes ?? [];
+  const pressured = nodes.filter(isPressured);
+  if (pressured.length !== 1 || pressured.length === nodes.length) return undefined;
+  const node = pressured[0]!;
+  const { namespace, target } = input.observation;
+  const here = new Set(node.pods.filter((p) => p.namespace === namespace).map((p) => p.pod));
+  if (!node.pods.some((p) => p.namespace === namespace && p.deployment === target.name)) return undefined;
+  const podSignals = input.observation.signals.filter((s) => s.target !== target.name);
+  if (podSignals.length > 0 && podSignals.filter((s) => here.has(s.target)).length * 2 <= podSignals.length) return undefined;
+  return node;
 }
 
 /** Scale-up step: +50%, never more than the 3x hard limit nor the tenant's entitlement. */
@@ -92,6 +124,30 @@ export function plan(input: PlannerInput): PlannedAction[] {
         ],
       });
     }
+  }
+  const node = pressuredNode(input);
+  if (node) {
+    const mine = node.pods.filter((p) => p.namespace === ns);
+    const ownServices = new Set(node.pods.map((p) => `${p.namespace}/${p.deployment ?? p.pod}`)).size;
+    const tenants = 1 + (node.other_tenants ?? (node.other_tenants_pods > 0 ? 1 : 0));
+    const services = ownServices + (node.other_services ?? 0);
+    const usedPct = node.memory.used_ratio === null ? null : Math.round(node.memory.used_ratio * 1000) / 10;
+    const ofDeployment = mine.filter((p) => p.deployment === name).length;
+    actions.push({
+      action: 'cordon_node',
+      params: { node: node.name, drain: true, memory_pressure: node.memory_pressure, memory_used_pct: usedPct, pods_to_move: mine.length },
+      blast_radius: { tenants, services, capacity_change_pct: 0 },
+      tool_call: { server: 'kubernetes', tool: 'cordon_node', args: { node: node.name, drain: true } },
+      compensating_action: { server: 'kubernetes', tool: 'uncordon_node', args: { node: node.name } },
+      verification: { metric: 'http_request_duration_p99_ms', slo_threshold: input.sloP99Ms, min_improvement_pct: 30, window_s: 180 },
+      reasoning: [
+        `node ${node.name} is short of memory: ${node.memory_pressure ? 'MemoryPressure=True' : 'no MemoryPressure yet'}, ${usedPct ?? '?'}% of its memory in use` +
+          (node.memory.available_bytes !== null ? ` (${Math.round(node.memory.available_bytes / 2 ** 20)} MiB available)` : ''),
+        `${ofDeployment} of ${name}'s pods run there and the other nodes of ${name} are healthy: the latency comes from the node, not from the release`,
+        `the kubelet's evictions will not settle it while what eats the node's memory keeps growing; cordoning and draining moves ${mine.length} pod(s) of ${ns} to healthy nodes`,
+        `node-wide action: ${tenants} tenant(s) and ${services} service(s) have pods there; only ${obs.tenant}'s pods are evicted, capacity is unchanged; uncordon_node undoes the cordon`,
+      ],
+    });
   }
   return actions;
 }

@@ -63,6 +63,25 @@ export const NamespaceCapacity = z
   .passthrough();
 export type NamespaceCapacity = z.infer<typeof NamespaceCapacity>;
 
+export const NodeStatus = z
+  .object({
+    name: z.string(),
+    unschedulable: z.boolean(),
+    memory_pressure: z.boolean(),
+    memory: z
+      .object({ capacity_bytes: z.number(), used_bytes: z.number().nullable(), available_bytes: z.number().nullable(), used_ratio: z.number().nullable() })
+      .passthrough(),
+    pods: z.array(z.object({ namespace: z.string(), pod: z.string(), deployment: z.string().nullable(), ready: z.boolean() }).passthrough()),
+    other_tenants_pods: z.number().int(),
+    other_tenants: z.number().int().optional(),
+    other_services: z.number().int().optional(),
+  })
+  .passthrough();
+export type NodeStatus = z.infer<typeof NodeStatus>;
+
+export const NodesStatus = z.object({ nodes: z.array(NodeStatus) }).passthrough();
+export type NodesStatus = z.infer<typeof NodesStatus>;
+
 /** Calls a read tool and validates its structured output; throws a retryable error when the call fails. */
 export async function readTool<S extends z.ZodTypeAny>(
   tools: ToolClient,

@@ -59,3 +59,56 @@ export function cooldownViolation(target: string, heldSinceMs: number | null, no
 }
 
 export const cooldownKey = (namespace: string, deployment: string): string => `cooldown:scale:${namespace}/${deployment}`;
+
+/** The annotation cordon_node leaves on a node: which namespace's grant cordoned it, so that only that tenant's uncordon_node may undo it. */
+export const CORDONED_BY_ANNOTATION = 'governor.io/cordoned-by';
+
+export interface DrainCandidate {
+  namespace: string;
+  name: string;
+  /** The deployment the pod belongs to; null when it is not a deployment's. */
+  deployment: string | null;
+  ready: boolean;
+}
+
+export interface DrainFacts {
+  /** The session's pods on the node. */
+  pods: readonly DrainCandidate[];
+  /** Ready pods of each deployment, cluster-wide, keyed `namespace/deployment`. */
+  readyReplicas: ReadonlyMap<string, number>;
+  /** Namespaces labelled `governor.io/environment: production`. */
+  production: ReadonlySet<string>;
+}
+
+export interface DrainPlan {
+  evict: DrainCandidate[];
+  keep: Array<DrainCandidate & { reason: string }>;
+}
+
+/**
+ * Which of the session's pods a drain may evict: not-ready pods always (they serve nothing); a ready
+ * pod of a production deployment only while the deployment keeps at least MIN_PRODUCTION_REPLICAS
+ * ready pods elsewhere in the meantime — the same floor scale_deployment holds, applied to
+ * disruption instead of spec.replicas, as a PodDisruptionBudget with minAvailable 2 would.
+ */
+export function drainPlan(f: DrainFacts): DrainPlan {
+  const ready = new Map(f.readyReplicas);
+  const evict: DrainCandidate[] = [];
+  const keep: DrainPlan['keep'] = [];
+  const ordered = [...f.pods].sort((a, b) => Number(a.ready) - Number(b.ready) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+  for (const p of ordered) {
+    if (!p.ready || p.deployment === null || !f.production.has(p.namespace)) {
+      evict.push(p);
+      continue;
+    }
+    const k = `${p.namespace}/${p.deployment}`;
+    const left = (ready.get(k) ?? 0) - 1;
+    if (left < MIN_PRODUCTION_REPLICAS) {
+      keep.push({ ...p, reason: `min_production_replicas: evicting ${p.name} would leave ${k} with ${left} ready pods; at least ${MIN_PRODUCTION_REPLICAS} in production` });
+      continue;
+    }
+    ready.set(k, left);
+    evict.push(p);
+  }
+  return { evict, keep };
+}

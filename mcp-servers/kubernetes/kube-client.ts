@@ -18,6 +18,7 @@ import {
   type ResponseContext,
   type V1Deployment,
   type V1LabelSelector,
+  type V1Node,
   type V1Pod,
   type V1PodTemplateSpec,
   type V1ReplicaSet,
@@ -116,6 +117,31 @@ export interface NamespaceCapacityView {
   namespace: string;
   total_pods: number;
   deployments: Array<{ name: string; replicas: number; cpu_request_millicores: number; memory_request_bytes: number }>;
+}
+
+/** A pod bound to a node, as the node tools need it (every tenant's: the server filters). */
+export interface NodePodView {
+  namespace: string;
+  name: string;
+  phase: string;
+  ready: boolean;
+  /** The deployment the pod belongs to (its ReplicaSet's name without the pod-template hash); null for other pods. */
+  owner: string | null;
+  labels: Record<string, string>;
+  memory_request_bytes: number;
+  restart_count: number;
+}
+
+export interface NodeView {
+  name: string;
+  unschedulable: boolean;
+  taints: Array<{ key: string; value: string | null; effect: string }>;
+  conditions: Array<{ type: string; status: string; reason: string | null; message: string | null; since: string | null }>;
+  annotations: Record<string, string>;
+  capacity: { cpu_millicores: number; memory_bytes: number };
+  allocatable: { cpu_millicores: number; memory_bytes: number };
+  /** metrics.k8s.io; null when the node has no sample. */
+  usage: { cpu_millicores: number; memory_bytes: number } | null;
 }
 
 interface MetricValue {
@@ -348,6 +374,65 @@ export class KubeClient {
     };
   }
 
+  async readNode(name: string): Promise<NodeView> {
+    const [node, metrics] = await Promise.all([
+      call(`node ${name}`, () => this.core.readNode({ name })),
+      call('node metrics', () => this.metrics.getNodeMetrics(), 'metrics'),
+    ]);
+    const m = metrics.items.find((i) => i.metadata.name === name);
+    return nodeView(node, m ? { cpu_millicores: round(parseQuantity(m.usage.cpu) * 1000, 1), memory_bytes: parseQuantity(m.usage.memory) } : null);
+  }
+
+  /** Every live pod bound to the node, of every namespace: the caller decides what a session may see. */
+  async podsOnNode(node: string): Promise<NodePodView[]> {
+    const list = await call(`pods on node ${node}`, () => this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` }));
+    return list.items.filter(isLive).map((p) => ({
+      namespace: p.metadata?.namespace ?? '',
+      name: p.metadata?.name ?? '',
+      phase: p.status?.phase ?? 'Unknown',
+      ready: p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+      owner: deploymentOf(p),
+      labels: { ...(p.metadata?.labels ?? {}) },
+      memory_request_bytes: (p.spec?.containers ?? []).reduce((s, c) => s + (quantityOrNull(c.resources?.requests?.['memory']) ?? 0), 0),
+      restart_count: (p.status?.containerStatuses ?? []).reduce((s, c) => s + (c.restartCount ?? 0), 0),
+    }));
+  }
+
+  /** The nodes the deployment's live pods are bound to, with how many pods on each. */
+  async nodesOfDeployment(namespace: string, name: string): Promise<Map<string, number>> {
+    const deployment = await this.readDeployment(namespace, name);
+    const pods = await call(`pods of ${namespace}/${name}`, () => this.core.listNamespacedPod({ namespace, labelSelector: selectorString(deployment.spec?.selector) }));
+    const out = new Map<string, number>();
+    for (const p of pods.items.filter(isLive)) {
+      const n = p.spec?.nodeName;
+      if (n) out.set(n, (out.get(n) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  /** Ready pods of a deployment, for the minimum-replica rule of a drain. */
+  async readyPodsOfDeployment(namespace: string, name: string): Promise<string[]> {
+    const deployment = await this.readDeployment(namespace, name);
+    const pods = await call(`pods of ${namespace}/${name}`, () => this.core.listNamespacedPod({ namespace, labelSelector: selectorString(deployment.spec?.selector) }));
+    return pods.items.filter((p) => isLive(p) && (p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false)).map((p) => p.metadata?.name ?? '');
+  }
+
+  /**
+   * spec.unschedulable as `kubectl cordon` / `uncordon` write it, plus annotations (null removes one),
+   * as one merge patch applied only to the node's state at `resourceVersion` when given.
+   */
+  async setUnschedulable(name: string, unschedulable: boolean, annotations: Record<string, string | null>, resourceVersion?: string): Promise<void> {
+    const body = { metadata: { ...(resourceVersion ? { resourceVersion } : {}), annotations }, spec: { unschedulable } };
+    await call(`node ${name}`, () => this.core.patchNode({ name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
+  }
+
+  /** The pods/eviction subresource (policy/v1), as `kubectl drain` evicts. */
+  async evictPod(namespace: string, name: string): Promise<void> {
+    await call(`eviction of pod ${namespace}/${name}`, () =>
+      this.core.createNamespacedPodEviction({ name, namespace, body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace } } }),
+    );
+  }
+
   /**
    * ReplicaSets that make up the deployment's history: matched by its selector and controlled by
    * it, or orphaned (the deployment controller would adopt those). One controlled by something
@@ -522,6 +607,37 @@ function podRevision(pod: V1Pod, byHash: Map<string, number>, byName: Map<string
   if (hash && byHash.has(hash)) return byHash.get(hash)!;
   const owner = pod.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet');
   return owner && byName.has(owner.name) ? byName.get(owner.name)! : null;
+}
+
+/** A deployment's pod is owned by the ReplicaSet `<deployment>-<pod-template-hash>`. */
+function deploymentOf(pod: V1Pod): string | null {
+  const rs = pod.metadata?.ownerReferences?.find((o) => o.kind === 'ReplicaSet' && o.controller);
+  const hash = pod.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
+  if (!rs || !hash || !rs.name.endsWith(`-${hash}`)) return null;
+  return rs.name.slice(0, -hash.length - 1);
+}
+
+function nodeView(node: V1Node, usage: NodeView['usage']): NodeView {
+  const res = (r: Record<string, string> | undefined) => ({
+    cpu_millicores: round((quantityOrNull(r?.['cpu']) ?? 0) * 1000, 1),
+    memory_bytes: quantityOrNull(r?.['memory']) ?? 0,
+  });
+  return {
+    name: node.metadata?.name ?? '',
+    unschedulable: node.spec?.unschedulable === true,
+    taints: (node.spec?.taints ?? []).map((t) => ({ key: t.key, value: t.value ?? null, effect: t.effect })),
+    conditions: (node.status?.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason ?? null,
+      message: c.message ?? null,
+      since: isoOrNull(c.lastTransitionTime),
+    })),
+    annotations: { ...(node.metadata?.annotations ?? {}) },
+    capacity: res(node.status?.capacity),
+    allocatable: res(node.status?.allocatable),
+    usage,
+  };
 }
 
 function isLive(pod: V1Pod): boolean {

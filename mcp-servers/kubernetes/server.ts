@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode as McpErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { SharedState } from '../../src/bus/shared-state.ts';
 import type { Clock } from '../../src/core/clock.ts';
@@ -18,15 +18,17 @@ import { verifyGrant } from '../../src/governance/grants.ts';
 import { SharedStatePauseEpoch, assertIssuedAfterPause, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { toolErrorResult } from '../../src/mcp/tool-error.ts';
 import {
+  CORDONED_BY_ANNOTATION,
   ENVIRONMENT_LABEL,
   SCALE_COOLDOWN_MS,
   TENANT_LABEL,
   cooldownKey,
   cooldownViolation,
+  drainPlan,
   scaleLimitViolations,
   type GuardrailViolation,
 } from './guardrails.ts';
-import { KubeClient } from './kube-client.ts';
+import { KubeClient, type NodePodView, type NodeView } from './kube-client.ts';
 
 /** The name grants carry in `server` for this server's tools. */
 export const KUBERNETES_SERVER_NAME = 'kubernetes';
@@ -71,6 +73,54 @@ const grantArg = z
     "Execution grant issued by Governor's gateway for exactly this call: same tool, and arguments equal to this call's arguments without `grant`. " +
       'It must be signed by a trusted key, unexpired, issued to this session\'s agent for this namespace, issued after the latest /agents-pause, and not used before (grants are single-use).',
   );
+
+const nodeArg = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes node name (RFC 1123 subdomain)')
+  .describe('Name of the core/v1 Node.');
+
+const nodeStatusOut = z.object({
+  nodes: z.array(
+    z.object({
+      name: z.string(),
+      unschedulable: z.boolean().describe('spec.unschedulable: cordoned, takes no new pods.'),
+      cordoned_by: z.string().nullable().describe('Namespace whose cordon_node grant cordoned the node (governor.io/cordoned-by); null when not cordoned by Governor.'),
+      taints: z.array(z.object({ key: z.string(), value: z.string().nullable(), effect: z.string() })),
+      conditions: z
+        .array(z.object({ type: z.string(), status: z.string(), reason: z.string().nullable(), message: z.string().nullable(), since: z.string().nullable() }))
+        .describe('Kubelet conditions: MemoryPressure, DiskPressure, PIDPressure, Ready.'),
+      memory_pressure: z.boolean().describe('The MemoryPressure condition is True.'),
+      memory: z.object({
+        capacity_bytes: z.number(),
+        allocatable_bytes: z.number(),
+        used_bytes: z.number().nullable().describe('Working set of everything on the node (metrics.k8s.io), null without a sample.'),
+        available_bytes: z.number().nullable().describe("capacity - used: the kubelet's memory.available signal."),
+        used_ratio: z.number().nullable().describe('used / capacity, 0..1.'),
+      }),
+      cpu: z.object({ capacity_millicores: z.number(), allocatable_millicores: z.number(), used_millicores: z.number().nullable() }),
+      pods: z
+        .array(z.object({ namespace: z.string(), pod: z.string(), deployment: z.string().nullable(), ready: z.boolean(), restart_count: z.number().int() }))
+        .describe("This session's pods on the node (its namespaces only)."),
+      other_tenants_pods: z.number().int().describe("Pods of namespaces outside this session on the node: a count only, never who they are."),
+      other_tenants: z.number().int().describe('How many other namespaces (tenants) have pods on the node: a count, for the blast radius of a node-wide action.'),
+      other_services: z.number().int().describe("How many other tenants' deployments have pods on the node: a count."),
+      session_pods_here: z.number().int().optional().describe('With a deployment: how many of its pods run on this node.'),
+    }),
+  ),
+});
+
+const cordonOut = z.object({
+  node: z.string(),
+  unschedulable: z.boolean(),
+  was_unschedulable: z.boolean().describe('The node was already cordoned before this call.'),
+  evicted: z.array(z.object({ namespace: z.string(), pod: z.string(), deployment: z.string().nullable() })).describe("The session's pods evicted (drain)."),
+  kept: z.array(z.object({ namespace: z.string(), pod: z.string(), reason: z.string() })).describe('Pods the drain left in place, and why.'),
+  other_tenants_pods: z.number().int().describe('Pods of other tenants on the node, untouched.'),
+});
+
+const uncordonOut = z.object({ node: z.string(), unschedulable: z.boolean(), was_unschedulable: z.boolean() });
 
 const podMetricsOut = z.object({
   pod: z.string().describe('Pod name.'),
@@ -166,8 +216,10 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
     {
       capabilities: { tools: {} },
       instructions:
-        'Typed access to Kubernetes deployments for Governor agents. Read tools need only a namespace of this session; ' +
-        'scale_deployment and rollback_deployment also need a grant from the governance gateway for the exact call. ' +
+        'Typed access to Kubernetes deployments and the nodes they run on for Governor agents. Read tools need only a namespace of this session; ' +
+        'scale_deployment, rollback_deployment, cordon_node and uncordon_node also need a grant from the governance gateway for the exact call. ' +
+        'Node tools act only for the session\'s tenants: a node is visible and cordonable only while it runs pods of the session, a drain evicts only ' +
+        'the session\'s pods (never another tenant\'s), and uncordon_node undoes only a cordon made with a grant of the session. ' +
         'Hard limits (at most 3x scale-up per call, at least 2 replicas in production, 300 s between scaling actions on a deployment) ' +
         'are enforced here and cannot be lifted by any grant. Failures are isError results whose text starts with a code ' +
         '(tenant_forbidden, grant_invalid, grant_expired, grant_mismatch, grant_used, safety_violation, not_found, conflict, upstream_unavailable). ' +
@@ -422,6 +474,211 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
           change_cause: plan.change_cause,
           changed: plan.changed,
         };
+      }),
+  );
+
+  // ---- nodes ---------------------------------------------------------------------------------
+  // Tenant scope of node-wide actions. A node is shared: cordoning it changes scheduling for every
+  // tenant with pods there, which is why the gateway always supervises cordon_node and the blast
+  // radius counts those tenants. What the server enforces on its own: a session sees a node only
+  // while it runs pods of the session's namespaces (no probing of other tenants' nodes), and then
+  // other tenants' pods only as a count; it may cordon only a node running pods of the grant's
+  // namespace; a drain evicts only pods of the session's namespaces, never another tenant's; and
+  // uncordon_node undoes only a cordon that a grant of the session's namespaces made (the node's
+  // governor.io/cordoned-by annotation), never an operator's or another tenant's.
+
+  function sessionPods(pods: NodePodView[]): NodePodView[] {
+    return pods.filter((p) => allowed.has(p.namespace));
+  }
+
+  function describeNode(node: NodeView, pods: NodePodView[], deployment?: { namespace: string; name: string }) {
+    const mine = sessionPods(pods);
+    const used = node.usage?.memory_bytes ?? null;
+    const cap = node.capacity.memory_bytes;
+    return {
+      name: node.name,
+      unschedulable: node.unschedulable,
+      cordoned_by: node.annotations[CORDONED_BY_ANNOTATION] ?? null,
+      taints: node.taints,
+      conditions: node.conditions,
+      memory_pressure: node.conditions.some((c) => c.type === 'MemoryPressure' && c.status === 'True'),
+      memory: {
+        capacity_bytes: cap,
+        allocatable_bytes: node.allocatable.memory_bytes,
+        used_bytes: used,
+        available_bytes: used === null ? null : cap - used,
+        used_ratio: used === null || cap <= 0 ? null : Math.round((used / cap) * 10_000) / 10_000,
+      },
+      cpu: { capacity_millicores: node.capacity.cpu_millicores, allocatable_millicores: node.allocatable.cpu_millicores, used_millicores: node.usage?.cpu_millicores ?? null },
+      pods: mine
+        .map((p) => ({ namespace: p.namespace, pod: p.name, deployment: p.owner, ready: p.ready, restart_count: p.restart_count }))
+        .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.pod.localeCompare(b.pod)),
+      other_tenants_pods: pods.length - mine.length,
+      other_tenants: new Set(pods.filter((p) => !allowed.has(p.namespace)).map((p) => p.namespace)).size,
+      other_services: new Set(pods.filter((p) => !allowed.has(p.namespace)).map((p) => `${p.namespace}/${p.owner ?? p.name}`)).size,
+      ...(deployment ? { session_pods_here: mine.filter((p) => p.namespace === deployment.namespace && p.owner === deployment.name).length } : {}),
+    };
+  }
+
+  /** A grant for a node tool: its namespace (the proposal's) must be one of this session's, and its tenant that namespace's owner. */
+  async function checkNodeGrant(tool: string, args: Record<string, unknown>, grant: unknown): Promise<Grant> {
+    const g = verifyGrant(deps.grantPublicKeys, grant, { tool, args, nowMs: clock.now() });
+    if (g.server !== KUBERNETES_SERVER_NAME) throw new GovernorError('grant_mismatch', `grant ${g.id} is for server '${g.server}', not '${KUBERNETES_SERVER_NAME}'`);
+    if (!allowed.has(g.namespace)) throw new GovernorError('tenant_forbidden', `grant ${g.id} is for namespace '${g.namespace}', which this session (agent '${session.agent}') is not bound to`);
+    if (g.agent !== session.agent) throw new GovernorError('grant_mismatch', `grant ${g.id} was issued to agent '${g.agent}', not to this session's agent '${session.agent}'`);
+    let pausedAtMs: number | null;
+    try {
+      pausedAtMs = await pauseEpoch.latestPauseMs();
+    } catch (err) {
+      throw new GovernorError('upstream_unavailable', `cannot check grant ${g.id} against the latest pause: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
+    }
+    assertIssuedAfterPause(g, pausedAtMs);
+    checkGrantTenant(g, g.namespace, await kube.readNamespaceLabels(g.namespace));
+    return g;
+  }
+
+  server.registerTool(
+    'get_node_status',
+    {
+      title: 'Node status',
+      description:
+        'Health of one node, or of every node a deployment\'s pods run on: kubelet conditions (MemoryPressure, DiskPressure, PIDPressure, Ready), ' +
+        'cordon state and taints, memory and CPU capacity, allocatable and current use (memory.available as the kubelet computes it), and the pods ' +
+        'of this session\'s namespaces on it; other tenants\' pods appear only as a count. Give `node`, or `namespace` and `deployment`. ' +
+        'A node that runs no pod of this session is refused (tenant_forbidden). Read-only.',
+      inputSchema: {
+        node: nodeArg.optional(),
+        namespace: namespaceArg.optional(),
+        deployment: deploymentArg.optional(),
+      },
+      outputSchema: nodeStatusOut,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ node, namespace, deployment }) => {
+      // Protocol misuse (the arguments do not say what to read), not a tool failure: thrown, as the SDK expects.
+      if ((node === undefined) === (namespace === undefined || deployment === undefined)) {
+        throw new McpError(McpErrorCode.InvalidParams, 'get_node_status: give either `node`, or both `namespace` and `deployment`');
+      }
+      return respond('get_node_status', { node, namespace, deployment }, async () => {
+        if (node !== undefined) {
+          const pods = await kube.podsOnNode(node);
+          if (sessionPods(pods).length === 0) throw new GovernorError('tenant_forbidden', `node '${node}' runs no pod of this session's namespaces`);
+          return { nodes: [describeNode(await kube.readNode(node), pods)] };
+        }
+        assertNamespace(namespace!);
+        const names = [...(await kube.nodesOfDeployment(namespace!, deployment!)).keys()].sort();
+        const nodes = await Promise.all(
+          names.map(async (n) => describeNode(await kube.readNode(n), await kube.podsOnNode(n), { namespace: namespace!, name: deployment! })),
+        );
+        return { nodes };
+      });
+    },
+  );
+
+  server.registerTool(
+    'cordon_node',
+    {
+      title: 'Cordon (and drain) a node',
+      description:
+        'Marks a node unschedulable, as `kubectl cordon` does, so that no new pod lands on it; with `drain`, also evicts (pods/eviction, policy/v1) ' +
+        'the pods of this session\'s namespaces on it, so that their ReplicaSets recreate them on other nodes. Other tenants\' pods are never evicted. ' +
+        'A ready pod of a deployment in a production namespace is kept when evicting it would leave fewer than 2 ready pods. ' +
+        'Requires a grant for exactly this call (`node`, `drain`), issued for a namespace of this session that has pods on the node. ' +
+        'The compensating action is uncordon_node.',
+      inputSchema: {
+        node: nodeArg,
+        drain: z.boolean().describe('Also evict the session\'s pods on the node (kubectl drain, limited to this session\'s namespaces).'),
+        grant: grantArg,
+      },
+      outputSchema: cordonOut,
+      // Destructive: a drain terminates pods; not idempotent: a second drain evicts the replacements that landed meanwhile.
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    },
+    async ({ node, drain, grant }) =>
+      respond('cordon_node', { node }, async () => {
+        const g = await checkNodeGrant('cordon_node', { node, drain }, grant);
+        const [live, pods] = await Promise.all([kube.readNode(node), kube.podsOnNode(node)]);
+        if (!pods.some((p) => p.namespace === g.namespace)) {
+          throw new GovernorError('tenant_forbidden', `node '${node}' runs no pod of namespace '${g.namespace}': a tenant may cordon only a node its workload runs on`);
+        }
+        const nowMs = clock.now();
+        const key = await consumeGrant(g, nowMs);
+        if (!live.unschedulable) {
+          try {
+            await kube.setUnschedulable(node, true, { [CORDONED_BY_ANNOTATION]: g.namespace });
+          } catch (err) {
+            await releaseIfNotApplied(err, [{ key, nowMs }]);
+            throw err;
+          }
+        }
+        const mine = sessionPods(pods);
+        const evicted: Array<{ namespace: string; pod: string; deployment: string | null }> = [];
+        const kept: Array<{ namespace: string; pod: string; reason: string }> = [];
+        if (drain) {
+          const deployments = [...new Set(mine.filter((p) => p.owner !== null).map((p) => `${p.namespace}/${p.owner}`))];
+          const namespaces = [...new Set(mine.map((p) => p.namespace))];
+          const [ready, labels] = await Promise.all([
+            Promise.all(deployments.map(async (k) => [k, (await kube.readyPodsOfDeployment(k.split('/')[0]!, k.split('/')[1]!)).length] as const)),
+            Promise.all(namespaces.map(async (ns) => [ns, await kube.readNamespaceLabels(ns)] as const)),
+          ]);
+          const plan = drainPlan({
+            pods: mine.map((p) => ({ namespace: p.namespace, name: p.name, deployment: p.owner, ready: p.ready })),
+            readyReplicas: new Map(ready),
+            production: new Set(labels.filter(([, l]) => l[ENVIRONMENT_LABEL] === 'production').map(([ns]) => ns)),
+          });
+          for (const k of plan.keep) kept.push({ namespace: k.namespace, pod: k.name, reason: k.reason });
+          for (const p of plan.evict) {
+            try {
+              await kube.evictPod(p.namespace, p.name);
+              evicted.push({ namespace: p.namespace, pod: p.name, deployment: p.deployment });
+            } catch (err) {
+              // Gone meanwhile (evicted by the kubelet, replaced): nothing left to move.
+              if (err instanceof GovernorError && err.code === 'not_found') continue;
+              const e = err instanceof GovernorError ? err : undefined;
+              kept.push({ namespace: p.namespace, pod: p.name, reason: `eviction failed: ${e ? `${e.code}: ${e.message}` : String(err)}` });
+            }
+          }
+        }
+        log.info(
+          { tool: 'cordon_node', node, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant },
+          `cordoned ${node}${drain ? `, evicted ${evicted.length} pod(s), kept ${kept.length}` : ''}`,
+        );
+        return { node, unschedulable: true, was_unschedulable: live.unschedulable, evicted, kept, other_tenants_pods: pods.length - mine.length };
+      }),
+  );
+
+  server.registerTool(
+    'uncordon_node',
+    {
+      title: 'Uncordon a node',
+      description:
+        'Makes a node schedulable again, as `kubectl uncordon` does: the compensating action of cordon_node. Only a cordon made by cordon_node with a grant ' +
+        'for one of this session\'s namespaces (annotation governor.io/cordoned-by) is undone; an operator\'s or another tenant\'s cordon is refused. ' +
+        'Evicted pods are not moved back. Requires a grant for exactly this call (`node`).',
+      inputSchema: { node: nodeArg, grant: grantArg },
+      outputSchema: uncordonOut,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ node, grant }) =>
+      respond('uncordon_node', { node }, async () => {
+        const g = await checkNodeGrant('uncordon_node', { node }, grant);
+        const live = await kube.readNode(node);
+        const by = live.annotations[CORDONED_BY_ANNOTATION];
+        if (live.unschedulable && (by === undefined || !allowed.has(by))) {
+          throw new GovernorError('tenant_forbidden', `node '${node}' was not cordoned by this session's tenants (${by === undefined ? 'no governor.io/cordoned-by' : `cordoned by '${by}'`}); leaving it cordoned`);
+        }
+        const nowMs = clock.now();
+        const key = await consumeGrant(g, nowMs);
+        if (live.unschedulable) {
+          try {
+            await kube.setUnschedulable(node, false, { [CORDONED_BY_ANNOTATION]: null });
+          } catch (err) {
+            await releaseIfNotApplied(err, [{ key, nowMs }]);
+            throw err;
+          }
+        }
+        log.info({ tool: 'uncordon_node', node, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant }, `uncordoned ${node}`);
+        return { node, unschedulable: false, was_unschedulable: live.unschedulable };
       }),
   );
 

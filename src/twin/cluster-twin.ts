@@ -25,15 +25,24 @@
 // event correlator does and expire after an hour; resourceVersion bumps on every change of an object
 // (never on metrics); generation bumps on spec changes.
 // Its state types live in twin-state.ts and their rendering as Kubernetes JSON in twin-render.ts.
-// What it leaves out: graceful termination (deleted pods are gone at once), restarts and OOM kills,
-// evictions, taints and tolerations beyond cordon, proportional scaling of several ReplicaSets in
-// the middle of a rollout, config maps that are missing (they read as empty).
+// Memory faults: a pod template annotated MEMORY_LEAK_ANNOTATION leaks native memory from each
+// container's start; at the point where the container no longer fits its limit the kernel OOM-kills
+// it and the kubelet restarts it (restartCount, lastState.terminated OOMKilled, CrashLoopBackOff
+// delays for quick repeats, not ready until the start-up delay has passed, memory back to its
+// baseline, its traffic on the other pods meanwhile). A node's system daemon can leak too
+// (setNodeSystemMemoryLeak): the kubelet's reclaim slowdown, MemoryPressure, the memory-pressure
+// taint and evictions follow (node-memory.ts); an evicted pod stays as a Failed/Evicted object and
+// its ReplicaSet replaces it.
+// What it leaves out: graceful termination (deleted pods are gone at once), crashes other than OOM
+// kills, taints and tolerations beyond cordon and memory pressure, proportional scaling of several
+// ReplicaSets in the middle of a rollout, config maps that are missing (they read as empty).
 import type { Clock } from '../core/clock.ts';
 import { canonicalJson, sha256Hex } from '../core/canonical-json.ts';
 import { HPA_DEFAULTS, decide, emptyHistory, metricsOf, validateHpaSpec, type HpaPod } from './hpa-algorithm.ts';
 import {
   CHANGE_CAUSE_ANNOTATION,
   JVM_OPTIONS_ANNOTATION,
+  MEMORY_LEAK_ANNOTATION,
   POD_TEMPLATE_HASH_LABEL,
   REVISION_ANNOTATION,
   type Condition,
@@ -53,11 +62,13 @@ import {
 import { parseLabelSelector, type LabelSelector } from './label-selector.ts';
 import { rpsAt, type LoadSource } from './load-shapes.ts';
 import { nodeContention } from './node-contention.ts';
+import { KUBELET_MEMORY, evictionThresholdBytes, evictionThresholdMet, evictionVictim, formatMemory, memoryAvailable, reclaimSpeed } from './node-memory.ts';
 import {
   DEFAULT_WORKLOAD,
   advanceHeap,
   freshFill,
   idlePerformance,
+  leakHeadroomBytes,
   mixtureQuantile,
   parseJvmOptions,
   podPerformance,
@@ -86,6 +97,7 @@ import {
   deploymentStatusCore,
   iso,
   newReplicaSetOf,
+  nodeMemoryUsed,
   readyCount,
   rollingLimits,
   type ConfigEffect,
@@ -114,6 +126,8 @@ export interface NodeSetup {
   labels?: StringMap;
   unschedulable?: boolean;
   createdAtMs?: number;
+  /** A system daemon on the node (not a pod) leaking memory at this rate from the start; see setNodeSystemMemoryLeak. */
+  systemMemoryLeakMiBPerMin?: number;
 }
 
 export interface ClusterTwinOptions {
@@ -185,6 +199,10 @@ export interface NodeMetricsSample {
   requested_memory_bytes: number;
   pods: number;
   unschedulable: boolean;
+  /** The kubelet's MemoryPressure condition. */
+  memory_pressure: boolean;
+  /** Of that memory, what a leaking system daemon holds. */
+  system_leak_bytes: number;
 }
 
 export interface DeploymentUpdate {
@@ -238,6 +256,11 @@ export interface TwinChange {
 
 const key = (ns: string, name: string) => `${ns}/${name}`;
 const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+/** The kubelet resets a container's restart back-off after it has run this long. */
+const BACKOFF_RESET_MS = 10 * 60_000;
+const BACKOFF_MAX_MS = 5 * 60_000;
+const BACKOFF_FIRST_MS = 10_000;
 const EVENT_GC_MS = 60_000;
 /** The scheduler moves a pod that does not fit back to the active queue at least this often. */
 const UNSCHEDULABLE_RETRY_MS = 5 * 60_000;
@@ -328,7 +351,9 @@ function factsOf(t: PodTemplateSpec): TemplateFacts {
     if (r['memory'] !== undefined) requestMemory += parseQuantity(r['memory']);
   }
   const selector = t.spec['nodeSelector'] as StringMap | undefined;
+  const leak = Number(t.metadata?.annotations?.[MEMORY_LEAK_ANNOTATION] ?? 0);
   return {
+    leakBytesPerMs: Number.isFinite(leak) && leak > 0 ? (leak * MiB) / 60_000 : 0,
     cpuLimitCores,
     memoryLimitBytes,
     jvm: options !== undefined ? parseJvmOptions(options, memoryLimitBytes) : undefined,
@@ -456,6 +481,8 @@ export class ClusterTwin {
   private readonly deployments = new Map<string, DeploymentState>();
   private readonly replicaSets = new Map<string, ReplicaSetState>();
   private readonly pods = new Map<string, PodState>();
+  /** Pods the kubelet evicted: Failed objects, no longer their ReplicaSet's, kept until deleted. */
+  private readonly failedPods = new Map<string, Pod>();
   private readonly events = new Map<string, EventState>();
   private readonly eventsByKey = new Map<string, EventState>();
   private readonly configMaps = new Map<string, ConfigMapState>();
@@ -540,6 +567,8 @@ export class ClusterTwin {
     }
     this.simMs += this.gridMs;
     this.eventMs = this.simMs;
+    for (const n of this.nodes.values()) n.systemLeakedBytes += n.systemLeakBytesPerMs * this.gridMs;
+    this.kubeletMemory();
     for (const d of this.deployments.values()) {
       // AR(1) noise: load wanders a little, smoothly, instead of jumping every second.
       d.loadNoise = 0.9 * d.loadNoise + Math.sqrt(1 - 0.81) * this.loadNoiseSd * d.noise.normal();
@@ -617,7 +646,7 @@ export class ClusterTwin {
       }
       case 'pods': {
         const p = this.pods.get(k);
-        return p && renderPod(p);
+        return p ? renderPod(p, this.simMs) : this.failedPods.get(k);
       }
       case 'deployments': {
         const d = this.deployments.get(k);
@@ -704,6 +733,13 @@ export class ClusterTwin {
       podSeq: 0,
       cpuUsedMillicores: 0,
       memoryUsedBytes: 0,
+      systemLeakBytesPerMs: ((setup.systemMemoryLeakMiBPerMin ?? 0) * MiB) / 60_000,
+      systemLeakedBytes: 0,
+      memoryPressure: false,
+      memoryPressureSinceMs: setup.createdAtMs ?? this.simMs - 30 * 86_400_000,
+      evictionThresholdMetMs: Number.NEGATIVE_INFINITY,
+      nextEvictionMs: Number.NEGATIVE_INFINITY,
+      reclaimSpeed: 1,
     };
     this.nodes.set(n.name, n);
     this.touch('nodes', undefined, n.name, 'ADDED');
@@ -776,6 +812,7 @@ export class ClusterTwin {
       if (!pod.node) continue;
       pod.readySinceMs = pod.readyAtMs;
       this.starting.delete(pod);
+      this.settleLeak(pod);
       const c = this.conditionsOf(pod, share);
       for (let s = 0; s < settleS; s++) pod.heap = advanceHeap(pod.heap, podPerformance(pod.heap, c), c, 1);
     }
@@ -879,14 +916,32 @@ export class ClusterTwin {
   /** kubectl delete pod: the pod goes at once; its ReplicaSet replaces it. */
   deletePod(namespace: string, name: string, opts: MutationOptions = {}): Pod {
     return this.mutate(() => {
+      const failed = this.failedPods.get(key(namespace, name));
+      if (failed) {
+        // A terminated pod: nothing runs any more, the object just goes.
+        if (opts.resourceVersion !== undefined && opts.resourceVersion !== failed.metadata.resourceVersion) throw conflict('pods', name);
+        this.failedPods.delete(key(namespace, name));
+        const last = { ...failed, metadata: { ...failed.metadata, resourceVersion: String(++this.rv) } };
+        this.touchDeleted('pods', namespace, name, () => last);
+        return last;
+      }
       const p = this.pods.get(key(namespace, name));
       if (!p) throw notFound('pods', name);
       if (opts.resourceVersion !== undefined && opts.resourceVersion !== String(p.rv)) throw conflict('pods', name);
-      const last = renderPod(p);
+      const last = renderPod(p, this.simMs);
       this.removePod(p);
       this.reconcileAll();
       return last;
     });
+  }
+
+  /**
+   * The pods/eviction subresource (policy/v1 Eviction), as kubectl drain uses it: the pod is deleted
+   * and its ReplicaSet replaces it wherever the scheduler finds room. The twin has no
+   * PodDisruptionBudgets, so an eviction is never refused with 429; callers enforce their own limits.
+   */
+  evictPod(namespace: string, name: string): Pod {
+    return this.deletePod(namespace, name);
   }
 
   // ---- mutations: nodes -----------------------------------------------------------------------
@@ -1178,14 +1233,15 @@ export class ClusterTwin {
     const sel = toSelector(selector);
     return [...this.pods.values()]
       .filter((p) => namespace === undefined || p.namespace === namespace)
-      .map((p) => renderPod(p))
+      .map((p) => renderPod(p, this.simMs))
+      .concat([...this.failedPods.values()].filter((p) => namespace === undefined || p.metadata.namespace === namespace))
       .filter((p) => sel.matches(p.metadata.labels));
   }
 
   getPod(namespace: string, name: string): Pod | undefined {
     this.step();
     const p = this.pods.get(key(namespace, name));
-    return p ? renderPod(p) : undefined;
+    return p ? renderPod(p, this.simMs) : this.failedPods.get(key(namespace, name));
   }
 
   /** Events of one namespace (or all), oldest first; expired ones are gone. */
@@ -1274,14 +1330,30 @@ export class ClusterTwin {
     return [...this.nodes.values()].map((n) => ({
       node: n.name,
       cpu_millicores: Math.round(n.cpuUsedMillicores + NODE_SYSTEM.cpuMillicores),
-      memory_bytes: Math.round(n.memoryUsedBytes + NODE_SYSTEM.memoryBytes),
+      memory_bytes: Math.round(nodeMemoryUsed(n)),
       allocatable_cpu_millicores: Math.round(n.allocatable.cpu * 1000),
       allocatable_memory_bytes: n.allocatable.memory,
       requested_cpu_millicores: Math.round(n.requested.cpu * 1000),
       requested_memory_bytes: n.requested.memory,
       pods: n.pods.size,
       unschedulable: n.unschedulable,
+      memory_pressure: n.memoryPressure,
+      system_leak_bytes: Math.round(n.systemLeakedBytes),
     }));
+  }
+
+  /**
+   * A system daemon on the node (a log shipper, the container runtime: not a pod) starts leaking
+   * memory at `mibPerMin` from now on (0 stops it; what it holds already stays held). Not a
+   * Kubernetes operation: scenarios and tests inject the fault with it.
+   */
+  setNodeSystemMemoryLeak(node: string, mibPerMin: number): void {
+    this.mutate(() => {
+      const n = this.nodes.get(node);
+      if (!n) throw notFound('nodes', node);
+      if (!Number.isFinite(mibPerMin) || mibPerMin < 0) throw new TwinError('Invalid', `leak rate must be a non-negative number, not ${mibPerMin}`, { kind: 'nodes', name: node });
+      n.systemLeakBytesPerMs = (mibPerMin * MiB) / 60_000;
+    });
   }
 
   // ---- the controllers ------------------------------------------------------------------------
@@ -1456,7 +1528,7 @@ export class ClusterTwin {
     const d = rs.d;
     let name: string;
     do name = `${rs.name}-${d.names.suffix(5)}`;
-    while (this.pods.has(key(rs.namespace, name)));
+    while (this.pods.has(key(rs.namespace, name)) || this.failedPods.has(key(rs.namespace, name)));
     const facts = this.factsOf(rs.template, rs.templateHash);
     const pod: PodState = {
       namespace: rs.namespace,
@@ -1478,6 +1550,10 @@ export class ClusterTwin {
       facts,
       schedulingMessage: undefined,
       schedulingEventMs: Number.NEGATIVE_INFINITY,
+      containerStartedMs: createdMs,
+      restartCount: 0,
+      lastTermination: undefined,
+      backoffMs: 0,
     };
     this.pods.set(key(pod.namespace, pod.name), pod);
     rs.pods.add(pod);
@@ -1494,6 +1570,7 @@ export class ClusterTwin {
     const nodes: SchedulingNode[] = [...this.nodes.values()].map((n) => ({
       name: n.name,
       unschedulable: n.unschedulable,
+      memoryPressure: n.memoryPressure,
       labels: n.labels,
       allocatable: n.allocatable,
       requested: n.requested,
@@ -1513,6 +1590,7 @@ export class ClusterTwin {
     const n = this.nodes.get(placed.node)!;
     pod.node = n;
     pod.scheduledMs = atMs;
+    pod.containerStartedMs = atMs;
     pod.readyAtMs = atMs + this.startupDelayMs;
     pod.ip = `10.244.${n.index}.${(n.podSeq++ % 250) + 2}`;
     pod.schedulingMessage = undefined;
@@ -1534,11 +1612,12 @@ export class ClusterTwin {
     }
   }
 
-  private removePod(p: PodState): void {
+  /** `evicted`: the kubelet's doing, the object stays (Failed); otherwise the pod is deleted. */
+  private removePod(p: PodState, evicted = false): void {
     p.rv = ++this.rv;
     const ref = this.podRef(p);
-    if (this.listeners.size > 0) {
-      const last = renderPod(p);
+    if (this.listeners.size > 0 && !evicted) {
+      const last = renderPod(p, this.simMs);
       this.touchDeleted('pods', p.namespace, p.name, () => last);
     }
     this.pods.delete(key(p.namespace, p.name));
@@ -1556,7 +1635,7 @@ export class ClusterTwin {
         this.recordEvent({ ...ref, fieldPath: `spec.containers{${c.name}}` }, 'Normal', 'Killing', `Stopping container ${c.name}`, { component: 'kubelet', host: n.name });
       }
     }
-    this.recordEvent(this.replicaSetRef(p.rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.name}`, { component: 'replicaset-controller' });
+    if (!evicted) this.recordEvent(this.replicaSetRef(p.rs), 'Normal', 'SuccessfulDelete', `Deleted pod: ${p.name}`, { component: 'replicaset-controller' });
     // Room on a node: the scheduler looks at pending pods again.
     if (p.node && this.pending.size > 0) this.dirty = true;
   }
@@ -1826,7 +1905,8 @@ export class ClusterTwin {
       pods.forEach((p, i) => {
         const available = c.availableCores[i]!;
         if (available >= p.cond!.cpuLimitCores && c.speed >= 1) return;
-        p.cond = { ...p.cond!, cpuAvailableCores: available, cpuSpeed: c.speed };
+        // Neighbours' interference on top of any memory reclaim the pod already suffers.
+        p.cond = { ...p.cond!, cpuAvailableCores: available, cpuSpeed: c.speed * (p.cond!.cpuSpeed ?? 1) };
         p.perf = p.readySinceMs !== undefined ? podPerformance(p.heap, p.cond) : idlePerformance(p.heap, p.cond);
       });
     }
@@ -1838,6 +1918,137 @@ export class ClusterTwin {
     }
     n.cpuUsedMillicores = cpu;
     n.memoryUsedBytes = memory;
+  }
+
+  /**
+   * The kubelet's memory management, once per grid step, on the memory measured at the previous
+   * one: containers whose leak no longer fits their limit are OOM-killed and restarted; nodes short
+   * of memory slow their pods down (reclaim), report MemoryPressure and evict (node-memory.ts).
+   */
+  private kubeletMemory(): void {
+    for (const p of this.pods.values()) {
+      if (!p.node || p.facts.leakBytesPerMs <= 0 || this.simMs < p.containerStartedMs) continue;
+      const c = this.conditionsOf(p, 0);
+      if ((c.leakedBytes ?? 0) >= leakHeadroomBytes(c)) this.oomKill(p);
+    }
+    for (const n of this.nodes.values()) {
+      const used = nodeMemoryUsed(n);
+      const capacity = n.capacity.memory;
+      n.reclaimSpeed = reclaimSpeed(capacity, used);
+      const met = evictionThresholdMet(capacity, used);
+      if (met) n.evictionThresholdMetMs = this.simMs;
+      const pressure = met || (n.memoryPressure && this.simMs - n.evictionThresholdMetMs < KUBELET_MEMORY.pressureTransitionPeriodMs);
+      if (pressure !== n.memoryPressure) {
+        n.memoryPressure = pressure;
+        n.memoryPressureSinceMs = this.simMs;
+        n.rv = ++this.rv;
+        this.touch('nodes', undefined, n.name);
+        const reason = pressure ? 'NodeHasInsufficientMemory' : 'NodeHasSufficientMemory';
+        this.recordEvent(this.nodeRef(n), 'Normal', reason, `Node ${n.name} status is now: ${reason}`, { component: 'kubelet', host: n.name });
+        // The taint comes or goes: pending pods may fit elsewhere, or here again.
+        this.dirty = true;
+      }
+      if (met && this.simMs >= n.nextEvictionMs) {
+        n.nextEvictionMs = this.simMs + KUBELET_MEMORY.housekeepingMs;
+        this.evictForMemory(n, memoryAvailable(capacity, used));
+      }
+    }
+  }
+
+  /** The kernel ends the container at its cgroup limit; the kubelet restarts it (restartPolicy Always). */
+  private oomKill(p: PodState): void {
+    const n = p.node!;
+    // CrashLoopBackOff: the first restart is immediate, quick repeats wait 10 s, 20 s, ... 5 min;
+    // ten minutes of running resets it.
+    if (this.simMs - p.containerStartedMs >= BACKOFF_RESET_MS) p.backoffMs = 0;
+    const delay = p.backoffMs;
+    p.backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_FIRST_MS, p.backoffMs * 2));
+    p.lastTermination = { reason: 'OOMKilled', exitCode: 137, startedMs: p.containerStartedMs, finishedMs: this.simMs };
+    p.restartCount++;
+    p.containerStartedMs = this.simMs + delay;
+    p.readySinceMs = undefined;
+    p.readyAtMs = p.containerStartedMs + this.startupDelayMs;
+    p.heap = { ...p.heap, fill: freshFill(p.facts.jvm, this.workloadOf(p.rs)) };
+    this.starting.add(p);
+    this.bumpPod(p);
+    this.dirty = true;
+    const main = p.rs.template.spec.containers[0]!;
+    this.recordEvent(
+      this.nodeRef(n),
+      'Warning',
+      'OOMKilling',
+      `Memory cgroup out of memory: Killed process (${main.name}) of container ${main.name} in pod ${p.namespace}/${p.name}, memory limit ${formatMemory(p.facts.memoryLimitBytes)}`,
+      { component: 'kernel-monitor', host: n.name },
+    );
+    const at = { ...this.podRef(p), fieldPath: `spec.containers{${main.name}}` };
+    const kubelet = { component: 'kubelet', host: n.name };
+    if (delay > 0) this.recordEvent(at, 'Warning', 'BackOff', `Back-off restarting failed container ${main.name} in pod ${p.name}_${p.namespace}(${p.uid})`, kubelet);
+    this.recordEvent(at, 'Normal', 'Pulled', `Container image "${main.image}" already present on machine`, kubelet, p.containerStartedMs);
+    this.recordEvent(at, 'Normal', 'Created', `Created container: ${main.name}`, kubelet, p.containerStartedMs);
+    this.recordEvent(at, 'Normal', 'Started', `Started container ${main.name}`, kubelet, p.containerStartedMs);
+  }
+
+  /** One eviction of the kubelet's housekeeping cycle: the pod furthest above its memory request goes. */
+  private evictForMemory(n: NodeState, availableBytes: number): void {
+    const kubelet = { component: 'kubelet', host: n.name };
+    this.recordEvent(this.nodeRef(n), 'Warning', 'EvictionThresholdMet', 'Attempting to reclaim memory', kubelet);
+    const pods = [...n.pods];
+    const usage = pods.map((p) => this.podMemory(p));
+    const i = evictionVictim(pods.map((p, j) => ({ usageBytes: usage[j]!, requestBytes: p.facts.requestMemory })));
+    if (i < 0) return;
+    const p = pods[i]!;
+    const main = p.rs.template.spec.containers[0]!;
+    const message =
+      `The node was low on resource: memory. Threshold quantity: ${formatMemory(evictionThresholdBytes(n.capacity.memory))}, ` +
+      `available: ${formatMemory(Math.max(0, availableBytes))}. Container ${main.name} was using ${formatMemory(usage[i]!)}, ` +
+      `request is ${p.facts.requestMemory > 0 ? formatMemory(p.facts.requestMemory) : '0'}, has larger consumption of memory. `;
+    this.recordEvent(this.podRef(p), 'Warning', 'Evicted', message, kubelet);
+    this.removePod(p, true);
+    const last = renderPod(p, this.simMs);
+    const failed: Pod = {
+      ...last,
+      status: {
+        phase: 'Failed',
+        reason: 'Evicted',
+        message,
+        conditions: last.status.conditions.map((c) =>
+          c.type === 'Ready' || c.type === 'ContainersReady' ? { type: c.type, status: 'False', lastTransitionTime: iso(this.simMs), reason: 'PodFailed' } : c,
+        ),
+        ...(last.status.hostIP ? { hostIP: last.status.hostIP } : {}),
+        ...(last.status.startTime ? { startTime: last.status.startTime } : {}),
+        containerStatuses: (last.status.containerStatuses ?? []).map((cs) => ({
+          ...cs,
+          ready: false,
+          started: false,
+          state: { terminated: { exitCode: 137, reason: 'Error', message: 'The container was terminated due to eviction', startedAt: iso(p.containerStartedMs), finishedAt: iso(this.simMs) } },
+        })),
+        qosClass: last.status.qosClass,
+      },
+    };
+    this.failedPods.set(key(p.namespace, p.name), failed);
+    this.touch('pods', p.namespace, p.name);
+    this.dirty = true;
+  }
+
+  /**
+   * A leaking pod set up as running for longer than its leak allows has been OOM-killed before: its
+   * current container started at the last kill (start-up time aside).
+   */
+  private settleLeak(p: PodState): void {
+    if (p.facts.leakBytesPerMs <= 0) return;
+    const lifetimeMs = leakHeadroomBytes(this.conditionsOf(p, 0)) / p.facts.leakBytesPerMs;
+    const upMs = this.simMs - p.containerStartedMs;
+    if (lifetimeMs <= 0 || upMs < lifetimeMs) return;
+    const kills = Math.floor(upMs / lifetimeMs);
+    const lastKill = p.containerStartedMs + kills * lifetimeMs;
+    p.restartCount = kills;
+    p.lastTermination = { reason: 'OOMKilled', exitCode: 137, startedMs: lastKill - lifetimeMs, finishedMs: lastKill };
+    p.containerStartedMs = lastKill;
+    p.readyAtMs = lastKill + this.startupDelayMs;
+    if (p.readyAtMs > this.simMs) {
+      p.readySinceMs = undefined;
+      this.starting.add(p);
+    } else p.readySinceMs = p.readyAtMs;
   }
 
   /** The workload a ReplicaSet's pods run: the deployment's, changed by the config maps they read. */
@@ -1858,7 +2069,17 @@ export class ClusterTwin {
 
   private conditionsOf(p: PodState, rps: number): PodConditions {
     const f = p.facts;
-    return { rps, cpuLimitCores: f.cpuLimitCores, memoryLimitBytes: f.memoryLimitBytes, jvm: f.jvm, workload: this.workloadOf(p.rs) };
+    const leaked = f.leakBytesPerMs > 0 ? f.leakBytesPerMs * Math.max(0, this.simMs - p.containerStartedMs) : 0;
+    const speed = p.node?.reclaimSpeed ?? 1;
+    return {
+      rps,
+      cpuLimitCores: f.cpuLimitCores,
+      memoryLimitBytes: f.memoryLimitBytes,
+      jvm: f.jvm,
+      workload: this.workloadOf(p.rs),
+      ...(leaked > 0 ? { leakedBytes: leaked } : {}),
+      ...(speed < 1 ? { cpuSpeed: speed } : {}),
+    };
   }
 
   private factsOf(t: PodTemplateSpec, hash: string): TemplateFacts {

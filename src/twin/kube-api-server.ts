@@ -19,6 +19,8 @@
 //     namespaces                 GET list|get
 //     nodes                      GET list|get, PUT|PATCH spec.unschedulable (cordon), labels, annotations
 //     pods                       GET list|get (all namespaces or one), DELETE (the ReplicaSet replaces it)
+//     pods/eviction              POST policy/v1 (or v1beta1) Eviction, as kubectl drain sends it; 201
+//                                (no PodDisruptionBudgets in the twin, so never 429)
 //     events                     GET list|get (all namespaces or one)
 //     configmaps                 GET list|get, POST, PUT, PATCH, DELETE
 //   apps/v1
@@ -907,6 +909,25 @@ function buildRoutes(twin: ClusterTwin, hub: WatchHub, address: () => string): R
     ...routesFor(events),
     ...routesFor(configMaps),
 
+    {
+      pattern: ['api', 'v1', 'namespaces', ':ns', 'pods', ':name', 'eviction'],
+      methods: {
+        POST: async (r, p) => {
+          const ns = p['ns']!;
+          const name = p['name']!;
+          const body = (await putBody(r)) as { kind?: unknown; apiVersion?: unknown; metadata?: { name?: unknown; namespace?: unknown } } | null;
+          if (typeof body !== 'object' || body === null || body.kind !== 'Eviction') throw new ApiError(400, 'BadRequest', 'the body must be a policy/v1 Eviction object');
+          if (body.metadata?.name !== undefined && body.metadata.name !== name) {
+            throw new ApiError(400, 'BadRequest', `name in URL does not match name in Eviction object`);
+          }
+          checkBodyNamespace(body, ns);
+          if (!twin.getPod(ns, name)) throw notFound('pods', name);
+          if (!isDryRun(r)) twin.evictPod(ns, name);
+          return { status: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
+        },
+      },
+    },
+
     // apps/v1
     ...routesFor(deployments, { items: false }),
     {
@@ -1001,10 +1022,11 @@ function buildRoutes(twin: ClusterTwin, hub: WatchHub, address: () => string): R
         let chosen: Pod[];
         if (name === '*') {
           const sel = selectorOf(r);
-          chosen = twin.listPods(ns).filter((pod) => sel.matches(pod.metadata.labels));
+          // The adapters serve running pods only; an evicted (Failed) pod has no samples.
+          chosen = twin.listPods(ns).filter((pod) => pod.status.phase === 'Running' && sel.matches(pod.metadata.labels));
         } else {
           const pod = twin.getPod(ns, name);
-          if (!pod) throw new ApiError(404, 'NotFound', `the server could not find the metric ${metric} for pods ${name}`);
+          if (!pod || pod.status.phase !== 'Running') throw new ApiError(404, 'NotFound', `the server could not find the metric ${metric} for pods ${name}`);
           chosen = [pod];
         }
         return {

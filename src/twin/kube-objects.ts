@@ -114,17 +114,34 @@ export interface ContainerStatus {
   image: string;
   imageID: string;
   containerID: string;
-  state: { running: { startedAt: string } };
+  state: { running: { startedAt: string } } | { waiting: { reason: string; message?: string } } | { terminated: ContainerTerminated };
+  /** The previous instance of the container, after a restart (an OOM kill, a crash). */
+  lastState?: { terminated: ContainerTerminated };
 }
 
-/** A pod; `Pending` pods (no node would take them) have no node, IPs, start time or container statuses. */
+export interface ContainerTerminated {
+  exitCode: number;
+  reason: string;
+  message?: string;
+  startedAt: string;
+  finishedAt: string;
+  containerID?: string;
+}
+
+/**
+ * A pod; `Pending` pods (no node would take them) have no node, IPs, start time or container statuses.
+ * `Failed` with reason `Evicted`: the kubelet evicted it under node pressure; the object stays until
+ * someone deletes it (as terminated pods do), its ReplicaSet has already replaced it.
+ */
 export interface Pod {
   apiVersion: 'v1';
   kind: 'Pod';
   metadata: ObjectMeta;
   spec: PodSpec & { nodeName?: string; restartPolicy: string };
   status: {
-    phase: 'Pending' | 'Running';
+    phase: 'Pending' | 'Running' | 'Failed';
+    reason?: string;
+    message?: string;
     conditions: Condition[];
     hostIP?: string;
     podIP?: string;
@@ -276,3 +293,12 @@ export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
 export const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 /** Where the twin reads a container's JVM options from (the pod template's annotations). */
 export const JVM_OPTIONS_ANNOTATION = 'governor.io/jvm-options';
+/**
+ * A pod-template annotation of the twin: the code version leaks native memory at this many MiB per
+ * minute from the container's start. A property of the template (of the release), so a rollback to a
+ * revision without it cures it; a restart only resets it.
+ */
+export const MEMORY_LEAK_ANNOTATION = 'twin.governor.io/memory-leak-mib-per-min';
+/** The taint the node lifecycle controller puts on a node whose kubelet reports MemoryPressure. */
+export const MEMORY_PRESSURE_TAINT = 'node.kubernetes.io/memory-pressure';
+export const UNSCHEDULABLE_TAINT = 'node.kubernetes.io/unschedulable';

@@ -117,7 +117,12 @@ function cells(kind: Kind, o: Printable, nowMs: number): Row {
     case 'pods': {
       const p = o as Pod;
       const ready = (p.status.containerStatuses ?? []).filter((s) => s.ready).length;
-      return [p.metadata.name, `${ready}/${p.spec.containers.length}`, p.status.phase, '0', age, p.status.podIP ?? '<none>', p.spec.nodeName ?? '<none>'];
+      const statuses = p.status.containerStatuses ?? [];
+      const restarts = statuses.reduce((n, s) => n + s.restartCount, 0);
+      const waiting = statuses.map((s) => ('waiting' in s.state ? s.state.waiting.reason : undefined)).find((r) => r !== undefined);
+      // kubectl shows the pod's reason (Evicted) or a waiting container's (CrashLoopBackOff) over the phase.
+      const status = p.status.reason ?? waiting ?? p.status.phase;
+      return [p.metadata.name, `${ready}/${p.spec.containers.length}`, status, String(restarts), age, p.status.podIP ?? '<none>', p.spec.nodeName ?? '<none>'];
     }
     case 'replicasets': {
       const r = o as ReplicaSet;

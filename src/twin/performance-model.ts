@@ -139,6 +139,12 @@ export interface PodConditions {
   /** Absent for workloads without a JVM: no GC, constant memory. */
   jvm: JvmProfile | undefined;
   workload: Workload;
+  /**
+   * Native memory the container has leaked since it started (a leaking code version, see
+   * MEMORY_LEAK_ANNOTATION), in bytes; absent: none. It counts in the container's memory and, for a
+   * JVM, leaves the old generation less room to commit (see layout).
+   */
+  leakedBytes?: number;
 }
 
 /** A ready pod's performance at one instant. */
@@ -169,10 +175,38 @@ interface HeapLayout {
   floor: number;
 }
 
-function layout(jvm: JvmProfile, w: Workload): HeapLayout {
+/** The live set may fill at most this much of the old generation; beyond it the heap cannot fit in the container. */
+const MAX_FLOOR = 0.9;
+
+/**
+ * `leak`: leaked native memory as a fraction of the limit. The heap and the leak share the container:
+ * once the leak eats into the room the configured heap would need, the old generation can commit
+ * only what is left, so the same live set fills a smaller old generation and the collector runs
+ * more often and longer (the GC pressure the rest of the model already turns into pauses).
+ */
+function layout(jvm: JvmProfile, w: Workload, leak = 0): HeapLayout {
   const young = jvm.heapOfLimit * jvm.youngOfHeap;
-  const old = jvm.heapOfLimit - young;
-  return { young, old, floor: clamp(w.liveSetOfLimit / old, 0, 0.9) };
+  const configured = jvm.heapOfLimit - young;
+  const room = 1 - w.nonHeapOfLimit - young - leak;
+  const old = Math.max(0.01, Math.min(configured, room));
+  return { young, old, floor: clamp(w.liveSetOfLimit / old, 0, MAX_FLOOR) };
+}
+
+const leakOf = (c: Pick<PodConditions, 'memoryLimitBytes' | 'leakedBytes'>): number =>
+  c.leakedBytes && c.memoryLimitBytes > 0 ? c.leakedBytes / c.memoryLimitBytes : 0;
+
+/**
+ * How much native memory a container of this workload can leak before it no longer fits in its
+ * limit and the kernel's OOM killer ends it, in bytes. Without a JVM: the limit minus what the
+ * process itself holds. With one: the limit minus non-heap, the young generation and an old
+ * generation just big enough for the live set (MAX_FLOOR) — past that, the heap would have to grow
+ * beyond what the cgroup allows.
+ */
+export function leakHeadroomBytes(c: Pick<PodConditions, 'jvm' | 'workload' | 'memoryLimitBytes'>): number {
+  const w = c.workload;
+  if (!c.jvm) return Math.max(0, c.memoryLimitBytes * (1 - w.nonHeapOfLimit - w.liveSetOfLimit));
+  const young = c.jvm.heapOfLimit * c.jvm.youngOfHeap;
+  return Math.max(0, c.memoryLimitBytes * (1 - w.nonHeapOfLimit - young - w.liveSetOfLimit / MAX_FLOOR));
 }
 
 /** The fill of a fresh heap: only the live set. */
@@ -180,14 +214,15 @@ export function freshFill(jvm: JvmProfile | undefined, w: Workload): number {
   return jvm ? layout(jvm, w).floor : 0;
 }
 
-function memoryBytes(fill: number, c: Pick<PodConditions, 'jvm' | 'workload' | 'memoryLimitBytes'>): number {
-  if (!c.jvm) return c.memoryLimitBytes * (c.workload.nonHeapOfLimit + c.workload.liveSetOfLimit);
-  const l = layout(c.jvm, c.workload);
-  return c.memoryLimitBytes * (c.workload.nonHeapOfLimit + l.young + l.old * fill);
+function memoryBytes(fill: number, c: Pick<PodConditions, 'jvm' | 'workload' | 'memoryLimitBytes' | 'leakedBytes'>): number {
+  const leaked = c.leakedBytes ?? 0;
+  if (!c.jvm) return c.memoryLimitBytes * (c.workload.nonHeapOfLimit + c.workload.liveSetOfLimit) + leaked;
+  const l = layout(c.jvm, c.workload, leakOf(c));
+  return c.memoryLimitBytes * (c.workload.nonHeapOfLimit + l.young + l.old * Math.max(fill, l.floor)) + leaked;
 }
 
 /** Memory of a pod that is still starting: a fresh heap. */
-export function startingPodMemoryBytes(c: Pick<PodConditions, 'jvm' | 'workload' | 'memoryLimitBytes'>): number {
+export function startingPodMemoryBytes(c: Pick<PodConditions, 'jvm' | 'workload' | 'memoryLimitBytes' | 'leakedBytes'>): number {
   return memoryBytes(freshFill(c.jvm, c.workload), c);
 }
 
@@ -206,7 +241,7 @@ export function podPerformance(heap: HeapState, c: PodConditions): PodPerformanc
   let oldMs = 0;
   let oldPauseMs: number = MODEL.oldPauseMinMs;
   if (c.jvm) {
-    const l = layout(c.jvm, w);
+    const l = layout(c.jvm, w, leakOf(c));
     const x = pressureOf(heap.fill, l);
     // Young collections: as often as the allocation rate fills the young generation.
     youngMs = MODEL.youngGcMsPerMin * u * (0.1 / l.young);
@@ -257,7 +292,7 @@ function referenceLatencyMs(c: PodConditions): number {
 /** The heap after `dtS` seconds of serving under `perf`. Forward Euler; the twin keeps dtS at 1 s. */
 export function advanceHeap(heap: HeapState, perf: PodPerformance, c: PodConditions, dtS: number): HeapState {
   if (!c.jvm) return heap;
-  const l = layout(c.jvm, c.workload);
+  const l = layout(c.jvm, c.workload, leakOf(c));
   const u = c.rps / c.workload.refRpsPerPod;
   const inFlight = perf.meanLatencyMs / referenceLatencyMs(c);
   const promotion = MODEL.promotionPerS * heap.allocationSkew * u * u * inFlight * (0.1 / l.young) ** 2 * (0.8 / l.old);

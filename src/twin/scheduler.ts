@@ -1,5 +1,5 @@
 // Where the twin's scheduler puts a pod: kube-scheduler's default filters that matter for the twin
-// (NodeUnschedulable, node selector, NodeResourcesFit on cpu / memory / pod count, by requests, not
+// (NodeUnschedulable, the memory-pressure taint, node selector, NodeResourcesFit on cpu / memory / pod count, by requests, not
 // usage) and its default scoring (LeastAllocated: the node with the most room left after placing the
 // pod), with the FailedScheduling message in kube-scheduler's words when no node fits. Pure: the
 // twin owns nodes, pods and time; ties go to the first node in the twin's order, where the real
@@ -8,6 +8,8 @@
 export interface SchedulingNode {
   name: string;
   unschedulable: boolean;
+  /** Tainted node.kubernetes.io/memory-pressure:NoSchedule (pods of Deployments do not tolerate it). */
+  memoryPressure?: boolean;
   labels: Readonly<Record<string, string>>;
   allocatable: { cpu: number; memory: number; pods: number };
   /** Sum of the requests of the pods already bound to the node. */
@@ -25,6 +27,7 @@ export type Placement = { node: string } | { node: undefined; message: string };
 /** Why one node cannot take the pod, as the filter plugins say it; empty when it can. */
 export function unfitReasons(pod: SchedulingPod, n: SchedulingNode): string[] {
   if (n.unschedulable) return ['node(s) were unschedulable'];
+  if (n.memoryPressure) return ['node(s) had untolerated taint {node.kubernetes.io/memory-pressure: }'];
   for (const [k, v] of Object.entries(pod.nodeSelector ?? {})) {
     if (n.labels[k] !== v) return ["node(s) didn't match Pod's node affinity/selector"];
   }

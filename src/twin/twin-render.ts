@@ -4,6 +4,8 @@
 import { canonicalJson, sha256Hex } from '../core/canonical-json.ts';
 import {
   CHANGE_CAUSE_ANNOTATION,
+  MEMORY_PRESSURE_TAINT,
+  UNSCHEDULABLE_TAINT,
   POD_TEMPLATE_HASH_LABEL,
   REVISION_ANNOTATION,
   type Condition,
@@ -16,9 +18,9 @@ import {
   type Pod,
   type PodTemplateSpec,
   type ReplicaSet,
+  type Taint,
 } from './kube-objects.ts';
 import {
-  NODE_SYSTEM,
   clone,
   deploymentStatusCore,
   iso,
@@ -49,19 +51,26 @@ export function renderNamespace(n: NamespaceState): Namespace {
   };
 }
 
-/** `simMs`: the model time, for the kubelet's heartbeat. Conditions are computed when read: a flip does not bump resourceVersion. */
+/**
+ * `simMs`: the model time, for the kubelet's heartbeat. MemoryPressure is the kubelet's condition
+ * (the twin's kubeletMemory), and with it the taint the node lifecycle controller adds.
+ */
 export function renderNode(n: NodeState, simMs: number): Node {
-  const memoryPressure = n.memoryUsedBytes + NODE_SYSTEM.memoryBytes > 0.95 * n.capacity.memory;
+  const memoryPressure = n.memoryPressure;
   const since = iso(n.createdMs);
   const heartbeat = iso(simMs - (simMs % 10_000));
-  const cond = (type: string, status: Condition['status'], reason: string, message: string) => ({
+  const cond = (type: string, status: Condition['status'], reason: string, message: string, transition = since) => ({
     type,
     status,
     lastHeartbeatTime: heartbeat,
-    lastTransitionTime: since,
+    lastTransitionTime: transition,
     reason,
     message,
   });
+  const taints: Taint[] = [
+    ...(memoryPressure ? [{ key: MEMORY_PRESSURE_TAINT, effect: 'NoSchedule' as const, timeAdded: iso(n.memoryPressureSinceMs) }] : []),
+    ...(n.unschedulable ? [{ key: UNSCHEDULABLE_TAINT, effect: 'NoSchedule' as const, timeAdded: iso(n.unschedulableSinceMs) }] : []),
+  ];
   const res = (r: Resources) => ({ cpu: formatCores(r.cpu), 'ephemeral-storage': '101430960Ki', memory: formatBytes(r.memory), pods: String(r.pods) });
   return {
     apiVersion: 'v1',
@@ -78,17 +87,16 @@ export function renderNode(n: NodeState, simMs: number): Node {
       podCIDR: `10.244.${n.index}.0/24`,
       podCIDRs: [`10.244.${n.index}.0/24`],
       providerID: `twin://${n.name}`,
-      ...(n.unschedulable
-        ? { unschedulable: true, taints: [{ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' as const, timeAdded: iso(n.unschedulableSinceMs) }] }
-        : {}),
+      ...(n.unschedulable ? { unschedulable: true } : {}),
+      ...(taints.length > 0 ? { taints } : {}),
     },
     status: {
       capacity: res(n.capacity),
       allocatable: res(n.allocatable),
       conditions: [
         memoryPressure
-          ? cond('MemoryPressure', 'True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available')
-          : cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
+          ? cond('MemoryPressure', 'True', 'KubeletHasInsufficientMemory', 'kubelet has insufficient memory available', iso(n.memoryPressureSinceMs))
+          : cond('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available', iso(n.memoryPressureSinceMs)),
         cond('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
         cond('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
         cond('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'),
@@ -210,7 +218,8 @@ export function renderReplicaSet(rs: ReplicaSetState): ReplicaSet {
   };
 }
 
-export function renderPod(p: PodState): Pod {
+/** `nowMs`: the model time, to tell a container waiting out its restart back-off from a running one. */
+export function renderPod(p: PodState, nowMs = Number.POSITIVE_INFINITY): Pod {
   const rs = p.rs;
   const template = templateWithHash(rs);
   const ready = p.readySinceMs !== undefined;
@@ -278,11 +287,18 @@ export function renderPod(p: PodState): Pod {
         name: c.name,
         ready,
         started: true,
-        restartCount: 0,
+        restartCount: p.restartCount,
         image: c.image,
         imageID: `${c.image.split(':')[0]}@sha256:${sha256Hex(c.image)}`,
-        containerID: `containerd://${sha256Hex(`${p.uid}/${c.name}`)}`,
-        state: { running: { startedAt: iso(started) } },
+        // The first instance keeps the id it always had; each restart is a new container.
+        containerID: `containerd://${sha256Hex(p.restartCount === 0 ? `${p.uid}/${c.name}` : `${p.uid}/${c.name}/${p.restartCount}`)}`,
+        state:
+          nowMs < p.containerStartedMs
+            ? { waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting failed container ${c.name} in pod ${p.name}_${p.namespace}(${p.uid})` } }
+            : { running: { startedAt: iso(Math.max(started, p.containerStartedMs)) } },
+        ...(p.lastTermination
+          ? { lastState: { terminated: { exitCode: p.lastTermination.exitCode, reason: p.lastTermination.reason, startedAt: iso(p.lastTermination.startedMs), finishedAt: iso(p.lastTermination.finishedMs) } } }
+          : {}),
       })),
       qosClass,
     },

@@ -14,6 +14,9 @@ export const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.str
 /** kubelet, container runtime, kube-proxy and CNI: what a node uses besides its pods. */
 export const NODE_SYSTEM = { cpuMillicores: 120, memoryBytes: 900 * 2 ** 20 };
 
+/** Memory in use on a node as the kubelet measures it: pods' working set, system daemons and what a leaking daemon holds. */
+export const nodeMemoryUsed = (n: NodeState): number => n.memoryUsedBytes + NODE_SYSTEM.memoryBytes + n.systemLeakedBytes;
+
 /**
  * How a deployment's configuration changes its workload: given the merged data of the config maps its
  * pod template references (envFrom, env valueFrom, volumes), the workload fields that differ from the
@@ -60,7 +63,20 @@ export interface NodeState {
   ip: string;
   podSeq: number;
   cpuUsedMillicores: number;
+  /** Working set of the pods bound to it. */
   memoryUsedBytes: number;
+  /** A system daemon (not a pod) leaking memory at this rate, and what it holds so far. */
+  systemLeakBytesPerMs: number;
+  systemLeakedBytes: number;
+  /** The kubelet's MemoryPressure condition (with the eviction-pressure transition period applied). */
+  memoryPressure: boolean;
+  memoryPressureSinceMs: number;
+  /** Last time the eviction threshold was met (the condition stays True for a while after). */
+  evictionThresholdMetMs: number;
+  /** When the kubelet may evict the next pod (one per housekeeping cycle). */
+  nextEvictionMs: number;
+  /** Per-core speed of its pods while the kernel reclaims memory (node-memory.ts), 1 when it does not. */
+  reclaimSpeed: number;
 }
 
 export interface DeploymentState {
@@ -134,6 +150,13 @@ export interface PodState {
   facts: TemplateFacts;
   schedulingMessage: string | undefined;
   schedulingEventMs: number;
+  /** When the current instance of the container started (a restart starts a new one). */
+  containerStartedMs: number;
+  restartCount: number;
+  /** The previous instance's end, after an OOM kill. */
+  lastTermination: { reason: string; exitCode: number; startedMs: number; finishedMs: number } | undefined;
+  /** The kubelet's restart back-off for the next quick restart (0: restart at once). */
+  backoffMs: number;
 }
 
 export interface EventState {
@@ -200,6 +223,8 @@ export interface TemplateFacts {
   nodeSelector: StringMap | undefined;
   /** Config maps the template reads, in the order their data merges. */
   configMaps: string[];
+  /** Native memory the code version leaks (MEMORY_LEAK_ANNOTATION), bytes per ms of container uptime. */
+  leakBytesPerMs: number;
 }
 
 

@@ -1,5 +1,7 @@
 // The seed incident end to end (DESIGN §6), through the whole pipeline in virtual time: once on the
-// embedded defaults (in-memory bus, PGlite) and once on the real Redis and PostgreSQL.
+// embedded defaults (in-memory bus, PGlite) and once on the real Redis and PostgreSQL. Then the
+// scenarios that need only Watchtower and Elastik: a traffic surge (scale out, nothing else) and a
+// quiet day (the false-positive check: no observation above info, no proposal at all).
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/core/logger.ts';
@@ -38,6 +40,19 @@ function checkSeedOutcome(s: DemoSummary): void {
   expect(s.approvals).toBe(1);
   expect(s.policy_denials).toBe(0);
   expect(s.llm).toBe('unavailable');
+  // The outcome the scenario file declares, judged by the demo itself.
+  expect(s.expected.incident).toBe(true);
+  expect(s.outcome).toEqual({ met: true, failures: [] });
+}
+
+/** Runs `check` and, when it fails, appends the whole summary to the failure. */
+function withSummary(s: DemoSummary, check: () => void): void {
+  try {
+    check();
+  } catch (err) {
+    (err as Error).message += `\n\ndemo summary:\n${JSON.stringify(s, null, 2)}`;
+    throw err;
+  }
 }
 
 describe('governor demo --scenario jvm-heap-regression', () => {
@@ -72,5 +87,45 @@ describe('governor demo --scenario jvm-heap-regression', () => {
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await client.end();
+  }, 240_000);
+});
+
+describe('governor demo --scenario traffic-surge', () => {
+  it('scales out once, at level 3, and restores the SLA within minutes of the surge', async () => {
+    const s = await runDemo({ scenario: 'traffic-surge', config: loadConfig({}), logger: silentLogger() });
+    withSummary(s, () => {
+      expect(s.scenario).toBe('traffic-surge');
+      expect(s.slo_breached).toBe(true);
+      expect(s.detected).toBe(true);
+      expect(s.mttd_s!).toBeLessThanOrEqual(60);
+      expect(s.sla_restored).toBe(true);
+      expect(s.mttr_s!).toBeLessThan(300);
+      expect(s.actions.map((a) => [a.agent, a.action])).toEqual([['elastik', 'scale_deployment']]);
+      expect(s.actions[0]).toMatchObject({ verdict: 'allow', level: 3, executed: true, verified: true, rolled_back: false });
+      expect(s.approvals).toBe(0);
+      expect(s.outcome).toEqual({ met: true, failures: [] });
+      expect(s.audit.chain_valid).toBe(true);
+    });
+  }, 240_000);
+});
+
+describe('governor demo --scenario quiet-day', () => {
+  it('runs its whole declared duration and does nothing: no observation above info, no proposal', async () => {
+    const lines: string[] = [];
+    const s = await runDemo({ scenario: 'quiet-day', config: loadConfig({}), logger: silentLogger(), onProgress: (l) => lines.push(l) });
+    withSummary(s, () => {
+      expect(s.simulated_s).toBe(45 * 60);
+      expect(s.slo_breached).toBe(false);
+      expect(s.slo_violation_minutes).toBe(0);
+      expect(s.detected).toBe(false);
+      expect(s.mttd_s).toBeNull();
+      expect(s.observations.max_severity === null || s.observations.max_severity === 'info').toBe(true);
+      expect(s.actions).toEqual([]);
+      expect(s.expected).toMatchObject({ incident: false, no_actions: true, max_observation_severity: 'info' });
+      expect(s.outcome).toEqual({ met: true, failures: [] });
+      // Every watched service is tracked: four targets, replica-minutes over all of them (30 pods for 45 min).
+      expect(s.replica_minutes).toBeCloseTo(30 * 45, 0);
+      expect(lines[0]).toMatch(/^t=0s acme-prod\/storefront p99=\d+ms x10 {2}acme-prod\/checkout p99=\d+ms x8 {2}acme-prod\/search p99=\d+ms x8 {2}initech-prod\/portal p99=\d+ms x4$/);
+    });
   }, 240_000);
 });

@@ -155,3 +155,21 @@ describe('scenarios by name', () => {
     expect(steady.twin.listPods('acme-prod')).toHaveLength(40);
   });
 });
+
+describe('scenarios/jvm-heap-regression.json', () => {
+  it('reproduces buildJvmHeapRegression exactly: the same pods, the same sick heaps, the same p99 second by second', async () => {
+    const c1 = new VirtualClock(START);
+    const c2 = new VirtualClock(START);
+    const code = buildJvmHeapRegression(c1);
+    const file = buildScenario('jvm-heap-regression', c2);
+    expect(file.incidentStartMs).toBe(code.incidentStartMs);
+    expect(file.twin.listPods().map((p) => p.metadata.name)).toEqual(code.twin.listPods().map((p) => p.metadata.name));
+    expect(file.twin.podMetrics('acme-prod', 'checkout')).toEqual(code.twin.podMetrics('acme-prod', 'checkout'));
+    for (let t = 0; t < 5 * MIN; t += 5 * S) {
+      await c1.advance(5 * S);
+      await c2.advance(5 * S);
+      expect(file.twin.serviceMetrics('acme-prod', 'checkout')).toEqual(code.twin.serviceMetrics('acme-prod', 'checkout'));
+    }
+    expect(file.spec.expect).toMatchObject({ incident: true, max_mttr_s: 300, sla_restored: true });
+  });
+});

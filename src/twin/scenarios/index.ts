@@ -1,45 +1,66 @@
-// The twin's scenarios by name: what `governor demo --scenario` and the sandbox can run, and what
-// Watchtower is told to watch in each. Scenario modules build state; this one only names them.
+// The twin's scenarios by name: the files in scenarios/ at the repository root (scenario-file.ts says
+// their format), which `governor demo --scenario` and the sandbox run, and what Watchtower is told to
+// watch in each. This module only finds, reads and names them; scenario-builder.ts builds the cluster.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../core/clock.ts';
-import { ClusterTwin } from '../cluster-twin.ts';
-import { DEFAULT_SEED, JVM_HEAP_REGRESSION, buildJvmHeapRegression, populateAcme } from './jvm-heap-regression.ts';
+import { GovernorError } from '../../core/errors.ts';
+import type { Tenants } from '../../governance/tenants.ts';
+import type { ClusterTwin } from '../cluster-twin.ts';
+import { buildFromSpec, tenantsOf, type BuildOptions, type ScenarioTarget } from './scenario-builder.ts';
+import { parseScenarioSpec, type ScenarioSpec } from './scenario-file.ts';
 
-export const SCENARIOS = ['jvm-heap-regression', 'steady-state'] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+export type { ScenarioTarget } from './scenario-builder.ts';
+export type { ScenarioSpec, ExpectSpec } from './scenario-file.ts';
 
-export interface ScenarioTarget {
-  tenant: string;
-  namespace: string;
-  deployment: string;
-  sloP99Ms: number;
+/** scenarios/ beside src/: where the scenario files live. */
+export const DEFAULT_SCENARIOS_DIR = fileURLToPath(new URL('../../../scenarios/', import.meta.url));
+
+/** The scenario names in a directory: its *.json files, sorted. */
+export function scenarioNames(dir: string = DEFAULT_SCENARIOS_DIR): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -'.json'.length))
+    .sort();
+}
+
+/** The names `governor demo --scenario` accepts. */
+export const SCENARIOS: readonly string[] = scenarioNames();
+export type ScenarioName = string;
+
+/** Reads and validates one scenario file; a missing or malformed file is a config_invalid error naming it. */
+export function loadScenarioSpec(name: string, dir: string = DEFAULT_SCENARIOS_DIR): ScenarioSpec {
+  const known = scenarioNames(dir);
+  if (!known.includes(name)) throw new GovernorError('config_invalid', `unknown scenario '${name}'; known: ${known.join(', ')}`);
+  const path = join(dir, `${name}.json`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new GovernorError('config_invalid', `cannot read scenario file ${path}: ${(err as Error).message}`);
+  }
+  const spec = parseScenarioSpec(raw, path);
+  if (spec.name !== name) throw new GovernorError('config_invalid', `scenario ${path} is invalid:\n  - name: '${spec.name}' does not match the file name '${name}'`);
+  return spec;
 }
 
 export interface Scenario {
   name: ScenarioName;
   twin: ClusterTwin;
+  /** Every watched service. */
   targets: ScenarioTarget[];
   /** When the SLO is first breached if nothing is done; null when the scenario has no incident. */
   incidentStartMs: number | null;
+  /** The scenario's tenants, as the gateway reads config/tenants.json. */
+  tenants: Tenants;
+  /** The parsed file, the declared outcome (`spec.expect`) included. */
+  spec: ScenarioSpec;
 }
 
-const acmeCheckout: ScenarioTarget = {
-  tenant: JVM_HEAP_REGRESSION.tenant,
-  namespace: JVM_HEAP_REGRESSION.namespace,
-  deployment: JVM_HEAP_REGRESSION.deployment,
-  sloP99Ms: JVM_HEAP_REGRESSION.sloP99Ms,
-};
-
-export function buildScenario(name: ScenarioName, clock: Clock, opts: { seed?: number } = {}): Scenario {
-  switch (name) {
-    case 'jvm-heap-regression': {
-      const s = buildJvmHeapRegression(clock, opts);
-      return { name, twin: s.twin, targets: [acmeCheckout], incidentStartMs: s.incidentStartMs };
-    }
-    case 'steady-state': {
-      const seed = opts.seed ?? DEFAULT_SEED;
-      const twin = new ClusterTwin(clock, { seed });
-      populateAcme(twin, clock.now(), seed, false);
-      return { name, twin, targets: [acmeCheckout], incidentStartMs: null };
-    }
-  }
+export function buildScenario(name: ScenarioName, clock: Clock, opts: BuildOptions & { scenariosDir?: string } = {}): Scenario {
+  const dir = opts.scenariosDir ?? DEFAULT_SCENARIOS_DIR;
+  const spec = loadScenarioSpec(name, dir);
+  const built = buildFromSpec(spec, clock, opts);
+  return { name, ...built, tenants: tenantsOf(spec, join(dir, `${name}.json`)), spec };
 }

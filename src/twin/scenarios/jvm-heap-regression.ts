@@ -19,6 +19,8 @@
 // - Scaling to 12 at 90 s (fresh heaps, a third less load per pod): ~600 ms once the new pods are
 //   ready 30 s later, and it stays there — relief, not a cure: the three pods stay sick. Rolling back
 //   to revision 1 at 90 s: under the SLO 60 s later (two waves of 30 s starts), ~180 ms after.
+// scenarios/jvm-heap-regression.json is the same story as a scenario file (the `jvm_heap_regression`
+// fault of scenario-builder.ts); a test holds the two to the same pods and the same p99, second by second.
 import type { Clock } from '../../core/clock.ts';
 import { ClusterTwin } from '../cluster-twin.ts';
 import { JVM_OPTIONS_ANNOTATION, type PodTemplateSpec } from '../kube-objects.ts';
