@@ -1,13 +1,15 @@
 // `governor demo --scenario NAME [--json]`: runs a scenario in virtual time and prints the DESIGN §5
-// summary. Progress goes to stderr, so stdout carries exactly one JSON object with --json.
+// summary, with the outcome the scenario file declares and whether it was met. Progress (simulated
+// time, p99 per watched service) goes to stderr, so stdout carries exactly one JSON object with
+// --json. Exit 1 when the declared outcome is not met.
 import { loadConfig } from '../src/config.ts';
 import { GovernorError } from '../src/core/errors.ts';
 import { silentLogger, createLogger } from '../src/core/logger.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
-import { SCENARIOS, type ScenarioName } from '../src/twin/scenarios/index.ts';
+import { SCENARIOS } from '../src/twin/scenarios/index.ts';
 
 export async function demo(opts: { scenario: string; json: boolean; approvalDelayS: number }): Promise<number> {
-  if (!(SCENARIOS as readonly string[]).includes(opts.scenario)) {
+  if (!SCENARIOS.includes(opts.scenario)) {
     throw new GovernorError('config_invalid', `unknown scenario '${opts.scenario}'; known: ${SCENARIOS.join(', ')}`);
   }
   const config = loadConfig();
@@ -15,7 +17,7 @@ export async function demo(opts: { scenario: string; json: boolean; approvalDela
   const demoConfig = { ...config, kubeconfig: undefined, slack: { mode: 'sandbox' as const, channel: 'governor-demo', approvers: [], port: 0 }, consolePort: 0 };
   const logger = config.logLevel === 'debug' || config.logLevel === 'trace' ? createLogger({ level: config.logLevel }) : silentLogger();
   const summary = await runDemo({
-    scenario: opts.scenario as ScenarioName,
+    scenario: opts.scenario,
     config: demoConfig,
     logger,
     approvalDelayS: opts.approvalDelayS,
@@ -30,6 +32,8 @@ export async function demo(opts: { scenario: string; json: boolean; approvalDela
     for (const a of summary.actions)
       out(`  ${a.agent} ${a.action}: ${a.verdict} at level ${a.level}, executed=${a.executed} verified=${a.verified} rolled_back=${a.rolled_back}`);
     out(`  audit: ${summary.audit.records} records, chain ${summary.audit.chain_valid ? 'valid' : 'BROKEN'}`);
+    out(`outcome: ${summary.outcome.met ? 'met' : 'NOT met'}`);
+    for (const f of summary.outcome.failures) out(`  - ${f}`);
   }
-  return summary.sla_restored && summary.audit.chain_valid ? 0 : 1;
+  return summary.outcome.met ? 0 : 1;
 }

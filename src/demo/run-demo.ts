@@ -2,7 +2,9 @@
 // the gateway, the MCP server and the Slack app run exactly as in the sandbox; only the clock is
 // simulated, and it moves only when every part is idle. A scripted on-call engineer approves
 // supervised actions through the real signed Slack interaction path, 60 simulated seconds after the
-// request. The summary is computed from the audit log and the twin's own measurements.
+// request. The summary is computed from the audit log and the twin's own measurements, and judged
+// against the outcome the scenario file declares (outcome.ts). The SLA is tracked over every watched
+// service: it is breached when any one breaches, restored when all are back for the sustain period.
 import type { Config } from '../config.ts';
 import { VirtualClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
@@ -11,7 +13,9 @@ import type { Decision, ExecutionResult, Proposal, Verification } from '../contr
 import { startSystem, type System } from '../runtime/system.ts';
 import { newId } from '../core/ids.ts';
 import pg from 'pg';
-import type { ScenarioName } from '../twin/scenarios/index.ts';
+import { loadScenarioSpec, type ScenarioName } from '../twin/scenarios/index.ts';
+import type { ExpectSpec, Severity } from '../twin/scenarios/scenario-file.ts';
+import { checkOutcome, type Outcome } from './outcome.ts';
 
 export interface DemoAction {
   proposal_id: string;
@@ -41,6 +45,15 @@ export interface DemoSummary {
   llm: 'used' | 'unavailable';
   infrastructure: { bus: string; audit: string };
   timeline: { t_s: number; event: string }[];
+  /** Whether any watched service breached its SLO during the run. */
+  slo_breached: boolean;
+  /** Simulated seconds the run lasted. */
+  simulated_s: number;
+  /** What Watchtower published: how many observations, and the most severe. */
+  observations: { count: number; max_severity: Severity | null };
+  /** The outcome the scenario declares, and whether this run met it. */
+  expected: ExpectSpec;
+  outcome: Outcome;
 }
 
 export interface DemoOptions {
@@ -49,6 +62,7 @@ export interface DemoOptions {
   logger: Logger;
   /** Simulated seconds the scripted approver waits before clicking. */
   approvalDelayS?: number;
+  /** Simulated seconds to run at most; default the scenario's declared duration. */
   maxSimulatedS?: number;
   onProgress?: (line: string) => void;
   /** PostgreSQL schema of this run's audit log. */
@@ -105,15 +119,24 @@ async function settle(sys: System): Promise<void> {
   }
 }
 
+/** Whether each watched service is over its SLO: the pure part of the SLO tracking. */
+export function sloState(p99s: readonly number[], slos: readonly number[]): { breaching: boolean; over: number[] } {
+  const over = p99s.flatMap((p, i) => (p > slos[i]! ? [i] : []));
+  return { breaching: over.length > 0, over };
+}
+
 async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promise<DemoSummary> {
   const twin = sys.twin;
   const fake = sys.slackFake;
   if (!twin || !fake) throw new Error('the demo runs on the cluster twin and the Slack sandbox; unset KUBECONFIG and SLACK_BOT_TOKEN');
-  const target = sys.targets[0]!;
-  const slo = target.sloP99Ms;
+  const spec = loadScenarioSpec(opts.scenario);
+  const targets = sys.targets;
+  if (targets.length === 0) throw new Error(`scenario '${opts.scenario}' watches no service; the demo has nothing to score`);
+  const slos = targets.map((t) => t.sloP99Ms);
   const firstSeq = (await sys.audit.list()).at(-1)?.seq ?? 0;
   const approvalDelayMs = (opts.approvalDelayS ?? 60) * 1000;
-  const maxMs = (opts.maxSimulatedS ?? 1800) * 1000;
+  // A scenario without incident runs exactly its declared duration: nothing is supposed to end it early.
+  const maxMs = (opts.maxSimulatedS ?? spec.duration_min * 60) * 1000;
   const progress = opts.onProgress ?? (() => {});
 
   const clicked = new Set<string>();
@@ -127,18 +150,24 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
   for (let t = 0; t <= maxMs; t += STEP_MS) {
     await settle(sys);
     const now = clock.now();
-    const p99 = twin.serviceMetrics(target.namespace, target.deployment).p99_ms;
-    const replicas = twin.getDeployment(target.namespace, target.deployment)?.spec?.replicas ?? 0;
-    replicaMs += replicas * STEP_MS;
-    if (p99 > slo) {
-      violationMs += STEP_MS;
+    const p99s = targets.map((x) => twin.serviceMetrics(x.namespace, x.deployment).p99_ms);
+    const replicas = targets.map((x) => twin.getDeployment(x.namespace, x.deployment)?.spec?.replicas ?? 0);
+    // The SLA holds only when every watched service is within its SLO.
+    const state = sloState(p99s, slos);
+    if (state.breaching) {
       if (breachAt === null) breachAt = now;
       healthySince = null;
+      // A relapse after restoration: the SLA is broken again until it holds once more.
+      restoredAt = null;
+      quietAfterRestore = 0;
     } else if (breachAt !== null) {
       healthySince ??= now;
       if (restoredAt === null && now - healthySince >= SUSTAIN_MS) restoredAt = healthySince;
     }
-    if (t % 60_000 === 0) progress(`t=${t / 1000}s p99=${Math.round(p99)}ms replicas=${replicas}`);
+    if (t % 60_000 === 0) {
+      const per = targets.map((x, i) => `${x.namespace}/${x.deployment} p99=${Math.round(p99s[i]!)}ms${p99s[i]! > slos[i]! ? '!' : ''} x${replicas[i]}`);
+      progress(`t=${t / 1000}s ${per.join('  ')}`);
+    }
 
     // The scripted on-call engineer: reads the channel, clicks Approve a fixed time after each request.
     for (const m of fake.messages()) {
@@ -153,37 +182,46 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
       );
     }
 
-    if (restoredAt !== null) {
+    if (restoredAt !== null && spec.expect.incident) {
       const summary = await summarise(sys, firstSeq);
       const open = summary.actions.some((a) => a.executed && !a.verified && !a.rolled_back) || summary.actions.some((a) => a.verdict === 'require_approval' && !a.executed && !a.approved_by);
       if (!open || ++quietAfterRestore > 60) break;
     }
+    if (t + STEP_MS > maxMs) break;
+    // What was sampled holds for the step that follows: replica- and violation-minutes are intervals.
+    replicaMs += replicas.reduce((a, b) => a + b, 0) * STEP_MS;
+    if (state.breaching) violationMs += STEP_MS;
     await clock.advance(STEP_MS);
   }
   await settle(sys);
 
   const s = await summarise(sys, firstSeq);
-  const detectedAt = s.firstObservationAt;
+  const detectedAt = s.firstIncidentAt;
   const verification = await sys.audit.verify();
-  return {
+  const core = {
     scenario: opts.scenario,
     detected: detectedAt !== null,
     mttd_s: detectedAt !== null && breachAt !== null ? Math.max(0, (detectedAt - breachAt) / 1000) : null,
     mttr_s: restoredAt !== null && breachAt !== null ? (restoredAt - breachAt) / 1000 : null,
     sla_restored: restoredAt !== null,
+    slo_breached: breachAt !== null,
     slo_violation_minutes: round1(violationMs / 60_000),
     replica_minutes: round1(replicaMs / 60_000),
+    simulated_s: (clock.now() - START) / 1000,
     actions: s.actions,
     approvals: s.approvals,
     policy_denials: s.actions.filter((a) => a.verdict === 'deny').length,
+    observations: s.observations,
     audit: { records: s.records, chain_valid: verification.valid },
-    llm: 'unavailable',
+    llm: 'unavailable' as const,
     infrastructure: {
       bus: opts.config.redisUrl ? 'redis' : 'memory',
       audit: opts.config.databaseUrl ? 'postgresql' : 'pglite',
     },
     timeline: s.timeline.map((e) => ({ t_s: (e.at - START) / 1000, event: e.event })),
   };
+  const outcome = checkOutcome(spec.expect, { ...core, breached: core.slo_breached });
+  return { ...core, expected: spec.expect, outcome };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -217,11 +255,22 @@ async function summarise(sys: System, afterSeq: number) {
       ...(approval?.approved ? { approved_by: approval.approver.name ?? approval.approver.id } : {}),
     });
   }
-  const firstObs = records.find((r) => r.kind === 'observation');
+  const observed = records.filter((r) => r.kind === 'observation').map((r) => ({ at: Date.parse(r.at), severity: (r.payload['observation'] as { severity?: Severity } | undefined)?.severity ?? 'info' }));
+  // Detection is the first observation of an incident; an informational one (a resolution) detects nothing.
+  const firstIncident = observed.find((o) => o.severity !== 'info');
+  const rank = { info: 0, warning: 1, critical: 2 } as const;
+  const maxSeverity = observed.reduce<Severity | null>((m, o) => (m === null || rank[o.severity] > rank[m] ? o.severity : m), null);
   const timeline = records
     .filter((r) => ['observation', 'proposal', 'decision', 'approval_requested', 'approval', 'execution_result', 'verification', 'rollback'].includes(r.kind))
     .map((r) => ({ at: Date.parse(r.at), event: describe(r) }));
-  return { actions, approvals, records: records.length, firstObservationAt: firstObs ? Date.parse(firstObs.at) : null, timeline };
+  return {
+    actions,
+    approvals,
+    records: records.length,
+    firstIncidentAt: firstIncident ? firstIncident.at : null,
+    observations: { count: observed.length, max_severity: maxSeverity },
+    timeline,
+  };
 }
 
 function describe(r: AuditRecord): string {

@@ -1,0 +1,188 @@
+// Every scenario, run in the twin with nobody acting (the counterfactual) and with the action the
+// scenario expects of Governor: the incident must really breach the SLO left alone, the expected
+// action must really restore it, and the scenarios without incident must stay quiet. Virtual time;
+// each run builds its own cluster from the scenario's seed.
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.ts';
+import type { ClusterTwin } from '../../src/twin/cluster-twin.ts';
+import { buildScenario, loadScenarioSpec, type Scenario } from '../../src/twin/scenarios/index.ts';
+import { runUndisturbed, targetsOf } from '../../src/twin/scenarios/scenario-builder.ts';
+
+const START = Date.parse('2026-11-24T10:00:00Z');
+const S = 1000;
+const MIN = 60 * S;
+
+type Action = { atS: number | ((breachS: number) => number); act: (twin: ClusterTwin, s: Scenario) => void };
+
+/** p99 of every target every 5 s for `untilS`, acting on the way; `breachS` is the look-ahead's incident start. */
+async function run(name: string, untilS: number, actions: Action[] = []) {
+  const clock = new VirtualClock(START);
+  const s = buildScenario(name, clock);
+  s.twin.start();
+  const breachS = s.incidentStartMs === null ? 0 : (s.incidentStartMs - START) / 1000;
+  const series = new Map<number, number[]>();
+  for (let t = 0; t <= untilS; t += 5) {
+    for (const a of actions) if ((typeof a.atS === 'number' ? a.atS : a.atS(breachS)) === t) a.act(s.twin, s);
+    series.set(t, s.targets.map((x) => s.twin.serviceMetrics(x.namespace, x.deployment).p99_ms));
+    if (t < untilS) await clock.advance(5 * S);
+  }
+  const p99 = (t: number, i = 0) => series.get(Math.round(t / 5) * 5)![i]!;
+  return { s, breachS, p99, slo: (i = 0) => s.targets[i]!.sloP99Ms };
+}
+
+/** The first time from `fromS` on that the first target is under its SLO and stays there until `untilS`. */
+function restoredAt(r: Awaited<ReturnType<typeof run>>, fromS: number, untilS: number): number | null {
+  let since: number | null = null;
+  for (let t = fromS; t <= untilS; t += 5) {
+    if (r.p99(t) <= r.slo()) since ??= t;
+    else since = null;
+  }
+  return since;
+}
+
+const at = (offsetS: number) => (breachS: number) => Math.ceil((breachS + offsetS) / 5) * 5;
+const scaleBy = (factor: number): Action['act'] => (twin, s) => {
+  const t = s.targets[0]!;
+  twin.scale(t.namespace, t.deployment, Math.ceil(twin.getDeployment(t.namespace, t.deployment)!.spec.replicas * factor));
+};
+
+function expectSustainedBreach(r: Awaited<ReturnType<typeof run>>, forS: number, fromS = r.breachS) {
+  let over = 0;
+  for (let t = Math.ceil(fromS / 5) * 5; t <= fromS + forS; t += 5) if (r.p99(t) > r.slo()) over++;
+  // Left alone, the service is out of its SLO for (nearly) the whole window.
+  expect(over / (forS / 5 + 1)).toBeGreaterThan(0.9);
+}
+
+describe('incident scenarios, undisturbed', () => {
+  const cases: [string, number, number, number][] = [
+    // name, earliest and latest breach (s), how long it must stay breached (s)
+    ['traffic-surge', 150, 300, 10 * 60],
+    ['noisy-neighbor', 180, 240, 10 * 60],
+    ['bad-config-push', 120, 180, 10 * 60],
+    ['memory-leak', 180, 600, 3 * 60],
+    ['node-pressure', 300, 900, 90],
+  ];
+  for (const [name, earliest, latest, holdS] of cases) {
+    it(`${name}: starts within its SLO, breaches ${earliest}-${latest} s in, and stays breached for ${holdS} s`, async () => {
+      const r = await run(name, latest + holdS + 60);
+      expect(r.s.incidentStartMs).not.toBeNull();
+      expect(r.p99(0)).toBeLessThan(r.slo());
+      expect(r.breachS).toBeGreaterThanOrEqual(earliest);
+      expect(r.breachS).toBeLessThanOrEqual(latest);
+      expect(r.p99(Math.ceil(r.breachS / 5) * 5 - 5)).toBeLessThanOrEqual(r.slo());
+      expectSustainedBreach(r, holdS, Math.ceil(r.breachS / 5) * 5 + 30);
+    });
+  }
+});
+
+describe('incident scenarios, with the action the scenario expects', () => {
+  it('traffic-surge: Elastik\'s +50% at breach + 30 s restores it within 90 s, for good', async () => {
+    const r = await run('traffic-surge', 20 * 60, [{ atS: at(30), act: scaleBy(1.5) }]);
+    const back = restoredAt(r, r.breachS, 20 * 60);
+    expect(back).not.toBeNull();
+    expect(back! - (r.breachS + 30)).toBeLessThanOrEqual(90);
+  });
+
+  const throttle: Action['act'] = (twin) => {
+    const d = twin.getDeployment('globex-batch', 'etl-runner')!;
+    const tpl = structuredClone(d.spec.template);
+    tpl.spec.containers[0]!.resources!.limits!['cpu'] = '1';
+    twin.applyTemplate('globex-batch', 'etl-runner', tpl, 'throttled by arbitrator');
+  };
+  it('noisy-neighbor: throttling the neighbour restores it; scaling the victim alone does not', async () => {
+    const fixed = await run('noisy-neighbor', 20 * 60, [{ atS: at(60), act: throttle }]);
+    const back = restoredAt(fixed, fixed.breachS, 20 * 60);
+    expect(back).not.toBeNull();
+    expect(back! - (fixed.breachS + 60)).toBeLessThanOrEqual(120);
+
+    const scaled = await run('noisy-neighbor', 15 * 60, [{ atS: at(30), act: scaleBy(1.5) }]);
+    expectSustainedBreach(scaled, 8 * 60, scaled.breachS + 90);
+  });
+
+  it('bad-config-push: reverting the config map restores it; scaling 8 -> 12 does not', async () => {
+    const revert: Action['act'] = (twin) => {
+      const cm = twin.getConfigMap('acme-prod', 'orders-config')!;
+      twin.replaceConfigMap('acme-prod', 'orders-config', { metadata: { name: 'orders-config' }, data: { ...cm.data, DB_POOL_MAX_SIZE: '40' } });
+    };
+    const fixed = await run('bad-config-push', 15 * 60, [{ atS: at(60), act: revert }]);
+    const back = restoredAt(fixed, fixed.breachS, 15 * 60);
+    expect(back).not.toBeNull();
+    expect(back! - (fixed.breachS + 60)).toBeLessThanOrEqual(30);
+
+    const scaled = await run('bad-config-push', 15 * 60, [{ atS: at(30), act: scaleBy(1.5) }]);
+    expectSustainedBreach(scaled, 8 * 60, scaled.breachS + 90);
+  });
+
+  it('memory-leak: rolling back to the previous revision restores it', async () => {
+    const rollback: Action['act'] = (twin) => twin.applyTemplate('acme-prod', 'cart', twin.templateOfRevision('acme-prod', 'cart', 1)!, 'rollback to revision 1');
+    const r = await run('memory-leak', 25 * 60, [{ atS: at(60), act: rollback }]);
+    const back = restoredAt(r, r.breachS, 25 * 60);
+    expect(back).not.toBeNull();
+    expect(back! - (r.breachS + 60)).toBeLessThanOrEqual(180);
+  });
+
+  it('node-pressure: cordoning and draining the leaking node restores it', async () => {
+    let node = '';
+    const cordon: Action['act'] = (twin) => {
+      // The node under pressure is the one whose daemon leaks: the most memory used.
+      node = [...twin.nodeMetrics()].sort((a, b) => b.memory_bytes / b.allocatable_memory_bytes - a.memory_bytes / a.allocatable_memory_bytes)[0]!.node;
+      twin.cordonNode(node);
+      for (const p of twin.listPods('acme-prod')) if (p.spec.nodeName === node) twin.deletePod('acme-prod', p.metadata.name);
+    };
+    const r = await run('node-pressure', 20 * 60, [{ atS: at(10), act: cordon }]);
+    expect(node).toBe('web-01');
+    const back = restoredAt(r, r.breachS, 20 * 60);
+    expect(back).not.toBeNull();
+    expect(back! - (r.breachS + 10)).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('scenarios without incident, undisturbed for their whole duration', () => {
+  for (const name of ['quiet-day', 'cost-overprovisioned', 'steady-state']) {
+    it(`${name}: no watched service comes near its SLO or triples its own latency`, () => {
+      const spec = loadScenarioSpec(name);
+      expect(spec.expect.incident).toBe(false);
+      const slos = targetsOf(spec).map((t) => t.sloP99Ms);
+      let first: number[] | undefined;
+      let worst = 0;
+      runUndisturbed(spec, START, spec.duration_min * MIN, (s) => {
+        first ??= s.p99;
+        s.p99.forEach((p, i) => {
+          worst = Math.max(worst, p / slos[i]!);
+          // Watchtower's detector also opens an incident at 3x the service's own baseline.
+          expect(p).toBeLessThan(2 * first![i]!);
+        });
+      }, { everyMs: 15 * S });
+      expect(worst).toBeLessThan(0.6);
+    });
+  }
+
+  it('quiet-day: the load really moves (a real trace and day-shaped sines, with noise)', () => {
+    const spec = loadScenarioSpec('quiet-day');
+    const clock = new VirtualClock(START);
+    const s = buildScenario('quiet-day', clock);
+    expect(s.incidentStartMs).toBeNull();
+    const rps = (ns: string, d: string) => s.twin.serviceMetrics(ns, d).rps;
+    const first = rps('acme-prod', 'storefront');
+    const samples: number[] = [];
+    const step = async () => {
+      for (let t = 0; t < spec.duration_min; t += 5) {
+        samples.push(rps('acme-prod', 'checkout'));
+        await clock.advance(5 * MIN);
+      }
+    };
+    return step().then(() => {
+      expect(Math.abs(rps('acme-prod', 'storefront') - first) / first).toBeGreaterThan(0.05);
+      expect(new Set(samples.map((x) => Math.round(x))).size).toBeGreaterThan(5);
+    });
+  });
+
+  it('cost-overprovisioned: reports runs 3x the replicas it needs: a third of them holds the SLO all day', async () => {
+    const r = await run('cost-overprovisioned', 60 * 60, [{ atS: 0, act: (twin) => twin.scale('initech-prod', 'reports', 4) }]);
+    expect(r.s.twin.getDeployment('initech-prod', 'reports')!.spec.replicas).toBe(4);
+    for (let t = 60; t <= 60 * 60; t += 60) expect(r.p99(t)).toBeLessThan(0.8 * r.slo());
+    // …while at a quarter it would not: the recommendation must not be over-eager either.
+    const tight = await run('cost-overprovisioned', 20 * 60, [{ atS: 0, act: (twin) => twin.scale('initech-prod', 'reports', 2) }]);
+    expect(Math.max(...Array.from({ length: 20 }, (_, i) => tight.p99((i + 1) * 60)))).toBeGreaterThan(tight.slo());
+  });
+});
