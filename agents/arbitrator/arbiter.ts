@@ -5,7 +5,8 @@
 // A neighbour is to blame only when all of these hold on a node carrying A's deployment:
 //   - the node is contended (CPU utilisation ≥ CONTENDED_UTILISATION): below that, neighbours do not
 //     slow each other down and throttling anyone would not help A;
-//   - A stays within its own requests there (it is not the cause of its own trouble);
+//   - A takes less of the node's slack than the neighbour (its use above its requests is smaller,
+//     absolutely and as a multiple of its requests): otherwise A is the cause of its own trouble;
 //   - another tenant's workload uses far more CPU than it requests (> BURST_FACTOR × its request):
 //     it is eating the slack the scheduler's accounting promised to everyone else.
 // The remedy is the mildest one that removes the cause: the burster's CPU limit down to its request
@@ -57,10 +58,11 @@ export function findNoisyNeighbour(obs: Observation, tenancy: NodeTenancy): Find
       continue;
     }
     const mine = node.tenants.find((t) => t.tenant === victim);
-    if (mine && mine.cpu_usage_millicores > mine.cpu_request_millicores) {
-      notes.push(`${node.node}: ${victim} itself uses ${m(mine.cpu_usage_millicores)} against ${m(mine.cpu_request_millicores)} requested; not a neighbour's fault`);
-      continue;
-    }
+    // The victim may burst a little itself (most services run above their requests); a neighbour is
+    // to blame only when it takes more of the node's slack than the victim, absolutely and relatively.
+    const victimExcess = mine ? Math.max(0, mine.cpu_usage_millicores - mine.cpu_request_millicores) : 0;
+    const victimRatio = mine && mine.cpu_request_millicores > 0 ? mine.cpu_usage_millicores / mine.cpu_request_millicores : 0;
+    let outburst = false;
     for (const t of node.tenants) {
       if (own.has(t.tenant)) continue;
       if (t.cpu_usage_millicores <= BURST_FACTOR * t.cpu_request_millicores) continue;
@@ -76,6 +78,10 @@ export function findNoisyNeighbour(obs: Observation, tenancy: NodeTenancy): Find
           continue;
         }
         const excess = w.cpu_usage_millicores - w.cpu_request_millicores;
+        if (excess <= victimExcess || w.cpu_usage_millicores / w.cpu_request_millicores <= victimRatio) {
+          outburst = true;
+          continue;
+        }
         if (best && best.excess >= excess) continue;
         best = {
           excess,
@@ -94,6 +100,9 @@ export function findNoisyNeighbour(obs: Observation, tenancy: NodeTenancy): Find
           },
         };
       }
+    }
+    if (outburst && mine) {
+      notes.push(`${node.node}: ${victim} itself uses ${m(mine.cpu_usage_millicores)} against ${m(mine.cpu_request_millicores)} requested, more than the bursting neighbours take; not a neighbour's fault`);
     }
   }
   return best ? { found: true, neighbour: best.n, notes } : { found: false, notes: notes.length ? notes : ['no co-tenant bursts beyond its requests on a contended node'] };
@@ -123,19 +132,6 @@ export interface ThrottlePlan {
   reasoning: string[];
 }
 
-/**
- * Signed change of the burster's CPU capacity (replicas × per-pod CPU limit, the request where there
- * is no limit) relative to its tenant's whole capacity: the throttle's blast radius (DESIGN §5).
- */
-export function throttleCapacityChangePct(usage: TenantUsage, n: NoisyNeighbour): number {
-  const total = usage.deployments.reduce((s, d) => s + d.replicas * (d.pod_cpu_limit_millicores ?? d.pod_cpu_request_millicores), 0);
-  const dep = usage.deployments.find((d) => d.namespace === n.namespace && d.name === n.deployment);
-  if (!dep || total <= 0) return -100; // unknown footprint: assume the worst, the gateway limits it
-  const change = (dep.replicas * (n.request_millicores - n.limit_millicores)) / total;
-  // Rounded by magnitude, so that a reduction is never reported smaller than it is.
-  return (Math.sign(change) * Math.round(Math.abs(change) * 1000)) / 10;
-}
-
 export function planThrottle(input: {
   observation: Observation;
   neighbour: NoisyNeighbour;
@@ -146,7 +142,6 @@ export function planThrottle(input: {
   const { observation: obs, neighbour: n } = input;
   const from = formatMillicores(n.limit_millicores);
   const to = formatMillicores(n.request_millicores);
-  const change = throttleCapacityChangePct(input.neighbourUsage, n);
   const p99 = obs.signals.find((s) => s.metric === P99_METRIC);
   const args = { namespace: n.namespace, deployment: n.deployment };
   return {
@@ -163,11 +158,17 @@ export function planThrottle(input: {
       node: n.node,
       victim: { tenant: obs.tenant, namespace: obs.namespace, deployment: obs.target.name },
     },
-    blast_radius: { tenants: 1, services: 1, capacity_change_pct: change },
+    // DESIGN §5 measures capacity as replicas × requests. A throttle lowers the limit to the request:
+    // what the burster is guaranteed does not change, only the slack it took from others, so the
+    // capacity change is 0 and the size of the cut is in the reasoning for the approver.
+    blast_radius: { tenants: 1, services: 1, capacity_change_pct: 0 },
     tool_call: { server: 'billing', tool: 'throttle_tenant', args: { ...args, cpu_limit: to } },
     compensating_action: { server: 'billing', tool: 'restore_tenant_limit', args: { ...args, cpu_limit: from } },
-    // The victim's p99 is what the throttle is for (see the report on verifier targets).
-    verification: { metric: P99_METRIC, slo_threshold: input.victimSloP99Ms, min_improvement_pct: 20, window_s: 180 },
+    // Judged by the victim's p99: that is what the throttle is for.
+    verification: {
+      metric: P99_METRIC, slo_threshold: input.victimSloP99Ms, min_improvement_pct: 20, window_s: 180,
+      target: { namespace: obs.namespace, deployment: obs.target.name },
+    },
     reasoning: [
       p99
         ? `p99 latency of ${obs.tenant}'s ${obs.target.name} is ${Math.round(p99.value)} ms (baseline ${Math.round(p99.baseline)} ms) against a ${input.victimSloP99Ms} ms SLO`
@@ -175,7 +176,7 @@ export function planThrottle(input: {
       `node ${n.node} runs at ${pct(n.node_utilisation)} CPU: co-located pods slow each other down`,
       `${obs.tenant} stays within its requests there (${m(n.victim_usage_millicores)} used of ${m(n.victim_request_millicores)} requested)`,
       `${n.tenant}'s ${n.namespace}/${n.deployment} uses ${m(n.node_usage_millicores)} on that node against ${m(n.node_request_millicores)} requested (${(n.node_usage_millicores / n.node_request_millicores).toFixed(1)}x): it eats the slack its neighbours were promised`,
-      `lowering its CPU limit from ${from} to its request ${to} keeps everything it is guaranteed and frees the node (${change}% of ${n.tenant}'s CPU capacity); restore_tenant_limit brings ${from} back`,
+      `lowering its CPU limit from ${from} to its request ${to} keeps everything it is guaranteed and frees the node (its requested capacity is unchanged; only the burst above it goes); restore_tenant_limit brings ${from} back`,
       ...(input.notes ?? []).map((x) => `also checked: ${x}`),
     ],
   };

@@ -21,10 +21,11 @@ import type { Verifier } from './verifier.ts';
 export interface ExecutorDeps {
   agent: AgentName;
   consumer: string;
-  /** The agent's session with the MCP server its grants name (kubernetes for Elastik, configmap for Configurer, ...). */
+  /**
+   * The agent's tools: those its grants name, and get_pod_metrics for the judged service's
+   * before-metrics (one session for Elastik; a routed client over two for the others, tool-router.ts).
+   */
   tools: ToolClient;
-  /** A Kubernetes MCP session for the before-metrics of the judged service; default `tools`. */
-  metrics?: ToolClient;
   audit: AuditStore;
   recorder: Recorder;
   verifier: Verifier;
@@ -77,7 +78,7 @@ export class Executor {
     }
 
     const target = judgedService(proposal);
-    const before = await readTool(this.deps.metrics ?? this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
+    const before = await readTool(this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
     const outcome = await this.deps.tools.callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
     await this.report(g, {
       status: outcome.ok ? 'succeeded' : outcome.code.startsWith('grant_') || outcome.code === 'safety_violation' || outcome.code === 'tenant_forbidden' ? 'refused' : 'failed',

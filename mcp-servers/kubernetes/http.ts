@@ -1,19 +1,10 @@
-// The Kubernetes MCP server over Streamable HTTP (stateful sessions). The bearer token decides who
-// a session is: each session gets its own McpServer bound to the token's agent and namespaces, and
-// only that token may use the session afterwards. It must never serve a request without a known
-// token, let one token ride another's session, or log a token.
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
-import { silentLogger } from '../../src/core/logger.ts';
+// The Kubernetes MCP server over Streamable HTTP: the shared host (src/mcp/mcp-http-host.ts) with one
+// Kubernetes McpServer per session, bound by the session's bearer token to an agent and its
+// namespaces.
+import { startMcpHttpHost, type McpHttpHost } from '../../src/mcp/mcp-http-host.ts';
 import { createKubernetesMcpServer, type KubernetesMcpDeps, type KubernetesSession } from './server.ts';
 
-export const MCP_PATH = '/mcp';
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const REALM = 'governor-kubernetes';
+export { MCP_PATH } from '../../src/mcp/mcp-http-host.ts';
 
 export type KubernetesMcpHttpDeps = Omit<KubernetesMcpDeps, 'session'> & {
   host?: string;
@@ -22,149 +13,14 @@ export type KubernetesMcpHttpDeps = Omit<KubernetesMcpDeps, 'session'> & {
   tokens: ReadonlyMap<string, KubernetesSession>;
 };
 
-interface Session {
-  transport: StreamableHTTPServerTransport;
-  server: McpServer;
-  tokenDigest: Buffer;
-  identity: KubernetesSession;
-}
-
-export async function startKubernetesMcpHttp(deps: KubernetesMcpHttpDeps): Promise<{ url: string; close(): Promise<void> }> {
-  const log = (deps.logger ?? silentLogger()).child({ server: 'kubernetes-mcp-http' });
-  const { tokens, host = '127.0.0.1', port = 0, ...serverDeps } = deps;
-  const sessions = new Map<string, Session>();
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { ok: true });
-    if (path !== MCP_PATH) return sendJson(res, 404, { error: 'not found' });
-
-    const token = bearerToken(req.headers.authorization);
-    if (token === undefined) {
-      return rpcError(res, 401, -32001, 'Authorization: Bearer <token> is required', {
-        'WWW-Authenticate': `Bearer realm="${REALM}"`,
-      });
-    }
-    const identity = tokens.get(token);
-    if (!identity) {
-      return rpcError(res, 401, -32001, 'unknown bearer token', {
-        'WWW-Authenticate': `Bearer realm="${REALM}", error="invalid_token", error_description="unknown token"`,
-      });
-    }
-    const digest = digestOf(token);
-
-    const sessionId = headerValue(req.headers['mcp-session-id']);
-    if (sessionId !== undefined) {
-      const session = sessions.get(sessionId);
-      // Unknown session: 404 tells a client to start a new one (MCP Streamable HTTP).
-      if (!session) return rpcError(res, 404, -32001, 'session not found');
-      if (!timingSafeEqual(session.tokenDigest, digest)) {
-        log.warn({ agent: identity.agent, session_agent: session.identity.agent }, 'refused a request on a session opened with another token');
-        return rpcError(res, 403, -32001, 'this session belongs to another token');
-      }
-      const body = req.method === 'POST' ? await readJson(req, res) : undefined;
-      if (body === INVALID) return;
-      return session.transport.handleRequest(req, res, body);
-    }
-
-    if (req.method !== 'POST') return rpcError(res, 400, -32000, 'no session: open one with an initialize request');
-    const body = await readJson(req, res);
-    if (body === INVALID) return;
-    if (!isInitializeRequest(body)) return rpcError(res, 400, -32000, 'no session: the first request must be initialize');
-
-    // The McpServer is created per session so that its tools see exactly this token's identity.
-    const server = createKubernetesMcpServer({ ...serverDeps, session: identity });
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, { transport, server, tokenDigest: digest, identity });
-        log.info({ agent: identity.agent, session: id }, 'MCP session opened');
-      },
-    });
-    transport.onclose = () => {
-      const id = transport.sessionId;
-      if (id && sessions.delete(id)) log.info({ agent: identity.agent, session: id }, 'MCP session closed');
-      void server.close().catch(() => undefined);
-    };
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
-    // An initialize the transport rejected opened no session: nothing will ever close this server otherwise.
-    if (!transport.sessionId || !sessions.has(transport.sessionId)) await server.close();
-  };
-
-  const http = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => {
-      log.error({ err }, 'MCP HTTP request failed');
-      if (!res.headersSent) rpcError(res, 500, -32603, 'internal error');
-      else res.end();
-    });
+export function startKubernetesMcpHttp(deps: KubernetesMcpHttpDeps): Promise<McpHttpHost> {
+  const { tokens, host, port, ...serverDeps } = deps;
+  return startMcpHttpHost({
+    name: 'kubernetes',
+    tokens,
+    createServer: (session) => createKubernetesMcpServer({ ...serverDeps, session }),
+    ...(host !== undefined ? { host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    http.once('error', reject);
-    http.listen(port, host, () => {
-      http.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = http.address() as AddressInfo;
-  const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const url = `http://${urlHost}:${addr.port}${MCP_PATH}`;
-  log.info({ url }, 'Kubernetes MCP server listening');
-
-  return {
-    url,
-    async close() {
-      const open = [...sessions.values()];
-      sessions.clear();
-      await Promise.allSettled(open.map(async (s) => {
-        await s.transport.close();
-        await s.server.close();
-      }));
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeAllConnections();
-      });
-    },
-  };
-}
-
-const INVALID = Symbol('invalid body');
-
-async function readJson(req: IncomingMessage, res: ServerResponse): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      rpcError(res, 413, -32000, 'request body too large');
-      return INVALID;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    rpcError(res, 400, -32700, 'parse error: body is not JSON');
-    return INVALID;
-  }
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  const m = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m?.[1];
-}
-
-function headerValue(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
-
-const digestOf = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function rpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers);
 }

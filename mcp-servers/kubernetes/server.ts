@@ -14,8 +14,8 @@ import type { Clock } from '../../src/core/clock.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import type { Grant } from '../../src/contracts/events.ts';
-import { verifyGrant } from '../../src/governance/grants.ts';
-import { SharedStatePauseEpoch, assertIssuedAfterPause, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
+import { SharedStatePauseEpoch, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
+import { GrantGate } from '../shared/grant-gate.ts';
 import { toolErrorResult } from '../../src/mcp/tool-error.ts';
 import {
   CORDONED_BY_ANNOTATION,
@@ -33,8 +33,6 @@ import { KubeClient, type NodePodView, type NodeView } from './kube-client.ts';
 /** The name grants carry in `server` for this server's tools. */
 export const KUBERNETES_SERVER_NAME = 'kubernetes';
 
-/** A consumed grant stays remembered this long past its own lifetime, to absorb clock skew between the gateway and the server. */
-const GRANT_REPLAY_MARGIN_MS = 60 * 60_000;
 
 export interface KubernetesSession {
   agent: string;
@@ -209,7 +207,20 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
   const kube = new KubeClient(deps.kube);
   const log = (deps.logger ?? silentLogger()).child({ agent: session.agent, server: KUBERNETES_SERVER_NAME });
   const allowed = new Set(session.namespaces);
-  const pauseEpoch = deps.pauseEpoch ?? new SharedStatePauseEpoch(sharedState);
+  const gate = new GrantGate({
+    server: KUBERNETES_SERVER_NAME,
+    session,
+    clock,
+    sharedState,
+    grantPublicKeys: deps.grantPublicKeys,
+    pauseEpoch: deps.pauseEpoch ?? new SharedStatePauseEpoch(sharedState),
+  });
+  /** A grant for a node tool: its namespace (the proposal's) must be one of this session's, and its tenant that namespace's owner. */
+  const nodeGrant = async (tool: string, args: Record<string, unknown>, grant: unknown): Promise<Grant> => {
+    const g = await gate.checkScoped(tool, args, grant, allowed);
+    gate.checkTenant(g, g.namespace, await kube.readNamespaceLabels(g.namespace));
+    return g;
+  };
 
   const server = new McpServer(
     { name: 'governor-kubernetes', version: '0.1.0' },
@@ -230,58 +241,6 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
   function assertNamespace(namespace: string): void {
     if (!allowed.has(namespace)) {
       throw new GovernorError('tenant_forbidden', `this session (agent '${session.agent}') is not bound to namespace '${namespace}'`);
-    }
-  }
-
-  async function checkGrant(tool: string, args: Record<string, unknown> & { namespace: string }, grant: unknown): Promise<Grant> {
-    const g = verifyGrant(deps.grantPublicKeys, grant, { tool, args, nowMs: clock.now() });
-    if (g.server !== KUBERNETES_SERVER_NAME) {
-      throw new GovernorError('grant_mismatch', `grant ${g.id} is for server '${g.server}', not '${KUBERNETES_SERVER_NAME}'`);
-    }
-    if (g.namespace !== args.namespace) {
-      throw new GovernorError('grant_mismatch', `grant ${g.id} is for namespace '${g.namespace}', not '${args.namespace}'`);
-    }
-    if (g.agent !== session.agent) {
-      throw new GovernorError('grant_mismatch', `grant ${g.id} was issued to agent '${g.agent}', not to this session's agent '${session.agent}'`);
-    }
-    // A pause voids every grant issued before it. Not knowing when the last pause was is a refusal too.
-    let pausedAtMs: number | null;
-    try {
-      pausedAtMs = await pauseEpoch.latestPauseMs();
-    } catch (err) {
-      throw new GovernorError('upstream_unavailable', `cannot check grant ${g.id} against the latest pause: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
-    }
-    assertIssuedAfterPause(g, pausedAtMs);
-    return g;
-  }
-
-  /** A grant must belong to the tenant that owns the namespace, when the namespace says which one. */
-  function checkGrantTenant(g: Grant, namespace: string, labels: Record<string, string>): void {
-    const owner = labels[TENANT_LABEL];
-    if (owner !== undefined && owner !== g.tenant) {
-      throw new GovernorError('grant_mismatch', `grant ${g.id} is for tenant '${g.tenant}', but namespace '${namespace}' belongs to '${owner}'`);
-    }
-  }
-
-  /** Single use, across every replica of this server: the first claim of the grant's id wins. */
-  async function consumeGrant(g: Grant, nowMs: number): Promise<string> {
-    const key = `grant:${g.id}`;
-    // A window fixed per grant (not measured from now), so that every later claim still overlaps the first.
-    const lifetime = Math.max(0, Date.parse(g.expires_at) - Date.parse(g.ts));
-    const claim = await sharedState.claimWindow(key, nowMs, lifetime + GRANT_REPLAY_MARGIN_MS);
-    if (!claim.acquired) {
-      const since = claim.heldSinceMs === null ? '' : ` at ${new Date(claim.heldSinceMs).toISOString()}`;
-      throw new GovernorError('grant_used', `grant ${g.id} was already used${since}`);
-    }
-    return key;
-  }
-
-  /** Gives claims back when the cluster refused the write (an HTTP answer); a lost connection may have applied it, so the claims stay. */
-  async function releaseIfNotApplied(err: unknown, claims: Array<{ key: string; nowMs: number }>): Promise<void> {
-    const applied = !(err instanceof GovernorError) || typeof err.details?.['status'] !== 'number';
-    if (applied) return;
-    for (const c of claims) {
-      await sharedState.releaseWindow(c.key, c.nowMs).catch((e: unknown) => log.warn({ err: e, key: c.key }, 'could not release claim'));
     }
   }
 
@@ -385,11 +344,11 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
     async ({ namespace, deployment, replicas, grant }) =>
       respond('scale_deployment', { namespace, deployment }, async () => {
         assertNamespace(namespace);
-        const g = await checkGrant('scale_deployment', { namespace, deployment, replicas }, grant);
+        const g = await gate.check('scale_deployment', { namespace, deployment, replicas }, grant);
         const target = `${namespace}/${deployment}`;
         const [live, labels] = await Promise.all([kube.readDeployment(namespace, deployment), kube.readNamespaceLabels(namespace)]);
         const current = live.spec?.replicas ?? 0;
-        checkGrantTenant(g, namespace, labels);
+        gate.checkTenant(g, namespace, labels);
         const violations = scaleLimitViolations({
           namespace,
           deployment,
@@ -402,7 +361,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         const nowMs = clock.now();
         if (replicas === current) {
           // Nothing to change: the grant is spent, but no cooldown starts, so a real action is not held up.
-          await consumeGrant(g, nowMs);
+          await gate.consume(g);
           return { namespace, deployment, from_replicas: current, to_replicas: replicas };
         }
         const claims: Array<{ key: string; nowMs: number }> = [];
@@ -411,7 +370,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         if (!held.acquired) throw safetyViolation([cooldownViolation(target, held.heldSinceMs, nowMs)]);
         claims.push({ key: cooldown, nowMs });
         try {
-          claims.push({ key: await consumeGrant(g, nowMs), nowMs });
+          claims.push(await gate.consume(g));
         } catch (err) {
           await sharedState.releaseWindow(cooldown, nowMs);
           throw err;
@@ -419,7 +378,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         try {
           await kube.scale(namespace, deployment, replicas, live.metadata?.resourceVersion);
         } catch (err) {
-          await releaseIfNotApplied(err, claims);
+          await gate.releaseIfNotApplied(err, claims);
           throw err;
         }
         log.info({ tool: 'scale_deployment', namespace, deployment, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant }, `scaled ${target} ${current} → ${replicas}`);
@@ -451,15 +410,14 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         assertNamespace(namespace);
         // Exactly the arguments the grant was issued for: an absent to_revision is absent, not undefined.
         const args = { namespace, deployment, ...(to_revision === undefined ? {} : { to_revision }) };
-        const g = await checkGrant('rollback_deployment', args, grant);
-        checkGrantTenant(g, namespace, await kube.readNamespaceLabels(namespace));
+        const g = await gate.check('rollback_deployment', args, grant);
+        gate.checkTenant(g, namespace, await kube.readNamespaceLabels(namespace));
         const plan = await kube.planRollback(namespace, deployment, to_revision);
-        const nowMs = clock.now();
-        const key = await consumeGrant(g, nowMs);
+        const claim = await gate.consume(g);
         try {
           await kube.applyRollback(plan);
         } catch (err) {
-          await releaseIfNotApplied(err, [{ key, nowMs }]);
+          await gate.releaseIfNotApplied(err, claim);
           throw err;
         }
         log.info(
@@ -518,23 +476,6 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
       other_services: new Set(pods.filter((p) => !allowed.has(p.namespace)).map((p) => `${p.namespace}/${p.owner ?? p.name}`)).size,
       ...(deployment ? { session_pods_here: mine.filter((p) => p.namespace === deployment.namespace && p.owner === deployment.name).length } : {}),
     };
-  }
-
-  /** A grant for a node tool: its namespace (the proposal's) must be one of this session's, and its tenant that namespace's owner. */
-  async function checkNodeGrant(tool: string, args: Record<string, unknown>, grant: unknown): Promise<Grant> {
-    const g = verifyGrant(deps.grantPublicKeys, grant, { tool, args, nowMs: clock.now() });
-    if (g.server !== KUBERNETES_SERVER_NAME) throw new GovernorError('grant_mismatch', `grant ${g.id} is for server '${g.server}', not '${KUBERNETES_SERVER_NAME}'`);
-    if (!allowed.has(g.namespace)) throw new GovernorError('tenant_forbidden', `grant ${g.id} is for namespace '${g.namespace}', which this session (agent '${session.agent}') is not bound to`);
-    if (g.agent !== session.agent) throw new GovernorError('grant_mismatch', `grant ${g.id} was issued to agent '${g.agent}', not to this session's agent '${session.agent}'`);
-    let pausedAtMs: number | null;
-    try {
-      pausedAtMs = await pauseEpoch.latestPauseMs();
-    } catch (err) {
-      throw new GovernorError('upstream_unavailable', `cannot check grant ${g.id} against the latest pause: ${err instanceof Error ? err.message : String(err)}`, { retryable: true, cause: err });
-    }
-    assertIssuedAfterPause(g, pausedAtMs);
-    checkGrantTenant(g, g.namespace, await kube.readNamespaceLabels(g.namespace));
-    return g;
   }
 
   server.registerTool(
@@ -596,18 +537,17 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
     },
     async ({ node, drain, grant }) =>
       respond('cordon_node', { node }, async () => {
-        const g = await checkNodeGrant('cordon_node', { node, drain }, grant);
+        const g = await nodeGrant('cordon_node', { node, drain }, grant);
         const [live, pods] = await Promise.all([kube.readNode(node), kube.podsOnNode(node)]);
         if (!pods.some((p) => p.namespace === g.namespace)) {
           throw new GovernorError('tenant_forbidden', `node '${node}' runs no pod of namespace '${g.namespace}': a tenant may cordon only a node its workload runs on`);
         }
-        const nowMs = clock.now();
-        const key = await consumeGrant(g, nowMs);
+        const claim = await gate.consume(g);
         if (!live.unschedulable) {
           try {
             await kube.setUnschedulable(node, true, { [CORDONED_BY_ANNOTATION]: g.namespace });
           } catch (err) {
-            await releaseIfNotApplied(err, [{ key, nowMs }]);
+            await gate.releaseIfNotApplied(err, claim);
             throw err;
           }
         }
@@ -661,19 +601,18 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
     },
     async ({ node, grant }) =>
       respond('uncordon_node', { node }, async () => {
-        const g = await checkNodeGrant('uncordon_node', { node }, grant);
+        const g = await nodeGrant('uncordon_node', { node }, grant);
         const live = await kube.readNode(node);
         const by = live.annotations[CORDONED_BY_ANNOTATION];
         if (live.unschedulable && (by === undefined || !allowed.has(by))) {
           throw new GovernorError('tenant_forbidden', `node '${node}' was not cordoned by this session's tenants (${by === undefined ? 'no governor.io/cordoned-by' : `cordoned by '${by}'`}); leaving it cordoned`);
         }
-        const nowMs = clock.now();
-        const key = await consumeGrant(g, nowMs);
+        const claim = await gate.consume(g);
         if (live.unschedulable) {
           try {
             await kube.setUnschedulable(node, false, { [CORDONED_BY_ANNOTATION]: null });
           } catch (err) {
-            await releaseIfNotApplied(err, [{ key, nowMs }]);
+            await gate.releaseIfNotApplied(err, claim);
             throw err;
           }
         }

@@ -8,6 +8,7 @@ import type { KeyObject } from 'node:crypto';
 import type { SharedState } from '../../src/bus/shared-state.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import type { Grant } from '../../src/contracts/events.ts';
+import type { Logger } from '../../src/core/logger.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { verifyGrant } from '../../src/governance/grants.ts';
 import { assertIssuedAfterPause, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
@@ -23,6 +24,7 @@ export interface GrantGateDeps {
   sharedState: SharedState;
   grantPublicKeys: ReadonlyMap<string, KeyObject>;
   pauseEpoch: PauseEpochReader;
+  logger?: Logger;
 }
 
 export interface GrantClaim {
@@ -35,13 +37,31 @@ export class GrantGate {
 
   /** Everything that can be checked without spending the grant. Throws coded `grant_*` errors. */
   async check(tool: string, args: Record<string, unknown> & { namespace: string }, grant: unknown): Promise<Grant> {
+    const g = await this.verify(tool, args, grant);
+    if (g.namespace !== args.namespace) throw new GovernorError('grant_mismatch', `grant ${g.id} is for namespace '${g.namespace}', not '${args.namespace}'`);
+    return g;
+  }
+
+  /**
+   * For a tool whose arguments name no namespace (a node): the grant's namespace (its proposal's)
+   * must be one of the session's.
+   */
+  async checkScoped(tool: string, args: Record<string, unknown>, grant: unknown, namespaces: ReadonlySet<string>): Promise<Grant> {
+    const g = await this.verify(tool, args, grant);
+    if (!namespaces.has(g.namespace)) {
+      throw new GovernorError('tenant_forbidden', `grant ${g.id} is for namespace '${g.namespace}', which this session (agent '${this.deps.session.agent}') is not bound to`);
+    }
+    return g;
+  }
+
+  private async verify(tool: string, args: Record<string, unknown>, grant: unknown): Promise<Grant> {
     const { server, session } = this.deps;
     const g = verifyGrant(this.deps.grantPublicKeys, grant, { tool, args, nowMs: this.deps.clock.now() });
     if (g.server !== server) throw new GovernorError('grant_mismatch', `grant ${g.id} is for server '${g.server}', not '${server}'`);
-    if (g.namespace !== args.namespace) throw new GovernorError('grant_mismatch', `grant ${g.id} is for namespace '${g.namespace}', not '${args.namespace}'`);
     if (g.agent !== session.agent) {
       throw new GovernorError('grant_mismatch', `grant ${g.id} was issued to agent '${g.agent}', not to this session's agent '${session.agent}'`);
     }
+    // A pause voids every grant issued before it. Not knowing when the last pause was is a refusal too.
     let pausedAtMs: number | null;
     try {
       pausedAtMs = await this.deps.pauseEpoch.latestPauseMs();
@@ -75,12 +95,15 @@ export class GrantGate {
   }
 
   /**
-   * Gives the grant back when the cluster refused the write with an HTTP answer (nothing applied);
-   * after a lost connection the write may have happened, so the grant stays spent.
+   * Gives the claims back (the grant, a cooldown taken with it) when the cluster refused the write
+   * with an HTTP answer (nothing applied); after a lost connection the write may have happened, so
+   * they stay spent. A claim that cannot be given back is logged, never thrown over the write's error.
    */
-  async releaseIfNotApplied(err: unknown, claim: GrantClaim): Promise<void> {
+  async releaseIfNotApplied(err: unknown, claims: GrantClaim | readonly GrantClaim[]): Promise<void> {
     const refused = err instanceof GovernorError && typeof err.details?.['status'] === 'number';
     if (!refused) return;
-    await this.deps.sharedState.releaseWindow(claim.key, claim.nowMs);
+    for (const c of Array.isArray(claims) ? claims : [claims as GrantClaim]) {
+      await this.deps.sharedState.releaseWindow(c.key, c.nowMs).catch((e: unknown) => this.deps.logger?.warn({ err: e, key: c.key }, 'could not release claim'));
+    }
   }
 }

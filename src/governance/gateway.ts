@@ -108,6 +108,12 @@ export class Gateway {
         tenant: p.tenant,
         payload: { channel: ref, violations: decision.violations, policy_version: decision.policy_version },
       });
+    } else if (decision.verdict === 'deny' && p.action === 'recommendation') {
+      // Advice from a level-1 agent is never executed by Governor (the policy's autonomy layer says
+      // so); it is put in front of the humans as advice, not announced as a refused action.
+      await this.deps.notifier.notify(
+        `Recommendation from ${p.agent} for ${p.target.name} (${p.tenant}), advisory — Governor executes nothing: ${p.reasoning.join(' ')}`,
+      );
     } else if (decision.verdict === 'deny') {
       // A freeze is the one denial a human may lift, for one proposal, with a reason (safety still applies).
       const frozen = decision.violations.some((v) => /freeze/.test(v.rule)) && !decision.violations.some((v) => v.layer === 'safety');

@@ -47,6 +47,15 @@ import { AuditRecorder } from '../../agents/runtime/recorder.ts';
 import type { ToolClient } from '../../agents/runtime/tool-client.ts';
 import { Watchtower, type WatchTarget } from '../../agents/watchtower/watchtower.ts';
 import { Elastik } from '../../agents/elastik/elastik.ts';
+import { Configurer } from '../../agents/configurer/configurer.ts';
+import { CONFIGMAP_TOOLS } from '../../agents/configurer/config-views.ts';
+import { Arbitrator } from '../../agents/arbitrator/arbitrator.ts';
+import { BILLING_TOOLS } from '../../agents/arbitrator/billing-views.ts';
+import { Strategist } from '../../agents/strategist/strategist.ts';
+import { METRICS_TOOLS, routeTools } from '../../agents/runtime/tool-router.ts';
+import { startConfigMapMcpHttp } from '../../mcp-servers/configmap/http.ts';
+import { startBillingMcpHttp } from '../../mcp-servers/billing/http.ts';
+import { startFinopsMcpHttp } from '../../mcp-servers/finops/http.ts';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
 import { WorkTracker } from './work-tracker.ts';
@@ -152,13 +161,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     closers.push(async () => policy.close());
     report.push(`policy: OPA Wasm bundle ${policy.version.slice(0, 12)} (reloads on change)`);
 
-    const tenants = loadTenants(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
-
     // The cluster: a real one through KUBECONFIG, or the twin served as a Kubernetes API.
     let kube: KubeConfig;
     let twin: ClusterTwin | undefined;
     let targets: WatchTarget[];
+    let tenants: Tenants;
     if (config.kubeconfig) {
+      tenants = loadTenants(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
       kube = new KubeConfig();
       kube.loadFromFile(config.kubeconfig);
       targets = [];
@@ -178,6 +187,8 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         currentContext: 'twin',
       });
       targets = scenario.targets;
+      // The scenario's tenants are the ones that exist in its cluster; a tenants file, when given, wins.
+      tenants = config.tenantsFile ? loadTenants(config.tenantsFile) : scenario.tenants;
       report.push(`cluster: twin scenario '${opts.scenario}' served as a Kubernetes API at ${api.url} (KUBECONFIG is not set)`);
     }
 
@@ -187,21 +198,51 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     if (!config.grantKeyFile) report.push('grants: Ed25519 key generated for this run (GOVERNOR_GRANT_KEY_FILE is not set)');
     const publicKeys = new Map<string, KeyObject>([[keys.keyId, keys.publicKey]]);
 
-    // One MCP session per agent, each bound by its bearer token to the agent and its tenants' namespaces.
-    const namespaces = Object.values(tenants).flatMap((t) => t.namespaces);
-    const tokens = new Map([
-      [randomBytes(24).toString('base64url'), { agent: 'watchtower', namespaces }],
-      [randomBytes(24).toString('base64url'), { agent: 'elastik', namespaces }],
-    ]);
-    const mcp = await startKubernetesMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens, logger });
-    closers.push(() => mcp.close());
-    report.push(`mcp: Kubernetes MCP server at ${mcp.url}`);
-    const tokenOf = (agent: string) => [...tokens.entries()].find(([, v]) => v.agent === agent)![0];
-    const watchtowerTools: ToolClient = await connectMcp({ url: mcp.url, token: tokenOf('watchtower'), name: 'watchtower' });
-    const elastikTools: ToolClient = await connectMcp({ url: mcp.url, token: tokenOf('elastik'), name: 'elastik' });
-    closers.push(() => watchtowerTools.close(), () => elastikTools.close());
-
     const tracker = new WorkTracker();
+    const pauseEpoch = new SharedStatePauseEpoch(shared);
+
+    // One MCP session per agent and server, each bound by its bearer token to the agent and its
+    // tenants' namespaces. Every agent that acts also reads the judged service's metrics through a
+    // Kubernetes session of its own; the verifier has one too.
+    const namespaces = Object.values(tenants).flatMap((t) => t.namespaces);
+    const token = () => randomBytes(24).toString('base64url');
+    const kubeTokens = new Map(['watchtower', 'elastik', 'configurer', 'arbitrator', 'verifier'].map((agent) => [token(), { agent, namespaces }]));
+    const mcp = await startKubernetesMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens: kubeTokens, logger });
+    closers.push(() => mcp.close());
+    const configTokens = new Map([[token(), { agent: 'configurer', namespaces }]]);
+    const configMcp = await startConfigMapMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens: configTokens, logger, pauseEpoch });
+    closers.push(() => configMcp.close());
+    const billingTokens = new Map([[token(), { agent: 'arbitrator', namespaces }]]);
+    const billingMcp = await startBillingMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens: billingTokens, tenants, logger, pauseEpoch });
+    closers.push(() => billingMcp.close());
+    const finopsTokens = new Map([[token(), { agent: 'strategist', namespaces }]]);
+    const finopsMcp = await startFinopsMcpHttp({ kube, clock, tenants, tokens: finopsTokens, logger, tracker });
+    closers.push(() => finopsMcp.close());
+    report.push(`mcp: Kubernetes ${mcp.url}, ConfigMap ${configMcp.url}, Billing ${billingMcp.url}, FinOps ${finopsMcp.url}`);
+
+    const session = async (url: string, tokens: ReadonlyMap<string, { agent: string }>, agent: string): Promise<ToolClient> => {
+      const t = [...tokens.entries()].find(([, v]) => v.agent === agent)![0];
+      const client = await connectMcp({ url, token: t, name: agent });
+      closers.push(() => client.close());
+      return client;
+    };
+    const watchtowerTools = await session(mcp.url, kubeTokens, 'watchtower');
+    const elastikTools = await session(mcp.url, kubeTokens, 'elastik');
+    const verifierTools = await session(mcp.url, kubeTokens, 'verifier');
+    const configurerTools = await session(configMcp.url, configTokens, 'configurer');
+    const arbitratorTools = await session(billingMcp.url, billingTokens, 'arbitrator');
+    const strategistTools = await session(finopsMcp.url, finopsTokens, 'strategist');
+    // What the Configurer's and the Arbitrator's executors reach: their own server's tools, and the
+    // judged service's metrics through their own Kubernetes session.
+    const configurerExec = routeTools([
+      { client: configurerTools, tools: CONFIGMAP_TOOLS },
+      { client: await session(mcp.url, kubeTokens, 'configurer'), tools: METRICS_TOOLS },
+    ]);
+    const arbitratorExec = routeTools([
+      { client: arbitratorTools, tools: BILLING_TOOLS },
+      { client: await session(mcp.url, kubeTokens, 'arbitrator'), tools: METRICS_TOOLS },
+    ]);
+
     const relay = new OutboxRelay(audit, bus, logger);
     relay.start();
     closers.push(() => relay.stop());
@@ -211,7 +252,6 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // follows a watched configuration file; a pause revokes grants issued before it.
     const autonomyStore = new PgAutonomyStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize: poolSize === 1 ? 1 : 4, logger });
     closers.push(() => autonomyStore.close());
-    const pauseEpoch = new SharedStatePauseEpoch(shared);
     const autonomyManager = new AutonomyManager({ store: autonomyStore, recorder, bus, clock, logger, defaultPhase: config.phase, pauseEpoch });
     await autonomyManager.start();
     closers.push(async () => autonomyManager.stop());
@@ -312,8 +352,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
 
     const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, notifier, sharedState: shared });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants });
-    const verifier = new Verifier({ tools: elastikTools, recorder, clock, tracker, logger });
-    const executor = new Executor({ agent: 'elastik', consumer: `elastik-${process.pid}`, tools: elastikTools, audit, recorder, verifier, notifier, clock, logger, pauseEpoch });
+    const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants });
+    const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
+    const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker });
+    const verifier = new Verifier({ tools: verifierTools, recorder, clock, tracker, logger });
+    const executorOf = (agent: 'elastik' | 'configurer' | 'arbitrator', tools: ToolClient) =>
+      new Executor({ agent, consumer: `${agent}-${process.pid}`, tools, audit, recorder, verifier, notifier, clock, logger, pauseEpoch });
+    const executors = { elastik: executorOf('elastik', elastikTools), configurer: executorOf('configurer', configurerExec), arbitrator: executorOf('arbitrator', arbitratorExec) };
     const health = new AgentHealth({ autonomy: autonomyManager, notifier, clock, logger });
     const watchtower = new Watchtower({ tools: watchtowerTools, recorder, clock, tracker, logger, targets, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
 
@@ -322,18 +367,24 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const sub = (stream: string, group: string, handler: (m: Parameters<Gateway['onMessage']>[0]) => Promise<void>) =>
       subs.push(bus.subscribe(stream, { group, consumer, blockMs: 200, claimIdleMs: 10_000 }, handler));
     sub(STREAMS.observation, 'elastik', (m) => elastik.onMessage(m));
+    sub(STREAMS.observation, 'configurer', (m) => configurer.onMessage(m));
+    sub(STREAMS.observation, 'arbitrator', (m) => arbitrator.onMessage(m));
     sub(STREAMS.proposal, 'gateway', (m) => gateway.onMessage(m));
     sub(STREAMS.approval, 'gateway', (m) => gateway.onMessage(m));
     sub(STREAMS.rollback, 'gateway', (m) => gateway.onMessage(m));
-    sub(STREAMS.grant, 'executor-elastik', (m) => executor.onMessage(m));
+    for (const [agent, executor] of Object.entries(executors)) sub(STREAMS.grant, `executor-${agent}`, (m) => executor.onMessage(m));
     // Agent rollback: the error-rate window lives in this process (the one running the gateway).
     for (const stream of [STREAMS.execution_result, STREAMS.verification, STREAMS.rollback]) sub(stream, 'agent-health', (m) => health.onMessage(m));
     closers.push(async () => {
       watchtower.stop();
+      strategist.stop();
       await Promise.all(subs.map((s) => s.stop()));
     });
     watchtower.start();
-    report.push(`agents: watchtower (watching ${targets.map((t) => `${t.namespace}/${t.deployment}`).join(', ') || 'nothing'}), elastik; gateway in phase '${config.phase}'`);
+    strategist.start();
+    report.push(
+      `agents: watchtower (watching ${targets.map((t) => `${t.namespace}/${t.deployment}`).join(', ') || 'nothing'}), elastik, configurer, arbitrator, strategist; gateway in phase '${config.phase}'`,
+    );
 
     return {
       bus,

@@ -2,7 +2,7 @@
 // contended node next to a victim that stays within its own, down to its request; never the victim's
 // own tenant, never a tenant within its requests, nothing when no node is contended.
 import { describe, expect, it } from 'vitest';
-import { findNoisyNeighbour, planThrottle, throttleCapacityChangePct } from '../../agents/arbitrator/arbiter.ts';
+import { findNoisyNeighbour, planThrottle } from '../../agents/arbitrator/arbiter.ts';
 import type { NodeTenancy, TenantOnNode, TenantUsage, WorkloadOnNode } from '../../agents/arbitrator/billing-views.ts';
 import { EVENT_VERSION, type Observation } from '../../src/contracts/events.ts';
 
@@ -93,10 +93,19 @@ describe('findNoisyNeighbour', () => {
     expect(f).toMatchObject({ found: false, notes: [expect.stringContaining('not contended')] });
   });
 
-  it('does nothing when the victim itself uses more than it requests', () => {
-    const greedyVictim = tenant('acme', [workload('acme-prod', 'checkout', 1000, 1600, { pods: 2 })]);
+  it('does nothing when the victim itself takes more of the slack than the bursting neighbour', () => {
+    const greedyVictim = tenant('acme', [workload('acme-prod', 'checkout', 1000, 3600, { pods: 2 })]);
     const initech = tenant('initech', [workload('initech-prod', 'batch', 500, 2300)]);
-    expect(findNoisyNeighbour(obs(), tenancy(0.98, [greedyVictim, initech])).found).toBe(false);
+    const f = findNoisyNeighbour(obs(), tenancy(0.98, [greedyVictim, initech]));
+    expect(f.found).toBe(false);
+    expect(f.notes.join('\n')).toMatch(/acme itself uses 3600m .* not a neighbour's fault/);
+  });
+
+  it('still blames a neighbour that bursts far more than a victim running a little above its requests', () => {
+    const busyVictim = tenant('acme', [workload('acme-prod', 'checkout', 1000, 1600, { pods: 2 })]);
+    const initech = tenant('initech', [workload('initech-prod', 'batch', 500, 2300)]);
+    const f = findNoisyNeighbour(obs(), tenancy(0.98, [busyVictim, initech]));
+    expect(f).toMatchObject({ found: true, neighbour: { tenant: 'initech', deployment: 'batch' } });
   });
 
   it('cannot act on a bursting tenant outside its session, nor on a workload without a limit to lower', () => {
@@ -128,16 +137,12 @@ describe('planThrottle', () => {
       params: { tenant: 'initech', deployment: 'batch', from_cpu_limit: '4', to_cpu_limit: '500m', victim: { tenant: 'acme', namespace: 'acme-prod', deployment: 'checkout' } },
       tool_call: { server: 'billing', tool: 'throttle_tenant', args: { namespace: 'initech-prod', deployment: 'batch', cpu_limit: '500m' } },
       compensating_action: { server: 'billing', tool: 'restore_tenant_limit', args: { namespace: 'initech-prod', deployment: 'batch', cpu_limit: '4' } },
-      verification: { metric: 'http_request_duration_p99_ms', slo_threshold: 500 },
+      verification: { metric: 'http_request_duration_p99_ms', slo_threshold: 500, target: { namespace: 'acme-prod', deployment: 'checkout' } },
     });
-    // 1 pod × (500m − 4000m) of initech's 1×4000m + 4×1000m.
-    expect(p.blast_radius).toEqual({ tenants: 1, services: 1, capacity_change_pct: -43.8 });
+    // Capacity is replicas × requests (DESIGN §5): the limit comes down to the request, which stays.
+    expect(p.blast_radius).toEqual({ tenants: 1, services: 1, capacity_change_pct: 0 });
     expect(p.reasoning.join('\n')).toMatch(/720 ms/);
     expect(p.reasoning.join('\n')).toMatch(/6\.8x/);
   });
 
-  it('assumes the worst capacity change when the burster is missing from its tenant’s usage', () => {
-    const n = { node: 'n', node_utilisation: 1, tenant: 'initech', namespace: 'initech-prod', deployment: 'gone', request_millicores: 500, limit_millicores: 2000, node_request_millicores: 500, node_usage_millicores: 1900, victim_request_millicores: 1, victim_usage_millicores: 1 };
-    expect(throttleCapacityChangePct(usage, n)).toBe(-100);
-  });
 });

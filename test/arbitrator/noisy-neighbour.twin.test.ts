@@ -80,7 +80,7 @@ describe('noisy neighbour on the twin', () => {
       params: { from_cpu_limit: '4', to_cpu_limit: '500m', victim: { tenant: 'acme', deployment: 'checkout' } },
       tool_call: { server: 'billing', tool: 'throttle_tenant', args: { namespace: 'initech-prod', deployment: 'batch', cpu_limit: '500m' } },
       compensating_action: { server: 'billing', tool: 'restore_tenant_limit', args: { namespace: 'initech-prod', deployment: 'batch', cpu_limit: '4' } },
-      blast_radius: { tenants: 1, services: 1, capacity_change_pct: -43.8 },
+      blast_radius: { tenants: 1, services: 1, capacity_change_pct: 0 },
       verification: { slo_threshold: 500 },
     });
 

@@ -45,6 +45,20 @@ async function record(p: ReturnType<typeof proposal>) {
 }
 
 describe('gateway', () => {
+  it('puts a level-1 recommendation in front of humans as advice: denied by the autonomy layer, never granted, not announced as a refusal', async () => {
+    const p = proposal({
+      agent: 'strategist', action: 'recommendation', params: { from_replicas: 12, to_replicas: 4, monthly_saving_usd: 2400 },
+      blast_radius: { tenants: 1, services: 1, capacity_change_pct: -20 },
+      reasoning: ['checkout runs at 18% of its CPU requests (p95 over 60 min)', '4 replicas would run at 65% and save $2,400 a month'],
+    });
+    await record(p);
+    const d = await gateway().onProposal(p);
+    expect(d.verdict).toBe('deny');
+    expect(d.violations.map((v) => v.layer)).toContain('autonomy');
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision']);
+    expect(notifier.texts).toEqual([expect.stringMatching(/^Recommendation from strategist for .*advisory — Governor executes nothing: checkout runs at 18%/)]);
+  });
+
   it('allows a level-3 scale within the guardrails and issues one grant for the exact call, even when redelivered', async () => {
     const p = proposal();
     await record(p);
