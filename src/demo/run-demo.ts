@@ -41,6 +41,8 @@ export interface DemoSummary {
   actions: DemoAction[];
   approvals: number;
   policy_denials: number;
+  /** Advice from a level-1 agent: the policy never lets it execute, so it is not counted as a denial. */
+  recommendations: number;
   audit: { records: number; chain_valid: boolean };
   llm: 'used' | 'unavailable';
   infrastructure: { bus: string; audit: string };
@@ -210,7 +212,8 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
     simulated_s: (clock.now() - START) / 1000,
     actions: s.actions,
     approvals: s.approvals,
-    policy_denials: s.actions.filter((a) => a.verdict === 'deny').length,
+    policy_denials: s.actions.filter((a) => a.verdict === 'deny' && a.action !== 'recommendation').length,
+    recommendations: s.actions.filter((a) => a.action === 'recommendation').length,
     observations: s.observations,
     audit: { records: s.records, chain_valid: verification.valid },
     llm: 'unavailable' as const,
