@@ -5,7 +5,7 @@
 // anyway), never report a write that did not commit, never leave anything set session-wide, and
 // never need a second connection while it holds a transaction open: against PGlite the pool has
 // exactly one connection, and all connections share one session.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inTransaction } from '../core/pg-transaction.ts';
@@ -99,6 +99,8 @@ export class PgAuditStore implements AuditStore {
   private readonly t: { records: string; outbox: string; claims: string };
   private closed = false;
   private readonly queue: PendingAppend[] = [];
+  /** The chain's last record as this store wrote it; unknown after a failure or before the first write. */
+  private tail: Tail | undefined;
   private writing = false;
 
   constructor(opts: PgAuditStoreOptions) {
@@ -243,21 +245,48 @@ export class PgAuditStore implements AuditStore {
     }
   }
 
-  private appendBatch(batch: readonly PendingAppend[]): Promise<AuditRecord[][]> {
+  /**
+   * Writes one batch at the end of the chain. When this store wrote the chain's last record, it
+   * knows the tail and the whole transaction is one round trip, guarded: with the chain lock held,
+   * it inserts only if the log still ends where this store left it (another writer may have
+   * appended since), and otherwise nothing is written and the tail is read first, as on a cold start.
+   */
+  private async appendBatch(batch: readonly PendingAppend[]): Promise<AuditRecord[][]> {
+    const tail = this.tail;
+    if (tail) {
+      const prepared = this.prepare(batch, tail);
+      const written = await this.writeKnownTail(prepared, tail);
+      if (written) return prepared.out;
+    }
     // The lock is its own statement, before the read: under READ COMMITTED the next statement's
     // snapshot is taken after the lock is granted, so it sees the record the previous lock holder
     // committed. Both go with BEGIN in one round trip (the values are integers of our own).
     const opening = `SELECT pg_advisory_xact_lock(${CHAIN_LOCK}, ${this.schemaKey}); SELECT seq, hash FROM ${this.t.records} ORDER BY seq DESC LIMIT 1`;
-    return inTransaction(this.pool, (c, opened) => this.writeBatch(c, batch, (opened[1]?.rows ?? []) as { seq: string; hash: string }[]), { opening });
+    try {
+      const prepared = await inTransaction(
+        this.pool,
+        async (c, opened) => {
+          const row = (opened[1]?.rows ?? [])[0] as { seq: string; hash: string } | undefined;
+          const prepared = this.prepare(batch, row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH });
+          await c.query(`${INSERT_RECORDS(this.t)}`, [prepared.rowsJson, prepared.eventsJson]);
+          return prepared;
+        },
+        { opening },
+      );
+      this.tail = prepared.tail;
+      return prepared.out;
+    } catch (err) {
+      this.tail = undefined;
+      throw err;
+    }
   }
 
-  private async writeBatch(c: pg.PoolClient, batch: readonly PendingAppend[], rows: { seq: string; hash: string }[]): Promise<AuditRecord[][]> {
-    let seq = rows[0] ? Number(rows[0].seq) : 0;
-    let prevHash = rows[0] ? rows[0].hash : GENESIS_HASH;
+  /** The batch's records linked to `tail`, and the two JSON documents the insert unpacks. */
+  private prepare(batch: readonly PendingAppend[], tail: Tail): Prepared {
+    let seq = tail.seq;
+    let prevHash = tail.hash;
     const out: AuditRecord[][] = [];
-    // The whole batch is one JSON document per table, unpacked by the server: the chain lock is held
-    // for three round trips (BEGIN with lock and tail, the inserts, COMMIT), not one per record.
-    const rowsJson: string[] = [];
+    const rows: string[] = [];
     const events: string[] = [];
     for (const unit of batch) {
       const written: AuditRecord[] = [];
@@ -275,29 +304,46 @@ export class PgAuditStore implements AuditStore {
           payload: input.payload,
         };
         const hash = chainHash(prevHash, content);
-        rowsJson.push(JSON.stringify({ ...content, prev_hash: prevHash, hash }));
+        rows.push(JSON.stringify({ ...content, prev_hash: prevHash, hash }));
         if (message) events.push(JSON.stringify({ stream: message.stream, event: message.event }));
         written.push(toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash }));
         prevHash = hash;
       }
     }
-    // One statement for the records and their outbox events; outbox ids follow the records' order,
-    // so the relay publishes a unit's events in sequence.
-    await c.query(
-      `WITH records AS (
-         INSERT INTO ${this.t.records} (seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash)
-         SELECT seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash
-           FROM json_to_recordset($1::json) AS r(seq bigint, id uuid, kind text, actor text, at text, incident_id text,
-                                                 proposal_id text, tenant text, payload jsonb, prev_hash text, hash text)
-       ), events AS (
-         INSERT INTO ${this.t.outbox} (stream, event)
-         SELECT stream, event FROM ROWS FROM (json_to_recordset($2::json) AS (stream text, event jsonb)) WITH ORDINALITY AS e(stream, event, n)
-          ORDER BY n
-       )
-       SELECT 1`,
-      [`[${rowsJson.join(',')}]`, `[${events.join(',')}]`],
-    );
-    return out;
+    return { out, rowsJson: `[${rows.join(',')}]`, eventsJson: `[${events.join(',')}]`, count: rows.length, tail: { seq, hash: prevHash } };
+  }
+
+  /**
+   * BEGIN, the chain lock, the guarded insert and COMMIT in one simple-protocol round trip (the JSON
+   * goes as dollar-quoted literals, so nothing in it is ever read as SQL). False when the log no
+   * longer ended at `tail`: nothing was written.
+   */
+  private async writeKnownTail(prepared: Prepared, tail: Tail): Promise<boolean> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      const sql =
+        `BEGIN; SELECT pg_advisory_xact_lock(${CHAIN_LOCK}, ${this.schemaKey}); ` +
+        `${INSERT_RECORDS(this.t, { rows: dollarQuoted(prepared.rowsJson), events: dollarQuoted(prepared.eventsJson), afterSeq: tail.seq })}; COMMIT`;
+      const results = (await client.query(sql)) as unknown as pg.QueryResult[];
+      const inserted = Number((results[2]?.rows[0] as { n?: string } | undefined)?.n ?? 0);
+      if (inserted === prepared.count) {
+        this.tail = prepared.tail;
+        return true;
+      }
+      this.tail = undefined;
+      return false;
+    } catch (err) {
+      this.tail = undefined;
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr));
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   pendingOutbox(limit: number): Promise<OutboxEntry[]> {
@@ -491,6 +537,52 @@ function normalisePayload(payload: Record<string, unknown>): Record<string, unkn
     throw new GovernorError('internal', 'audit payload must be a JSON object');
   }
   return value as Record<string, unknown>;
+}
+
+interface Tail {
+  seq: number;
+  hash: string;
+}
+
+interface Prepared {
+  out: AuditRecord[][];
+  rowsJson: string;
+  eventsJson: string;
+  count: number;
+  /** The chain's end once the batch is written. */
+  tail: Tail;
+}
+
+/**
+ * The records and their outbox events in one statement; outbox ids follow the records' order, so
+ * the relay publishes a unit's events in sequence. With `afterSeq`, the rows go in only if the log
+ * still ends at that seq (checked under the chain lock), and the statement returns how many went in.
+ */
+function INSERT_RECORDS(t: { records: string; outbox: string }, literal?: { rows: string; events: string; afterSeq: number }): string {
+  const rows = literal ? literal.rows : '$1';
+  const events = literal ? literal.events : '$2';
+  const guard = literal ? ` WHERE (SELECT coalesce(max(seq), 0) FROM ${t.records}) = ${literal.afterSeq}` : '';
+  return `WITH records AS (
+         INSERT INTO ${t.records} (seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash)
+         SELECT seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash
+           FROM json_to_recordset(${rows}::json) AS r(seq bigint, id uuid, kind text, actor text, at text, incident_id text,
+                                                 proposal_id text, tenant text, payload jsonb, prev_hash text, hash text)${guard}
+         RETURNING seq
+       ), events AS (
+         INSERT INTO ${t.outbox} (stream, event)
+         SELECT stream, event FROM ROWS FROM (json_to_recordset(${events}::json) AS (stream text, event jsonb)) WITH ORDINALITY AS e(stream, event, n)
+          WHERE EXISTS (SELECT 1 FROM records)
+          ORDER BY n
+       )
+       SELECT count(*) AS n FROM records`;
+}
+
+/** A dollar-quoted literal whose tag does not occur in the text, so the text can never end it. */
+function dollarQuoted(text: string): string {
+  let tag: string;
+  do tag = `$j${randomBytes(6).toString('hex')}$`;
+  while (text.includes(tag));
+  return `${tag}${text}${tag}`;
 }
 
 /** Appends that go into one transaction at most: bounds a batch's lock hold and its retry cost. */

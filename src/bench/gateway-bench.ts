@@ -5,7 +5,7 @@
 // not wait for earlier decisions, so a gateway that cannot keep up shows it as latency.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { AuditRecorder } from '../../agents/runtime/recorder.ts';
+import { AuditRecorder, type Recorder } from '../../agents/runtime/recorder.ts';
 import { OutboxRelay } from '../audit/outbox-relay.ts';
 import { PgAuditStore } from '../audit/pg-audit-store.ts';
 import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
@@ -31,6 +31,13 @@ export interface LatencySummary {
 export interface GatewayBenchResult {
   policy: { evaluations: number; evals_per_s: number } & LatencySummary;
   gateway: {
+    /**
+     * Proposal in → decision durable in the audit log (with its grant when allowed): the gateway's
+     * decision with its audit write. The top-level p50/p99/max are the whole onProposal call, which
+     * for require_approval also asks the approval channel and records that it did (a second commit).
+     */
+    decision: LatencySummary;
+    by_verdict: Record<string, LatencySummary>;
     backend: 'postgresql' | 'pglite';
     target_rate_per_s: number;
     achieved_rate_per_s: number;
@@ -109,7 +116,20 @@ export async function benchGateway(opts: {
   try {
     await audit.migrate();
     relay.start();
-    const recorder = new AuditRecorder(audit, () => void relay.nudge());
+    const decidedAt = new Map<string, number>();
+    const base = new AuditRecorder(audit, () => void relay.nudge());
+    // The gateway's own recorder, watched: when a decision's commit resolves, the decision is durable.
+    const recorder: Recorder = {
+      record: (input) => base.record(input),
+      recordAndPublish: (input, message) => base.recordAndPublish(input, message),
+      recordAllAndPublish: async (entries) => {
+        const out = await base.recordAllAndPublish(entries);
+        const decision = entries.find((e) => e.input.kind === 'decision');
+        if (decision?.input.proposal_id && !decisionOf.has(decision.input.proposal_id)) decisionOf.set(decision.input.proposal_id, performance.now());
+        return out;
+      },
+    };
+    const decisionOf = decidedAt;
     const clock = new RealClock();
     const tenants = syntheticTenants(loadTenants(), opts.tenants ?? 50);
     const keys = generateGrantKeys('bench');
@@ -132,6 +152,8 @@ export async function benchGateway(opts: {
     const tenantNames = Object.keys(tenants);
     const total = Math.round(opts.ratePerS * opts.durationS);
     const latencies: number[] = [];
+    const decisionLatencies: number[] = [];
+    const byVerdict: Record<string, number[]> = {};
     const inflight: Promise<void>[] = [];
     const started = performance.now();
     let sent = 0;
@@ -147,7 +169,11 @@ export async function benchGateway(opts: {
             await recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, incident_id: p.incident_id, tenant, payload: { proposal: p } });
             const t0 = performance.now();
             const { verdict } = await gateway.onProposal(p);
-            latencies.push(performance.now() - t0);
+            const done = performance.now();
+            latencies.push(done - t0);
+            (byVerdict[verdict] ??= []).push(done - t0);
+            decisionLatencies.push((decidedAt.get(p.id) ?? done) - t0);
+            decidedAt.delete(p.id);
             verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
           })(),
         );
@@ -166,6 +192,8 @@ export async function benchGateway(opts: {
     return {
       policy: policyResult,
       gateway: {
+        decision: summarise(decisionLatencies),
+        by_verdict: Object.fromEntries(Object.entries(byVerdict).map(([v, l]) => [v, summarise(l)])),
         backend: opts.databaseUrl ? 'postgresql' : 'pglite',
         target_rate_per_s: opts.ratePerS,
         achieved_rate_per_s: Math.round((latencies.length / elapsedS) * 10) / 10,

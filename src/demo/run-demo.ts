@@ -84,7 +84,9 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   // it starts empty; the latest run stays there to inspect (`governor audit verify --schema ...`).
   if (opts.config.databaseUrl) await resetSchema(opts.config.databaseUrl, schema);
   const sys = await startSystem({
-    config: opts.config,
+    // Headless: the sandbox console listens on a free port, so a demo never collides with a running
+    // `governor start` (or another demo) on the configured one.
+    config: { ...opts.config, consolePort: 0 },
     clock,
     logger: opts.logger,
     scenario: opts.scenario,

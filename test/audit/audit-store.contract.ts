@@ -176,6 +176,26 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(await store.decisionContext({ ...query, proposal_id: 'none', tenant: 'nobody' })).toEqual({ own: [], inFlight: [], recentResults: [] });
       });
 
+      it('keeps one chain when two stores take turns: a store whose idea of the tail is stale writes nothing, then links to the real one', async () => {
+        const other = new PgAuditStore({ connectionString: ctx.connectionString, schema: s, poolSize: 1 });
+        try {
+          const a1 = await store.append(note(1));
+          const a2 = await store.appendAll([{ input: note(2) }, { input: note(3), message: { stream: 'governor:control', event: controlEvent() } }]);
+          const b1 = await other.append(note(4)); // `store` still thinks the log ends at a2
+          const a3 = await store.appendWithOutbox(note(5), { stream: 'governor:control', event: controlEvent() });
+          const b2 = await other.append(note(6));
+          expect([a1, ...a2, b1, a3, b2].map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+          expect(b1.prev_hash).toBe(a2[1]!.hash);
+          expect(a3.prev_hash).toBe(b1.hash);
+          expect(b2.prev_hash).toBe(a3.hash);
+          expect(await store.verify()).toEqual({ valid: true, records: 6 });
+          // The refused attempt queued no event: exactly the two that belong to written records.
+          expect((await store.pendingOutbox(10)).length).toBe(2);
+        } finally {
+          await other.close();
+        }
+      });
+
       it('keeps one linear chain under 50 concurrent appends', async () => {
         const records = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(note(i))));
         expect(new Set(records.map((r) => r.seq))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => i + 1)));
