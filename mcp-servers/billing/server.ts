@@ -18,7 +18,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { SharedState } from '../../src/bus/shared-state.ts';
 import type { Clock } from '../../src/core/clock.ts';
@@ -26,7 +25,7 @@ import { GovernorError } from '../../src/core/errors.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import { SharedStatePauseEpoch, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { tenantOfNamespace, type Tenants } from '../../src/governance/tenants.ts';
-import { toolErrorResult } from '../../src/mcp/tool-error.ts';
+import { sessionScope } from '../shared/session-scope.ts';
 import { TENANT_LABEL } from '../kubernetes/guardrails.ts';
 import { parseQuantity } from '../kubernetes/quantity.ts';
 import { BillingClient, containerCpu } from './billing-client.ts';
@@ -199,30 +198,11 @@ export function createBillingMcpServer(deps: BillingMcpDeps): McpServer {
     },
   );
 
-  function assertNamespace(namespace: string): void {
-    if (!allowed.has(namespace)) {
-      throw new GovernorError('tenant_forbidden', `this session (agent '${session.agent}') is not bound to namespace '${namespace}'`);
-    }
-  }
+  const { assertNamespace, respond } = sessionScope(session, log);
 
   /** The tenant a namespace belongs to: its label first (what the cluster says), else the configuration. */
   function tenantOfFn(labels: Map<string, Record<string, string>>): (ns: string) => string {
     return (ns) => labels.get(ns)?.[TENANT_LABEL] ?? tenantOfNamespace(deps.tenants, ns)?.[0] ?? UNASSIGNED_TENANT;
-  }
-
-  async function respond<T extends object>(tool: string, target: Record<string, unknown>, fn: () => Promise<T>): Promise<CallToolResult> {
-    try {
-      const data = await fn();
-      return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data as Record<string, unknown> };
-    } catch (err) {
-      if (err instanceof GovernorError) {
-        const level = err.code === 'upstream_unavailable' || err.code === 'tenant_forbidden' || err.code.startsWith('grant_') || err.code === 'safety_violation' ? 'warn' : 'info';
-        log[level]({ tool, ...target, code: err.code }, `${tool} refused or failed: ${err.message}`);
-        return toolErrorResult({ code: err.code, message: err.message, retryable: err.retryable, details: err.details });
-      }
-      log.error({ tool, ...target, err }, `${tool} failed unexpectedly`);
-      return toolErrorResult({ code: 'internal', message: err instanceof Error ? err.message : String(err), retryable: true });
-    }
   }
 
   server.registerTool(

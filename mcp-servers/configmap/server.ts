@@ -10,7 +10,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { SharedState } from '../../src/bus/shared-state.ts';
 import type { Clock } from '../../src/core/clock.ts';
@@ -19,6 +18,7 @@ import { GovernorError } from '../../src/core/errors.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import { SharedStatePauseEpoch, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { toolErrorResult } from '../../src/mcp/tool-error.ts';
+import { sessionScope } from '../shared/session-scope.ts';
 import { ConfigClient } from './config-client.ts';
 import { diffData, type ConfigHistory, type KeyChange } from './config-history.ts';
 import { GrantGate } from '../shared/grant-gate.ts';
@@ -149,7 +149,6 @@ export function createConfigMapMcpServer(deps: ConfigMapMcpDeps): McpServer {
   const { clock, session, history } = deps;
   const cluster = new ConfigClient(deps.kube);
   const log = (deps.logger ?? silentLogger()).child({ agent: session.agent, server: CONFIGMAP_SERVER_NAME });
-  const allowed = new Set(session.namespaces);
   const gate = new GrantGate({
     server: CONFIGMAP_SERVER_NAME,
     session,
@@ -173,26 +172,7 @@ export function createConfigMapMcpServer(deps: ConfigMapMcpDeps): McpServer {
     },
   );
 
-  function assertNamespace(namespace: string): void {
-    if (!allowed.has(namespace)) {
-      throw new GovernorError('tenant_forbidden', `this session (agent '${session.agent}') is not bound to namespace '${namespace}'`);
-    }
-  }
-
-  async function respond<T extends object>(tool: string, target: Record<string, unknown>, fn: () => Promise<T>): Promise<CallToolResult> {
-    try {
-      const data = await fn();
-      return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data as Record<string, unknown> };
-    } catch (err) {
-      if (err instanceof GovernorError) {
-        const level = err.code === 'upstream_unavailable' || err.code === 'tenant_forbidden' || err.code.startsWith('grant_') || err.code === 'safety_violation' ? 'warn' : 'info';
-        log[level]({ tool, ...target, code: err.code }, `${tool} refused or failed: ${err.message}`);
-        return toolErrorResult({ code: err.code, message: err.message, retryable: err.retryable, details: err.details });
-      }
-      log.error({ tool, ...target, err }, `${tool} failed unexpectedly`);
-      return toolErrorResult({ code: 'internal', message: err instanceof Error ? err.message : String(err), retryable: true });
-    }
-  }
+  const { assertNamespace, respond } = sessionScope(session, log);
 
   const trackingSince = (): string | null => {
     const ms = history.trackingSinceMs();

@@ -4,13 +4,12 @@
 // history the shared UsageSampler keeps. It must never write to the cluster, answer about a namespace
 // or tenant outside the session, or report utilisation without saying how much history it rests on.
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Clock } from '../../src/core/clock.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import type { Tenants } from '../../src/governance/tenants.ts';
-import { toolErrorResult } from '../../src/mcp/tool-error.ts';
+import { sessionScope } from '../shared/session-scope.ts';
 import type { ClusterUsageReader, DeploymentUsage } from './cluster-usage.ts';
 import { costOfPodTime, forecastMonth, monthOf } from './cost-model.ts';
 import type { UsageSampler } from './usage-sampler.ts';
@@ -121,26 +120,7 @@ export function createFinopsMcpServer(deps: FinopsMcpDeps): McpServer {
     },
   );
 
-  function assertNamespace(namespace: string): void {
-    if (!allowed.has(namespace)) {
-      throw new GovernorError('tenant_forbidden', `this session (agent '${session.agent}') is not bound to namespace '${namespace}'`);
-    }
-  }
-
-  async function respond<T extends object>(tool: string, target: Record<string, unknown>, fn: () => Promise<T>): Promise<CallToolResult> {
-    try {
-      const data = await fn();
-      return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data as Record<string, unknown> };
-    } catch (err) {
-      if (err instanceof GovernorError) {
-        const level = err.code === 'tenant_forbidden' || err.code === 'upstream_unavailable' ? 'warn' : 'info';
-        log[level]({ tool, ...target, code: err.code }, `${tool} refused or failed: ${err.message}`);
-        return toolErrorResult({ code: err.code, message: err.message, retryable: err.retryable, details: err.details });
-      }
-      log.error({ tool, ...target, err }, `${tool} failed unexpectedly`);
-      return toolErrorResult({ code: 'internal', message: err instanceof Error ? err.message : String(err), retryable: true });
-    }
-  }
+  const { assertNamespace, respond } = sessionScope(session, log);
 
   server.registerTool(
     'get_cost_report',

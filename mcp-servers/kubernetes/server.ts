@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { ErrorCode as McpErrorCode, McpError, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode as McpErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { SharedState } from '../../src/bus/shared-state.ts';
 import type { Clock } from '../../src/core/clock.ts';
@@ -16,12 +16,11 @@ import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import type { Grant } from '../../src/contracts/events.ts';
 import { SharedStatePauseEpoch, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { GrantGate } from '../shared/grant-gate.ts';
-import { toolErrorResult } from '../../src/mcp/tool-error.ts';
+import { sessionScope } from '../shared/session-scope.ts';
 import {
   CORDONED_BY_ANNOTATION,
   ENVIRONMENT_LABEL,
   SCALE_COOLDOWN_MS,
-  TENANT_LABEL,
   cooldownKey,
   cooldownViolation,
   drainPlan,
@@ -238,27 +237,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
     },
   );
 
-  function assertNamespace(namespace: string): void {
-    if (!allowed.has(namespace)) {
-      throw new GovernorError('tenant_forbidden', `this session (agent '${session.agent}') is not bound to namespace '${namespace}'`);
-    }
-  }
-
-  async function respond<T extends object>(tool: string, target: Record<string, unknown>, fn: () => Promise<T>): Promise<CallToolResult> {
-    try {
-      const data = await fn();
-      return { content: [{ type: 'text', text: JSON.stringify(data) }], structuredContent: data as Record<string, unknown> };
-    } catch (err) {
-      if (err instanceof GovernorError) {
-        // Refusals at the trust boundary are what an operator reviews; routine not_found is not.
-        const level = err.code === 'upstream_unavailable' || err.code === 'tenant_forbidden' || err.code.startsWith('grant_') || err.code === 'safety_violation' ? 'warn' : 'info';
-        log[level]({ tool, ...target, code: err.code }, `${tool} refused or failed: ${err.message}`);
-        return toolErrorResult({ code: err.code, message: err.message, retryable: err.retryable, details: err.details });
-      }
-      log.error({ tool, ...target, err }, `${tool} failed unexpectedly`);
-      return toolErrorResult({ code: 'internal', message: err instanceof Error ? err.message : String(err), retryable: true });
-    }
-  }
+  const { assertNamespace, respond } = sessionScope(session, log);
 
   server.registerTool(
     'get_pod_metrics',
