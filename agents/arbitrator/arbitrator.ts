@@ -5,29 +5,17 @@
 // idempotent on redelivery. It never executes anything itself and never proposes against the tenant
 // it is protecting.
 import { EVENT_VERSION, STREAMS, type Observation, type Proposal } from '../../src/contracts/events.ts';
-import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
-import type { Clock } from '../../src/core/clock.ts';
 import { newId } from '../../src/core/ids.ts';
-import type { Logger } from '../../src/core/logger.ts';
-import type { Tenants } from '../../src/governance/tenants.ts';
 import { readTool } from '../runtime/cluster-views.ts';
-import type { Recorder } from '../runtime/recorder.ts';
-import type { ToolClient } from '../runtime/tool-client.ts';
+import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { findNoisyNeighbour, planThrottle } from './arbiter.ts';
 import { NodeTenancy, TenantUsage } from './billing-views.ts';
 
 export const ARBITRATOR = 'arbitrator' as const;
 
-export interface ArbitratorDeps {
-  /** The Arbitrator's Billing MCP session (server name `billing`). */
-  tools: ToolClient;
-  recorder: Recorder;
-  audit: AuditStore;
-  clock: Clock;
-  logger: Logger;
-  tenants: Tenants;
-}
+/** The session is the Arbitrator's own; see agents/runtime/agent-deps.ts. */
+export type ArbitratorDeps = ObservationAgentDeps;
 
 export class Arbitrator {
   constructor(private readonly deps: ArbitratorDeps) {}

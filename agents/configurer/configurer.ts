@@ -6,27 +6,15 @@
 // again. It never executes anything itself (its executor does, on a grant), and proposes nothing
 // when no config changed.
 import { EVENT_VERSION, STREAMS, type Observation, type Proposal } from '../../src/contracts/events.ts';
-import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
-import type { Clock } from '../../src/core/clock.ts';
 import { newId } from '../../src/core/ids.ts';
-import type { Logger } from '../../src/core/logger.ts';
-import type { Tenants } from '../../src/governance/tenants.ts';
 import { readTool } from '../runtime/cluster-views.ts';
-import type { Recorder } from '../runtime/recorder.ts';
-import type { ToolClient } from '../runtime/tool-client.ts';
+import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { ConfigHistoryView, ConfigList, ConfigView } from './config-views.ts';
 import { CONFIGMAP_SERVER, planConfigRevert, type ConfigFacts } from './planner.ts';
 
-export interface ConfigurerDeps {
-  /** The agent's ConfigMap MCP session (bound to its tenants' namespaces). */
-  tools: ToolClient;
-  recorder: Recorder;
-  audit: AuditStore;
-  clock: Clock;
-  logger: Logger;
-  tenants: Tenants;
-}
+/** The session is the Configurer's own; see agents/runtime/agent-deps.ts. */
+export type ConfigurerDeps = ObservationAgentDeps;
 
 interface RecordedCall {
   server: string;

@@ -2,25 +2,14 @@
 // published through the outbox). Consumes observations with its own consumer group; idempotent: an
 // observation it has already answered is skipped, so a redelivery proposes nothing twice.
 import { EVENT_VERSION, STREAMS, type Observation, type Proposal } from '../../src/contracts/events.ts';
-import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
-import type { Clock } from '../../src/core/clock.ts';
 import { newId } from '../../src/core/ids.ts';
-import type { Logger } from '../../src/core/logger.ts';
-import type { Tenants } from '../../src/governance/tenants.ts';
 import { DeploymentMetrics, NamespaceCapacity, NodesStatus, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
-import type { Recorder } from '../runtime/recorder.ts';
-import type { ToolClient } from '../runtime/tool-client.ts';
+import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { plan } from './planner.ts';
 
-export interface ElastikDeps {
-  tools: ToolClient;
-  recorder: Recorder;
-  audit: AuditStore;
-  clock: Clock;
-  logger: Logger;
-  tenants: Tenants;
-}
+/** The session is the Elastik's own; see agents/runtime/agent-deps.ts. */
+export type ElastikDeps = ObservationAgentDeps;
 
 export class Elastik {
   constructor(private readonly deps: ElastikDeps) {}

@@ -26,6 +26,7 @@ import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import { SharedStatePauseEpoch, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { tenantOfNamespace, type Tenants } from '../../src/governance/tenants.ts';
 import { sessionScope } from '../shared/session-scope.ts';
+import { deploymentArg, grantArg as grantArgFor, namespaceArg as namespaceArgFor } from '../shared/tool-args.ts';
 import { TENANT_LABEL } from '../kubernetes/guardrails.ts';
 import { parseQuantity } from '../kubernetes/quantity.ts';
 import { BillingClient, containerCpu } from './billing-client.ts';
@@ -65,28 +66,12 @@ export interface BillingMcpDeps {
   pauseEpoch?: PauseEpochReader;
 }
 
-const namespaceArg = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)')
-  .describe("Namespace of the deployment. Must be one of the namespaces this session's bearer token is bound to.");
-const deploymentArg = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name (RFC 1123 subdomain)')
-  .describe('Name of the apps/v1 Deployment.');
+const namespaceArg = namespaceArgFor();
+const grantArg = grantArgFor('billing');
 const cpuLimitArg = z
   .string()
   .regex(/^(\d+(\.\d{1,3})?|\d+m)$/, 'a CPU quantity: cores ("2", "1.5") or millicores ("500m")')
   .describe('New CPU limit of every container of the deployment, as a Kubernetes CPU quantity ("500m", "2").');
-const grantArg = z
-  .record(z.string(), z.unknown())
-  .describe(
-    "Execution grant issued by Governor's gateway for exactly this call: same tool, and arguments equal to this call's arguments without `grant`. " +
-      "It must be signed by a trusted key, unexpired, issued to this session's agent for this namespace and the tenant that owns it, issued after the latest /agents-pause, and not used before (grants are single-use).",
-  );
 
 const deploymentUsageOut = z.object({
   namespace: z.string(),

@@ -19,6 +19,7 @@ import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import { SharedStatePauseEpoch, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { toolErrorResult } from '../../src/mcp/tool-error.ts';
 import { sessionScope } from '../shared/session-scope.ts';
+import { grantArg as grantArgFor, namespaceArg as namespaceArgFor, objectNameArg } from '../shared/tool-args.ts';
 import { ConfigClient } from './config-client.ts';
 import { diffData, type ConfigHistory, type KeyChange } from './config-history.ts';
 import { GrantGate } from '../shared/grant-gate.ts';
@@ -52,18 +53,9 @@ const HISTORY_NOTE =
   'Kubernetes keeps no history of config maps: these are the versions this server has seen since tracking_since ' +
   '(its start). Changes before that are unknown; changes made while it was down appear as one change when it noticed them.';
 
-const namespaceArg = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)')
-  .describe("Namespace of the config map. Must be one of the namespaces this session's bearer token is bound to.");
-const nameArg = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name (RFC 1123 subdomain)')
-  .describe('Name of the v1 ConfigMap.');
+const namespaceArg = namespaceArgFor('config map');
+const nameArg = objectNameArg('Name of the v1 ConfigMap.');
+const grantArg = grantArgFor('configmap');
 const configKey = z
   .string()
   .min(1)
@@ -72,12 +64,6 @@ const configKey = z
 const dataArg = z
   .record(configKey, z.string())
   .describe('The complete new data of the config map (every key it should hold afterwards, with string values). binaryData, labels and annotations are kept.');
-const grantArg = z
-  .record(z.string(), z.unknown())
-  .describe(
-    "Execution grant issued by Governor's gateway for exactly this call: server `configmap`, same tool, and arguments equal to this call's arguments without `grant`. " +
-      "It must be signed by a trusted key, unexpired, issued to this session's agent for this namespace, issued after the latest /agents-pause, and not used before (grants are single-use).",
-  );
 
 const keyChangeOut = z.object({
   key: z.string(),

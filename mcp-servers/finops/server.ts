@@ -10,6 +10,7 @@ import { GovernorError } from '../../src/core/errors.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import type { Tenants } from '../../src/governance/tenants.ts';
 import { sessionScope } from '../shared/session-scope.ts';
+import { deploymentArg, namespaceArg as namespaceArgFor } from '../shared/tool-args.ts';
 import type { ClusterUsageReader, DeploymentUsage } from './cluster-usage.ts';
 import { costOfPodTime, forecastMonth, monthOf } from './cost-model.ts';
 import type { UsageSampler } from './usage-sampler.ts';
@@ -33,18 +34,7 @@ export interface FinopsMcpDeps {
   logger?: Logger;
 }
 
-const namespaceArg = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)')
-  .describe("Namespace of the deployment. Must be one of the namespaces this session's bearer token is bound to.");
-const deploymentArg = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name (RFC 1123 subdomain)')
-  .describe('Name of the apps/v1 Deployment.');
+const namespaceArg = namespaceArgFor();
 
 const spreadOut = z.object({ mean: z.number(), p95: z.number(), peak: z.number() });
 

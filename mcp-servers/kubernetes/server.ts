@@ -17,6 +17,7 @@ import type { Grant } from '../../src/contracts/events.ts';
 import { SharedStatePauseEpoch, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { GrantGate } from '../shared/grant-gate.ts';
 import { sessionScope } from '../shared/session-scope.ts';
+import { deploymentArg, grantArg as grantArgFor, namespaceArg as namespaceArgFor, objectNameArg } from '../shared/tool-args.ts';
 import {
   CORDONED_BY_ANNOTATION,
   ENVIRONMENT_LABEL,
@@ -52,31 +53,10 @@ export interface KubernetesMcpDeps {
   pauseEpoch?: PauseEpochReader;
 }
 
-const namespaceArg = z
-  .string()
-  .min(1)
-  .max(63)
-  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name (RFC 1123 label)')
-  .describe("Namespace of the deployment. Must be one of the namespaces this session's bearer token is bound to.");
-const deploymentArg = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes object name (RFC 1123 subdomain)')
-  .describe('Name of the apps/v1 Deployment.');
-const grantArg = z
-  .record(z.string(), z.unknown())
-  .describe(
-    "Execution grant issued by Governor's gateway for exactly this call: same tool, and arguments equal to this call's arguments without `grant`. " +
-      'It must be signed by a trusted key, unexpired, issued to this session\'s agent for this namespace, issued after the latest /agents-pause, and not used before (grants are single-use).',
-  );
+const namespaceArg = namespaceArgFor();
+const grantArg = grantArgFor('kubernetes');
+const nodeArg = objectNameArg('Name of the core/v1 Node.');
 
-const nodeArg = z
-  .string()
-  .min(1)
-  .max(253)
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a Kubernetes node name (RFC 1123 subdomain)')
-  .describe('Name of the core/v1 Node.');
 
 const nodeStatusOut = z.object({
   nodes: z.array(
