@@ -103,8 +103,8 @@ export interface AuditStore {
   /**
    * Everything deciding one proposal reads from the log, in one round trip: the proposal's own
    * records (a redelivery finds its decision), the tenant's grants in flight (as unexecutedGrants),
-   * and the newest successful execution results whose arguments contain `result_args` (the
-   * target's recent actions, for cooldowns and staleness).
+   * and the newest successful execution results on `target` (the namespace and deployment in the
+   * result's arguments: the target's recent actions, for cooldowns and staleness).
    */
   decisionContext(q: DecisionContextQuery): Promise<DecisionContext>;
   verify(): Promise<ChainVerification>;
@@ -117,7 +117,7 @@ export interface DecisionContextQuery {
   /** Grants recorded before this ISO time have expired: not in flight any more. */
   grants_since: string;
   results_since: string;
-  result_args: Record<string, unknown>;
+  target: { namespace: string; deployment: string };
   results_limit: number;
 }
 

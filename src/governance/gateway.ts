@@ -158,7 +158,7 @@ export class Gateway {
       tenant: p.tenant,
       grants_since: new Date(nowMs - (this.deps.grantTtlMs ?? GRANT_TTL_MS)).toISOString(),
       results_since: new Date(nowMs - RECENT_MS).toISOString(),
-      result_args: { namespace: p.namespace, deployment: p.target.name },
+      target: { namespace: p.namespace, deployment: p.target.name },
       results_limit: 50,
     });
   }

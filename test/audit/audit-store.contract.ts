@@ -165,7 +165,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         await result(7, 'gy', 'scale_deployment', 'succeeded', 'b');
         const r2 = await result(8, 'gz', 'rollback_deployment', 'succeeded', 'a');
         const own2 = await store.append(note(9, { kind: 'decision', tenant: 'acme', proposal_id: 'p-9' }));
-        const query = { proposal_id: 'p-9', tenant: 'acme', grants_since: note(0).at, results_since: note(0).at, result_args: { namespace: 'ns', deployment: 'a' }, results_limit: 10 };
+        const query = { proposal_id: 'p-9', tenant: 'acme', grants_since: note(0).at, results_since: note(0).at, target: { namespace: 'ns', deployment: 'a' }, results_limit: 10 };
         const ctx = await store.decisionContext(query);
         expect(ctx.own).toEqual([own1, own2]);
         expect(ctx.inFlight).toEqual([{ id: 'g2', target: 'ns/Deployment/b', proposal_id: 'p-2' }]);
@@ -174,6 +174,16 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect((await store.decisionContext({ ...query, grants_since: note(3).at, results_since: note(6).at })).inFlight).toEqual([{ id: 'g2', target: 'ns/Deployment/b', proposal_id: 'p-2' }]);
         expect((await store.decisionContext({ ...query, results_since: note(6).at })).recentResults).toEqual([r2]);
         expect(await store.decisionContext({ ...query, proposal_id: 'none', tenant: 'nobody' })).toEqual({ own: [], inFlight: [], recentResults: [] });
+
+        // A grant and its result in one transaction never show as in flight; a result in a later one closes its grant.
+        const grantOf = (id: string, at: number) => ({ input: note(at, { kind: 'grant', tenant: 'acme', proposal_id: `p-${id}`, payload: { grant: { id }, target: 'ns/Deployment/c' } }) });
+        const resultOf = (id: string, at: number) => ({ input: note(at, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: id, result: { tool: 'scale_deployment', status: 'failed', args: {} } } }) });
+        await store.appendAll([grantOf('g4', 10), resultOf('g4', 11), grantOf('g5', 12)]);
+        expect((await store.decisionContext(query)).inFlight.map((g) => g.id)).toEqual(['g2', 'g5']);
+        await Promise.all([store.appendAll([resultOf('g5', 13)]), store.append(note(14))]);
+        await store.appendAll([resultOf('g2', 15)]);
+        expect((await store.decisionContext(query)).inFlight).toEqual([]);
+        expect(await store.unexecutedGrants({ tenant: 'acme', since: note(0).at })).toEqual([]);
       });
 
       it('keeps one chain when two stores take turns: a store whose idea of the tail is stale writes nothing, then links to the real one', async () => {
