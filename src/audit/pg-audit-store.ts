@@ -461,8 +461,10 @@ export class PgAuditStore implements AuditStore {
     return this.guard('decisionContext', async () => {
       // One statement, each part an index range over only what it needs: a decision costs one round
       // trip of reads, and none of them grows with the log or with the time windows.
-      const { rows } = await this.pool.query<RecordRow & { part: 'own' | 'flight' | 'recent' }>(
-        `(SELECT 'own' AS part, ${RECORD_COLUMNS} FROM ${this.t.records} WHERE proposal_id = $1)
+      const { rows } = await this.pool.query<RecordRow & { part: 'own' | 'flight' | 'recent' }>({
+        // Named: prepared once per connection, so the server does not parse and plan it per decision.
+        name: `decision_context:${this.schema}`,
+        text: `(SELECT 'own' AS part, ${RECORD_COLUMNS} FROM ${this.t.records} WHERE proposal_id = $1)
          UNION ALL
          (SELECT 'flight', NULL, grant_id, 'grant', NULL, issued_at, NULL, proposal_id, tenant, jsonb_build_object('target', target), NULL, NULL
             FROM ${this.t.openGrants} WHERE tenant = $2 AND issued_at >= $3)
@@ -472,8 +474,8 @@ export class PgAuditStore implements AuditStore {
              AND payload->'result'->'args'->>'namespace' = $5 AND payload->'result'->'args'->>'deployment' = $6
              AND at >= $4 AND payload->'result'->>'status' = 'succeeded'
            ORDER BY at DESC, seq DESC LIMIT $7)`,
-        [q.proposal_id, q.tenant, q.grants_since, q.results_since, q.target.namespace, q.target.deployment, q.results_limit],
-      );
+        values: [q.proposal_id, q.tenant, q.grants_since, q.results_since, q.target.namespace, q.target.deployment, q.results_limit],
+      });
       const bySeq = (a: AuditRecord, b: AuditRecord) => a.seq - b.seq;
       const own = rows.filter((r) => r.part === 'own').map(toRecord).sort(bySeq);
       const inFlight = rows
