@@ -78,7 +78,8 @@ export function plan(input: PlannerInput): PlannedAction[] {
   const actions: PlannedAction[] = [];
   const p99 = metrics.service.p99_ms;
   const gcSignals = obs.signals.filter((s) => s.metric === 'jvm_gc_pause_ms_per_min');
-  const memSignals = obs.signals.filter((s) => s.metric === 'memory_utilisation_ratio');
+  // Memory trouble: pods near their limit now, or killed at it (their memory resets after each restart).
+  const memSignals = obs.signals.filter((s) => s.metric === 'memory_utilisation_ratio' || s.metric === 'container_oom_kills');
 
   const from = metrics.deployment.replicas;
   const to = targetReplicas(from, input.maxReplicas);

@@ -14,6 +14,8 @@ export const PodMetrics = z
     memory_utilisation: z.number().nullable().optional(),
     cpu_millicores: z.number(),
     gc_pause_ms_per_min: z.number().nullable().optional(),
+    restart_count: z.number().int().optional(),
+    last_termination_reason: z.string().nullable().optional(),
   })
   .passthrough();
 export type PodMetrics = z.infer<typeof PodMetrics>;

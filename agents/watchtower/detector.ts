@@ -1,5 +1,6 @@
 // Watchtower's rule-based detector for one deployment: p99 latency against its SLO and its own
-// baseline, GC pause and memory per pod against the fleet, correlated with the most recent rollout.
+// baseline, GC pause and memory per pod against the fleet, containers OOM-killed, correlated with the
+// most recent rollout.
 // A pure function of the samples it is fed (state in, decision out): no clock, no I/O, so it runs
 // the same live, in virtual time and in replay. It never acts; it only says what it sees.
 import type { Signal } from '../../src/contracts/events.ts';
@@ -17,6 +18,11 @@ export interface DetectorOptions {
   memoryPressure: number;
   /** Rollouts younger than this are considered as a cause. */
   correlationWindowMin: number;
+  /**
+   * An OOM kill keeps an open incident open this long: a leaking pod's memory (and its latency)
+   * looks fine for a while after each restart, but the cause is still there.
+   */
+  oomHoldMin: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: Omit<DetectorOptions, 'sloP99Ms'> = {
@@ -25,6 +31,7 @@ export const DEFAULT_DETECTOR_OPTIONS: Omit<DetectorOptions, 'sloP99Ms'> = {
   gcOutlierRatio: 2,
   memoryPressure: 0.85,
   correlationWindowMin: 120,
+  oomHoldMin: 10,
 };
 
 export interface DetectorState {
@@ -32,9 +39,33 @@ export interface DetectorState {
   breaching: number;
   healthy: number;
   open: boolean;
+  /** Each pod's restart count at the previous sample. */
+  restarts: Readonly<Record<string, number>>;
+  /** Pods OOM-killed within the hold window: how many times, and when last. */
+  oomKills: Readonly<Record<string, { count: number; lastMs: number }>>;
 }
 
-export const initialDetectorState = (): DetectorState => ({ baselineP99Ms: undefined, breaching: 0, healthy: 0, open: false });
+export const initialDetectorState = (): DetectorState => ({ baselineP99Ms: undefined, breaching: 0, healthy: 0, open: false, restarts: {}, oomKills: {} });
+
+/**
+ * OOM kills seen between the previous sample and this one (a restart count that went up, with
+ * OOMKilled as the reason), added to those still within the hold window. A pod seen for the first
+ * time gives its count as the starting point, not as kills.
+ */
+function trackOomKills(state: DetectorState, pods: DeploymentMetrics['pods'], nowMs: number, holdMs: number): Pick<DetectorState, 'restarts' | 'oomKills'> {
+  const restarts: Record<string, number> = {};
+  const oomKills: Record<string, { count: number; lastMs: number }> = {};
+  for (const [pod, k] of Object.entries(state.oomKills)) if (nowMs - k.lastMs <= holdMs) oomKills[pod] = k;
+  for (const p of pods) {
+    const count = p.restart_count ?? 0;
+    restarts[p.pod] = count;
+    const before = state.restarts[p.pod];
+    if (before !== undefined && count > before && p.last_termination_reason === 'OOMKilled') {
+      oomKills[p.pod] = { count: (oomKills[p.pod]?.count ?? 0) + (count - before), lastMs: nowMs };
+    }
+  }
+  return { restarts, oomKills };
+}
 
 export interface Finding {
   kind: 'incident' | 'resolved';
@@ -70,17 +101,21 @@ export function assess(
   const baseline = state.baselineP99Ms ?? p99;
   // A breach is the SLO crossed, or the latency tripled against its own history while still under it.
   const breach = p99 > opts.sloP99Ms || p99 > baseline * 3;
+  const oom = trackOomKills(state, sample.metrics.pods, sample.nowMs, opts.oomHoldMin * 60_000);
+  const killing = Object.keys(oom.oomKills).length > 0;
   const next: DetectorState = {
     // The baseline learns only from healthy samples, so an incident cannot become the new normal.
     baselineP99Ms: breach ? baseline : baseline * 0.9 + p99 * 0.1,
     breaching: breach ? state.breaching + 1 : 0,
-    healthy: breach ? 0 : state.healthy + 1,
+    // Pods being OOM-killed are not healthy, whatever the latency says between kills.
+    healthy: breach || killing ? 0 : state.healthy + 1,
     open: state.open,
+    ...oom,
   };
 
   if (!state.open && next.breaching >= opts.confirmSamples) {
     next.open = true;
-    return { state: next, finding: describeIncident(sample, baseline, opts) };
+    return { state: next, finding: describeIncident(sample, baseline, opts, next.oomKills) };
   }
   if (state.open && next.healthy >= opts.resolveSamples) {
     next.open = false;
@@ -103,6 +138,7 @@ function describeIncident(
   sample: { nowMs: number; deployment: string; metrics: DeploymentMetrics; history?: RolloutHistory },
   baseline: number,
   opts: DetectorOptions,
+  oomKills: DetectorState['oomKills'] = {},
 ): Finding {
   const { metrics, deployment } = sample;
   const p99 = metrics.service.p99_ms;
@@ -138,6 +174,11 @@ function describeIncident(
     });
   }
 
+  const killed = Object.entries(oomKills).sort(([a], [b]) => a.localeCompare(b));
+  for (const [pod, k] of killed) {
+    signals.push({ metric: 'container_oom_kills', target: pod, value: k.count, baseline: 0, change_pct: 100, unit: `kills in ${opts.oomHoldMin} min` });
+  }
+
   let correlated: Finding['correlated_change'];
   const history = sample.history;
   if (history && history.revisions.length > 1) {
@@ -160,6 +201,7 @@ function describeIncident(
   const parts = [`${deployment}: p99 ${Math.round(p99)} ms (baseline ${Math.round(baseline)} ms, SLO ${opts.sloP99Ms} ms)`];
   if (gcOutliers.length) parts.push(`GC pause up on ${gcOutliers.length} of ${metrics.pods.length} pods`);
   if (memPressured.length) parts.push(`memory ≥ ${Math.round(opts.memoryPressure * 100)}% on ${memPressured.length} pods`);
+  if (killed.length) parts.push(`${killed.length} pods OOM-killed in the last ${opts.oomHoldMin} min`);
   if (correlated) parts.push(`rollout of revision ${correlated.revision} ${correlated.minutes_before} min earlier (${correlated.description})`);
 
   return {

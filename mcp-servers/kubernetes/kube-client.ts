@@ -60,6 +60,8 @@ export interface PodMetricsView {
   memory_utilisation: number | null;
   cpu_millicores: number;
   gc_pause_ms_per_min: number | null;
+  restart_count: number;
+  last_termination_reason: string | null;
 }
 
 export interface PodPendingMetricsView {
@@ -333,6 +335,7 @@ export class KubeClient {
         memory_utilisation: ratio === null ? null : round(ratio, 4),
         cpu_millicores: round(cpu * 1000, 1),
         gc_pause_ms_per_min: gc.get(podName) ?? null,
+        ...restartsOf(pod),
       });
     }
     withMetrics.sort((a, b) => a.pod.localeCompare(b.pod));
@@ -686,3 +689,16 @@ function isoOrNull(v: Date | string | undefined): string | null {
 }
 
 const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/**
+ * How often the pod's containers restarted, and why the last one ended: an OOMKilled container is
+ * reported as such even when another container ended last for another reason.
+ */
+function restartsOf(pod: V1Pod): { restart_count: number; last_termination_reason: string | null } {
+  const statuses = pod.status?.containerStatuses ?? [];
+  const reasons = statuses.map((c) => c.lastState?.terminated?.reason).filter((r): r is string => typeof r === 'string');
+  return {
+    restart_count: statuses.reduce((sum, c) => sum + (c.restartCount ?? 0), 0),
+    last_termination_reason: reasons.includes('OOMKilled') ? 'OOMKilled' : (reasons[0] ?? null),
+  };
+}

@@ -111,6 +111,11 @@ const podMetricsOut = z.object({
     .describe('Memory use relative to the limit, 0..1: the custom metric memory_utilisation_ratio when served, else memory_bytes / memory_limit_bytes.'),
   cpu_millicores: z.number().describe('CPU use of all containers (metrics.k8s.io), millicores.'),
   gc_pause_ms_per_min: z.number().nullable().describe('JVM garbage-collection pause time per minute (custom metric jvm_gc_pause_ms_per_min), null when not served.'),
+  restart_count: z.number().int().describe("Restarts of the pod's containers since the pod started."),
+  last_termination_reason: z
+    .string()
+    .nullable()
+    .describe("Why a container last ended (lastState.terminated.reason), OOMKilled first when any container was; null when none has restarted."),
 });
 
 const getPodMetricsOut = z.object({

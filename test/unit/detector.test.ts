@@ -68,3 +68,54 @@ describe('Watchtower detector', () => {
     expect(g[0]!.signals[0]!.baseline).toBeLessThan(200);
   });
 });
+
+describe('Watchtower detector: containers killed at their memory limit', () => {
+  const T = Date.parse('2026-11-24T10:00:00Z');
+  /** Eight pods; `kills[i]` is pod i's restart count (all OOMKilled). Memory back to normal after each restart. */
+  function leaking(p99: number, kills: number[]): DeploymentMetrics {
+    const pods = Array.from({ length: 8 }, (_, i) => ({
+      pod: `api-${i}`,
+      ready: true,
+      memory_bytes: 0.5 * 2 ** 31,
+      memory_limit_bytes: 2 ** 31,
+      cpu_millicores: 300,
+      gc_pause_ms_per_min: 200,
+      restart_count: kills[i] ?? 0,
+      last_termination_reason: (kills[i] ?? 0) > 0 ? 'OOMKilled' : null,
+    }));
+    return { pods, service: { p50_ms: 60, p99_ms: p99, rps: 800, error_ratio: 0 }, deployment: { replicas: 8, revision: 2 } };
+  }
+  function play(samples: [number, number[]][]) {
+    let state: DetectorState = initialDetectorState();
+    const findings = [];
+    for (const [i, [p99, kills]] of samples.entries()) {
+      const r = assess(state, { nowMs: T + i * 60_000, deployment: 'api', metrics: leaking(p99, kills), history }, opts);
+      state = r.state;
+      if (r.finding) findings.push({ at: i, ...r.finding });
+    }
+    return findings;
+  }
+
+  it('names the pods killed since the last sample, as memory trouble, and not the restarts it found on first sight', () => {
+    const f = play([
+      [180, [3, 0]], // restarts from before Watchtower looked: not kills it saw
+      [700, [4, 1]],
+      [800, [4, 1]],
+    ]);
+    expect(f).toHaveLength(1);
+    const kills = f[0]!.signals.filter((s) => s.metric === 'container_oom_kills');
+    expect(kills.map((s) => [s.target, s.value])).toEqual([['api-0', 1], ['api-1', 1]]);
+    expect(f[0]!.summary).toMatch(/2 pods OOM-killed in the last 10 min/);
+  });
+
+  it('keeps the incident open while pods keep being killed, though latency recovers between kills', () => {
+    const healthyWhileKilled: [number, number[]][] = [[180, [0]], [700, [1]], [800, [1]], [200, [1]], [190, [2]], [185, [2]], [180, [2]], [185, [3]]];
+    expect(play(healthyWhileKilled).map((x) => x.kind)).toEqual(['incident']);
+    // Once the kills stop for the hold window, sustained healthy samples resolve it.
+    const quiet: [number, number[]][] = Array.from({ length: 14 }, () => [180, [3]]);
+    const f = play([...healthyWhileKilled, ...quiet]);
+    expect(f.map((x) => x.kind)).toEqual(['incident', 'resolved']);
+    // Last kill at minute 7; held through minute 17; three healthy samples after: minute 20.
+    expect(f[1]!.at).toBe(20);
+  });
+});

@@ -38,6 +38,19 @@ describe('Elastik planner', () => {
     expect(rollback!.compensating_action.args).toMatchObject({ to_revision: 2 });
   });
 
+  it('rolls back a recent release whose pods are being OOM-killed, even when their memory looks normal between kills', () => {
+    const oom: Observation = {
+      ...obs,
+      signals: [
+        { metric: 'http_request_duration_p99_ms', target: 'checkout', value: 900, baseline: 180, change_pct: 400 },
+        { metric: 'container_oom_kills', target: 'checkout-3', value: 2, baseline: 0, change_pct: 100 },
+      ],
+    };
+    expect(plan({ ...input, observation: oom }).map((a) => a.action)).toEqual(['scale_deployment', 'rollback_deployment']);
+    const latencyOnly: Observation = { ...obs, signals: [oom.signals[0]!] };
+    expect(plan({ ...input, observation: latencyOnly }).map((a) => a.action)).toEqual(['scale_deployment']);
+  });
+
   it('respects the 3x limit and the entitlement', () => {
     expect(targetReplicas(8, 40)).toBe(12);
     expect(targetReplicas(1, 40)).toBe(2);

@@ -1,0 +1,58 @@
+// get_pod_metrics on the cluster twin tells a pod killed at its memory limit from a healthy one:
+// restart count and OOMKilled as the last termination reason, through the real Kubernetes API and
+// client-node — what Watchtower's detector keeps an incident open on (test/unit/detector.test.ts).
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
+import { VirtualClock } from '../../src/core/clock.ts';
+import { generateGrantKeys } from '../../src/governance/grants.ts';
+import { connectMcp } from '../../src/mcp/mcp-client.ts';
+import { ClusterTwin } from '../../src/twin/cluster-twin.ts';
+import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
+import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
+import { PodMetrics } from '../../agents/runtime/cluster-views.ts';
+import { HEALTHY_JVM, MINUTE, START, leakingTemplate } from '../twin/memory-fixture.ts';
+import { kubeConfigFor } from './kube-config.ts';
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+describe('get_pod_metrics on pods killed at their memory limit', () => {
+  it('reports each pod\'s restarts and OOMKilled, and nothing for a pod that never restarted', async () => {
+    const clock = new VirtualClock(START);
+    const twin = new ClusterTwin(clock, { seed: 3 });
+    twin.addNamespace('acme-prod', { 'governor.io/tenant': 'acme', 'governor.io/environment': 'production' });
+    twin.addDeployment({
+      namespace: 'acme-prod', name: 'api', replicas: 2, rps: 2 * 170,
+      revisions: [
+        { template: jvmTemplate('api', 'r/api:1', HEALTHY_JVM), changeCause: 'release 1', createdAtMs: START - 5 * 24 * 60 * MINUTE },
+        { template: leakingTemplate('api', 'r/api:2', 20), changeCause: 'release 2', createdAtMs: START },
+      ],
+    });
+    twin.start(1000);
+    cleanups.push(() => twin.stop());
+    const api = await startKubeApiServer(twin, { port: 0 });
+    cleanups.push(() => api.close());
+    const keys = generateGrantKeys('k');
+    const mcp = await startKubernetesMcpHttp({
+      kube: kubeConfigFor(api.url), sharedState: new MemorySharedState(), clock,
+      grantPublicKeys: new Map([['k', keys.publicKey]]), tokens: new Map([['t', { agent: 'watchtower', namespaces: ['acme-prod'] }]]),
+    });
+    cleanups.push(() => mcp.close());
+    const tools = await connectMcp({ url: mcp.url, token: 't', name: 'watchtower' });
+    cleanups.push(() => tools.close());
+    const pods = async () => {
+      const r = await tools.callTool<{ pods: unknown[] }>('get_pod_metrics', { namespace: 'acme-prod', deployment: 'api' });
+      if (!r.ok) throw new Error(r.message);
+      return r.data.pods.map((p) => PodMetrics.parse(p));
+    };
+
+    expect((await pods()).map((p) => [p.restart_count, p.last_termination_reason])).toEqual([[0, null], [0, null]]);
+    await clock.advance(39 * MINUTE); // both pods of the leaking release reach their limit at ~38 min
+    const after = await pods();
+    expect(after).toHaveLength(2);
+    for (const p of after) expect(p).toMatchObject({ restart_count: 1, last_termination_reason: 'OOMKilled' });
+  }, 60_000);
+});
