@@ -177,19 +177,21 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       twin = scenario.twin;
       twin.start();
       closers.push(async () => twin?.stop());
-      const api = await startKubeApiServer(twin, { logger });
+      // Served as a cluster would be: HTTPS with its own CA, which the clients verify, and a bearer token.
+      const apiToken = randomBytes(24).toString('base64url');
+      const api = await startKubeApiServer(twin, { logger, tls: true, token: apiToken });
       closers.push(() => api.close());
       kube = new KubeConfig();
       kube.loadFromOptions({
-        clusters: [{ name: 'twin', server: api.url, skipTLSVerify: true }],
-        users: [{ name: 'governor', token: 'twin' }],
+        clusters: [{ name: 'twin', server: api.url, caData: Buffer.from(api.caPem!).toString('base64') }],
+        users: [{ name: 'governor', token: apiToken }],
         contexts: [{ name: 'twin', cluster: 'twin', user: 'governor' }],
         currentContext: 'twin',
       });
       targets = scenario.targets;
       // The scenario's tenants are the ones that exist in its cluster; a tenants file, when given, wins.
       tenants = config.tenantsFile ? loadTenants(config.tenantsFile) : scenario.tenants;
-      report.push(`cluster: twin scenario '${opts.scenario}' served as a Kubernetes API at ${api.url} (KUBECONFIG is not set)`);
+      report.push(`cluster: twin scenario '${opts.scenario}' served as a Kubernetes API over HTTPS at ${api.url} (KUBECONFIG is not set)`);
     }
 
     const keys: GrantKeys = config.grantKeyFile
