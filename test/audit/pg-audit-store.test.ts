@@ -141,3 +141,43 @@ describe('PgAuditStore on PostgreSQL beyond the contract', () => {
     expect(() => new PgAuditStore({ connectionString: url, schema: 'x"; DROP TABLE y; --' })).toThrow(GovernorError);
   });
 });
+
+describe('migration 0004 (open_grants) on a log that already holds grants', () => {
+  it('backfills the grants without an execution result, so the first decision after the upgrade sees what is in flight', async () => {
+    const schema = freshSchema();
+    const { runner } = await import('node-pg-migrate');
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      // The log as it stood before 0004: three migrations applied, records written by an older store.
+      await runner({
+        dbClient: client, dir: new URL('../../migrations', import.meta.url).pathname, ignorePattern: '(?!.*\\.sql$).*',
+        direction: 'up', count: 3, schema, createSchema: true, migrationsTable: 'pgmigrations', singleTransaction: true, noLock: true,
+        log: () => {},
+      });
+      await client.query('RESET search_path');
+      const row = (seq: number, kind: string, payload: object, proposal: string | null) =>
+        client.query(
+          `INSERT INTO ${schema}.audit_records (seq, id, kind, actor, at, proposal_id, tenant, payload, prev_hash, hash)
+           VALUES ($1, $2, $3, 'test', $4, $5, 'acme', $6, $7, $8)`,
+          [seq, randomUUID(), kind, new Date(Date.UTC(2026, 10, 24, 10, 0, seq)).toISOString(), proposal, JSON.stringify(payload),
+            seq.toString(16).padStart(64, '0'), (seq + 1000).toString(16).padStart(64, 'a')],
+        );
+      await row(1, 'grant', { grant: { id: 'g-done' }, target: 'acme-prod/Deployment/a' }, 'p-1');
+      await row(2, 'grant', { grant: { id: 'g-open' }, target: 'acme-prod/Deployment/b' }, 'p-2');
+      await row(3, 'execution_result', { grant_id: 'g-done', result: { tool: 'scale_deployment', status: 'succeeded', args: {} } }, 'p-1');
+    } finally {
+      await client.end();
+    }
+    const store = new PgAuditStore({ connectionString: url, schema, poolSize: 1 });
+    try {
+      await store.migrate();
+      expect(await store.unexecutedGrants({ tenant: 'acme', since: '2026-01-01T00:00:00.000Z' })).toEqual([
+        { id: 'g-open', target: 'acme-prod/Deployment/b', proposal_id: 'p-2' },
+      ]);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+});
