@@ -73,6 +73,24 @@ export async function main(argv: string[]): Promise<void> {
       await twin({ scenario: o.scenario, kubeconfig: o.kubeconfig, port: Number(o.port) });
     });
 
+  program
+    .command('mcp')
+    .description('one MCP server (kubernetes, configmap, billing, finops) as its own process, against KUBECONFIG')
+    .argument('<name>', 'kubernetes | configmap | billing | finops')
+    .option('--stdio', 'one session on stdin/stdout (identity from --agent and --namespaces)')
+    .option('--port <n>', 'Streamable HTTP on this port (0 = any free port; tokens from GOVERNOR_MCP_TOKENS_FILE)')
+    .option('--agent <name>', 'with --stdio: the agent this session acts for')
+    .option('--namespaces <list>', 'with --stdio: comma-separated namespaces the session may touch')
+    .action(async (name: string, o: { stdio?: boolean; port?: string; agent?: string; namespaces?: string }) => {
+      const { mcpServer } = await import('../commands/mcp.ts');
+      await mcpServer(name, {
+        ...(o.stdio ? { stdio: true } : {}),
+        ...(o.port !== undefined ? { port: Number(o.port) } : {}),
+        ...(o.agent ? { agent: o.agent } : {}),
+        ...(o.namespaces ? { namespaces: o.namespaces } : {}),
+      });
+    });
+
   const bench = program.command('bench').description('benchmarks that print numbers');
   bench
     .command('gateway')

@@ -36,6 +36,8 @@ const EnvSchema = z
     GOVERNOR_PHASE: optionalString.pipe(Phase.optional()).default('govern'),
     GOVERNOR_GRANT_KEY_FILE: optionalString,
     GOVERNOR_GRANT_KEY_ID: optionalString.default('governor'),
+    GOVERNOR_GRANT_PUBLIC_KEY_FILE: optionalString,
+    GOVERNOR_MCP_TOKENS_FILE: optionalString,
     GOVERNOR_TENANTS_FILE: optionalString,
     GOVERNOR_POLICY_BUNDLE: optionalString,
     GOVERNOR_CONFIG_FILE: optionalString,
@@ -59,6 +61,10 @@ export interface Config {
   phase: Phase;
   grantKeyFile: string | undefined;
   grantKeyId: string;
+  /** The Ed25519 public key (PEM) an MCP server run on its own verifies grants with: it never holds the signing key. */
+  grantPublicKeyFile: string | undefined;
+  /** Bearer token → { agent, namespaces } for `governor mcp NAME --port N` (a mounted Secret in a cluster). */
+  mcpTokensFile: string | undefined;
   tenantsFile: string | undefined;
   policyBundle: string | undefined;
   /** The watched file holding the deployment phase (a ConfigMap mount in a cluster). */
@@ -118,6 +124,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     phase: e.GOVERNOR_PHASE ?? 'govern',
     grantKeyFile: e.GOVERNOR_GRANT_KEY_FILE,
     grantKeyId: e.GOVERNOR_GRANT_KEY_ID,
+    grantPublicKeyFile: e.GOVERNOR_GRANT_PUBLIC_KEY_FILE,
+    mcpTokensFile: e.GOVERNOR_MCP_TOKENS_FILE,
     tenantsFile: e.GOVERNOR_TENANTS_FILE,
     policyBundle: e.GOVERNOR_POLICY_BUNDLE,
     governorFile: e.GOVERNOR_CONFIG_FILE,

@@ -1,0 +1,177 @@
+// `governor mcp NAME --stdio | --port N`: one MCP server as its own process, against the cluster in
+// KUBECONFIG (a real one, or the twin from `governor twin --kubeconfig FILE`).
+//   --stdio: one session on stdin/stdout, whose identity (--agent, --namespaces) the launching
+//            process vouches for; stdout belongs to the protocol, logs go to stderr.
+//   --port:  Streamable HTTP; each session is bound by its bearer token to the identity given in
+//            GOVERNOR_MCP_TOKENS_FILE. Prints `ready <url>` on stdout once it serves.
+// Grants are verified with the public key in GOVERNOR_GRANT_PUBLIC_KEY_FILE: the server never holds
+// the signing key, and without a key every mutating tool is refused (fail closed). Cooldowns, grant
+// single-use and the pause epoch live in Redis (REDIS_URL), shared with every other replica and with
+// the gateway; without it they are this process's alone, which it says.
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import { z } from 'zod';
+import { loadConfig, type Config } from '../src/config.ts';
+import { MemorySharedState } from '../src/bus/memory-shared-state.ts';
+import { RedisSharedState } from '../src/bus/redis-shared-state.ts';
+import type { SharedState } from '../src/bus/shared-state.ts';
+import { RealClock } from '../src/core/clock.ts';
+import { GovernorError, describeError } from '../src/core/errors.ts';
+import { createLogger, type Logger } from '../src/core/logger.ts';
+import { DEFAULT_TENANTS_FILE, loadTenants } from '../src/governance/tenants.ts';
+import { SharedStatePauseEpoch } from '../src/governance/pause-epoch.ts';
+import type { McpHttpHost } from '../src/mcp/mcp-http-host.ts';
+import type { StdioSession } from '../src/mcp/mcp-stdio.ts';
+import { startKubernetesMcpHttp } from '../mcp-servers/kubernetes/http.ts';
+import { runKubernetesMcpStdio } from '../mcp-servers/kubernetes/stdio.ts';
+import { startConfigMapMcpHttp } from '../mcp-servers/configmap/http.ts';
+import { runConfigMapMcpStdio } from '../mcp-servers/configmap/stdio.ts';
+import { startBillingMcpHttp } from '../mcp-servers/billing/http.ts';
+import { runBillingMcpStdio } from '../mcp-servers/billing/stdio.ts';
+import { startFinopsMcpHttp } from '../mcp-servers/finops/http.ts';
+import { runFinopsMcpStdio } from '../mcp-servers/finops/stdio.ts';
+
+export const MCP_SERVERS = ['kubernetes', 'configmap', 'billing', 'finops'] as const;
+type ServerName = (typeof MCP_SERVERS)[number];
+
+const Identity = z.object({ agent: z.string().min(1), namespaces: z.array(z.string().min(1)).min(1) });
+/** GOVERNOR_MCP_TOKENS_FILE: bearer token → the identity its sessions are bound to. */
+const TokensFile = z.record(z.string().min(16, 'a bearer token of at least 16 characters'), Identity);
+
+export interface McpCommandOptions {
+  stdio?: boolean;
+  port?: number;
+  agent?: string;
+  namespaces?: string;
+}
+
+export async function mcpServer(name: string, opts: McpCommandOptions, env: Record<string, string | undefined> = process.env): Promise<void> {
+  if (!(MCP_SERVERS as readonly string[]).includes(name)) {
+    throw new GovernorError('config_invalid', `unknown MCP server '${name}'; known: ${MCP_SERVERS.join(', ')}`);
+  }
+  if (Boolean(opts.stdio) === (opts.port !== undefined)) throw new GovernorError('config_invalid', 'give exactly one of --stdio or --port N');
+  if (opts.port !== undefined && (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65_535)) {
+    throw new GovernorError('config_invalid', `--port must be a TCP port number, not '${opts.port}'`);
+  }
+  const config = loadConfig(env);
+  if (!config.kubeconfig) {
+    throw new GovernorError('config_invalid', 'an MCP server talks to a cluster: set KUBECONFIG (for the twin: governor twin --scenario NAME --kubeconfig FILE)');
+  }
+  const logger = createLogger({ level: config.logLevel, name: `governor-mcp-${name}` });
+  const kube = new KubeConfig();
+  kube.loadFromFile(config.kubeconfig);
+  const grantPublicKeys = readGrantKeys(config, logger);
+  const sharedState = openSharedState(config, logger);
+  const clock = new RealClock();
+  const tenants = loadTenants(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
+  const pauseEpoch = new SharedStatePauseEpoch(sharedState);
+  const base = { kube, sharedState, clock, grantPublicKeys, logger, pauseEpoch };
+
+  let stop: () => Promise<void>;
+  let done: Promise<void>;
+  if (opts.stdio) {
+    const given = Identity.safeParse({ agent: opts.agent, namespaces: (opts.namespaces ?? '').split(',').map((s) => s.trim()).filter(Boolean) });
+    if (!given.success) throw new GovernorError('config_invalid', '--stdio needs the identity the launching process vouches for: --agent NAME --namespaces ns1,ns2');
+    const session = given.data;
+    const running = await runStdio(name as ServerName, { ...base, session, tenants });
+    stop = () => running.close();
+    done = running.closed;
+  } else {
+    const tokens = readTokens(config);
+    const running = await runHttp(name as ServerName, { ...base, tokens, tenants, port: opts.port! });
+    process.stdout.write(`ready ${running.url}\n`);
+    stop = () => running.close();
+    done = new Promise<void>(() => {});
+  }
+  await new Promise<void>((resolve) => {
+    const end = () => {
+      process.off('SIGINT', end);
+      process.off('SIGTERM', end);
+      resolve();
+    };
+    process.on('SIGINT', end);
+    process.on('SIGTERM', end);
+    void done.then(end);
+  });
+  try {
+    await stop();
+  } finally {
+    await sharedState.close();
+    logger.info({ server: name }, 'MCP server stopped');
+  }
+}
+
+type Base = {
+  kube: KubeConfig;
+  sharedState: SharedState;
+  clock: RealClock;
+  grantPublicKeys: ReadonlyMap<string, KeyObject>;
+  logger: Logger;
+  pauseEpoch: SharedStatePauseEpoch;
+  tenants: ReturnType<typeof loadTenants>;
+};
+
+function runStdio(name: ServerName, d: Base & { session: z.infer<typeof Identity> }): Promise<StdioSession> {
+  switch (name) {
+    case 'kubernetes':
+      return runKubernetesMcpStdio(d);
+    case 'configmap':
+      return runConfigMapMcpStdio(d);
+    case 'billing':
+      return runBillingMcpStdio(d);
+    case 'finops':
+      return runFinopsMcpStdio(d);
+  }
+}
+
+function runHttp(name: ServerName, d: Base & { tokens: Map<string, z.infer<typeof Identity>>; port: number }): Promise<McpHttpHost> {
+  switch (name) {
+    case 'kubernetes':
+      return startKubernetesMcpHttp(d);
+    case 'configmap':
+      return startConfigMapMcpHttp(d);
+    case 'billing':
+      return startBillingMcpHttp(d);
+    case 'finops':
+      return startFinopsMcpHttp(d);
+  }
+}
+
+function readGrantKeys(config: Config, logger: Logger): ReadonlyMap<string, KeyObject> {
+  if (!config.grantPublicKeyFile) {
+    logger.warn('GOVERNOR_GRANT_PUBLIC_KEY_FILE is not set: no grant can be verified, so every mutating tool is refused');
+    return new Map();
+  }
+  try {
+    const key = createPublicKey(readFileSync(config.grantPublicKeyFile, 'utf8'));
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`it holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key, not Ed25519`);
+    return new Map([[config.grantKeyId, key]]);
+  } catch (err) {
+    throw new GovernorError('config_invalid', `GOVERNOR_GRANT_PUBLIC_KEY_FILE (${config.grantPublicKeyFile}) is not an Ed25519 public key in PEM: ${describeError(err)}`);
+  }
+}
+
+function readTokens(config: Config): Map<string, z.infer<typeof Identity>> {
+  if (!config.mcpTokensFile) throw new GovernorError('config_invalid', 'an MCP server on a port needs GOVERNOR_MCP_TOKENS_FILE: bearer token → { agent, namespaces }');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(config.mcpTokensFile, 'utf8'));
+  } catch (err) {
+    throw new GovernorError('config_invalid', `GOVERNOR_MCP_TOKENS_FILE (${config.mcpTokensFile}) is not readable JSON: ${describeError(err)}`);
+  }
+  const parsed = TokensFile.safeParse(raw);
+  if (!parsed.success) {
+    // Never echo a token: the path names the entry only by its position.
+    const problems = parsed.error.issues.map((i) => `  - entry ${i.path.length > 0 ? '#' + (Object.keys(raw as object).indexOf(String(i.path[0])) + 1) : '(file)'}${i.path.slice(1).map((p) => `.${String(p)}`).join('')}: ${i.message}`);
+    throw new GovernorError('config_invalid', `GOVERNOR_MCP_TOKENS_FILE (${config.mcpTokensFile}) is not valid:\n${problems.join('\n')}`);
+  }
+  if (Object.keys(parsed.data).length === 0) throw new GovernorError('config_invalid', `GOVERNOR_MCP_TOKENS_FILE (${config.mcpTokensFile}) names no token`);
+  return new Map(Object.entries(parsed.data));
+}
+
+function openSharedState(config: Config, logger: Logger): SharedState {
+  if (config.redisUrl) return new RedisSharedState({ url: config.redisUrl, keyPrefix: 'governor:state:' });
+  logger.warn('REDIS_URL is not set: cooldowns, single-use grants and the pause epoch are this process\'s alone; run one replica, beside no other writer');
+  return new MemorySharedState();
+}
