@@ -13,7 +13,8 @@
 // — what it is guaranteed anyway. It never proposes anything against A's own tenant, against a
 // tenant within its requests, or against a tenant outside its session (it cannot see those).
 // It proposes; whether the throttle is allowed is the gateway's decision.
-import type { BlastRadius, Observation, Proposal, ToolCall } from '../../src/contracts/events.ts';
+import type { PlannedAction } from '../runtime/planned-action.ts';
+import type { Observation } from '../../src/contracts/events.ts';
 import type { NodeTenancy, TenantUsage, WorkloadOnNode } from './billing-views.ts';
 
 /** Node CPU utilisation at and above which co-tenants measurably slow each other down. */
@@ -119,17 +120,10 @@ function unthrottleable(w: WorkloadOnNode): string | undefined {
   return undefined;
 }
 
-export interface ThrottlePlan {
-  action: 'throttle_tenant';
+export interface ThrottlePlan extends PlannedAction<'throttle_tenant'> {
   tenant: string;
   namespace: string;
   target: { kind: 'Deployment'; name: string };
-  params: Record<string, unknown>;
-  blast_radius: BlastRadius;
-  tool_call: ToolCall;
-  compensating_action: ToolCall;
-  verification: Proposal['verification'];
-  reasoning: string[];
 }
 
 export function planThrottle(input: {

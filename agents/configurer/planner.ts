@@ -4,8 +4,9 @@
 // clock, no I/O; the agent feeds it and publishes. It proposes; it never decides whether the action
 // is allowed (the gateway's job), and it never proposes removing a key a pod template names (the
 // server would refuse it: the next pod start would fail).
+import type { PlannedAction } from '../runtime/planned-action.ts';
 import { hashOf } from '../../src/core/canonical-json.ts';
-import type { BlastRadius, Observation, Proposal, ToolCall } from '../../src/contracts/events.ts';
+import type { Observation } from '../../src/contracts/events.ts';
 import type { ConfigHistoryView, ConfigVersion, ConfigView } from './config-views.ts';
 
 /** How far before the incident a config change still counts as its suspect. */
@@ -36,15 +37,7 @@ export interface KeyRevert {
   restored: string | null;
 }
 
-export interface PlannedConfigRevert {
-  action: 'update_config';
-  params: Record<string, unknown>;
-  blast_radius: BlastRadius;
-  tool_call: ToolCall;
-  compensating_action: ToolCall;
-  verification: Proposal['verification'];
-  reasoning: string[];
-}
+export type PlannedConfigRevert = PlannedAction<'update_config'>;
 
 interface Suspect {
   facts: ConfigFacts;

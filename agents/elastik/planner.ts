@@ -4,7 +4,8 @@
 // one node of the deployment that is short of memory. Pure: no clock, no I/O; the agent feeds it
 // and publishes.
 // It proposes; it never decides whether an action is allowed (that is the gateway's job).
-import type { BlastRadius, Observation, Proposal, ToolCall } from '../../src/contracts/events.ts';
+import type { PlannedAction } from '../runtime/planned-action.ts';
+import type { Observation } from '../../src/contracts/events.ts';
 import type { DeploymentMetrics, NamespaceCapacity, NodeStatus, RolloutHistory } from '../runtime/cluster-views.ts';
 
 /**
@@ -15,15 +16,7 @@ import type { DeploymentMetrics, NamespaceCapacity, NodeStatus, RolloutHistory }
  */
 export const NODE_MEMORY_PRESSURE_RATIO = 0.85;
 
-export interface PlannedAction {
-  action: 'scale_deployment' | 'rollback_deployment' | 'cordon_node';
-  params: Record<string, unknown>;
-  blast_radius: BlastRadius;
-  tool_call: ToolCall;
-  compensating_action: ToolCall;
-  verification: Proposal['verification'];
-  reasoning: string[];
-}
+export type ElastikAction = PlannedAction<'scale_deployment' | 'rollback_deployment' | 'cordon_node'>;
 
 export interface PlannerInput {
   observation: Observation;
@@ -70,12 +63,12 @@ export function capacityChangePct(capacity: NamespaceCapacity, deployment: strin
   return Math.round((((to - from) * cost(target)) / total) * 1000) / 10;
 }
 
-export function plan(input: PlannerInput): PlannedAction[] {
+export function plan(input: PlannerInput): ElastikAction[] {
   const { observation: obs, metrics } = input;
   if (obs.severity !== 'critical' && obs.severity !== 'warning') return [];
   const ns = obs.namespace;
   const name = obs.target.name;
-  const actions: PlannedAction[] = [];
+  const actions: ElastikAction[] = [];
   const p99 = metrics.service.p99_ms;
   const gcSignals = obs.signals.filter((s) => s.metric === 'jvm_gc_pause_ms_per_min');
   // Memory trouble: pods near their limit now, or killed at it (their memory resets after each restart).
