@@ -14,7 +14,7 @@ import {
   type V1Pod,
   type V1ReplicaSet,
 } from '@kubernetes/client-node';
-import { codeApiError } from '../kubernetes/kube-client.ts';
+import { call, isLive } from '../kubernetes/kube-client.ts';
 import { parseQuantity, quantityOrNull } from '../kubernetes/quantity.ts';
 import type { ContainerCpu, DeploymentFacts, NodeFacts, PodFacts } from './tenancy.ts';
 
@@ -185,14 +185,3 @@ function controllerOf(o: V1Pod | V1ReplicaSet) {
   return o.metadata?.ownerReferences?.find((r) => r.controller) ?? o.metadata?.ownerReferences?.[0];
 }
 
-function isLive(pod: V1Pod): boolean {
-  return !pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
-}
-
-async function call<T>(what: string, fn: () => Promise<T>, api = 'kubernetes'): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw codeApiError(what, err, api);
-  }
-}

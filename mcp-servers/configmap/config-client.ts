@@ -13,8 +13,7 @@ import {
   type V1ConfigMap,
   type V1Deployment,
 } from '@kubernetes/client-node';
-import { GovernorError } from '../../src/core/errors.ts';
-import { codeApiError } from '../kubernetes/kube-client.ts';
+import { call } from '../kubernetes/kube-client.ts';
 
 /** The annotation `kubectl rollout restart` stamps on the pod template (RFC 3339 time). */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
@@ -78,10 +77,3 @@ export class ConfigClient {
   }
 }
 
-async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw err instanceof GovernorError ? err : codeApiError(what, err);
-  }
-}

@@ -14,7 +14,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { GovernorError } from '../../src/core/errors.ts';
-import { codeApiError } from '../kubernetes/kube-client.ts';
+import { call, codeApiError, isLive } from '../kubernetes/kube-client.ts';
 import { parseQuantity, quantityOrNull } from '../kubernetes/quantity.ts';
 
 export interface DeploymentUsage {
@@ -130,14 +130,6 @@ export class ClusterUsageReader {
   }
 }
 
-async function call<T>(what: string, fn: () => Promise<T>, api = 'kubernetes'): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw codeApiError(what, err, api);
-  }
-}
-
 /**
  * A pod is the deployment's when the deployment's selector matches it and, if it names a ReplicaSet
  * as its owner, that ReplicaSet is one of the deployment's (`<deployment>-<hash>`): two deployments
@@ -181,10 +173,6 @@ export function selectorMatches(selector: V1LabelSelector | undefined, labels: R
 
 function cpuRequestMillicores(containers: ReadonlyArray<{ resources?: { requests?: Record<string, string> } }>): number {
   return containers.reduce((s, c) => s + (quantityOrNull(c.resources?.requests?.['cpu']) ?? 0), 0) * 1000;
-}
-
-function isLive(pod: V1Pod): boolean {
-  return !pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 }
 
 const round1 = (v: number): number => Math.round(v * 10) / 10;

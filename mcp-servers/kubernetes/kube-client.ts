@@ -528,7 +528,7 @@ export class KubeClient {
  * Runs one API call and codes its failure. `status` in the details is the HTTP status when the
  * API server answered: callers use its presence to know that a failed write did not happen.
  */
-async function call<T>(what: string, fn: () => Promise<T>, api = 'kubernetes'): Promise<T> {
+export async function call<T>(what: string, fn: () => Promise<T>, api = 'kubernetes'): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -643,7 +643,8 @@ function nodeView(node: V1Node, usage: NodeView['usage']): NodeView {
   };
 }
 
-function isLive(pod: V1Pod): boolean {
+/** A pod that counts: not being deleted, not finished (an evicted or completed pod stays as an object). */
+export function isLive(pod: V1Pod): boolean {
   return !pod.metadata?.deletionTimestamp && pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
 }
 
