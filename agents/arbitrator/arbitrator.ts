@@ -4,9 +4,9 @@
 // (arbiter.ts decides; this module reads, records and publishes). At most one proposal per incident,
 // idempotent on redelivery. It never executes anything itself and never proposes against the tenant
 // it is protecting.
-import { EVENT_VERSION, STREAMS, type Observation, type Proposal } from '../../src/contracts/events.ts';
+import { proposalOf, recordProposal } from '../runtime/propose.ts';
+import type { Observation, Proposal } from '../../src/contracts/events.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
-import { newId } from '../../src/core/ids.ts';
 import { readTool } from '../runtime/cluster-views.ts';
 import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { findNoisyNeighbour, planThrottle } from './arbiter.ts';
@@ -50,49 +50,20 @@ export class Arbitrator {
     const usage = await readTool(this.deps.tools, 'get_tenant_usage', usageArgs, TenantUsage);
     const plan = planThrottle({ observation: obs, neighbour: n, neighbourUsage: usage, victimSloP99Ms: victim.slo.p99_latency_ms, notes: finding.notes });
 
-    const proposal: Proposal = {
-      id: newId(),
-      v: EVENT_VERSION,
-      ts: new Date(this.deps.clock.now()).toISOString(),
-      incident_id: incident,
-      type: 'proposal',
-      agent: ARBITRATOR,
-      tenant: plan.tenant,
-      namespace: plan.namespace,
-      action: plan.action,
-      target: plan.target,
-      params: plan.params,
-      blast_radius: plan.blast_radius,
-      tool_call: plan.tool_call,
-      compensating_action: plan.compensating_action,
-      verification: plan.verification,
-      reasoning: plan.reasoning,
-      observation_id: obs.id,
-      llm: 'unavailable',
-    };
+    const proposal = proposalOf(plan, {
+      agent: ARBITRATOR, tenant: plan.tenant, namespace: plan.namespace, target: plan.target, nowMs: this.deps.clock.now(),
+      incident_id: incident, observation_id: obs.id,
+    });
     // Re-check right before writing: a redelivery racing this one may have proposed meanwhile.
     const raced = await this.existing(incident);
     if (raced) return raced;
-    await this.deps.recorder.recordAndPublish(
-      {
-        kind: 'proposal',
-        actor: ARBITRATOR,
-        at: proposal.ts,
-        incident_id: proposal.incident_id,
-        proposal_id: proposal.id,
-        tenant: proposal.tenant,
-        payload: {
-          proposal,
-          reasoning_mode: 'rule-based',
-          victim_tenant: obs.tenant,
-          tool_calls: [
-            { server: 'billing', tool: 'get_node_tenancy', args: tenancyArgs, response: tenancy },
-            { server: 'billing', tool: 'get_tenant_usage', args: usageArgs, response: usage },
-          ],
-        },
-      },
-      { stream: STREAMS.proposal, event: proposal },
-    );
+    await recordProposal(this.deps.recorder, proposal, {
+      victim_tenant: obs.tenant,
+      tool_calls: [
+        { server: 'billing', tool: 'get_node_tenancy', args: tenancyArgs, response: tenancy },
+        { server: 'billing', tool: 'get_tenant_usage', args: usageArgs, response: usage },
+      ],
+    });
     log.info({ proposal_id: proposal.id, throttled_tenant: n.tenant }, `proposed throttle_tenant on ${n.namespace}/${n.deployment} (${plan.params['from_cpu_limit']} → ${plan.params['to_cpu_limit']})`);
     return proposal;
   }

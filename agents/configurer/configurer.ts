@@ -5,9 +5,9 @@
 // the outbox. One proposal per incident: a redelivered or repeated observation proposes nothing
 // again. It never executes anything itself (its executor does, on a grant), and proposes nothing
 // when no config changed.
-import { EVENT_VERSION, STREAMS, type Observation, type Proposal } from '../../src/contracts/events.ts';
+import { proposalOf, recordProposal, type RecordedToolCall } from '../runtime/propose.ts';
+import type { Observation, Proposal } from '../../src/contracts/events.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
-import { newId } from '../../src/core/ids.ts';
 import { readTool } from '../runtime/cluster-views.ts';
 import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { ConfigHistoryView, ConfigList, ConfigView } from './config-views.ts';
@@ -16,12 +16,6 @@ import { CONFIGMAP_SERVER, planConfigRevert, type ConfigFacts } from './planner.
 /** The session is the Configurer's own; see agents/runtime/agent-deps.ts. */
 export type ConfigurerDeps = ObservationAgentDeps;
 
-interface RecordedCall {
-  server: string;
-  tool: string;
-  args: Record<string, unknown>;
-  response: unknown;
-}
 
 export class Configurer {
   constructor(private readonly deps: ConfigurerDeps) {}
@@ -48,7 +42,7 @@ export class Configurer {
     const observedAt = records.filter((r) => r.kind === 'observation').map((r) => Date.parse(r.at));
     const incidentStartMs = Math.min(Date.parse(obs.ts), ...observedAt);
 
-    const calls: RecordedCall[] = [];
+    const calls: RecordedToolCall[] = [];
     const read = async <S extends Parameters<typeof readTool>[3]>(tool: string, args: Record<string, unknown>, schema: S) => {
       const response = await readTool(this.deps.tools, tool, args, schema);
       calls.push({ server: CONFIGMAP_SERVER, tool, args, response });
@@ -72,39 +66,12 @@ export class Configurer {
       return;
     }
 
-    const proposal: Proposal = {
-      id: newId(),
-      v: EVENT_VERSION,
-      ts: new Date(this.deps.clock.now()).toISOString(),
-      incident_id: incidentId,
-      type: 'proposal',
-      agent: 'configurer',
-      tenant: obs.tenant,
-      namespace: obs.namespace,
-      action: planned.action,
-      // The service whose SLO the revert restores: what the gateway leases and the verifier measures.
-      target: obs.target,
-      params: planned.params,
-      blast_radius: planned.blast_radius,
-      tool_call: planned.tool_call,
-      compensating_action: planned.compensating_action,
-      verification: planned.verification,
-      reasoning: planned.reasoning,
-      observation_id: obs.id,
-      llm: 'unavailable',
-    };
-    await this.deps.recorder.recordAndPublish(
-      {
-        kind: 'proposal',
-        actor: 'configurer',
-        at: proposal.ts,
-        incident_id: proposal.incident_id,
-        proposal_id: proposal.id,
-        tenant: proposal.tenant,
-        payload: { proposal, reasoning_mode: 'rule-based', tool_calls: calls },
-      },
-      { stream: STREAMS.proposal, event: proposal },
-    );
+    // Its target is the service whose SLO the revert restores: what the gateway leases and the verifier measures.
+    const proposal = proposalOf(planned, {
+      agent: 'configurer', tenant: obs.tenant, namespace: obs.namespace, target: obs.target, nowMs: this.deps.clock.now(),
+      incident_id: incidentId, observation_id: obs.id,
+    });
+    await recordProposal(this.deps.recorder, proposal, { tool_calls: calls });
     log.info({ agent: 'configurer', proposal_id: proposal.id, tenant: proposal.tenant, incident_id: incidentId }, `proposed update_config of ${String(planned.params['config_map'])}`);
   }
 }

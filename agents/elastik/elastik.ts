@@ -1,9 +1,9 @@
 // Elastik: turns observations into scaling, rollback and node (cordon and drain) proposals (one per action, each recorded and
 // published through the outbox). Consumes observations with its own consumer group; idempotent: an
 // observation it has already answered is skipped, so a redelivery proposes nothing twice.
-import { EVENT_VERSION, STREAMS, type Observation, type Proposal } from '../../src/contracts/events.ts';
+import { proposalOf, recordProposal } from '../runtime/propose.ts';
+import type { Observation, Proposal } from '../../src/contracts/events.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
-import { newId } from '../../src/core/ids.ts';
 import { DeploymentMetrics, NamespaceCapacity, NodesStatus, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
 import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { plan } from './planner.ts';
@@ -51,47 +51,18 @@ export class Elastik {
     });
 
     for (const p of planned) {
-      const proposal: Proposal = {
-        id: newId(),
-        v: EVENT_VERSION,
-        ts: new Date(this.deps.clock.now()).toISOString(),
-        incident_id: obs.incident_id ?? obs.id,
-        type: 'proposal',
-        agent: 'elastik',
-        tenant: obs.tenant,
-        namespace: obs.namespace,
-        action: p.action,
-        target: obs.target,
-        params: p.params,
-        blast_radius: p.blast_radius,
-        tool_call: p.tool_call,
-        compensating_action: p.compensating_action,
-        verification: p.verification,
-        reasoning: p.reasoning,
-        observation_id: obs.id,
-        llm: 'unavailable',
-      };
-      await this.deps.recorder.recordAndPublish(
-        {
-          kind: 'proposal',
-          actor: 'elastik',
-          at: proposal.ts,
-          incident_id: proposal.incident_id,
-          proposal_id: proposal.id,
-          tenant: proposal.tenant,
-          payload: {
-            proposal,
-            reasoning_mode: 'rule-based',
-            tool_calls: [
-              { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },
-              { server: 'kubernetes', tool: 'get_rollout_history', args, response: history },
-              { server: 'kubernetes', tool: 'get_namespace_capacity', args: { namespace: obs.namespace }, response: capacity },
-              ...(nodes ? [{ server: 'kubernetes', tool: 'get_node_status', args, response: nodes }] : []),
-            ],
-          },
-        },
-        { stream: STREAMS.proposal, event: proposal },
-      );
+      const proposal = proposalOf(p, {
+        agent: 'elastik', tenant: obs.tenant, namespace: obs.namespace, target: obs.target, nowMs: this.deps.clock.now(),
+        incident_id: obs.incident_id ?? obs.id, observation_id: obs.id,
+      });
+      await recordProposal(this.deps.recorder, proposal, {
+        tool_calls: [
+          { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },
+          { server: 'kubernetes', tool: 'get_rollout_history', args, response: history },
+          { server: 'kubernetes', tool: 'get_namespace_capacity', args: { namespace: obs.namespace }, response: capacity },
+          ...(nodes ? [{ server: 'kubernetes', tool: 'get_node_status', args, response: nodes }] : []),
+        ],
+      });
       this.deps.logger.info({ agent: 'elastik', proposal_id: proposal.id, tenant: proposal.tenant }, `proposed ${p.action}`);
     }
   }

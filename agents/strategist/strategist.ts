@@ -5,11 +5,11 @@
 // write tool, and a recommendation is advice the gateway never allows. At most one open
 // recommendation per deployment: the audit log is what it checks, so restarts and several replicas
 // of the agent do not repeat one every 15 minutes.
-import { EVENT_VERSION, STREAMS, type Proposal } from '../../src/contracts/events.ts';
+import { proposalOf, recordProposal, type RecordedToolCall } from '../runtime/propose.ts';
+import type { Proposal } from '../../src/contracts/events.ts';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { describeError } from '../../src/core/errors.ts';
-import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { Tenants } from '../../src/governance/tenants.ts';
 import { readTool } from '../runtime/cluster-views.ts';
@@ -146,36 +146,11 @@ export class Strategist {
     return proposal.id;
   }
 
-  private async propose(tenant: string, d: CostDeployment, r: PlannedRecommendation, toolCalls: unknown[]): Promise<string> {
-    const proposal: Proposal = {
-      id: newId(),
-      v: EVENT_VERSION,
-      ts: new Date(this.deps.clock.now()).toISOString(),
-      type: 'proposal',
-      agent: 'strategist',
-      tenant,
-      namespace: d.namespace,
-      action: r.action,
-      target: { kind: 'Deployment', name: d.name },
-      params: r.params,
-      blast_radius: r.blast_radius,
-      tool_call: r.tool_call,
-      compensating_action: r.compensating_action,
-      verification: r.verification,
-      reasoning: r.reasoning,
-      llm: 'unavailable',
-    };
-    await this.deps.recorder.recordAndPublish(
-      {
-        kind: 'proposal',
-        actor: 'strategist',
-        at: proposal.ts,
-        proposal_id: proposal.id,
-        tenant,
-        payload: { proposal, reasoning_mode: 'rule-based', tool_calls: toolCalls },
-      },
-      { stream: STREAMS.proposal, event: proposal },
-    );
+  private async propose(tenant: string, d: CostDeployment, r: PlannedRecommendation, toolCalls: RecordedToolCall[]): Promise<string> {
+    const proposal = proposalOf(r, {
+      agent: 'strategist', tenant, namespace: d.namespace, target: { kind: 'Deployment', name: d.name }, nowMs: this.deps.clock.now(),
+    });
+    await recordProposal(this.deps.recorder, proposal, { tool_calls: toolCalls });
     this.deps.logger.info(
       { agent: 'strategist', proposal_id: proposal.id, tenant, namespace: d.namespace, deployment: d.name },
       `recommended ${d.name} ${r.params.from_replicas} → ${r.params.to_replicas} replicas, saving $${r.params.monthly_saving_usd}/month`,

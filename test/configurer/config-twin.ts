@@ -3,6 +3,7 @@
 // web-config through envFrom and slows to three times its service time when its cache is switched
 // off (cache.enabled=false: the bad push), and `api`, which names only pool.size through env
 // valueFrom; `batch` reads no config. Tenant globex (globex-prod) has a config map of its own.
+import { kubeConfigFor } from '../mcp/kube-config.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
@@ -35,16 +36,6 @@ export interface ConfigTwin {
   close(): Promise<void>;
 }
 
-function kubeConfigFor(server: string): KubeConfig {
-  const kube = new KubeConfig();
-  kube.loadFromOptions({
-    clusters: [{ name: 'twin', server, skipTLSVerify: true }],
-    users: [{ name: 'governor', token: 'cluster-token' }],
-    contexts: [{ name: 'twin', cluster: 'twin', user: 'governor' }],
-    currentContext: 'twin',
-  });
-  return kube;
-}
 
 export async function startConfigTwin(): Promise<ConfigTwin> {
   const clock = new VirtualClock(START);
