@@ -96,13 +96,8 @@ export interface AuditStore {
   claimExecution(claim: { grant_id: string; proposal_id: string; consumer: string; at: string }): Promise<boolean>;
   list(filter?: AuditFilter): Promise<AuditRecord[]>;
   /**
-   * Ids of the tenant's grants recorded since `since` (optionally for one target, the grant
-   * record's `payload.target`) that have no execution result yet: actions in flight.
-   */
-  unexecutedGrants(filter: { tenant: string; since: string; target?: string }): Promise<{ id: string; target: string | null; proposal_id: string | null }[]>;
-  /**
    * Everything deciding one proposal reads from the log, in one round trip: the proposal's own
-   * records (a redelivery finds its decision), the tenant's grants in flight (as unexecutedGrants),
+   * records (a redelivery finds its decision), the tenant's grants still valid and not yet executed,
    * and the newest successful execution results on `target` (the namespace and deployment in the
    * result's arguments: the target's recent actions, for cooldowns and staleness).
    */

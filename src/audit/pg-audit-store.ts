@@ -440,23 +440,6 @@ export class PgAuditStore implements AuditStore {
     });
   }
 
-  unexecutedGrants(filter: { tenant: string; since: string; target?: string }): Promise<{ id: string; target: string | null; proposal_id: string | null }[]> {
-    return this.guard('unexecutedGrants', async () => {
-      const params: unknown[] = [filter.tenant, filter.since];
-      let target = '';
-      if (filter.target !== undefined) {
-        params.push(filter.target);
-        target = ' AND target = $3';
-      }
-      const { rows } = await this.pool.query<{ id: string; target: string | null; proposal_id: string | null }>(
-        `SELECT grant_id AS id, target, proposal_id FROM ${this.t.openGrants}
-          WHERE tenant = $1 AND issued_at >= $2${target} ORDER BY issued_at, grant_id`,
-        params,
-      );
-      return rows;
-    });
-  }
-
   decisionContext(q: DecisionContextQuery): Promise<DecisionContext> {
     return this.guard('decisionContext', async () => {
       // One statement, each part an index range over only what it needs: a decision costs one round

@@ -172,7 +172,9 @@ describe('migration 0004 (open_grants) on a log that already holds grants', () =
     const store = new PgAuditStore({ connectionString: url, schema, poolSize: 1 });
     try {
       await store.migrate();
-      expect(await store.unexecutedGrants({ tenant: 'acme', since: '2026-01-01T00:00:00.000Z' })).toEqual([
+      const since = '2026-01-01T00:00:00.000Z';
+      const ctx = await store.decisionContext({ proposal_id: 'p-3', tenant: 'acme', grants_since: since, results_since: since, target: { namespace: 'acme-prod', deployment: 'b' }, results_limit: 1 });
+      expect(ctx.inFlight).toEqual([
         { id: 'g-open', target: 'acme-prod/Deployment/b', proposal_id: 'p-2' },
       ]);
     } finally {

@@ -54,7 +54,6 @@ export function memoryAudit(): MemoryAudit {
     pendingOutbox: unsupported('pendingOutbox'),
     markPublished: unsupported('markPublished'),
     markPublishedMany: unsupported('markPublishedMany'),
-    unexecutedGrants: unsupported('unexecutedGrants'),
     decisionContext: unsupported('decisionContext'),
     verify: unsupported('verify'),
     close: async () => undefined,
