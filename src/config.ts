@@ -29,8 +29,14 @@ const EnvSchema = z
     }),
     SLACK_SIGNING_SECRET: optionalString,
     SLACK_CHANNEL: optionalString.default('governor-approvals'),
-    SLACK_APPROVERS: optionalString,
+    // Approvers moved to the tenants file (per tenant, per action class, M of N); a variable that
+    // silently stopped restricting who approves would be worse than one that stops the start.
+    SLACK_APPROVERS: optionalString.refine((v) => v === undefined, {
+      message: 'is no longer read: approvers are configured in the tenants file (`approvers`, `approval_rules`, `operators`; see README)',
+    }),
     SLACK_PORT: z.coerce.number().int().min(0).max(65535).default(3100),
+    SLACK_HOST: optionalString,
+    SLACK_API_URL: urlWithScheme(['http', 'https'], 'HTTP'),
     ANTHROPIC_API_KEY: optionalString,
     PAGERDUTY_ROUTING_KEY: optionalString,
     GOVERNOR_PHASE: optionalString.pipe(Phase.optional()).default('govern'),
@@ -54,8 +60,8 @@ export interface Config {
   kubeconfig: string | undefined;
   prometheusUrl: string | undefined;
   slack:
-    | { mode: 'real'; botToken: string; signingSecret: string; channel: string; approvers: string[]; port: number }
-    | { mode: 'sandbox'; channel: string; approvers: string[]; port: number };
+    | { mode: 'real'; botToken: string; signingSecret: string; channel: string; port: number; host: string; apiUrl: string | undefined }
+    | { mode: 'sandbox'; channel: string; port: number };
   anthropicApiKey: string | undefined;
   pagerdutyRoutingKey: string | undefined;
   phase: Phase;
@@ -99,10 +105,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new GovernorError('config_invalid', `Configuration problems:\n${lines.join('\n')}`);
   }
   const e = res.data;
-  const approvers = (e.SLACK_APPROVERS ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
   return {
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
@@ -115,10 +117,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             botToken: e.SLACK_BOT_TOKEN,
             signingSecret: e.SLACK_SIGNING_SECRET,
             channel: e.SLACK_CHANNEL,
-            approvers,
             port: e.SLACK_PORT,
+            // Slack must reach the endpoint: every interface unless told otherwise (DESIGN §8).
+            host: e.SLACK_HOST ?? '0.0.0.0',
+            apiUrl: e.SLACK_API_URL,
           }
-        : { mode: 'sandbox', channel: e.SLACK_CHANNEL, approvers, port: e.SLACK_PORT },
+        : { mode: 'sandbox', channel: e.SLACK_CHANNEL, port: e.SLACK_PORT },
     anthropicApiKey: e.ANTHROPIC_API_KEY,
     pagerdutyRoutingKey: e.PAGERDUTY_ROUTING_KEY,
     phase: e.GOVERNOR_PHASE ?? 'govern',

@@ -6,7 +6,7 @@ import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { Tenants } from '../../src/governance/tenants.ts';
-import type { Recorder } from './recorder.ts';
+import type { Recorder } from '../../src/audit/recorder.ts';
 import type { ToolClient } from './tool-client.ts';
 
 export interface ObservationAgentDeps {

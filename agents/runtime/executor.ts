@@ -3,18 +3,20 @@
 // grant in PostgreSQL, so a redelivered grant (a consumer that died after acting but before
 // acknowledging) never executes twice. The compensating action is recorded before the action runs.
 // A grant issued at or before the latest `/agents-pause` is not acted on: it is recorded as refused.
-import { EVENT_VERSION, STREAMS, judgedService, type AgentName, type ExecutionResult, type Grant } from '../../src/contracts/events.ts';
+import { EVENT_VERSION, judgedService, type AgentName, type ExecutionResult, type Grant } from '../../src/contracts/events.ts';
+import { entryOfEvent } from '../../src/audit/records.ts';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
-import { findDecision, findProposal, type Notifier } from '../../src/governance/gateway.ts';
+import type { Notifier } from '../../src/governance/channels.ts';
+import { firstDecision, lifeOf } from '../../src/governance/proposal-life.ts';
 import { PAUSE_REVOCATION, assertIssuedAfterPause, isPauseRevocation, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { readToolError } from '../../src/mcp/tool-error.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
-import type { Recorder } from './recorder.ts';
+import type { Recorder } from '../../src/audit/recorder.ts';
 import type { ToolClient } from './tool-client.ts';
 import type { Verifier } from './verifier.ts';
 
@@ -46,9 +48,9 @@ export class Executor {
 
   async onGrant(g: Grant): Promise<void> {
     const { audit, recorder, clock } = this.deps;
-    const records = await audit.list({ proposal_id: g.proposal_id });
-    const proposal = findProposal(records);
-    if (!proposal) throw new GovernorError('not_found', `grant ${g.id} for unknown proposal ${g.proposal_id}`);
+    const life = lifeOf(await audit.list({ proposal_id: g.proposal_id }));
+    const proposal = life?.proposal;
+    if (!life || !proposal) throw new GovernorError('not_found', `grant ${g.id} for unknown proposal ${g.proposal_id}`);
     // Read before the claim: not knowing of a pause is a retryable failure that leaves the grant unclaimed.
     const pausedAtMs = this.deps.pauseEpoch ? await this.latestPause(g) : null;
     const at = new Date(clock.now()).toISOString();
@@ -94,7 +96,7 @@ export class Executor {
         : `${g.tool} on ${proposal.target.name} (${g.tenant}) was not executed: ${outcome.code}: ${outcome.message}`,
     );
     if (outcome.ok && g.basis !== 'compensation') {
-      const decision = findDecision(records);
+      const decision = firstDecision(life);
       const level: 2 | 3 = g.basis === 'policy' && (decision?.agent_level ?? 3) === 3 ? 3 : 2;
       this.deps.verifier.watch(proposal, before.service.p99_ms, level);
     }
@@ -137,18 +139,12 @@ export class Executor {
       ...outcome,
       ...(g.basis === 'compensation' ? { compensation_for: g.proposal_id } : {}),
     };
-    await this.deps.recorder.recordAndPublish(
-      {
-        kind: 'execution_result',
-        actor: g.agent,
-        at: done,
-        incident_id: g.incident_id,
-        proposal_id: g.proposal_id,
-        tenant: g.tenant,
-        payload: { result, grant_id: g.id, basis: g.basis, tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: raw } },
-      },
-      { stream: STREAMS.execution_result, event: result },
-    );
+    const entry = entryOfEvent<'execution_result'>(result, {
+      grant_id: g.id,
+      basis: g.basis,
+      tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: raw },
+    });
+    await this.deps.recorder.recordAndPublish(entry.input, entry.message);
   }
 }
 

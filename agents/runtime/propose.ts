@@ -2,17 +2,14 @@
 // target, the plan), and one audit record holding it with the evidence the plan was made from — every
 // MCP tool call with its arguments and response — committed together with its outbox entry, so the
 // proposal is persisted before anything can see it on the bus.
-import { EVENT_VERSION, STREAMS, type AgentName, type Proposal } from '../../src/contracts/events.ts';
+import { EVENT_VERSION, type AgentName, type Proposal } from '../../src/contracts/events.ts';
+import { publishEvent } from '../../src/audit/recorder.ts';
+import type { RecordedToolCall } from '../../src/audit/records.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { PlannedAction } from './planned-action.ts';
-import type { Recorder } from './recorder.ts';
+import type { Recorder } from '../../src/audit/recorder.ts';
 
-export interface RecordedToolCall {
-  server: string;
-  tool: string;
-  args: Record<string, unknown>;
-  response: unknown;
-}
+export type { RecordedToolCall } from '../../src/audit/records.ts';
 
 export interface ProposalOrigin {
   agent: AgentName;
@@ -54,16 +51,5 @@ export async function recordProposal(
   proposal: Proposal,
   evidence: { tool_calls: RecordedToolCall[] } & Record<string, unknown>,
 ): Promise<void> {
-  await recorder.recordAndPublish(
-    {
-      kind: 'proposal',
-      actor: proposal.agent,
-      at: proposal.ts,
-      incident_id: proposal.incident_id,
-      proposal_id: proposal.id,
-      tenant: proposal.tenant,
-      payload: { proposal, reasoning_mode: 'rule-based', ...evidence },
-    },
-    { stream: STREAMS.proposal, event: proposal },
-  );
+  await publishEvent<'proposal'>(recorder, proposal, { reasoning_mode: 'rule-based', ...evidence });
 }

@@ -2,18 +2,18 @@
 // agent's read-only tools until the metric is restored (two healthy samples), has improved enough
 // by the end of the verification window, or the rollback time budget runs out — and then asks for the
 // compensating action recorded before the action ran. Never executes anything itself.
-import { EVENT_VERSION, STREAMS, judgedService, type Proposal, type Rollback, type Verification } from '../../src/contracts/events.ts';
+import { EVENT_VERSION, judgedService, type Proposal, type Rollback, type Verification } from '../../src/contracts/events.ts';
+import { publishEvent } from '../../src/audit/recorder.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { describeError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import { ROLLBACK_BUDGET_MS } from '../../src/governance/rollback-budget.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
-import type { Recorder } from './recorder.ts';
+import type { Recorder } from '../../src/audit/recorder.ts';
 import type { ToolClient } from './tool-client.ts';
 
-/** DESIGN §4: how long an action has to show it helped before it is undone. */
-export const ROLLBACK_BUDGET_MS: Readonly<Record<2 | 3, number>> = { 2: 15 * 60_000, 3: 5 * 60_000 };
 
 export interface VerifierDeps {
   /** A Kubernetes MCP session that may read the judged services' metrics. */
@@ -93,10 +93,7 @@ export class Verifier {
       after,
       slo_threshold: p.verification.slo_threshold,
     };
-    await this.deps.recorder.recordAndPublish(
-      { kind: 'verification', actor: p.agent, at: ts, incident_id: p.incident_id, proposal_id: p.id, tenant: p.tenant, payload: { verification } },
-      { stream: STREAMS.verification, event: verification },
-    );
+    await publishEvent<'verification'>(this.deps.recorder, verification, {});
     this.deps.logger.info({ proposal_id: p.id, agent: p.agent }, `verification of ${p.action}: ${outcome} (${Math.round(before)} → ${Math.round(after)})`);
     if (outcome !== 'not_helped' || !p.compensating_action) return;
     const rollback: Rollback = {
@@ -111,9 +108,6 @@ export class Verifier {
       reason: `${p.action} did not help within the rollback budget: ${p.verification.metric} ${Math.round(before)} → ${Math.round(after)}`,
       compensating_action: p.compensating_action,
     };
-    await this.deps.recorder.recordAndPublish(
-      { kind: 'rollback', actor: p.agent, at: ts, incident_id: p.incident_id, proposal_id: p.id, tenant: p.tenant, payload: { rollback } },
-      { stream: STREAMS.rollback, event: rollback },
-    );
+    await publishEvent<'rollback'>(this.deps.recorder, rollback, {});
   }
 }

@@ -13,7 +13,7 @@ import { describeError } from '../../src/core/errors.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { Tenants } from '../../src/governance/tenants.ts';
 import { readTool } from '../runtime/cluster-views.ts';
-import type { Recorder } from '../runtime/recorder.ts';
+import type { Recorder } from '../../src/audit/recorder.ts';
 import type { ToolClient } from '../runtime/tool-client.ts';
 import { CostReport, Utilisation, type CostDeployment } from './finops-views.ts';
 import { DEFAULT_RIGHT_SIZING, rightSize, type PlannedRecommendation, type RightSizingPolicy } from './planner.ts';

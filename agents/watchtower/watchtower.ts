@@ -7,7 +7,7 @@ import { describeError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { WorkTracker } from '../../src/runtime/work-tracker.ts';
-import type { Recorder } from '../runtime/recorder.ts';
+import { publishEvent, type Recorder } from '../../src/audit/recorder.ts';
 import { DeploymentMetrics, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
 import type { ToolClient } from '../runtime/tool-client.ts';
 import { DEFAULT_DETECTOR_OPTIONS, assess, initialDetectorState, type DetectorState } from './detector.ts';
@@ -99,23 +99,12 @@ export class Watchtower {
       signals: finding.signals,
       ...(finding.correlated_change ? { correlated_change: finding.correlated_change } : {}),
     };
-    await this.deps.recorder.recordAndPublish(
-      {
-        kind: 'observation',
-        actor: 'watchtower',
-        at: observation.ts,
-        incident_id: incidentId,
-        tenant: t.tenant,
-        payload: {
-          observation,
-          tool_calls: [
-            { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },
-            ...(history ? [{ server: 'kubernetes', tool: 'get_rollout_history', args, response: history }] : []),
-          ],
-        },
-      },
-      { stream: STREAMS.observation, event: observation },
-    );
+    await publishEvent<'observation'>(this.deps.recorder, observation, {
+      tool_calls: [
+        { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },
+        ...(history ? [{ server: 'kubernetes', tool: 'get_rollout_history', args, response: history }] : []),
+      ],
+    });
     this.deps.logger.info({ agent: 'watchtower', tenant: t.tenant, incident_id: incidentId, severity: finding.severity }, finding.summary);
   }
 }

@@ -3,42 +3,9 @@
 // `pg` runs against a real PostgreSQL or against PGlite served over the wire protocol; the same
 // contract suite (test/audit/audit-store.contract.ts) runs against both.
 import type { GovernorEvent } from '../contracts/events.ts';
+import type { AuditEntry, AuditInput, AuditKind, AuditRecord } from './records.ts';
 
-export type AuditKind =
-  | 'observation'
-  | 'proposal'
-  | 'decision'
-  | 'approval_requested'
-  | 'approval'
-  | 'grant'
-  | 'tool_call'
-  | 'execution_result'
-  | 'verification'
-  | 'compensating_action'
-  | 'rollback'
-  | 'control'
-  | 'note';
-
-export interface AuditInput {
-  kind: AuditKind;
-  /** Who acted: an agent name, `gateway`, `executor`, or a human's id. */
-  actor: string;
-  /** When it happened, in the run's clock (ISO). */
-  at: string;
-  incident_id?: string | undefined;
-  proposal_id?: string | undefined;
-  tenant?: string | undefined;
-  /** Everything worth proving later: reasoning, tool calls and responses, policy inputs, metrics. */
-  payload: Record<string, unknown>;
-}
-
-export interface AuditRecord extends AuditInput {
-  seq: number;
-  id: string;
-  prev_hash: string;
-  /** SHA-256 over prev_hash and the canonical JSON of the record's content. */
-  hash: string;
-}
+export type { AuditEntry, AuditInput, AuditKind, AuditRecord } from './records.ts';
 
 export interface OutboxMessage {
   stream: string;
@@ -83,7 +50,16 @@ export interface AuditStore {
    * Appends several records (each with an optional outbox event) consecutively in one transaction:
    * all of them or none.
    */
-  appendAll(entries: readonly { input: AuditInput; message?: OutboxMessage }[]): Promise<AuditRecord[]>;
+  appendAll(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
+  /**
+   * Holds the chain lock (every other append, in every process, waits), lets `plan` read the log
+   * as it stands, and appends what the plan returns, in one transaction. For writes that must be
+   * decided against the log itself, such as the one decision on a proposal (src/governance/approvals.ts).
+   * A plan that throws writes nothing.
+   */
+  appendChecked<T>(plan: (read: AuditReader) => Promise<{ entries: readonly AuditEntry[]; result: T }>): Promise<{ records: AuditRecord[]; result: T }>;
+  /** Approval requests still waiting whose time ran out at `nowIso`, oldest first. */
+  expiredApprovals(nowIso: string, limit?: number): Promise<{ proposal_id: string; tenant: string | null; expires_at: string }[]>;
   /** Outbox entries not yet published, oldest first. */
   pendingOutbox(limit: number): Promise<OutboxEntry[]>;
   markPublished(outboxId: number, busId: string): Promise<void>;
@@ -104,6 +80,11 @@ export interface AuditStore {
   decisionContext(q: DecisionContextQuery): Promise<DecisionContext>;
   verify(): Promise<ChainVerification>;
   close(): Promise<void>;
+}
+
+/** Reads inside an appendChecked transaction. */
+export interface AuditReader {
+  list(filter: AuditFilter): Promise<AuditRecord[]>;
 }
 
 export interface DecisionContextQuery {

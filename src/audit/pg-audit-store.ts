@@ -13,9 +13,7 @@ import { runner } from 'node-pg-migrate';
 import {
   GENESIS_HASH,
   type AuditFilter,
-  type AuditInput,
-  type AuditKind,
-  type AuditRecord,
+  type AuditReader,
   type AuditStore,
   type ChainVerification,
   type DecisionContext,
@@ -24,6 +22,7 @@ import {
   type OutboxMessage,
 } from './audit-store.ts';
 import type { GovernorEvent } from '../contracts/events.ts';
+import { checkRecord, type AuditEntry, type AuditInput, type AuditRecord } from './records.ts';
 import { canonicalJson, sha256Hex } from '../core/canonical-json.ts';
 import { GovernorError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -96,7 +95,7 @@ export class PgAuditStore implements AuditStore {
   private readonly schema: string;
   private readonly schemaKey: number;
   private readonly logger: Logger;
-  private readonly t: { records: string; outbox: string; claims: string; openGrants: string };
+  private readonly t: Tables;
   private closed = false;
   private readonly queue: PendingAppend[] = [];
   /** The chain's last record as this store wrote it; unknown after a failure or before the first write. */
@@ -115,7 +114,15 @@ export class PgAuditStore implements AuditStore {
     const s = pg.escapeIdentifier(this.schema);
     // Fully qualified names instead of a per-connection search_path: PGlite connections share one
     // session, so a search_path set by one store would leak into every other.
-    this.t = { records: `${s}.audit_records`, outbox: `${s}.outbox`, claims: `${s}.execution_claims`, openGrants: `${s}.open_grants` };
+    this.t = {
+      records: `${s}.audit_records`,
+      outbox: `${s}.outbox`,
+      claims: `${s}.execution_claims`,
+      openGrants: `${s}.open_grants`,
+      votes: `${s}.approval_votes`,
+      outcomes: `${s}.approval_outcomes`,
+      pendingApprovals: `${s}.pending_approvals`,
+    };
     this.pool = new pg.Pool({
       connectionString: opts.connectionString,
       max: opts.poolSize ?? 10,
@@ -210,10 +217,30 @@ export class PgAuditStore implements AuditStore {
 
   /** Queues records that must land together, consecutively, in one transaction. */
   private enqueueUnit(entries: readonly { input: AuditInput; message: OutboxMessage | undefined }[]): Promise<AuditRecord[]> {
-    const items = entries.map((e) => ({ input: { ...e.input, payload: normalisePayload(e.input.payload) }, message: e.message }));
+    const items = entries.map((e) => checked(e.input, e.message));
     return new Promise<AuditRecord[]>((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
       if (!this.writing) void this.drainQueue();
+    });
+  }
+
+  appendChecked<T>(plan: (read: AuditReader) => Promise<{ entries: readonly AuditEntry[]; result: T }>): Promise<{ records: AuditRecord[]; result: T }> {
+    return this.guard('appendChecked', async () => {
+      let result: T | undefined;
+      const records = await new Promise<AuditRecord[]>((resolve, reject) => {
+        this.queue.push({
+          items: [],
+          plan: async (read) => {
+            const planned = await plan(read);
+            result = planned.result;
+            return planned.entries.map((e) => checked(e.input, e.message));
+          },
+          resolve,
+          reject,
+        });
+        if (!this.writing) void this.drainQueue();
+      });
+      return { records, result: result as T };
     });
   }
 
@@ -221,7 +248,18 @@ export class PgAuditStore implements AuditStore {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, MAX_BATCH);
+        // A unit with a plan reads under the chain lock before it knows what to write: it goes alone.
+        const planned = this.queue[0]!.plan ? this.queue.shift()! : undefined;
+        if (planned) {
+          try {
+            planned.resolve(await this.appendPlanned(planned));
+          } catch (err) {
+            planned.reject(err);
+          }
+          continue;
+        }
+        const end = this.queue.findIndex((u) => u.plan);
+        const batch = this.queue.splice(0, Math.min(MAX_BATCH, end === -1 ? this.queue.length : end));
         try {
           const records = await this.appendBatch(batch);
           batch.forEach((unit, i) => unit.resolve(records[i]!));
@@ -268,7 +306,7 @@ export class PgAuditStore implements AuditStore {
         async (c, opened) => {
           const row = (opened[1]?.rows ?? [])[0] as { seq: string; hash: string } | undefined;
           const prepared = this.prepare(batch, row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH });
-          await c.query(INSERT_RECORDS(this.t), [prepared.rowsJson, prepared.eventsJson, prepared.openedJson, prepared.closedJson]);
+          await c.query(INSERT_RECORDS(this.t), prepared.params);
           return prepared;
         },
         { opening },
@@ -281,7 +319,35 @@ export class PgAuditStore implements AuditStore {
     }
   }
 
-  /** The batch's records linked to `tail`, and the two JSON documents the insert unpacks. */
+  /**
+   * Runs the unit's plan inside the transaction, holding the chain lock (so every other append of
+   * every process waits), then appends what it planned. The plan reads through the transaction.
+   */
+  private async appendPlanned(unit: PendingAppend): Promise<AuditRecord[]> {
+    const opening = `SELECT pg_advisory_xact_lock(${CHAIN_LOCK}, ${this.schemaKey}); SELECT seq, hash FROM ${this.t.records} ORDER BY seq DESC LIMIT 1`;
+    try {
+      const prepared = await inTransaction(
+        this.pool,
+        async (c, opened) => {
+          const items = await unit.plan!({ list: (filter) => this.listWith(c, filter) });
+          if (items.length === 0) return undefined;
+          const row = (opened[1]?.rows ?? [])[0] as { seq: string; hash: string } | undefined;
+          const prepared = this.prepare([{ ...unit, items }], row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH });
+          await c.query(INSERT_RECORDS(this.t), prepared.params);
+          return prepared;
+        },
+        { opening },
+      );
+      if (!prepared) return [];
+      this.tail = prepared.tail;
+      return prepared.out[0]!;
+    } catch (err) {
+      this.tail = undefined;
+      throw err;
+    }
+  }
+
+  /** The batch's records linked to `tail`, and the JSON documents the insert unpacks. */
   private prepare(batch: readonly PendingAppend[], tail: Tail): Prepared {
     let seq = tail.seq;
     let prevHash = tail.hash;
@@ -290,6 +356,7 @@ export class PgAuditStore implements AuditStore {
     const events: string[] = [];
     const opened = new Map<string, OpenGrant>();
     const closed: string[] = [];
+    const approvals = new ApprovalTables();
     for (const unit of batch) {
       const written: AuditRecord[] = [];
       out.push(written);
@@ -308,20 +375,20 @@ export class PgAuditStore implements AuditStore {
         const hash = chainHash(prevHash, content);
         rows.push(JSON.stringify({ ...content, prev_hash: prevHash, hash }));
         trackGrant(content, opened, closed);
+        approvals.track(content);
         if (message) events.push(JSON.stringify({ stream: message.stream, event: message.event }));
         written.push(toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash }));
         prevHash = hash;
       }
     }
-    return {
-      out,
-      rowsJson: `[${rows.join(',')}]`,
-      eventsJson: `[${events.join(',')}]`,
-      openedJson: JSON.stringify([...opened.values()]),
-      closedJson: JSON.stringify(closed),
-      count: rows.length,
-      tail: { seq, hash: prevHash },
+    const docs: InsertDocs = {
+      rows: `[${rows.join(',')}]`,
+      events: `[${events.join(',')}]`,
+      opened: JSON.stringify([...opened.values()]),
+      closed: JSON.stringify(closed),
+      approvals: approvals.json(),
     };
+    return { out, docs, params: [docs.rows, docs.events, docs.opened, docs.closed, docs.approvals], count: rows.length, tail: { seq, hash: prevHash } };
   }
 
   /**
@@ -336,10 +403,11 @@ export class PgAuditStore implements AuditStore {
       const sql =
         `BEGIN; SELECT pg_advisory_xact_lock(${CHAIN_LOCK}, ${this.schemaKey}); ` +
         `${INSERT_RECORDS(this.t, {
-          rows: dollarQuoted(prepared.rowsJson),
-          events: dollarQuoted(prepared.eventsJson),
-          opened: dollarQuoted(prepared.openedJson),
-          closed: dollarQuoted(prepared.closedJson),
+          rows: dollarQuoted(prepared.docs.rows),
+          events: dollarQuoted(prepared.docs.events),
+          opened: dollarQuoted(prepared.docs.opened),
+          closed: dollarQuoted(prepared.docs.closed),
+          approvals: dollarQuoted(prepared.docs.approvals),
           afterSeq: tail.seq,
         })}; COMMIT`;
       const results = (await client.query(sql)) as unknown as pg.QueryResult[];
@@ -408,36 +476,49 @@ export class PgAuditStore implements AuditStore {
   }
 
   list(filter: AuditFilter = {}): Promise<AuditRecord[]> {
-    return this.guard('list', async () => {
-      const where: string[] = [];
-      const params: unknown[] = [];
-      for (const key of ['proposal_id', 'incident_id', 'kind', 'tenant'] as const) {
-        const value = filter[key];
-        if (value === undefined) continue;
-        params.push(value);
-        where.push(`${key} = $${params.length}`);
-      }
-      if (filter.since !== undefined) {
-        // `at` holds ISO-8601 UTC strings of one format, so text order is time order.
-        params.push(filter.since);
-        where.push(`at >= $${params.length}`);
-      }
-      if (filter.payload_contains !== undefined) {
-        params.push(JSON.stringify(filter.payload_contains));
-        where.push(`payload @> $${params.length}::jsonb`);
-      }
-      const order = filter.newest_first ? 'at DESC, seq DESC' : 'seq';
-      let limit = '';
-      if (filter.limit !== undefined) {
-        params.push(filter.limit);
-        limit = ` LIMIT $${params.length}`;
-      }
-      const { rows } = await this.pool.query<RecordRow>(
-        `SELECT ${RECORD_COLUMNS} FROM ${this.t.records}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}${limit}`,
-        params,
+    return this.guard('list', () => this.listWith(this.pool, filter));
+  }
+
+  /** Approval requests still waiting whose time ran out at `nowIso`, oldest first. */
+  expiredApprovals(nowIso: string, limit = 100): Promise<{ proposal_id: string; tenant: string | null; expires_at: string }[]> {
+    return this.guard('expiredApprovals', async () => {
+      const { rows } = await this.pool.query<{ proposal_id: string; tenant: string | null; expires_at: string }>(
+        `SELECT proposal_id, tenant, expires_at FROM ${this.t.pendingApprovals} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2`,
+        [nowIso, limit],
       );
-      return rows.map(toRecord);
+      return rows;
     });
+  }
+
+  private async listWith(q: pg.Pool | pg.PoolClient, filter: AuditFilter): Promise<AuditRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    for (const key of ['proposal_id', 'incident_id', 'kind', 'tenant'] as const) {
+      const value = filter[key];
+      if (value === undefined) continue;
+      params.push(value);
+      where.push(`${key} = $${params.length}`);
+    }
+    if (filter.since !== undefined) {
+      // `at` holds ISO-8601 UTC strings of one format, so text order is time order.
+      params.push(filter.since);
+      where.push(`at >= $${params.length}`);
+    }
+    if (filter.payload_contains !== undefined) {
+      params.push(JSON.stringify(filter.payload_contains));
+      where.push(`payload @> $${params.length}::jsonb`);
+    }
+    const order = filter.newest_first ? 'at DESC, seq DESC' : 'seq';
+    let limit = '';
+    if (filter.limit !== undefined) {
+      params.push(filter.limit);
+      limit = ` LIMIT $${params.length}`;
+    }
+    const { rows } = await q.query<RecordRow>(
+      `SELECT ${RECORD_COLUMNS} FROM ${this.t.records}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}${limit}`,
+      params,
+    );
+    return rows.map(toRecord);
   }
 
   decisionContext(q: DecisionContextQuery): Promise<DecisionContext> {
@@ -520,6 +601,14 @@ export class PgAuditStore implements AuditStore {
   }
 }
 
+type CheckedItem = { input: AuditInput; message: OutboxMessage | undefined };
+
+/** A record checked against its kind's schema and brought into the JSON data model. */
+function checked(input: AuditInput, message: OutboxMessage | undefined): CheckedItem {
+  const valid = checkRecord(input);
+  return { input: { ...valid, payload: normalisePayload(valid.payload) } as AuditInput, message };
+}
+
 /**
  * Brings the payload into the JSON data model before hashing (drops `undefined`, turns Dates into
  * strings, NaN into null), so the hash covers exactly what jsonb stores and reads back.
@@ -543,13 +632,31 @@ interface Tail {
   hash: string;
 }
 
+interface InsertDocs {
+  rows: string;
+  events: string;
+  /** Grants this batch records, less those it also records a result for; and the grants its results close. */
+  opened: string;
+  closed: string;
+  /** What the batch's approval records add to the approval tables (ApprovalTables). */
+  approvals: string;
+}
+
+interface Tables {
+  records: string;
+  outbox: string;
+  claims: string;
+  openGrants: string;
+  votes: string;
+  outcomes: string;
+  pendingApprovals: string;
+}
+
 interface Prepared {
   out: AuditRecord[][];
-  rowsJson: string;
-  eventsJson: string;
-  /** Grants this batch records, less those it also records a result for; and the grants its results close. */
-  openedJson: string;
-  closedJson: string;
+  docs: InsertDocs;
+  /** The documents as the parameters $1..$5 of INSERT_RECORDS. */
+  params: string[];
   count: number;
   /** The chain's end once the batch is written. */
   tail: Tail;
@@ -560,11 +667,10 @@ interface Prepared {
  * the relay publishes a unit's events in sequence. With `afterSeq`, the rows go in only if the log
  * still ends at that seq (checked under the chain lock), and the statement returns how many went in.
  */
-function INSERT_RECORDS(
-  t: { records: string; outbox: string; openGrants: string },
-  literal?: { rows: string; events: string; opened: string; closed: string; afterSeq: number },
-): string {
-  const [rows, events, opened, closed] = literal ? [literal.rows, literal.events, literal.opened, literal.closed] : ['$1', '$2', '$3', '$4'];
+function INSERT_RECORDS(t: Tables, literal?: InsertDocs & { afterSeq: number }): string {
+  const [rows, events, opened, closed, approvals] = literal
+    ? [literal.rows, literal.events, literal.opened, literal.closed, literal.approvals]
+    : ['$1', '$2', '$3', '$4', '$5'];
   const guard = literal ? ` WHERE (SELECT coalesce(max(seq), 0) FROM ${t.records}) = ${literal.afterSeq}` : '';
   return `WITH records AS (
          INSERT INTO ${t.records} (seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash)
@@ -586,6 +692,25 @@ function INSERT_RECORDS(
        ), closed AS (
          DELETE FROM ${t.openGrants}
           WHERE grant_id IN (SELECT json_array_elements_text(${closed}::json)) AND EXISTS (SELECT 1 FROM records)
+       ), votes AS (
+         INSERT INTO ${t.votes} (proposal_id, voter, approved, at)
+         SELECT proposal_id, voter, approved, at
+           FROM json_to_recordset((${approvals}::json)->'votes') AS v(proposal_id text, voter text, approved boolean, at text)
+          WHERE EXISTS (SELECT 1 FROM records)
+       ), outcomes AS (
+         INSERT INTO ${t.outcomes} (proposal_id, outcome, at)
+         SELECT proposal_id, outcome, at
+           FROM json_to_recordset((${approvals}::json)->'outcomes') AS o(proposal_id text, outcome text, at text)
+          WHERE EXISTS (SELECT 1 FROM records)
+       ), requested AS (
+         INSERT INTO ${t.pendingApprovals} (proposal_id, tenant, expires_at)
+         SELECT proposal_id, tenant, expires_at
+           FROM json_to_recordset((${approvals}::json)->'requested') AS q(proposal_id text, tenant text, expires_at text)
+          WHERE EXISTS (SELECT 1 FROM records)
+         ON CONFLICT (proposal_id) DO NOTHING
+       ), settled AS (
+         DELETE FROM ${t.pendingApprovals}
+          WHERE proposal_id IN (SELECT json_array_elements_text((${approvals}::json)->'settled')) AND EXISTS (SELECT 1 FROM records)
        )
        SELECT count(*) AS n FROM records`;
 }
@@ -616,6 +741,43 @@ function trackGrant(r: ChainContent, opened: Map<string, OpenGrant>, closed: str
   }
 }
 
+/**
+ * What approval records add to the approval tables, in the same statement as the records: a vote
+ * per person (the primary key refuses a second), an outcome per proposal (the primary key refuses a
+ * second decision), and the requests still waiting. A failed constraint fails the whole append.
+ */
+class ApprovalTables {
+  private readonly votes: { proposal_id: string; voter: string; approved: boolean; at: string }[] = [];
+  private readonly outcomes: { proposal_id: string; outcome: string; at: string }[] = [];
+  private readonly requested = new Map<string, { proposal_id: string; tenant: string | null; expires_at: string }>();
+  private readonly settled: string[] = [];
+
+  track(r: ChainContent): void {
+    if (r.proposal_id === null) return;
+    const p = r.payload as Record<string, any>;
+    if (r.kind === 'approval_requested' && typeof p['requirement']?.expires_at === 'string') {
+      this.requested.set(r.proposal_id, { proposal_id: r.proposal_id, tenant: r.tenant, expires_at: p['requirement'].expires_at });
+    } else if (r.kind === 'approval') {
+      const a = p['approval'] as { approved: boolean; approver: { id: string }; override?: string };
+      if (!a.override) this.votes.push({ proposal_id: r.proposal_id, voter: a.approver.id, approved: a.approved, at: r.at });
+      if (typeof p['outcome'] === 'string') this.settle(r.proposal_id, p['outcome'], r.at);
+    } else if (r.kind === 'approval_expired') {
+      this.settle(r.proposal_id, 'expired', r.at);
+    }
+  }
+
+  private settle(proposal_id: string, outcome: string, at: string): void {
+    this.outcomes.push({ proposal_id, outcome, at });
+    // Sibling statements of one WITH do not see each other's rows: a request settled in the same
+    // batch is simply never opened.
+    if (!this.requested.delete(proposal_id)) this.settled.push(proposal_id);
+  }
+
+  json(): string {
+    return JSON.stringify({ votes: this.votes, outcomes: this.outcomes, requested: [...this.requested.values()], settled: this.settled });
+  }
+}
+
 /** A dollar-quoted literal whose tag does not occur in the text, so the text can never end it. */
 function dollarQuoted(text: string): string {
   let tag: string;
@@ -629,7 +791,9 @@ const MAX_BATCH = 128;
 
 /** Records that must land together (one caller's unit), and who is waiting for them. */
 interface PendingAppend {
-  items: { input: AuditInput; message: OutboxMessage | undefined }[];
+  items: CheckedItem[];
+  /** Reads under the chain lock, then says what to append (appendChecked). */
+  plan?: (read: AuditReader) => Promise<CheckedItem[]>;
   resolve: (r: AuditRecord[]) => void;
   reject: (err: unknown) => void;
 }
@@ -648,11 +812,12 @@ function contentOf(row: RecordRow): ChainContent {
   };
 }
 
+/** The one place a stored row becomes a typed record: every payload was checked against its kind when written. */
 function toRecord(row: RecordRow): AuditRecord {
   return {
     seq: Number(row.seq),
     id: row.id,
-    kind: row.kind as AuditKind,
+    kind: row.kind,
     actor: row.actor,
     at: row.at,
     ...(row.incident_id !== null ? { incident_id: row.incident_id } : {}),
@@ -661,7 +826,7 @@ function toRecord(row: RecordRow): AuditRecord {
     payload: row.payload,
     prev_hash: row.prev_hash,
     hash: row.hash,
-  };
+  } as AuditRecord;
 }
 
 const TRANSIENT_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);

@@ -5,13 +5,15 @@
 // not wait for earlier decisions, so a gateway that cannot keep up shows it as latency.
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { AuditRecorder, type Recorder } from '../../agents/runtime/recorder.ts';
+import { AuditRecorder, type Recorder } from '../audit/recorder.ts';
 import { OutboxRelay } from '../audit/outbox-relay.ts';
 import { PgAuditStore } from '../audit/pg-audit-store.ts';
 import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
 import { MemoryEventBus } from '../bus/memory-event-bus.ts';
 import { MemorySharedState } from '../bus/memory-shared-state.ts';
-import { EVENT_VERSION, STREAMS, type Proposal } from '../contracts/events.ts';
+import { EVENT_VERSION, STREAMS, type ExecutionResult, type Proposal } from '../contracts/events.ts';
+import { recordOfEvent } from '../audit/records.ts';
+import { ApprovalDesk, NO_GROUPS } from '../governance/approvals.ts';
 import { RealClock } from '../core/clock.ts';
 import { silentLogger } from '../core/logger.ts';
 import { AutonomyLevels } from '../governance/autonomy.ts';
@@ -134,8 +136,12 @@ export async function benchGateway(opts: {
     const tenants = syntheticTenants(loadTenants(), opts.tenants ?? 50);
     const keys = generateGrantKeys('bench');
     const verdicts: Record<string, number> = {};
+    const desk = new ApprovalDesk({
+      audit, recorder, tenants, defaults: { approvers: [], rules: [] }, operators: { pause: ['*'], set_level: [], override_freeze: [] },
+      directory: NO_GROUPS, clock, logger,
+    });
     const gateway = new Gateway({
-      audit, recorder, policy, autonomy: new AutonomyLevels('govern'), tenants, keys, clock, logger,
+      audit, recorder, policy, autonomy: new AutonomyLevels('govern'), tenants, keys, clock, logger, desk,
       approvals: { requestApproval: async () => ({}) },
       notifier: { notify: async () => {} },
       sharedState: new MemorySharedState(),
@@ -143,10 +149,14 @@ export async function benchGateway(opts: {
     // An executor stand-in: every grant gets its result, as in a live system, so nothing stays in flight.
     bus.subscribe(STREAMS.grant, { group: 'bench-executor', consumer: 'b' }, async (m) => {
       if (m.event.type !== 'grant') return;
-      await recorder.record({
-        kind: 'execution_result', actor: 'elastik', at: new Date(clock.now()).toISOString(), proposal_id: m.event.proposal_id, tenant: m.event.tenant,
-        payload: { grant_id: m.event.id, result: { tool: m.event.tool, status: 'succeeded', args: m.event.args } },
-      });
+      const g = m.event;
+      const result: ExecutionResult = {
+        id: randomUUID(), v: EVENT_VERSION, ts: new Date(clock.now()).toISOString(), type: 'execution_result', proposal_id: g.proposal_id,
+        grant_id: g.id, agent: g.agent, tenant: g.tenant, tool: g.tool, args: g.args, status: 'succeeded', response: { replicas: g.args['replicas'] },
+      };
+      await recorder.record(recordOfEvent<'execution_result'>(result, {
+        grant_id: g.id, basis: g.basis, tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: null },
+      }));
     });
 
     const tenantNames = Object.keys(tenants);
@@ -166,7 +176,7 @@ export async function benchGateway(opts: {
         const p = proposalFor(tenant, `svc-${Math.floor(sent / tenantNames.length)}`, clock.now());
         inflight.push(
           (async () => {
-            await recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, incident_id: p.incident_id, tenant, payload: { proposal: p } });
+            await recorder.record(recordOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] }));
             const t0 = performance.now();
             const { verdict } = await gateway.onProposal(p);
             const done = performance.now();

@@ -9,7 +9,8 @@ import type { Config } from '../config.ts';
 import { VirtualClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AuditRecord } from '../audit/audit-store.ts';
-import type { Decision, ExecutionResult, Proposal, Verification } from '../contracts/events.ts';
+import { actionExecution, compensationExecution, firstDecision, lifeOf } from '../governance/proposal-life.ts';
+import { SANDBOX_USERS } from '../sandbox/slack-web-api-fake.ts';
 import { startSystem, type System } from '../runtime/system.ts';
 import { newId } from '../core/ids.ts';
 import pg from 'pg';
@@ -143,7 +144,9 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
   const maxMs = (opts.maxSimulatedS ?? spec.duration_min * 60) * 1000;
   const progress = opts.onProgress ?? (() => {});
 
-  const clicked = new Set<string>();
+  // Clicks done per message, and messages with a click on its way.
+  const clicks = new Map<string, number>();
+  const scheduled = new Set<string>();
   let breachAt: number | null = null;
   let healthySince: number | null = null;
   let restoredAt: number | null = null;
@@ -173,14 +176,25 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
       progress(`t=${t / 1000}s ${per.join('  ')}`);
     }
 
-    // The scripted on-call engineer: reads the channel, clicks Approve a fixed time after each request.
+    // The scripted on-call engineers: read the channel and click Approve a fixed time after each
+    // request — the next one only once the message shows the previous vote and still asks for more
+    // (a two-person rule takes two people).
     for (const m of fake.messages()) {
       const hasButtons = JSON.stringify(m.blocks ?? []).includes('proposal_approve');
-      if (!hasButtons || clicked.has(m.ts)) continue;
-      clicked.add(m.ts);
+      const done = clicks.get(m.ts) ?? 0;
+      if (!hasButtons || scheduled.has(m.ts) || m.updates !== done || done >= SCRIPTED_APPROVERS.length) continue;
+      scheduled.add(m.ts);
+      const who = SCRIPTED_APPROVERS[done]!;
       clock.setTimer(approvalDelayMs, () =>
         sys.tracker.spawn(
-          () => fake.clickButton({ ts: m.ts, actionId: 'proposal_approve', userId: 'U0ONCALL', userName: 'on-call SRE' }),
+          async () => {
+            try {
+              await fake.clickButton({ ts: m.ts, actionId: 'proposal_approve', userId: who.id, userName: who.name });
+            } finally {
+              clicks.set(m.ts, done + 1);
+              scheduled.delete(m.ts);
+            }
+          },
           (err) => opts.logger.error({ err: String(err) }, 'scripted approval failed'),
         ),
       );
@@ -231,6 +245,9 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+/** The sandbox's on-call engineers (config/sandbox.json names them as approvers), in the order they answer. */
+const SCRIPTED_APPROVERS = SANDBOX_USERS.filter((u) => u.id.startsWith('U0ONCALL'));
+
 async function summarise(sys: System, afterSeq: number) {
   const records = (await sys.audit.list()).filter((r) => r.seq > afterSeq);
   const byProposal = new Map<string, AuditRecord[]>();
@@ -238,35 +255,34 @@ async function summarise(sys: System, afterSeq: number) {
   const actions: DemoAction[] = [];
   let approvals = 0;
   for (const [id, rs] of byProposal) {
-    const proposal = rs.find((r) => r.kind === 'proposal')?.payload['proposal'] as Proposal | undefined;
-    const decision = rs.find((r) => r.kind === 'decision')?.payload['decision'] as Decision | undefined;
-    if (!proposal) continue;
-    const results = rs.filter((r) => r.kind === 'execution_result').map((r) => r.payload['result'] as ExecutionResult);
-    const main = results.find((r) => !r.compensation_for && r.status === 'succeeded');
-    const comp = results.find((r) => r.compensation_for && r.status === 'succeeded');
-    const ver = rs.find((r) => r.kind === 'verification')?.payload['verification'] as Verification | undefined;
-    const approval = rs.find((r) => r.kind === 'approval')?.payload['approval'] as { approved: boolean; approver: { id: string; name?: string } } | undefined;
-    if (approval?.approved) approvals++;
+    const life = lifeOf(rs);
+    if (!life) continue;
+    const decision = firstDecision(life);
+    const main = actionExecution(life);
+    const comp = compensationExecution(life);
+    const ver = life.verification;
+    const approvedBy = life.outcome?.outcome === 'approved' ? life.outcome.approvers.map((a) => a.name ?? a.id).join(', ') : undefined;
+    if (approvedBy) approvals++;
     actions.push({
       proposal_id: id,
-      agent: proposal.agent,
-      action: proposal.action,
+      agent: life.proposal.agent,
+      action: life.proposal.action,
       verdict: decision?.verdict ?? 'pending',
       level: decision?.agent_level ?? 0,
-      executed: Boolean(main),
+      executed: main?.status === 'succeeded',
       verified: ver !== undefined && ver.outcome !== 'not_helped',
-      rolled_back: Boolean(comp),
+      rolled_back: comp?.status === 'succeeded',
       ...(ver ? { verification: ver.outcome } : {}),
-      ...(approval?.approved ? { approved_by: approval.approver.name ?? approval.approver.id } : {}),
+      ...(approvedBy ? { approved_by: approvedBy } : {}),
     });
   }
-  const observed = records.filter((r) => r.kind === 'observation').map((r) => ({ at: Date.parse(r.at), severity: (r.payload['observation'] as { severity?: Severity } | undefined)?.severity ?? 'info' }));
+  const observed = records.flatMap((r) => (r.kind === 'observation' ? [{ at: Date.parse(r.at), severity: r.payload.observation.severity as Severity }] : []));
   // Detection is the first observation of an incident; an informational one (a resolution) detects nothing.
   const firstIncident = observed.find((o) => o.severity !== 'info');
   const rank = { info: 0, warning: 1, critical: 2 } as const;
   const maxSeverity = observed.reduce<Severity | null>((m, o) => (m === null || rank[o.severity] > rank[m] ? o.severity : m), null);
   const timeline = records
-    .filter((r) => ['observation', 'proposal', 'decision', 'approval_requested', 'approval', 'execution_result', 'verification', 'rollback'].includes(r.kind))
+    .filter((r) => ['observation', 'proposal', 'decision', 'approval_requested', 'approval', 'approval_expired', 'execution_result', 'verification', 'rollback'].includes(r.kind))
     .map((r) => ({ at: Date.parse(r.at), event: describe(r) }));
   return {
     actions,
@@ -279,24 +295,26 @@ async function summarise(sys: System, afterSeq: number) {
 }
 
 function describe(r: AuditRecord): string {
-  const p = r.payload as Record<string, any>;
   switch (r.kind) {
     case 'observation':
-      return `observation (${p['observation']?.severity}): ${p['observation']?.summary}`;
+      return `observation (${r.payload.observation.severity}): ${r.payload.observation.summary}`;
     case 'proposal':
-      return `proposal by ${r.actor}: ${p['proposal']?.action} ${JSON.stringify(p['proposal']?.params)}`;
+      return `proposal by ${r.actor}: ${r.payload.proposal.action} ${JSON.stringify(r.payload.proposal.params)}`;
     case 'decision':
-      return `decision: ${p['decision']?.action} → ${p['decision']?.verdict} (level ${p['decision']?.agent_level})`;
+      return `decision: ${r.payload.decision.action} → ${r.payload.decision.verdict} (level ${r.payload.decision.agent_level})`;
     case 'approval_requested':
-      return 'approval requested in Slack';
+      return `approval requested in Slack (${r.payload.requirement.required} of ${r.payload.requirement.approvers.join(', ') || 'nobody'})`;
     case 'approval':
-      return `${p['approval']?.approved ? 'approved' : 'rejected'} by ${p['approval']?.approver?.name ?? r.actor}`;
+      return `${r.payload.approval.override ? 'freeze overridden' : r.payload.approval.approved ? 'approved' : 'rejected'} by ${r.payload.approval.approver.name ?? r.actor}` +
+        (r.payload.outcome ? ` (${r.payload.outcome})` : r.payload.required ? ` (${r.payload.approvals} of ${r.payload.required})` : '');
+    case 'approval_expired':
+      return 'approval expired unanswered';
     case 'execution_result':
-      return `executed ${p['result']?.tool}: ${p['result']?.status}`;
+      return `executed ${r.payload.result.tool}: ${r.payload.result.status}`;
     case 'verification':
-      return `verification: ${p['verification']?.outcome} (${Math.round(p['verification']?.before)} → ${Math.round(p['verification']?.after)} ms)`;
+      return `verification: ${r.payload.verification.outcome} (${Math.round(r.payload.verification.before)} → ${Math.round(r.payload.verification.after)} ms)`;
     case 'rollback':
-      return `rollback: ${p['rollback']?.reason}`;
+      return `rollback: ${r.payload.rollback.reason}`;
     default:
       return r.kind;
   }

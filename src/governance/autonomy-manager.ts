@@ -16,7 +16,7 @@ import type { Clock } from '../core/clock.ts';
 import { GovernorError, describeError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Recorder } from '../../agents/runtime/recorder.ts';
+import type { Recorder } from '../audit/recorder.ts';
 import {
   AutonomyLevels,
   MAX_LEVEL,
@@ -225,7 +225,8 @@ export class AutonomyManager implements PauseEpochReader {
       throw new GovernorError(
         'audit_unavailable',
         `${describeChange(change)} is stored and in force in this process, but could not be audited or broadcast: ${describeError(failed.reason)}`,
-        { retryable: true, cause: failed.reason },
+        // `stored`: the change itself happened; whoever reports it must not say it did not.
+        { retryable: true, cause: failed.reason, details: { stored: true } },
       );
     }
     return change;

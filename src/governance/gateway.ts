@@ -4,18 +4,9 @@
 // failed verification's recorded compensating action becomes a compensation grant. Fail closed: no
 // policy answer, no audit write or no signing key means no grant. Every handler is idempotent — what
 // the audit log already shows done is not done again.
-import {
-  ActionName,
-  EVENT_VERSION,
-  STREAMS,
-  type Approval,
-  type Decision,
-  type ExecutionResult,
-  type Proposal,
-  type Rollback,
-  type ToolCall,
-} from '../contracts/events.ts';
+import { ActionName, EVENT_VERSION, type Approval, type Decision, type Proposal, type Rollback, type ToolCall } from '../contracts/events.ts';
 import type { AuditRecord, AuditStore, DecisionContext } from '../audit/audit-store.ts';
+import { entryOfEvent, type Person } from '../audit/records.ts';
 import type { BusMessage } from '../bus/event-bus.ts';
 import type { SharedState } from '../bus/shared-state.ts';
 import type { Clock } from '../core/clock.ts';
@@ -24,20 +15,16 @@ import { canonicalJson } from '../core/canonical-json.ts';
 import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import type { PolicyDecision, PolicyEngine } from '../policy/policy-engine.ts';
-import type { Recorder } from '../../agents/runtime/recorder.ts';
+import type { Recorder } from '../audit/recorder.ts';
+import type { ApprovalDesk } from './approvals.ts';
 import type { AutonomyLevels } from './autonomy.ts';
+import type { ApprovalChannel, Notifier } from './channels.ts';
 import { issueGrant, type GrantKeys } from './grants.ts';
 import { buildPolicyInput } from './policy-input.ts';
+import { actionGrant, approvalsSoFar, compensationGrant, firstDecision, lifeOf, type ProposalLife } from './proposal-life.ts';
 import type { Tenants } from './tenants.ts';
 
-export interface ApprovalChannel {
-  /** Puts the proposal in front of the humans who may approve it (Slack buttons, a page). */
-  requestApproval(p: Proposal, d: Decision): Promise<Record<string, unknown>>;
-}
-
-export interface Notifier {
-  notify(text: string): Promise<void>;
-}
+export type { ApprovalChannel, Notifier } from './channels.ts';
 
 export interface GatewayDeps {
   audit: AuditStore;
@@ -49,6 +36,8 @@ export interface GatewayDeps {
   clock: Clock;
   logger: Logger;
   approvals: ApprovalChannel;
+  /** Who must approve, and the one decision on it (src/governance/approvals.ts). */
+  desk: ApprovalDesk;
   notifier: Notifier;
   /** Where the per-target leases live (Redis across processes, memory in one). */
   sharedState: SharedState;
@@ -84,7 +73,7 @@ export class Gateway {
     // says whether this proposal was already decided (a redelivery).
     const decision = await this.serialised(p, async (ctx) => {
       records = ctx.own;
-      const known = findDecision(records);
+      const known = lifeOf(records)?.decisions[0];
       if (known) return known;
       const fresh = await this.decide(p, { grantIfAllowed: true, context: ctx });
       granted = fresh.verdict === 'allow';
@@ -98,16 +87,7 @@ export class Gateway {
     if (decision.verdict === 'allow' && !records.some((r) => r.kind === 'grant')) {
       await this.grant(p, p.tool_call, 'policy', decision.agent_level);
     } else if (decision.verdict === 'require_approval' && !records.some((r) => r.kind === 'approval_requested')) {
-      const ref = await this.deps.approvals.requestApproval(p, decision);
-      await this.deps.recorder.record({
-        kind: 'approval_requested',
-        actor: 'gateway',
-        at: new Date(this.deps.clock.now()).toISOString(),
-        incident_id: p.incident_id,
-        proposal_id: p.id,
-        tenant: p.tenant,
-        payload: { channel: ref, violations: decision.violations, policy_version: decision.policy_version },
-      });
+      await this.askForApproval(p, decision);
     } else if (decision.verdict === 'deny' && p.action === 'recommendation') {
       // Advice from a level-1 agent is never executed by Governor (the policy's autonomy layer says
       // so); it is put in front of the humans as advice, not announced as a refused action.
@@ -122,6 +102,21 @@ export class Gateway {
           (frozen ? `. An approver can break the freeze for this proposal: /agents-override-freeze ${p.id} <reason>` : ''),
       );
     }
+  }
+
+  /** Puts the proposal in front of its approvers and records who must approve, and until when. */
+  private async askForApproval(p: Proposal, decision: Decision, excluded: readonly string[] = []): Promise<void> {
+    const requirement = this.deps.desk.requirement(p, decision, excluded);
+    const ref = await this.deps.approvals.requestApproval(p, decision, requirement);
+    await this.deps.recorder.record({
+      kind: 'approval_requested',
+      actor: 'gateway',
+      at: new Date(this.deps.clock.now()).toISOString(),
+      incident_id: p.incident_id,
+      proposal_id: p.id,
+      tenant: p.tenant,
+      payload: { channel: ref, violations: decision.violations, policy_version: decision.policy_version, requirement },
+    });
   }
 
   /**
@@ -212,25 +207,13 @@ export class Gateway {
       policy_version: result.policy_version,
       agent_level: level,
     };
-    const decisionEntry = {
-      input: {
-        kind: 'decision' as const,
-        actor: 'gateway',
-        at: decision.ts,
-        incident_id: p.incident_id,
-        proposal_id: p.id,
-        tenant: p.tenant,
-        payload: {
-          decision,
-          policy_input: input,
-          policy_version: result.policy_version,
-          ...(opts.reevaluation ? { reevaluation: true } : {}),
-          ...(opts.freezeOverride ? { freeze_override: opts.freezeOverride } : {}),
-          ...(opts.approvalId ? { approval_id: opts.approvalId } : {}),
-        },
-      },
-      message: { stream: STREAMS.decision, event: decision },
-    };
+    const decisionEntry = entryOfEvent<'decision'>(decision, {
+      policy_input: input,
+      policy_version: result.policy_version,
+      ...(opts.reevaluation ? { reevaluation: true } : {}),
+      ...(opts.freezeOverride ? { freeze_override: opts.freezeOverride } : {}),
+      ...(opts.approvalId ? { approval_id: opts.approvalId } : {}),
+    });
     // An allowed proposal's grant is committed with its decision: one durable write, and never a
     // grant without the decision that justifies it.
     const grantEntry = opts.grantIfAllowed && decision.verdict === 'allow' ? this.grantEntry(p, p.tool_call, 'policy', level) : undefined;
@@ -256,108 +239,95 @@ export class Gateway {
     return { secondsSinceLastScale: since(recent.lastScale), inFlightActions: recent.inFlight, secondsSinceLastAction };
   }
 
+  /**
+   * A human's word, once it decides something: a proposal approved (by as many distinct approvers
+   * as its requirement asks) becomes a grant after re-evaluation against the state now; a freeze
+   * override leads to a re-evaluation with the override and then to another human's approval.
+   */
   async onApproval(a: Approval): Promise<void> {
-    const records = await this.deps.audit.list({ proposal_id: a.proposal_id });
-    const proposal = findProposal(records);
-    const decision = findDecision(records);
-    if (!proposal || !decision) {
+    const life = lifeOf(await this.deps.audit.list({ proposal_id: a.proposal_id }));
+    if (!life || life.decisions.length === 0) {
       throw new GovernorError('not_found', `approval for unknown proposal ${a.proposal_id}`, { retryable: false });
     }
-    if (records.some((r) => r.kind === 'grant')) return; // already granted: a redelivered approval
-    if (a.override === 'change_freeze') {
-      if (!a.approved) return;
-      // Idempotent: a redelivered override finds the re-evaluation it already caused.
-      if (records.some((r) => r.kind === 'decision' && r.payload['approval_id'] === a.id)) return;
-      await this.overrideFreeze(a.proposal_id, a.approver, a.reason ?? '', a);
+    if (actionGrant(life)) return; // already granted: a redelivered approval
+    if (a.override === 'change_freeze') return this.onFreezeOverride(life, a);
+    const p = life.proposal;
+    if (life.outcome?.outcome === 'rejected') {
+      await this.deps.notifier.notify(`${p.action} of ${p.target.name} rejected by ${a.approver.name ?? a.approver.id}`);
       return;
     }
-    if (decision.verdict !== 'require_approval') {
-      this.deps.logger.warn({ proposal_id: a.proposal_id }, `approval ignored: the verdict was ${decision.verdict}`);
-      return;
-    }
-    if (!a.approved) {
-      await this.deps.notifier.notify(`${proposal.action} of ${proposal.target.name} rejected by ${a.approver.name ?? a.approver.id}`);
+    // The desk decided it under the chain lock; checked again here because a grant must never rest
+    // on less than the requirement recorded when the humans were asked.
+    const req = life.request?.requirement;
+    const approvers = approvalsSoFar(life);
+    if (life.outcome?.outcome !== 'approved' || !req || approvers.length < req.required || approvers.some((x) => req.excluded.includes(x.id))) {
+      this.deps.logger.warn({ proposal_id: p.id }, 'approval event without a recorded decision that meets its requirement; ignored');
       return;
     }
     // A pause after the request outranks the approval: paused agents are advisory only.
-    const level = this.deps.autonomy.level(proposal.agent);
+    const level = this.deps.autonomy.level(p.agent);
     if (level < 2) {
-      await this.deps.notifier.notify(`Approval of ${proposal.action} not honoured: ${proposal.agent} is at level 1 (paused or demoted)`);
+      await this.deps.notifier.notify(`Approval of ${p.action} not honoured: ${p.agent} is at level 1 (paused or demoted)`);
       return;
     }
+    const override = life.overrides[0];
+    const freezeOverride = override ? { by: override.approval.approver.id, reason: override.approval.reason ?? '' } : undefined;
     // Re-evaluated against the state now, not the state when the human was asked: another action
     // on the target may have executed since, and a cooldown or a freeze may have begun.
-    await this.serialised(proposal, async () => {
-      if ((await this.deps.audit.list({ proposal_id: proposal.id, kind: 'grant' })).length > 0) return;
-      const again = await this.decide(proposal, { reevaluation: true });
+    await this.serialised(p, async (ctx) => {
+      // Idempotent: a redelivered approval finds its grant, or the re-evaluation it already caused.
+      if (ctx.own.some((r) => r.kind === 'grant' || (r.kind === 'decision' && r.payload.approval_id === a.id))) return;
+      const again = await this.decide(p, { reevaluation: true, approvalId: a.id, ...(freezeOverride ? { freezeOverride } : {}) });
       if (again.verdict === 'deny') {
         await this.deps.notifier.notify(
-          `Approval of ${proposal.action} on ${proposal.target.name} not honoured: re-evaluation denies it (${again.violations.map((v) => v.message).join('; ')})`,
+          `Approval of ${p.action} on ${p.target.name} not honoured: re-evaluation denies it (${again.violations.map((v) => v.message).join('; ')})`,
         );
         return;
       }
-      await this.grant(proposal, proposal.tool_call, 'approval', again.agent_level, a);
+      await this.grant(p, p.tool_call, 'approval', again.agent_level, { approvers, approvalId: a.id });
     });
   }
 
   /**
-   * A human breaks a change freeze for one proposal, with a reason. Audited as an approval carrying
-   * the override; the proposal is re-evaluated with the override, the safety layer still applies,
-   * and the human's word counts as the approval the re-evaluation may still require.
+   * A human broke a change freeze for one proposal, with a reason (the desk checked their right and
+   * recorded it). Re-evaluated with the override — the safety layer still applies — and then put in
+   * front of another approver: whoever asks for a change never also approves it.
    */
-  async overrideFreeze(proposalId: string, by: { id: string; name?: string }, reason: string, event?: Approval): Promise<Decision> {
-    if (!reason.trim()) throw new GovernorError('policy_invalid', 'a freeze override needs a reason');
-    const records = await this.deps.audit.list({ proposal_id: proposalId });
-    const proposal = findProposal(records);
-    const first = findDecision(records);
-    if (!proposal || !first) throw new GovernorError('not_found', `no decided proposal ${proposalId}`);
-    if (!first.violations.some((v) => /freeze/.test(v.rule))) {
-      throw new GovernorError('conflict', `proposal ${proposalId} was not stopped by a change freeze`);
+  private async onFreezeOverride(life: ProposalLife, a: Approval): Promise<void> {
+    const p = life.proposal;
+    // Idempotent: a redelivered override finds the re-evaluation it already caused.
+    if (life.decisions.length > 1 || life.request) return;
+    const d = await this.serialised(p, () =>
+      this.decide(p, { reevaluation: true, freezeOverride: { by: a.approver.id, reason: a.reason ?? '' }, approvalId: a.id }),
+    );
+    if (d.verdict === 'deny') {
+      await this.deps.notifier.notify(
+        `Freeze override for ${p.action} of ${p.target.name} (${p.tenant}) by ${a.approver.name ?? a.approver.id}: still denied (${d.violations.map((v) => v.message).join('; ')})`,
+      );
+      return;
     }
-    const at = new Date(this.deps.clock.now()).toISOString();
-    const approval: Approval = event ?? {
-      id: newId(), v: EVENT_VERSION, ts: at, ...(proposal.incident_id ? { incident_id: proposal.incident_id } : {}),
-      type: 'approval', proposal_id: proposalId, approved: true,
-      approver: { id: by.id, ...(by.name ? { name: by.name } : {}), source: 'slack' }, reason, override: 'change_freeze',
-    };
-    // The bridge that put the override on the bus may have recorded it already (as it does approvals).
-    if (!records.some((r) => r.kind === 'approval' && (r.payload['approval'] as { id?: string } | undefined)?.id === approval.id)) {
-      await this.deps.recorder.record({
-        kind: 'approval', actor: by.id, at, incident_id: proposal.incident_id, proposal_id: proposalId, tenant: proposal.tenant,
-        payload: { approval, freeze_override: { by: by.id, reason } },
-      });
-    }
-    return this.serialised(proposal, async () => {
-      const d = await this.decide(proposal, { reevaluation: true, freezeOverride: { by: by.id, reason }, approvalId: approval.id });
-      if (d.verdict !== 'deny' && (await this.deps.audit.list({ proposal_id: proposalId, kind: 'grant' })).length === 0) {
-        await this.grant(proposal, proposal.tool_call, 'approval', d.agent_level, approval);
-      }
-      return d;
-    });
+    await this.askForApproval(p, { ...d, verdict: 'require_approval' }, [a.approver.id]);
   }
 
   async onRollback(r: Rollback): Promise<void> {
-    const records = await this.deps.audit.list({ proposal_id: r.proposal_id });
-    const proposal = findProposal(records);
-    if (!proposal?.compensating_action) {
+    const life = lifeOf(await this.deps.audit.list({ proposal_id: r.proposal_id }));
+    if (!life?.proposal.compensating_action) {
       throw new GovernorError('not_found', `rollback for a proposal without a recorded compensating action: ${r.proposal_id}`);
     }
     // Only the compensating action recorded before execution may run, exactly as recorded.
-    const recorded = records.find((x) => x.kind === 'compensating_action');
-    const planned = (recorded?.payload['compensating_action'] ?? proposal.compensating_action) as ToolCall;
+    const planned = life.compensatingAction ?? life.proposal.compensating_action;
     if (canonicalJson(planned) !== canonicalJson(r.compensating_action)) {
       throw new GovernorError('grant_mismatch', 'rollback asks for a different action than the one recorded before execution');
     }
-    const already = records.filter((x) => x.kind === 'grant' && (x.payload['grant'] as { basis?: string })?.basis === 'compensation');
-    if (already.length > 0) return;
-    await this.grant(proposal, planned, 'compensation', this.deps.autonomy.level(proposal.agent));
+    if (compensationGrant(life)) return;
+    await this.grant(life.proposal, planned, 'compensation', this.deps.autonomy.level(life.proposal.agent));
   }
 
-  private async grant(p: Proposal, call: ToolCall, basis: 'policy' | 'approval' | 'compensation', level: number, approval?: Approval): Promise<void> {
+  private async grant(p: Proposal, call: ToolCall, basis: 'policy' | 'approval' | 'compensation', level: number, approval?: GrantApproval): Promise<void> {
     await this.deps.recorder.recordAllAndPublish([this.grantEntry(p, call, basis, level, approval)]);
   }
 
-  private grantEntry(p: Proposal, call: ToolCall, basis: 'policy' | 'approval' | 'compensation', level: number, approval?: Approval) {
+  private grantEntry(p: Proposal, call: ToolCall, basis: 'policy' | 'approval' | 'compensation', level: number, approval?: GrantApproval) {
     const grant = issueGrant(this.deps.keys, {
       proposal_id: p.id,
       incident_id: p.incident_id,
@@ -371,25 +341,19 @@ export class Gateway {
       nowMs: this.deps.clock.now(),
       ttlMs: this.deps.grantTtlMs ?? GRANT_TTL_MS,
     });
-    return {
-      input: {
-        kind: 'grant' as const,
-        actor: 'gateway',
-        at: grant.ts,
-        incident_id: p.incident_id,
-        proposal_id: p.id,
-        tenant: p.tenant,
-        payload: {
-          grant,
-          target: targetKey(p),
-          agent_level: level,
-          policy_version: this.deps.policy.version,
-          ...(approval ? { approver: approval.approver, approval_id: approval.id } : {}),
-        },
-      },
-      message: { stream: STREAMS.grant, event: grant },
-    };
+    return entryOfEvent<'grant'>(grant, {
+      target: targetKey(p),
+      agent_level: level,
+      policy_version: this.deps.policy.version,
+      ...(approval ? { approvers: approval.approvers, approval_id: approval.approvalId } : {}),
+    });
   }
+}
+
+/** The humans behind an approval grant, and the approval event that completed it. */
+interface GrantApproval {
+  approvers: Person[];
+  approvalId: string;
 }
 
 interface Recent {
@@ -402,7 +366,8 @@ interface Recent {
 function recentOf(ctx: DecisionContext): Recent {
   const lastByTool = new Map<string, AuditRecord>();
   for (const r of ctx.recentResults) {
-    const tool = (r.payload['result'] as ExecutionResult).tool;
+    if (r.kind !== 'execution_result') continue;
+    const tool = r.payload.result.tool;
     if (!lastByTool.has(tool)) lastByTool.set(tool, r);
   }
   return { lastScale: lastByTool.get('scale_deployment'), lastByTool, inFlight: ctx.inFlight.length };
@@ -417,7 +382,8 @@ const targetKey = (p: Proposal): string => `${p.namespace}/${p.target.kind}/${p.
 function staleness(p: Proposal, recent: Recent): string | undefined {
   if (p.action !== 'scale_deployment' || !recent.lastScale) return undefined;
   if (Date.parse(recent.lastScale.at) < Date.parse(p.ts)) return undefined;
-  const res = recent.lastScale.payload['result'] as ExecutionResult;
+  if (recent.lastScale.kind !== 'execution_result') return undefined;
+  const res = recent.lastScale.payload.result;
   const replicas = Number(res.args['replicas']);
   const from = p.params['from_replicas'];
   if (replicas === from) return undefined;
@@ -426,12 +392,4 @@ function staleness(p: Proposal, recent: Recent): string | undefined {
 
 function failClosed(version: string, rule: string, message: string): PolicyDecision {
   return { verdict: 'deny', violations: [{ layer: 'safety', rule, message }], policy_version: version };
-}
-
-export function findProposal(records: AuditRecord[]): Proposal | undefined {
-  return records.find((r) => r.kind === 'proposal')?.payload['proposal'] as Proposal | undefined;
-}
-
-export function findDecision(records: AuditRecord[]): Decision | undefined {
-  return records.find((r) => r.kind === 'decision')?.payload['decision'] as Decision | undefined;
 }

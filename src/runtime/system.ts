@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
-import { EVENT_VERSION, STREAMS, type Approval, type Decision, type Proposal } from '../contracts/events.ts';
+import { STREAMS, type Decision, type Proposal } from '../contracts/events.ts';
+import type { ApprovalRequirement } from '../audit/records.ts';
 import type { Clock } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
-import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
 import type { EventBus, Subscription } from '../bus/event-bus.ts';
 import type { SharedState } from '../bus/shared-state.ts';
@@ -32,18 +32,22 @@ import { PgAutonomyStore } from '../governance/autonomy-store.ts';
 import { SharedStatePauseEpoch } from '../governance/pause-epoch.ts';
 import { DEFAULT_GOVERNOR_FILE, PhaseFileWatcher } from '../governance/phase-file.ts';
 import { AgentHealth } from '../governance/agent-health.ts';
-import { Gateway, type ApprovalChannel, type Notifier } from '../governance/gateway.ts';
+import { Gateway } from '../governance/gateway.ts';
+import type { ApprovalChannel, Notifier } from '../governance/channels.ts';
+import { ApprovalDesk } from '../governance/approvals.ts';
+import { ApprovalExpiry } from '../governance/approval-expiry.ts';
+import { firstDecision } from '../governance/proposal-life.ts';
 import { generateGrantKeys, grantKeysFromPem, type GrantKeys } from '../governance/grants.ts';
-import { DEFAULT_TENANTS_FILE, loadTenants, type Tenants } from '../governance/tenants.ts';
+import { DEFAULT_TENANTS_FILE, loadGovernanceConfig, withSandboxGovernance, type GovernanceConfig, type Tenants } from '../governance/tenants.ts';
 import { ClusterTwin } from '../twin/cluster-twin.ts';
 import { startKubeApiServer } from '../twin/kube-api-server.ts';
 import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { connectMcp } from '../mcp/mcp-client.ts';
 import { createSlackApp, type GovernorSlackApp } from '../slack/slack-app.ts';
-import type { FreezeOverrideRequest } from '../slack/slash-commands.ts';
-import { SANDBOX_CHANNEL, startSlackWebApiFake, type SlackFake } from '../sandbox/slack-web-api-fake.ts';
-import { AuditRecorder } from '../../agents/runtime/recorder.ts';
+import { startSlackSandbox } from '../sandbox/slack-sandbox.ts';
+import type { SlackFake } from '../sandbox/slack-web-api-fake.ts';
+import { AuditRecorder } from '../audit/recorder.ts';
 import type { ToolClient } from '../../agents/runtime/tool-client.ts';
 import { Watchtower, type WatchTarget } from '../../agents/watchtower/watchtower.ts';
 import { Elastik } from '../../agents/elastik/elastik.ts';
@@ -165,9 +169,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     let kube: KubeConfig;
     let twin: ClusterTwin | undefined;
     let targets: WatchTarget[];
-    let tenants: Tenants;
+    let governance: GovernanceConfig;
     if (config.kubeconfig) {
-      tenants = loadTenants(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
+      governance = loadGovernanceConfig(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
       kube = new KubeConfig();
       kube.loadFromFile(config.kubeconfig);
       targets = [];
@@ -190,9 +194,15 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       });
       targets = scenario.targets;
       // The scenario's tenants are the ones that exist in its cluster; a tenants file, when given, wins.
-      tenants = config.tenantsFile ? loadTenants(config.tenantsFile) : scenario.tenants;
+      governance = config.tenantsFile
+        ? loadGovernanceConfig(config.tenantsFile)
+        : { tenants: scenario.tenants, approvals: { approvers: [], rules: [] }, operators: { pause: ['*'], set_level: [], override_freeze: [] } };
       report.push(`cluster: twin scenario '${opts.scenario}' served as a Kubernetes API over HTTPS at ${api.url} (KUBECONFIG is not set)`);
     }
+
+    // The sandbox's people approve in the sandbox; a real workspace has only the approvers configured.
+    if (config.slack.mode === 'sandbox') governance = withSandboxGovernance(governance);
+    const tenants: Tenants = governance.tenants;
 
     const keys: GrantKeys = config.grantKeyFile
       ? grantKeysFromPem(config.grantKeyId, readFileSync(config.grantKeyFile, 'utf8'))
@@ -263,96 +273,82 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     if (phaseCheck.status === 'invalid') report.push(`autonomy: ${phaseCheck.error.message}; phase stays '${autonomyManager.phase}'`);
     const autonomy = autonomyManager.levels;
 
+    // Approvals: who may approve what (the tenants file), and the one decision on each proposal.
+    let slack: GovernorSlackApp | undefined;
+    const desk = new ApprovalDesk({
+      audit, recorder, tenants, defaults: governance.approvals, operators: governance.operators, clock, logger,
+      // Groups resolve through Slack once the app exists; before that, no group has members (fail closed).
+      directory: { membersOf: (g) => slack?.membersOf(g) ?? Promise.resolve([]) },
+    });
+    if (!desk.anyApprover) report.push('approvals: nobody can approve supervised actions (no approvers in the tenants file); they wait and expire');
+
     // Slack: the real workspace with credentials, else the local Web API fake and its console.
     let slackFake: SlackFake | undefined;
-    let slack: GovernorSlackApp;
-    // A human's word from Slack (approve, reject, or break a freeze) becomes an approval record and
-    // event in one transaction; the gateway acts on the event.
-    const recordApproval = (d: { proposal_id: string; approved: boolean; user_id: string; user_name?: string; override?: { reason: string } }) =>
-      tracker.run(async () => {
-        const approval: Approval = {
-          id: newId(),
-          v: EVENT_VERSION,
-          ts: new Date(clock.now()).toISOString(),
-          type: 'approval',
-          proposal_id: d.proposal_id,
-          approved: d.approved,
-          approver: { id: d.user_id, ...(d.user_name ? { name: d.user_name } : {}), source: 'slack' },
-          ...(d.override ? { override: 'change_freeze' as const, reason: d.override.reason } : {}),
-        };
-        const prior = await audit.list({ proposal_id: d.proposal_id, kind: 'proposal' });
-        if (d.override && prior.length === 0) throw new Error(`there is no proposal ${d.proposal_id}`);
-        const incident = (prior[0]?.incident_id ?? undefined) as string | undefined;
-        if (incident) approval.incident_id = incident;
-        await recorder.recordAndPublish(
-          {
-            kind: 'approval', actor: d.user_id, at: approval.ts, incident_id: incident, proposal_id: d.proposal_id, tenant: prior[0]?.tenant,
-            payload: { approval, ...(d.override ? { freeze_override: { by: d.user_id, reason: d.override.reason } } : {}) },
-          },
-          { stream: STREAMS.approval, event: approval },
-        );
-      });
-    const onDecision = (d: { proposal_id: string; approved: boolean; user_id: string; user_name?: string }) => recordApproval(d);
-    const overrideFreeze = (r: FreezeOverrideRequest) =>
-      recordApproval({ proposal_id: r.proposal_id, approved: true, user_id: r.user_id, ...(r.user_name ? { user_name: r.user_name } : {}), override: { reason: r.reason } });
     if (config.slack.mode === 'real') {
       slack = await createSlackApp({
         signingSecret: config.slack.signingSecret,
         botToken: config.slack.botToken,
+        ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
         channel: config.slack.channel,
         port: config.slack.port,
-        approvers: config.slack.approvers,
-        onDecision,
-        overrideFreeze,
+        host: config.slack.host,
+        approvals: desk,
+        replayGuard: shared,
         autonomy: autonomyManager,
         logger,
       });
-      report.push(`slack: workspace via the Web API, channel #${config.slack.channel}`);
+      const started = await slack.start();
+      closers.push(() => slack!.stop());
+      report.push(`slack: workspace via the Web API${config.slack.apiUrl ? ` at ${config.slack.apiUrl}` : ''}, channel #${config.slack.channel}, interactions at ${started.url}`);
     } else {
-      const signingSecret = randomBytes(16).toString('hex');
-      const botToken = `xoxb-sandbox-${randomBytes(8).toString('hex')}`;
-      slackFake = await startSlackWebApiFake({
-        botToken,
-        signingSecret,
-        port: config.consolePort,
-        channels: [{ ...SANDBOX_CHANNEL, name: config.slack.channel }],
-      });
-      closers.push(() => slackFake!.close());
-      slack = await createSlackApp({
-        signingSecret,
-        botToken,
-        slackApiUrl: slackFake.apiUrl,
+      const sandbox = await startSlackSandbox({
         channel: config.slack.channel,
-        port: 0,
-        approvers: config.slack.approvers,
-        onDecision,
-        overrideFreeze,
+        consolePort: config.consolePort,
+        approvals: desk,
+        replayGuard: shared,
         autonomy: autonomyManager,
         logger,
       });
-      report.push(`slack: sandbox console at ${slackFake.consoleUrl} (SLACK_BOT_TOKEN is not set)`);
+      closers.push(() => sandbox.stop());
+      slack = sandbox.app;
+      slackFake = sandbox.fake;
+      report.push(`slack: sandbox console at ${sandbox.consoleUrl} (SLACK_BOT_TOKEN is not set)`);
     }
-    const started = await slack.start();
-    closers.push(() => slack.stop());
-    slackFake?.setInteractionsUrl(started.url);
+    const slackApp = slack;
 
     const approvals: ApprovalChannel = {
-      requestApproval: (p: Proposal, d: Decision) => slack.requestApproval(p, d),
+      requestApproval: (p: Proposal, d: Decision, requirement: ApprovalRequirement) => slackApp.requestApproval(p, d, requirement),
     };
     const notifier: Notifier = {
       notify: async (text) => {
         try {
-          await slack.notify(text);
+          await slackApp.notify(text);
         } catch (err) {
           logger.warn({ err: describeError(err) }, 'slack notification failed');
         }
       },
     };
+    const expiry = new ApprovalExpiry({
+      desk,
+      clock,
+      logger,
+      spawn: (fn, onError) => tracker.spawn(fn, onError),
+      ended: async (life) => {
+        const ref = life.request?.channel as { channel?: unknown; ts?: unknown } | undefined;
+        const d = firstDecision(life)!;
+        if (typeof ref?.channel === 'string' && typeof ref.ts === 'string') {
+          await slackApp.approvalEnded({ channel: ref.channel, ts: ref.ts }, life.proposal, d, { outcome: 'expired', user_ids: [], at_ms: clock.now() }, life.request?.requirement);
+        }
+        await notifier.notify(`Approval of ${life.proposal.action} of ${life.proposal.target.name} (${life.proposal.tenant}) expired unanswered; nothing runs.`);
+      },
+    });
+    expiry.start();
+    closers.push(async () => expiry.stop());
     announce = (text) => void notifier.notify(text);
     if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
     if (!config.pagerdutyRoutingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
 
-    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, notifier, sharedState: shared });
+    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../core/logger.ts';
 import { createSlackApp, type GovernorSlackApp, type SlackAppOptions } from '../slack/slack-app.ts';
-import { SANDBOX_CHANNEL, SANDBOX_USERS, startSlackWebApiFake, type FakeUser, type SlackFake } from './slack-web-api-fake.ts';
+import { SANDBOX_CHANNEL, SANDBOX_USERS, startSlackWebApiFake, type FakeUser, type FakeUserGroup, type SlackFake } from './slack-web-api-fake.ts';
 
 export interface SlackSandbox {
   app: GovernorSlackApp;
@@ -18,12 +18,14 @@ export interface SlackSandbox {
 export async function startSlackSandbox(opts: {
   /** Channel name (or id) the app posts to; the fake creates it. */
   channel?: string;
-  approvers?: readonly string[];
   /** Port of the console (and of the fake Web API); 0 picks a free one. */
   consolePort?: number;
   host?: string;
   users?: readonly FakeUser[];
-  onDecision: SlackAppOptions['onDecision'];
+  groups?: readonly FakeUserGroup[];
+  approvals: SlackAppOptions['approvals'];
+  autonomy?: SlackAppOptions['autonomy'];
+  replayGuard?: SlackAppOptions['replayGuard'];
   logger?: Logger;
 }): Promise<SlackSandbox> {
   // Fresh secrets per run: nothing outside this process can sign a click or call the fake.
@@ -38,6 +40,7 @@ export async function startSlackSandbox(opts: {
     ...(opts.host === undefined ? {} : { host: opts.host }),
     channels: [channel],
     users: opts.users ?? SANDBOX_USERS,
+    ...(opts.groups ? { groups: opts.groups } : {}),
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   let app: GovernorSlackApp | undefined;
@@ -49,8 +52,9 @@ export async function startSlackSandbox(opts: {
       channel: channel.id,
       port: 0,
       ...(opts.host === undefined ? {} : { host: opts.host }),
-      approvers: opts.approvers ?? [],
-      onDecision: opts.onDecision,
+      approvals: opts.approvals,
+      ...(opts.autonomy ? { autonomy: opts.autonomy } : {}),
+      ...(opts.replayGuard ? { replayGuard: opts.replayGuard } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
     const { url } = await app.start();

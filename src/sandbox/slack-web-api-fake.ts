@@ -24,6 +24,13 @@ export interface FakeUser {
   real_name?: string;
 }
 
+/** A Slack user group (`S…`): approvers can be named by group, as in Slack. */
+export interface FakeUserGroup {
+  id: string;
+  handle: string;
+  users: readonly string[];
+}
+
 /** The channel the sandbox posts to unless told otherwise; its name matches the SLACK_CHANNEL default. */
 export const SANDBOX_CHANNEL: FakeChannel = { id: 'C0GOVAPPROV', name: 'governor-approvals' };
 
@@ -33,6 +40,9 @@ export const SANDBOX_USERS: readonly FakeUser[] = [
   { id: 'U0ONCALL02', name: 'bob', real_name: 'Bob (SRE)' },
   { id: 'U0VIEWER03', name: 'carol', real_name: 'Carol (product, not an approver)' },
 ];
+
+/** The sandbox's on-call rota as a user group: the approvers config/sandbox.json names. */
+export const SANDBOX_GROUPS: readonly FakeUserGroup[] = [{ id: 'S0ONCALL', handle: 'oncall', users: ['U0ONCALL01', 'U0ONCALL02'] }];
 
 const TEAM = { id: 'T0SANDBOX', domain: 'governor-sandbox', name: 'Governor Sandbox' } as const;
 const BOT = { user_id: 'U0GOVBOT', bot_id: 'B0GOVBOT', app_id: 'A0GOVERNOR', name: 'governor' } as const;
@@ -118,6 +128,11 @@ export interface SlackFake {
   /** Sends any interaction payload through the signed path (for replays and malformed payloads). */
   postInteraction(payload: unknown, sign?: SignOverrides): Promise<{ status: number }>;
   /**
+   * Sends the last signed request (click or command) again, byte for byte: what an attacker who
+   * captured it would do. Returns the app's status.
+   */
+  replayLast(): Promise<{ status: number }>;
+  /**
    * Types a slash command as `userId`: a signed form POST to the app, as Slack sends one. The app's
    * immediate answer (its ack body) is shown as Slack shows it: in the channel for `in_channel`,
    * else to the user only; later answers arrive through the command's response_url.
@@ -134,6 +149,7 @@ export interface SlackFakeOptions {
   interactionsUrl?: string;
   channels?: readonly FakeChannel[];
   users?: readonly FakeUser[];
+  groups?: readonly FakeUserGroup[];
   logger?: Logger;
 }
 
@@ -282,6 +298,8 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
   const log = (opts.logger ?? silentLogger()).child({ component: 'slack-fake' });
   const channels = [...(opts.channels ?? [SANDBOX_CHANNEL])];
   const users = new Map<string, FakeUser>((opts.users ?? SANDBOX_USERS).map((u) => [u.id, { ...u }]));
+  const groups = new Map<string, FakeUserGroup>((opts.groups ?? SANDBOX_GROUPS).map((g) => [g.id, g]));
+  let lastSent: { headers: Record<string, string>; body: string } | undefined;
   const messages: FakeMessage[] = [];
   const ephemerals: FakeEphemeral[] = [];
   const calls: FakeApiCall[] = [];
@@ -430,6 +448,13 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
         },
       };
     },
+    'usergroups.users.list': (args) => {
+      const id = str(args.usergroup);
+      if (id === undefined) throw new ApiError('invalid_arguments');
+      const g = groups.get(id);
+      if (!g) throw new ApiError('no_such_subteam');
+      return { users: [...g.users] };
+    },
     'users.info': (args) => {
       const id = str(args.user);
       if (id === BOT.user_id) {
@@ -508,6 +533,12 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
       return;
     }
     responsePosts.push({ id, body });
+    // `failNext('response_url', …)`: Slack's response URLs fail too (expired, rate limited).
+    const injected = failures.get('response_url')?.shift();
+    if (injected) {
+      sendJson(res, 500, { ok: false, error: injected });
+      return;
+    }
     if (!entry || entry.expires < Date.now()) {
       sendJson(res, 404, { ok: false, error: 'expired_url' });
       return;
@@ -558,7 +589,15 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
       ...(sign.retryNum !== undefined ? { 'x-slack-retry-num': String(sign.retryNum) } : {}),
       ...(sign.retryReason !== undefined ? { 'x-slack-retry-reason': sign.retryReason } : {}),
     };
+    lastSent = { headers, body: raw };
     const res = await fetch(interactionsUrl, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(INTERACTION_TIMEOUT_MS) });
+    await res.arrayBuffer();
+    return { status: res.status };
+  }
+
+  async function replayLast(): Promise<{ status: number }> {
+    if (!interactionsUrl || !lastSent) throw new Error('the Slack fake has sent nothing to replay');
+    const res = await fetch(interactionsUrl, { method: 'POST', headers: lastSent.headers, body: lastSent.body, signal: AbortSignal.timeout(INTERACTION_TIMEOUT_MS) });
     await res.arrayBuffer();
     return { status: res.status };
   }
@@ -649,6 +688,7 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
       ...(c.retryNum !== undefined ? { 'x-slack-retry-num': String(c.retryNum) } : {}),
       ...(c.retryReason !== undefined ? { 'x-slack-retry-reason': c.retryReason } : {}),
     };
+    lastSent = { headers, body: raw };
     const res = await fetch(interactionsUrl, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(INTERACTION_TIMEOUT_MS) });
     const text = await res.text();
     let body: unknown = text;
@@ -776,6 +816,7 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
       failures.set(method, [...(failures.get(method) ?? []), error]);
     },
     clickButton,
+    replayLast,
     postInteraction,
     slashCommand,
     close: () =>

@@ -6,6 +6,7 @@
 // unescaped `<!channel>` or `<https://evil|link>` in it would page a whole channel or disguise a link.
 import type { types as SlackTypes } from '@slack/bolt';
 import type { Decision, ExecutionResult, Proposal, Rollback, ToolCall, Verification } from '../contracts/events.ts';
+import type { ApprovalRequirement } from '../audit/records.ts';
 
 export type KnownBlock = SlackTypes.KnownBlock;
 
@@ -125,8 +126,25 @@ function context(text: string, blockId?: string): KnownBlock {
   };
 }
 
+/** A Slack user or user group, as a mention (ids are [A-Z0-9]; anything else is shown escaped). */
+function principal(id: string): string {
+  if (!/^[A-Z0-9]+$/.test(id)) return escapeMrkdwn(id);
+  return id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`;
+}
+
+/** Who must approve, how many, and until when: the status line of a message awaiting approval. */
+export function awaitingText(req: ApprovalRequirement | undefined, approvedBy: readonly string[] = []): string {
+  if (!req) return '⏳ *Awaiting approval*';
+  if (req.approvers.length === 0) return '🚫 *Nobody can approve this*: no approvers are configured for this tenant in the tenants file.';
+  const who = req.approvers.map(principal).join(', ');
+  const needs = req.required > 1 ? `${req.required} different approvers among ${who}` : `one of ${who}`;
+  const so_far = approvedBy.length > 0 ? ` — approved so far by ${approvedBy.map(principal).join(', ')} (${approvedBy.length} of ${req.required})` : '';
+  const not = req.excluded.length > 0 ? ` (not ${req.excluded.map(principal).join(', ')}, who asked for it)` : '';
+  return `⏳ *Awaiting approval* from ${needs}${not}${so_far} · expires ${slackDate(Date.parse(req.expires_at))}`;
+}
+
 /** A proposal waiting for a human: everything needed to decide, and the two buttons. */
-export function proposalAwaitingApproval(p: Proposal, d: Decision): SlackMessage {
+export function proposalAwaitingApproval(p: Proposal, d: Decision, req?: ApprovalRequirement): SlackMessage {
   const blast = p.blast_radius;
   const params = paramsSummary(p.params);
   const fields: Array<{ type: 'mrkdwn'; text: string }> = [
@@ -157,7 +175,7 @@ export function proposalAwaitingApproval(p: Proposal, d: Decision): SlackMessage
       block_id: `proposal_header:${p.id}`,
       text: { type: 'plain_text', text: clip(`${agentName(p.agent)} proposes: ${subject(p)}`, HEADER_MAX), emoji: true },
     },
-    section('⏳ *Awaiting approval*', statusBlockId(p.id)),
+    section(awaitingText(req), statusBlockId(p.id)),
     { type: 'section', fields },
     section(`*Why*\n${reasoning}`),
     section(`*Policy*\n${violationLines(d)}`),
@@ -194,17 +212,16 @@ export function proposalAwaitingApproval(p: Proposal, d: Decision): SlackMessage
   return { text, blocks };
 }
 
-/** Who decided, which way, and when (ms since the epoch). */
+/** How an approval ended: who decided (every approver, for M of N), which way, and when (ms since the epoch). */
 export interface Resolution {
-  approved: boolean;
-  user_id: string;
+  outcome: 'approved' | 'rejected' | 'expired';
+  user_ids: readonly string[];
   at_ms: number;
 }
 
 export function resolutionText(r: Resolution): string {
-  // Slack user ids are [A-Z0-9]; anything else would break out of the mention.
-  const user = /^[A-Z0-9]+$/.test(r.user_id) ? `<@${r.user_id}>` : escapeMrkdwn(r.user_id);
-  return `${r.approved ? '✅ *Approved*' : '❌ *Rejected*'} by ${user} at ${slackDate(r.at_ms)}`;
+  if (r.outcome === 'expired') return `⌛ *Expired* at ${slackDate(r.at_ms)}: nobody decided in time, so nothing runs.`;
+  return `${r.outcome === 'approved' ? '✅ *Approved*' : '❌ *Rejected*'} by ${r.user_ids.map(principal).join(', ')} at ${slackDate(r.at_ms)}`;
 }
 
 /**
@@ -213,12 +230,17 @@ export function resolutionText(r: Resolution): string {
  * (a restarted app can still resolve messages it posted before).
  */
 export function resolveProposalBlocks(blocks: readonly unknown[], proposalId: string, r: Resolution): unknown[] {
-  const status = section(resolutionText(r), statusBlockId(proposalId));
+  return replaceStatus(blocks, proposalId, resolutionText(r), true);
+}
+
+/** The same message with a new status line; with `dropButtons`, without its Approve / Reject buttons. */
+export function replaceStatus(blocks: readonly unknown[], proposalId: string, statusText: string, dropButtons: boolean): unknown[] {
+  const status = section(statusText, statusBlockId(proposalId));
   let replaced = false;
   const out: unknown[] = [];
   for (const b of blocks) {
     const id = typeof b === 'object' && b !== null ? (b as { block_id?: unknown }).block_id : undefined;
-    if (id === actionsBlockId(proposalId)) continue;
+    if (dropButtons && id === actionsBlockId(proposalId)) continue;
     if (id === statusBlockId(proposalId)) {
       out.push(status);
       replaced = true;
@@ -230,16 +252,18 @@ export function resolveProposalBlocks(blocks: readonly unknown[], proposalId: st
   return out;
 }
 
-export function proposalResolved(p: Proposal, d: Decision, r: Resolution): SlackMessage {
+export function proposalResolved(p: Proposal, d: Decision, r: Resolution, req?: ApprovalRequirement): SlackMessage {
   return {
     text: resolvedText(r, subject(p)),
-    blocks: resolveProposalBlocks(proposalAwaitingApproval(p, d).blocks, p.id, r) as KnownBlock[],
+    blocks: resolveProposalBlocks(proposalAwaitingApproval(p, d, req).blocks, p.id, r) as KnownBlock[],
   };
 }
 
 /** Notification text for a resolved proposal; `what` is already plain text (it is escaped here). */
 export function resolvedText(r: Resolution, what: string): string {
-  return clip(`${r.approved ? 'Approved' : 'Rejected'} by <@${r.user_id}>: ${escapeMrkdwn(what)}`, FALLBACK_MAX);
+  const verb = r.outcome === 'approved' ? 'Approved' : r.outcome === 'rejected' ? 'Rejected' : 'Expired';
+  const by = r.user_ids.length > 0 ? ` by ${r.user_ids.map(principal).join(', ')}` : '';
+  return clip(`${verb}${by}: ${escapeMrkdwn(what)}`, FALLBACK_MAX);
 }
 
 /** What happened after the decision: one message per execution, verification or rollback. */

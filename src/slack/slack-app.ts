@@ -1,12 +1,14 @@
 // The Slack side of the approval flow: posts proposals that need a human as messages with Approve /
-// Reject buttons, receives the clicks through Bolt's own HTTP receiver (signature and timestamp
-// checked there), hands each decision to `onDecision` exactly once, and marks the message resolved.
-// The same code talks to Slack and to the sandbox's fake Web API; only `slackApiUrl` differs.
-// Given the autonomy manager, it also serves the operator's slash commands (slash-commands.ts) on
-// the same signed endpoint.
-// It must never decide anything itself: a click from someone outside `approvers` is refused, a
-// proposal that policy did not send for approval gets no buttons, and if `onDecision` fails the
-// buttons stay so that nothing is recorded as decided that was not.
+// Reject buttons, receives the clicks through Bolt's own HTTP receiver (signature and staleness
+// checked there; replays and timestamps from the future refused here), hands each vote to the
+// approval desk (src/governance/approvals.ts), which decides it against the proposal's records, and
+// shows the result: the message resolved, or the votes so far, or — to the person only — why their
+// click was refused. The same code talks to Slack and to the sandbox's fake Web API; only
+// `slackApiUrl` differs. Given the autonomy manager, it also serves the operator's slash commands
+// (slash-commands.ts) on the same signed endpoint.
+// It must never decide anything itself: who may approve, and whether a vote counts, is the desk's
+// word; a request whose signature was seen before is refused whatever it asks; and a message is only
+// changed once the desk has recorded what it says.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -18,6 +20,10 @@ import {
   type SlackActionMiddlewareArgs,
 } from '@slack/bolt';
 import type { Decision, Proposal } from '../contracts/events.ts';
+import type { ApprovalRequirement, Person, RefusalCode } from '../audit/records.ts';
+import type { SharedState } from '../bus/shared-state.ts';
+import { MemorySharedState } from '../bus/memory-shared-state.ts';
+import type { ApprovalDesk } from '../governance/approvals.ts';
 import { RealClock, type Clock } from '../core/clock.ts';
 import { GovernorError, describeError } from '../core/errors.ts';
 import { createLogger, type Logger } from '../core/logger.ts';
@@ -25,25 +31,21 @@ import { boltLogger } from './bolt-logger.ts';
 import {
   APPROVE_ACTION_ID,
   REJECT_ACTION_ID,
+  awaitingText,
   proposalAwaitingApproval,
   proposalIdFromBlockId,
   proposalResolved,
+  replaceStatus,
   resolveProposalBlocks,
   resolvedText,
-  slackDate,
   type KnownBlock,
   type Resolution,
 } from './proposal-message.ts';
 import { toGovernorError } from './slack-errors.ts';
-import { registerSlashCommands, type AutonomyCommands, type FreezeOverrideRequest } from './slash-commands.ts';
+import { registerSlashCommands, type AutonomyCommands } from './slash-commands.ts';
 
-/** A human's decision on one proposal, as taken from a verified Slack click. */
-export interface SlackDecision {
-  proposal_id: string;
-  approved: boolean;
-  user_id: string;
-  user_name?: string;
-}
+/** What the Slack app asks of the approval desk: votes, freeze overrides, rights, and recording a refusal. */
+export type Approvals = Pick<ApprovalDesk, 'vote' | 'overrideFreeze' | 'may' | 'refuse'>;
 
 export interface SlackAppOptions {
   signingSecret: string;
@@ -54,22 +56,24 @@ export interface SlackAppOptions {
   channel: string;
   /** Port for the interactions endpoint; 0 picks a free one. */
   port: number;
+  /** Address the endpoint binds; 127.0.0.1 when omitted (0.0.0.0 to be reachable from outside). */
   host?: string;
-  /** Slack user ids allowed to approve; empty means anyone who can see the channel. */
-  approvers?: readonly string[];
-  /** Records the decision (audit, approval event). Must be idempotent; a throw leaves the buttons in place. */
-  onDecision: (d: SlackDecision) => Promise<void>;
+  /** Decides every vote and override, and knows who may pull which lever. */
+  approvals: Approvals;
+  /**
+   * Where seen request signatures are kept for Slack's five-minute window, so a replayed request is
+   * refused in every process (Redis across processes); this process's memory when omitted.
+   */
+  replayGuard?: SharedState;
   logger?: Logger;
   clock?: Clock;
   /** Longest wait for one Web API call, and for one incoming request to arrive. */
   requestTimeoutMs?: number;
   /**
    * The autonomy manager behind `/agents-pause` and `/agents-level` (src/slack/slash-commands.ts);
-   * without it the commands are not registered. Changes are for `approvers` only.
+   * without it the commands are not registered. Who may use them is the desk's word.
    */
   autonomy?: AutonomyCommands;
-  /** Behind `/agents-override-freeze` (registered with the other commands, so it needs `autonomy`). */
-  overrideFreeze?: (req: FreezeOverrideRequest) => Promise<void>;
 }
 
 export interface GovernorSlackApp {
@@ -78,18 +82,21 @@ export interface GovernorSlackApp {
   /** Stops listening, after the clicks already being handled have finished. */
   stop(): Promise<void>;
   /** Posts the proposal with its buttons; posting the same proposal twice returns the first message. */
-  requestApproval(p: Proposal, d: Decision): Promise<{ channel: string; ts: string }>;
+  requestApproval(p: Proposal, d: Decision, requirement?: ApprovalRequirement): Promise<{ channel: string; ts: string }>;
+  /** Shows how an approval ended on its message (an expiry, which no click announces). */
+  approvalEnded(ref: { channel: string; ts: string }, p: Proposal, d: Decision, r: Resolution, requirement?: ApprovalRequirement): Promise<void>;
   notify(text: string, blocks?: unknown[]): Promise<void>;
+  /** A user group's members (`usergroups.users.list`), cached for a minute: approvers named by group. */
+  membersOf(groupId: string): Promise<readonly string[]>;
 }
+
+/** How long a user group's membership is believed before Slack is asked again. */
+const GROUP_CACHE_MS = 60_000;
 
 export const INTERACTIONS_PATH = '/slack/events';
 
-type DecisionState =
-  | { state: 'deciding'; approved: boolean; user_id: string }
-  | ({ state: 'decided' } & Resolution);
-
-// Enough for weeks of proposals; beyond it the oldest decisions are forgotten (a forgotten one would
-// have its buttons removed already, and onDecision is idempotent downstream anyway).
+// Enough for weeks of proposals; beyond it the oldest are forgotten (a forgotten one is rebuilt from
+// the blocks Slack sends back with a click).
 const MAX_REMEMBERED = 10_000;
 
 /** Map.set that forgets the oldest entry beyond MAX_REMEMBERED (Maps iterate in insertion order). */
@@ -102,6 +109,11 @@ function setBounded<V>(m: Map<string, V>, key: string, value: V): void {
   }
 }
 
+/** Slack refuses requests older than five minutes; a signature is remembered a little longer. */
+const REPLAY_WINDOW_MS = 6 * 60_000;
+/** Clocks drift: a request this far in the future is still believed. */
+const FUTURE_SKEW_S = 60;
+
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSlackApp> {
@@ -112,8 +124,8 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
   const log = (opts.logger ?? createLogger({ name: 'slack' })).child({ component: 'slack' });
   const clock = opts.clock ?? new RealClock();
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
-  const approvers = new Set(opts.approvers ?? []);
   const host = opts.host ?? '127.0.0.1';
+  const replayGuard = opts.replayGuard ?? new MemorySharedState();
   const apiUrl = opts.slackApiUrl === undefined ? undefined : opts.slackApiUrl.replace(/\/?$/, '/');
 
   const receiver = new HTTPReceiver({
@@ -123,6 +135,11 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
     // The listener acks before it does any work, so Slack gets its 200 within its 3 s limit.
     processBeforeResponse: false,
     logger: boltLogger(log),
+    // Runs after Bolt verified the signature: what the replay guard needs, handed to the middleware.
+    customPropertiesExtractor: (req) => ({
+      slack_signature: String(req.headers['x-slack-signature'] ?? ''),
+      slack_request_ts: Number(req.headers['x-slack-request-timestamp'] ?? NaN),
+    }),
     customRoutes: [
       {
         path: '/healthz',
@@ -162,11 +179,10 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
     );
   });
 
-  const decisions = new Map<string, DecisionState>();
-  const remember = (id: string, s: DecisionState): void => setBounded(decisions, id, s);
   // Proposals posted by this process, so a resolved message can be rebuilt if Slack's payload lacks blocks.
-  const posted = new Map<string, { p: Proposal; d: Decision; message: Promise<{ channel: string; ts: string }> }>();
+  const posted = new Map<string, { p: Proposal; d: Decision; requirement: ApprovalRequirement | undefined; message: Promise<{ channel: string; ts: string }> }>();
   const inflight = new Set<Promise<unknown>>();
+  const groupCache = new Map<string, { atMs: number; users: Promise<readonly string[]> }>();
 
   async function call<T>(method: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -175,6 +191,37 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
       throw toGovernorError(method, err);
     }
   }
+
+  // Bolt checked the signature and that the request is not stale; here: not seen before, and not
+  // from the future. A refused request is acknowledged (so Slack does not retry it) and does nothing.
+  app.use(async (args) => {
+    const { context, body, next } = args;
+    const signature = context['slack_signature'];
+    const ts = context['slack_request_ts'];
+    if (typeof signature !== 'string' || !signature) return next();
+    const ack = (args as { ack?: (r?: unknown) => Promise<void> }).ack;
+    const user = requestUser(body);
+    const refuse = async (code: RefusalCode, message: string) => {
+      log.warn({ code, user_id: user.id }, message);
+      await ack?.({ response_type: 'ephemeral', text: message }).catch(() => undefined);
+      try {
+        await opts.approvals.refuse({ by: user, code, message, request: requestName(body), source: 'slack' });
+      } catch (err) {
+        log.error({ err: describeError(err) }, 'refused request could not be audited');
+      }
+    };
+    const nowS = Date.now() / 1000;
+    if (typeof ts !== 'number' || !Number.isFinite(ts) || ts > nowS + FUTURE_SKEW_S) {
+      await refuse('future_timestamp', 'Refused: the request is signed with a timestamp in the future.');
+      return;
+    }
+    const first = await replayGuard.claimWindow(`slack-request:${signature}`, Date.now(), REPLAY_WINDOW_MS);
+    if (!first.acquired) {
+      await refuse('replayed_request', 'Refused: this exact signed request was already received once.');
+      return;
+    }
+    await next();
+  });
 
   async function handleClick({ ack, body, action, client }: ButtonArgs): Promise<void> {
     await ack();
@@ -201,55 +248,43 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
       await tell('That button is not attached to a Governor proposal; nothing was decided.');
       return;
     }
-    if (approvers.size > 0 && !approvers.has(userId)) {
-      plog.warn('click from a user who is not an approver refused');
-      await tell(
-        `You are not on Governor's approver list, so your ${approved ? 'approval' : 'rejection'} was not recorded. Ask an on-call approver.`,
-      );
-      return;
-    }
-
-    // From here to `remember(deciding)` there is no await: two clicks cannot both pass this check.
-    const existing = decisions.get(proposalId);
-    if (existing !== undefined) {
-      plog.info({ state: existing.state }, 'click on a proposal already decided ignored');
-      await tell(
-        existing.state === 'decided'
-          ? `This proposal was already ${existing.approved ? 'approved' : 'rejected'} by <@${existing.user_id}> at ${slackDate(existing.at_ms)}; your click changed nothing.`
-          : `<@${existing.user_id}> is already ${existing.approved ? 'approving' : 'rejecting'} this proposal; your click changed nothing.`,
-      );
-      return;
-    }
-    remember(proposalId, { state: 'deciding', approved, user_id: userId });
 
     const userName = body.user.username ?? body.user.name;
+    const by: Person = { id: userId, ...(userName ? { name: userName } : {}) };
+    let result: Awaited<ReturnType<Approvals['vote']>>;
     try {
-      await opts.onDecision({
-        proposal_id: proposalId,
-        approved,
-        user_id: userId,
-        ...(userName ? { user_name: userName } : {}),
-      });
+      result = await opts.approvals.vote({ proposal_id: proposalId, approved, by, source: 'slack' });
     } catch (err) {
-      decisions.delete(proposalId);
-      plog.error({ err }, 'decision could not be recorded; proposal left open');
-      await tell(`Your decision could not be recorded (${describeError(err)}). The proposal is still open: try again.`);
+      plog.error({ err }, 'vote could not be recorded; proposal left open');
+      await tell(`Your ${approved ? 'approval' : 'rejection'} could not be recorded (${describeError(err)}). The proposal is still open: try again.`);
       return;
     }
-    const resolution: Resolution = { approved, user_id: userId, at_ms: clock.now() };
-    remember(proposalId, { state: 'decided', ...resolution });
-    plog.info({ approved }, 'proposal decided in slack');
+    if (result.status === 'refused') {
+      // The message stays as it is: a refused click changes nothing anyone else sees.
+      await tell(result.message);
+      return;
+    }
+    plog.info({ approved, outcome: result.outcome ?? 'pending' }, 'vote recorded');
 
     const known = posted.get(proposalId);
     const shown = body.message?.['blocks'];
-    const message = Array.isArray(shown)
-      ? {
-          blocks: resolveProposalBlocks(shown, proposalId, resolution),
-          text: known ? proposalResolved(known.p, known.d, resolution).text : resolvedText(resolution, `proposal ${proposalId}`),
-        }
-      : known
-        ? proposalResolved(known.p, known.d, resolution)
-        : { blocks: undefined, text: resolvedText(resolution, `proposal ${proposalId}`) };
+    const base = Array.isArray(shown)
+      ? shown
+      : result.decision
+        ? proposalAwaitingApproval(result.proposal, result.decision, result.requirement).blocks
+        : undefined;
+    let message: { text: string; blocks: unknown[] | undefined };
+    if (result.outcome) {
+      const resolution: Resolution = { outcome: result.outcome, user_ids: result.deciders, at_ms: clock.now() };
+      message = base
+        ? { blocks: resolveProposalBlocks(base, proposalId, resolution), text: resolvedText(resolution, known ? `${known.p.action} ${known.p.target.name}` : `proposal ${proposalId}`) }
+        : known
+          ? proposalResolved(known.p, known.d, resolution, known.requirement)
+          : { blocks: undefined, text: resolvedText(resolution, `proposal ${proposalId}`) };
+    } else {
+      const status = awaitingText(result.requirement, result.deciders);
+      message = { blocks: base ? replaceStatus(base, proposalId, status, false) : undefined, text: `Approved by ${result.deciders.length} of ${result.required}` };
+    }
     try {
       await client.chat.update({
         channel: channelId,
@@ -258,9 +293,10 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
         ...(message.blocks ? { blocks: message.blocks as KnownBlock[] } : {}),
       });
     } catch (err) {
-      plog.error({ err: toGovernorError('chat.update', err) }, 'decision recorded but the message still shows its buttons');
-      await tell('Your decision was recorded, but the message could not be updated; its buttons no longer do anything.');
+      plog.error({ err: toGovernorError('chat.update', err) }, 'vote recorded but the message could not be updated');
+      await tell('Your vote was recorded, but the message could not be updated to show it.');
     }
+    if (!result.outcome) await tell(`Your approval is recorded (${result.approvals} of ${result.required}); it needs ${result.required - result.approvals} more from a different approver.`);
   }
 
   const tracked = (args: ButtonArgs): Promise<void> => {
@@ -273,9 +309,8 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
   if (opts.autonomy) {
     registerSlashCommands(app, {
       autonomy: opts.autonomy,
-      approvers,
+      approvals: opts.approvals,
       logger: log,
-      ...(opts.overrideFreeze ? { overrideFreeze: opts.overrideFreeze } : {}),
       track: (work) => {
         inflight.add(work);
         void work.catch(() => undefined).finally(() => inflight.delete(work));
@@ -336,7 +371,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
       }
     },
 
-    requestApproval(p, d) {
+    requestApproval(p, d, requirement) {
       if (d.proposal_id !== p.id) {
         return Promise.reject(
           new GovernorError('event_invalid', `decision ${d.id} is for proposal ${d.proposal_id}, not ${p.id}`, {
@@ -354,7 +389,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
       }
       const earlier = posted.get(p.id);
       if (earlier) return earlier.message;
-      const msg = proposalAwaitingApproval(p, d);
+      const msg = proposalAwaitingApproval(p, d, requirement);
       const message = call('chat.postMessage', () =>
         app.client.chat.postMessage({
           channel: opts.channel,
@@ -372,12 +407,27 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
         log.info({ proposal_id: p.id, tenant: p.tenant, agent: p.agent, ts: res.ts }, 'approval requested in slack');
         return { channel: res.channel, ts: res.ts };
       });
-      setBounded(posted, p.id, { p, d, message });
+      setBounded(posted, p.id, { p, d, requirement, message });
       // A failed post is forgotten so that the bus's redelivery can try again.
       message.catch(() => {
         if (posted.get(p.id)?.message === message) posted.delete(p.id);
       });
       return message;
+    },
+
+    async approvalEnded(ref, p, d, r, requirement) {
+      const msg = proposalResolved(p, d, r, requirement);
+      await call('chat.update', () => app.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }));
+    },
+
+    membersOf(groupId) {
+      const cached = groupCache.get(groupId);
+      if (cached && Date.now() - cached.atMs < GROUP_CACHE_MS) return cached.users;
+      const users = call('usergroups.users.list', () => app.client.usergroups.users.list({ usergroup: groupId })).then((r) => r.users ?? []);
+      groupCache.set(groupId, { atMs: Date.now(), users });
+      // A failed lookup is not remembered: the next vote asks again.
+      users.catch(() => groupCache.delete(groupId));
+      return users;
     },
 
     async notify(text, blocks) {
@@ -392,4 +442,18 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
       );
     },
   };
+}
+
+/** Who sent a request (a click or a command), as far as its body says. */
+function requestUser(body: unknown): Person {
+  const b = body as { user?: { id?: string; name?: string; username?: string }; user_id?: string; user_name?: string } | undefined;
+  const id = b?.user?.id ?? b?.user_id ?? 'unknown';
+  const name = b?.user?.username ?? b?.user?.name ?? b?.user_name;
+  return { id, ...(name ? { name } : {}) };
+}
+
+/** What a request asked for: a command's name, or a click's action id. */
+function requestName(body: unknown): string {
+  const b = body as { command?: string; actions?: { action_id?: string }[]; type?: string } | undefined;
+  return b?.command ?? b?.actions?.[0]?.action_id ?? b?.type ?? 'request';
 }

@@ -2,14 +2,18 @@
 // grants issued before it are void) and `/agents-level` (no arguments: every agent's current and
 // maximum level and why; `<agent> <1|2|3> [reason]`: set one agent's level, capped at its maximum).
 // They arrive through Bolt's receiver, so the signature and timestamp are checked before anything
-// here runs. Changing anything takes an approver; looking does not. Each command is acknowledged at
-// once (Slack allows 3 s), then the change is made and confirmed in the channel through the
-// command's response_url, so everyone there sees who changed what.
-// It must never change autonomy for someone outside `approvers`, or report a change that failed.
+// here runs. Who may pull which lever is configured (operators in the tenants file, checked by the
+// approval desk): anyone may pause or lower a level, not anyone may raise one or break a freeze;
+// looking is free. Each command is acknowledged at once (Slack allows 3 s), then the change is made
+// and confirmed in the channel through the command's response_url, so everyone there sees who
+// changed what; a refusal is told to the person alone, and recorded.
+// It must never change autonomy for someone without the right, report a change that failed, or
+// report as failed a change that was made.
 import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { AgentName } from '../contracts/events.ts';
 import type { Phase } from '../config.ts';
-import { describeError } from '../core/errors.ts';
+import { GovernorError, describeError } from '../core/errors.ts';
+import type { Approvals } from './slack-app.ts';
 import type { Logger } from '../core/logger.ts';
 import { AGENTS, MAX_LEVEL, isAgentName, type AgentAutonomy, type AutonomyChange } from '../governance/autonomy.ts';
 import type { Actor, LevelChangeResult } from '../governance/autonomy-manager.ts';
@@ -17,14 +21,6 @@ import type { Actor, LevelChangeResult } from '../governance/autonomy-manager.ts
 export const PAUSE_COMMAND = '/agents-pause';
 export const LEVEL_COMMAND = '/agents-level';
 export const OVERRIDE_FREEZE_COMMAND = '/agents-override-freeze';
-
-/** A human breaking a change freeze for one denied proposal (the gateway re-evaluates it; safety still applies). */
-export interface FreezeOverrideRequest {
-  proposal_id: string;
-  reason: string;
-  user_id: string;
-  user_name?: string;
-}
 
 /** What the commands need of the autonomy manager. */
 export interface AutonomyCommands {
@@ -36,13 +32,11 @@ export interface AutonomyCommands {
 
 export interface SlashCommandOptions {
   autonomy: AutonomyCommands;
-  /** Slack user ids allowed to change autonomy; empty means anyone who can run the command. */
-  approvers: ReadonlySet<string>;
+  /** Who may pull which lever, freeze overrides, and the record of refusals. */
+  approvals: Approvals;
   logger: Logger;
   /** Lets the app wait for commands in progress when it stops. */
   track?: (work: Promise<unknown>) => void;
-  /** Records and publishes a freeze override; absent, the override command is not served. */
-  overrideFreeze?: (req: FreezeOverrideRequest) => Promise<void>;
 }
 
 export type OverrideCommand = { kind: 'override'; proposal_id: string; reason: string } | { kind: 'invalid'; message: string };
@@ -98,7 +92,7 @@ export function levelsTable(phase: Phase, statuses: readonly AgentAutonomy[]): s
     line(header),
     ...rows.map(line),
     '```',
-    `Set one with \`${LEVEL_COMMAND} <agent> <1|2|3> [reason]\` (approvers only).`,
+    `Set one with \`${LEVEL_COMMAND} <agent> <1|2|3> [reason]\` (raising a level takes the right to; lowering does not).`,
   ].join('\n');
 }
 
@@ -106,79 +100,92 @@ type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 
 export function registerSlashCommands(app: App, opts: SlashCommandOptions): void {
   const log = opts.logger.child({ component: 'slash-commands' });
-  const isApprover = (user: string) => opts.approvers.size === 0 || opts.approvers.has(user);
   const tracked = (handler: (args: CommandArgs) => Promise<void>) => (args: CommandArgs): Promise<void> => {
     const work = handler(args);
     opts.track?.(work);
     return work;
   };
-  const notApprover = (what: string) =>
-    `You are not on Governor's approver list, so ${what}. Ask an on-call approver.`;
+  /** Refuses to the person alone, and records it; never throws (the refusal is already the answer). */
+  const refuse = async (ack: CommandArgs['ack'], by: Actor, request: string, message: string): Promise<void> => {
+    await ack({ response_type: 'ephemeral', text: message });
+    try {
+      await opts.approvals.refuse({ by, code: 'not_permitted', message, request, source: 'slack' });
+    } catch (err) {
+      log.error({ err: describeError(err), user_id: by.id }, 'refusal could not be audited');
+    }
+  };
+  /** Confirms in the channel; a failed reply is logged, never turned into "not changed". */
+  const confirm = async (respond: CommandArgs['respond'], text: string): Promise<void> => {
+    try {
+      await respond({ response_type: 'in_channel', text });
+    } catch (err) {
+      log.warn({ err: describeError(err) }, 'the change was made, but the confirmation could not be posted');
+    }
+  };
+  /** What to tell the person when a change threw: it may have been made and only not audited. */
+  const failure = (err: unknown, what: string): string =>
+    err instanceof GovernorError && err.details?.['stored'] === true
+      ? `${what} was made and is in force, but it could not be audited or broadcast yet: ${describeError(err)}`
+      : `${what} was not made: ${describeError(err)}`;
 
   app.command(
     PAUSE_COMMAND,
     tracked(async ({ command, ack, respond }) => {
       const by: Actor = { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}) };
       const clog = log.child({ command: PAUSE_COMMAND, user_id: by.id });
-      if (!isApprover(by.id)) {
-        clog.warn('pause from a user who is not an approver refused');
-        await ack({ response_type: 'ephemeral', text: notApprover('nothing was paused') });
+      if (!(await opts.approvals.may(by.id, 'pause'))) {
+        clog.warn('pause from a user without the right refused');
+        await refuse(ack, by, PAUSE_COMMAND, 'You may not pause the agents (operators.pause in the tenants file), so nothing was paused.');
         return;
       }
       await ack();
       const reason = command.text.trim() || undefined;
+      let change: AutonomyChange;
       try {
-        const change = await opts.autonomy.pause(by, reason);
-        await respond({
-          response_type: 'in_channel',
-          text:
-            `:octagonal_sign: <@${by.id}> paused every agent at level 1 (advisory only)${reason ? `: ${reason}` : ''}. ` +
-            `Grants issued before ${change.at} are void. Only a human raises an agent again: \`${LEVEL_COMMAND} <agent> <2|3>\`.`,
-        });
+        change = await opts.autonomy.pause(by, reason);
       } catch (err) {
         clog.error({ err: describeError(err) }, 'pause failed');
-        await respond({ response_type: 'ephemeral', text: `The pause failed: ${describeError(err)}` });
+        await respond({ response_type: 'ephemeral', text: failure(err, 'The pause') }).catch(() => undefined);
+        return;
       }
+      await confirm(
+        respond,
+        `:octagonal_sign: <@${by.id}> paused every agent at level 1 (advisory only)${reason ? `: ${reason}` : ''}. ` +
+          `Grants issued before ${change.at} are void. Only a human raises an agent again: \`${LEVEL_COMMAND} <agent> <2|3>\`.`,
+      );
     }),
   );
 
-  if (opts.overrideFreeze) {
-    const overrideFreeze = opts.overrideFreeze;
-    app.command(
-      OVERRIDE_FREEZE_COMMAND,
-      tracked(async ({ command, ack, respond }) => {
-        const clog = log.child({ command: OVERRIDE_FREEZE_COMMAND, user_id: command.user_id });
-        const parsed = parseOverrideCommand(command.text);
-        if (parsed.kind === 'invalid') {
-          await ack({ response_type: 'ephemeral', text: parsed.message });
-          return;
-        }
-        if (!isApprover(command.user_id)) {
-          clog.warn({ proposal_id: parsed.proposal_id }, 'freeze override from a user who is not an approver refused');
-          await ack({ response_type: 'ephemeral', text: notApprover('the freeze was not overridden') });
-          return;
-        }
-        await ack();
-        try {
-          await overrideFreeze({
-            proposal_id: parsed.proposal_id,
-            reason: parsed.reason,
-            user_id: command.user_id,
-            ...(command.user_name ? { user_name: command.user_name } : {}),
-          });
-          await respond({
-            response_type: 'in_channel',
-            text:
-              `:warning: <@${command.user_id}> overrode the change freeze for proposal \`${parsed.proposal_id}\`: ${parsed.reason}. ` +
-              'The gateway re-evaluates it now; the safety layer still applies, and the outcome is posted here.',
-          });
-        } catch (err) {
-          clog.error({ err: describeError(err), proposal_id: parsed.proposal_id }, 'freeze override failed');
-          await respond({ response_type: 'ephemeral', text: `The freeze was not overridden: ${describeError(err)}` });
-        }
-      }),
-    );
-  }
+  app.command(
+    OVERRIDE_FREEZE_COMMAND,
+    tracked(async ({ command, ack, respond }) => {
+      const by: Actor = { id: command.user_id, ...(command.user_name ? { name: command.user_name } : {}) };
+      const clog = log.child({ command: OVERRIDE_FREEZE_COMMAND, user_id: by.id });
+      const parsed = parseOverrideCommand(command.text);
+      if (parsed.kind === 'invalid') {
+        await ack({ response_type: 'ephemeral', text: parsed.message });
+        return;
+      }
+      await ack();
+      let result: Awaited<ReturnType<Approvals['overrideFreeze']>>;
+      try {
+        result = await opts.approvals.overrideFreeze({ proposal_id: parsed.proposal_id, reason: parsed.reason, by, source: 'slack' });
+      } catch (err) {
+        clog.error({ err: describeError(err), proposal_id: parsed.proposal_id }, 'freeze override failed');
+        await respond({ response_type: 'ephemeral', text: `The freeze was not overridden: ${describeError(err)}` }).catch(() => undefined);
+        return;
+      }
+      if (result.status === 'refused') {
+        await respond({ response_type: 'ephemeral', text: result.message }).catch(() => undefined);
+        return;
+      }
+      await confirm(
+        respond,
+        `:warning: <@${by.id}> overrode the change freeze for proposal \`${parsed.proposal_id}\`: ${parsed.reason}. ` +
+          'The gateway re-evaluates it now (the safety layer still applies); another approver must then approve it here.',
+      );
+    }),
+  );
 
   app.command(
     LEVEL_COMMAND,
@@ -194,26 +201,35 @@ export function registerSlashCommands(app: App, opts: SlashCommandOptions): void
         await ack({ response_type: 'ephemeral', text: parsed.message });
         return;
       }
-      if (!isApprover(by.id)) {
-        clog.warn({ agent: parsed.agent }, 'level change from a user who is not an approver refused');
-        await ack({ response_type: 'ephemeral', text: notApprover(`${parsed.agent}'s level was not changed`) });
+      const before = opts.autonomy.statuses().find((s) => s.agent === parsed.agent);
+      // Lowering a level is as safe as pausing; raising one takes the right to.
+      const raising = before === undefined || parsed.level > before.level;
+      if (!(await opts.approvals.may(by.id, raising ? 'set_level' : 'pause'))) {
+        clog.warn({ agent: parsed.agent }, 'level change from a user without the right refused');
+        await refuse(
+          ack,
+          by,
+          LEVEL_COMMAND,
+          `You may not ${raising ? 'raise' : 'lower'} an agent's level (operators.${raising ? 'set_level' : 'pause'} in the tenants file), so ${parsed.agent}'s level was not changed.`,
+        );
         return;
       }
       await ack();
+      let res: LevelChangeResult;
       try {
-        const before = opts.autonomy.statuses().find((s) => s.agent === parsed.agent);
-        const res = await opts.autonomy.setLevel(parsed.agent, parsed.level, by, parsed.reason);
-        const max = MAX_LEVEL[parsed.agent];
-        const capped = res.capped ? ` ${parsed.agent}'s maximum is ${max}, so it was set to ${max} instead of ${parsed.level}.` : '';
-        const lifted = before?.hold && (res.change.level ?? 1) > 1 ? ` This lifts its ${before.hold.kind === 'pause' ? 'pause' : 'demotion'}.` : '';
-        await respond({
-          response_type: 'in_channel',
-          text: `<@${by.id}> set *${parsed.agent}* to level ${res.change.level} (${LEVEL_NAMES[res.change.level ?? 1]}; maximum ${max})${parsed.reason ? `: ${parsed.reason}` : ''}.${capped}${lifted}`,
-        });
+        res = await opts.autonomy.setLevel(parsed.agent, parsed.level, by, parsed.reason);
       } catch (err) {
         clog.error({ err: describeError(err), agent: parsed.agent }, 'level change failed');
-        await respond({ response_type: 'ephemeral', text: `${parsed.agent}'s level was not changed: ${describeError(err)}` });
+        await respond({ response_type: 'ephemeral', text: failure(err, `The change of ${parsed.agent}'s level`) }).catch(() => undefined);
+        return;
       }
+      const max = MAX_LEVEL[parsed.agent];
+      const capped = res.capped ? ` ${parsed.agent}'s maximum is ${max}, so it was set to ${max} instead of ${parsed.level}.` : '';
+      const lifted = before?.hold && (res.change.level ?? 1) > 1 ? ` This lifts its ${before.hold.kind === 'pause' ? 'pause' : 'demotion'}.` : '';
+      await confirm(
+        respond,
+        `<@${by.id}> set *${parsed.agent}* to level ${res.change.level} (${LEVEL_NAMES[res.change.level ?? 1]}; maximum ${max})${parsed.reason ? `: ${parsed.reason}` : ''}.${capped}${lifted}`,
+      );
     }),
   );
 }

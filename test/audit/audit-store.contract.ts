@@ -12,6 +12,7 @@ import { auditVerify } from '../../src/audit/verify-command.ts';
 import type { GovernorEvent } from '../../src/contracts/events.ts';
 import { canonicalJson } from '../../src/core/canonical-json.ts';
 import { GovernorError } from '../../src/core/errors.ts';
+import { decisionInput, grantInput, proposalInput, resultInput } from '../fixtures/records.ts';
 
 export interface ContractStore {
   /** Not yet migrated; in a schema of its own. */
@@ -23,8 +24,10 @@ export interface ContractStore {
 
 const APPEND_ONLY = /audit_records is append-only/;
 
-export function note(i: number, extra: Partial<AuditInput> = {}): AuditInput {
-  return { kind: 'note', actor: 'test', at: new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString(), payload: { i }, ...extra };
+const atSec = (i: number): string => new Date(Date.UTC(2025, 0, 1, 0, 0, i)).toISOString();
+
+export function note(i: number, extra: Partial<Omit<AuditInput<'note'>, 'kind'>> = {}): AuditInput {
+  return { kind: 'note', actor: 'test', at: atSec(i), payload: { i }, ...extra };
 }
 
 function controlEvent(): GovernorEvent {
@@ -103,8 +106,8 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
     describe('append', () => {
       it('builds a chain: seq from 1, each record linked to the one before, hash over its content', async () => {
         const a = await store.append(note(1, { incident_id: 'inc-1', tenant: 'acme' }));
-        const b = await store.append(note(2, { kind: 'proposal', proposal_id: 'p-1', incident_id: 'inc-1' }));
-        const c = await store.append(note(3, { kind: 'decision', proposal_id: 'p-1' }));
+        const b = await store.append(note(2, { proposal_id: 'p-1', incident_id: 'inc-1' }));
+        const c = await store.append(decisionInput(atSec(3), { proposal_id: 'p-1', tenant: undefined }));
 
         expect([a.seq, b.seq, c.seq]).toEqual([1, 2, 3]);
         expect(a.prev_hash).toBe(GENESIS_HASH);
@@ -113,7 +116,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         const content: ChainContent = {
           seq: 2,
           id: b.id,
-          kind: 'proposal',
+          kind: 'note',
           actor: 'test',
           at: b.at,
           incident_id: 'inc-1',
@@ -135,13 +138,12 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
       });
 
       it('answers the gateway\'s questions: payload containment, newest first, and grants without a result', async () => {
-        const grant = (id: string, target: string, at: number) =>
-          store.append(note(at, { kind: 'grant', tenant: 'acme', payload: { grant: { id }, target } }));
+        const grant = (id: string, target: string, at: number) => store.append(grantInput({ id, target, at: atSec(at), tenant: 'acme' }));
         await grant('g1', 'ns/Deployment/a', 1);
         await grant('g2', 'ns/Deployment/b', 2);
         await grant('g3', 'ns/Deployment/a', 3);
-        await store.append(note(4, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: 'g1', result: { tool: 'scale_deployment', args: { replicas: 3 } } } }));
-        await store.append(note(5, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: 'g2', result: { tool: 'rollback_deployment', args: {} } } }));
+        await store.append(resultInput({ at: atSec(4), tenant: 'acme', grant_id: 'g1', tool: 'scale_deployment', args: { replicas: 3 } }));
+        await store.append(resultInput({ at: atSec(5), tenant: 'acme', grant_id: 'g2', tool: 'rollback_deployment', args: {} }));
         const inFlight = async (tenant: string, since: string) =>
           (await store.decisionContext({ proposal_id: 'none', tenant, grants_since: since, results_since: since, target: { namespace: 'ns', deployment: 'a' }, results_limit: 1 })).inFlight;
         const since = note(0).at;
@@ -149,23 +151,23 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(await inFlight('acme', note(4).at)).toEqual([]);
         expect(await inFlight('other', since)).toEqual([]);
         const scales = await store.list({ kind: 'execution_result', payload_contains: { result: { tool: 'scale_deployment' } } });
-        expect(scales.map((r) => r.payload['grant_id'])).toEqual(['g1']);
+        expect(scales.map((r) => r.kind === 'execution_result' && r.payload.grant_id)).toEqual(['g1']);
         const newest = await store.list({ tenant: 'acme', kind: 'grant', newest_first: true, limit: 2 });
-        expect(newest.map((r) => (r.payload['grant'] as { id: string }).id)).toEqual(['g3', 'g2']);
+        expect(newest.map((r) => r.kind === 'grant' && r.payload.grant.id)).toEqual(['g3', 'g2']);
       });
 
       it('reads a decision\'s context in one call: own records, grants in flight, the target\'s recent results', async () => {
-        const result = (at: number, grant: string, tool: string, status: string, deployment: string) =>
-          store.append(note(at, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: grant, result: { tool, status, args: { namespace: 'ns', deployment, replicas: at } } } }));
-        const own1 = await store.append(note(1, { kind: 'proposal', tenant: 'acme', proposal_id: 'p-9' }));
-        await store.append(note(2, { kind: 'grant', tenant: 'acme', proposal_id: 'p-1', payload: { grant: { id: 'g1' }, target: 'ns/Deployment/a' } }));
-        await store.append(note(3, { kind: 'grant', tenant: 'acme', proposal_id: 'p-2', payload: { grant: { id: 'g2' }, target: 'ns/Deployment/b' } }));
-        await store.append(note(4, { kind: 'grant', tenant: 'other', proposal_id: 'p-3', payload: { grant: { id: 'g3' }, target: 'x/Deployment/a' } }));
+        const result = (at: number, grant: string, tool: string, status: 'succeeded' | 'failed', deployment: string) =>
+          store.append(resultInput({ at: atSec(at), tenant: 'acme', grant_id: grant, tool, status, args: { namespace: 'ns', deployment, replicas: at } }));
+        const own1 = await store.append(proposalInput(atSec(1), { tenant: 'acme', proposal_id: 'p-9' }));
+        await store.append(grantInput({ at: atSec(2), tenant: 'acme', proposal_id: 'p-1', id: 'g1', target: 'ns/Deployment/a' }));
+        await store.append(grantInput({ at: atSec(3), tenant: 'acme', proposal_id: 'p-2', id: 'g2', target: 'ns/Deployment/b' }));
+        await store.append(grantInput({ at: atSec(4), tenant: 'other', proposal_id: 'p-3', id: 'g3', target: 'x/Deployment/a' }));
         const r1 = await result(5, 'g1', 'scale_deployment', 'succeeded', 'a');
         await result(6, 'gx', 'scale_deployment', 'failed', 'a');
         await result(7, 'gy', 'scale_deployment', 'succeeded', 'b');
         const r2 = await result(8, 'gz', 'rollback_deployment', 'succeeded', 'a');
-        const own2 = await store.append(note(9, { kind: 'decision', tenant: 'acme', proposal_id: 'p-9' }));
+        const own2 = await store.append(decisionInput(atSec(9), { tenant: 'acme', proposal_id: 'p-9' }));
         const query = { proposal_id: 'p-9', tenant: 'acme', grants_since: note(0).at, results_since: note(0).at, target: { namespace: 'ns', deployment: 'a' }, results_limit: 10 };
         const ctx = await store.decisionContext(query);
         expect(ctx.own).toEqual([own1, own2]);
@@ -177,8 +179,8 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(await store.decisionContext({ ...query, proposal_id: 'none', tenant: 'nobody' })).toEqual({ own: [], inFlight: [], recentResults: [] });
 
         // A grant and its result in one transaction never show as in flight; a result in a later one closes its grant.
-        const grantOf = (id: string, at: number) => ({ input: note(at, { kind: 'grant', tenant: 'acme', proposal_id: `p-${id}`, payload: { grant: { id }, target: 'ns/Deployment/c' } }) });
-        const resultOf = (id: string, at: number) => ({ input: note(at, { kind: 'execution_result', tenant: 'acme', payload: { grant_id: id, result: { tool: 'scale_deployment', status: 'failed', args: {} } } }) });
+        const grantOf = (id: string, at: number) => ({ input: grantInput({ at: atSec(at), tenant: 'acme', proposal_id: `p-${id}`, id, target: 'ns/Deployment/c' }) });
+        const resultOf = (id: string, at: number) => ({ input: resultInput({ at: atSec(at), tenant: 'acme', grant_id: id, tool: 'scale_deployment', status: 'failed', args: {} }) });
         await store.appendAll([grantOf('g4', 10), resultOf('g4', 11), grantOf('g5', 12)]);
         expect((await store.decisionContext(query)).inFlight.map((g) => g.id)).toEqual(['g2', 'g5']);
         await Promise.all([store.appendAll([resultOf('g5', 13)]), store.append(note(14))]);

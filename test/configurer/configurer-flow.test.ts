@@ -11,7 +11,8 @@ import { parseTenants } from '../../src/governance/tenants.ts';
 import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
 import { WorkTracker } from '../../src/runtime/work-tracker.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
-import { AuditRecorder } from '../../agents/runtime/recorder.ts';
+import { AuditRecorder } from '../../src/audit/recorder.ts';
+import { recordOfEvent } from '../../src/audit/records.ts';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
 import { Configurer } from '../../agents/configurer/configurer.ts';
@@ -70,10 +71,10 @@ function observe(id: string, incident = 'inc-1'): Observation {
 
 /** Watchtower's record of the observation, as the incident's first entry. */
 async function recordObservation(obs: Observation): Promise<void> {
-  await audit.append({ kind: 'observation', actor: 'watchtower', at: obs.ts, incident_id: obs.incident_id, tenant: obs.tenant, payload: { observation: obs } });
+  await audit.append(recordOfEvent<'observation'>(obs, { tool_calls: [] }));
 }
 
-const proposals = () => audit.records.filter((r) => r.kind === 'proposal').map((r) => r.payload['proposal'] as Proposal);
+const proposals = (): Proposal[] => audit.records.flatMap((r) => (r.kind === 'proposal' ? [r.payload.proposal] : []));
 
 describe('Configurer', () => {
   it('proposes the revert of a push 12 minutes before the incident, once, with the tool calls it made', async () => {

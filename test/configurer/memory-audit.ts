@@ -3,6 +3,7 @@
 // what it set up fails loudly instead of passing on a silent default.
 import { randomUUID } from 'node:crypto';
 import type { AuditFilter, AuditInput, AuditRecord, AuditStore, OutboxMessage } from '../../src/audit/audit-store.ts';
+import { checkRecord } from '../../src/audit/records.ts';
 
 export interface MemoryAudit extends AuditStore {
   records: AuditRecord[];
@@ -14,7 +15,8 @@ export function memoryAudit(): MemoryAudit {
   const published: OutboxMessage[] = [];
   const claims = new Set<string>();
   const append = (input: AuditInput): AuditRecord => {
-    const rec: AuditRecord = { ...structuredClone(input), seq: records.length + 1, id: randomUUID(), prev_hash: '', hash: '' };
+    // As strict as the real store: a record its kind does not describe is refused.
+    const rec = { ...structuredClone(checkRecord(input)), seq: records.length + 1, id: randomUUID(), prev_hash: '', hash: '' } as AuditRecord;
     records.push(rec);
     return rec;
   };
@@ -55,6 +57,8 @@ export function memoryAudit(): MemoryAudit {
     markPublished: unsupported('markPublished'),
     markPublishedMany: unsupported('markPublishedMany'),
     decisionContext: unsupported('decisionContext'),
+    appendChecked: unsupported('appendChecked'),
+    expiredApprovals: unsupported('expiredApprovals'),
     verify: unsupported('verify'),
     close: async () => undefined,
   };

@@ -2,6 +2,7 @@
 // SIGKILL after it has acted and before it acknowledged; Redis redelivers the grant to another
 // consumer, which must not act again. The same for the gateway and a proposal. Real Redis, real
 // PostgreSQL, the real MCP server over HTTP, the twin as the cluster.
+import { recordOfEvent } from '../../src/audit/records.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -12,7 +13,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
-import { AuditRecorder } from '../../agents/runtime/recorder.ts';
+import { AuditRecorder } from '../../src/audit/recorder.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { PgAuditStore } from '../../src/audit/pg-audit-store.ts';
 import { OutboxRelay } from '../../src/audit/outbox-relay.ts';
@@ -24,6 +25,7 @@ import { RealClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { AutonomyLevels } from '../../src/governance/autonomy.ts';
 import { Gateway } from '../../src/governance/gateway.ts';
+import { ApprovalDesk, NO_GROUPS } from '../../src/governance/approvals.ts';
 import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { loadTenants } from '../../src/governance/tenants.ts';
 import { connectMcp } from '../../src/mcp/mcp-client.ts';
@@ -114,7 +116,7 @@ describe('a consumer killed mid-message', () => {
   it('a redelivered grant never executes twice', async () => {
     const p = proposal();
     const recorder = new AuditRecorder(audit, () => {});
-    await recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, tenant: 'acme', payload: { proposal: p } });
+    await recorder.record(recordOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] }));
     const grant = issueGrant(keys, {
       proposal_id: p.id, agent: 'elastik', tenant: 'acme', namespace: 'acme-prod', server: 'kubernetes',
       tool: 'scale_deployment', args: p.tool_call.args, basis: 'policy', nowMs: clock.now(), ttlMs: 120_000,
@@ -170,9 +172,13 @@ describe('a consumer killed mid-message', () => {
       new Gateway({
         audit, recorder, policy, autonomy: new AutonomyLevels('govern'), tenants: loadTenants(), keys, clock, logger,
         approvals: { requestApproval: async (pp) => { requests.push(pp.id); return { ts: '1' }; } },
+        desk: new ApprovalDesk({
+          audit, recorder, tenants: loadTenants(), defaults: { approvers: ['U1'], rules: [] }, operators: { pause: ['*'], set_level: [], override_freeze: [] },
+          directory: NO_GROUPS, clock, logger,
+        }),
         notifier: { notify: async () => {} }, sharedState: new MemorySharedState(),
       });
-    await recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, tenant: 'acme', payload: { proposal: p } });
+    await recorder.record(recordOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] }));
     await bus.publish(STREAMS.proposal, p);
 
     // First gateway consumer decides, asks for approval, then dies before acknowledging.

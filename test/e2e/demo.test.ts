@@ -36,7 +36,7 @@ function checkSeedOutcome(s: DemoSummary): void {
 
   const rollback = s.actions.filter((a) => a.action === 'rollback_deployment');
   expect(rollback).toHaveLength(1);
-  expect(rollback[0]).toMatchObject({ verdict: 'require_approval', executed: true, verified: true, approved_by: 'on-call SRE' });
+  expect(rollback[0]).toMatchObject({ verdict: 'require_approval', executed: true, verified: true, approved_by: 'alice' });
   expect(s.approvals).toBe(1);
   expect(s.policy_denials).toBe(0);
   expect(s.llm).toBe('unavailable');

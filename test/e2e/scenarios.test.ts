@@ -22,7 +22,7 @@ async function demo(scenario: string, check: (s: DemoSummary, find: (agent: stri
 describe('governor demo: every remedy through the governed flow', () => {
   it('bad-config-push: Configurer reverts the ConfigMap after a human approves, and the SLA comes back', async () => {
     await demo('bad-config-push', (s, find) => {
-      expect(find('configurer', 'update_config')).toMatchObject({ verdict: 'require_approval', level: 2, executed: true, verified: true, rolled_back: false, approved_by: 'on-call SRE' });
+      expect(find('configurer', 'update_config')).toMatchObject({ verdict: 'require_approval', level: 2, executed: true, verified: true, rolled_back: false, approved_by: 'alice' });
       expect(s.actions.some((a) => a.action === 'rollback_deployment')).toBe(false);
       expect(s.sla_restored).toBe(true);
     });
@@ -30,7 +30,7 @@ describe('governor demo: every remedy through the governed flow', () => {
 
   it("noisy-neighbor: Arbitrator throttles the other tenant's burster, judged by the victim's SLO", async () => {
     await demo('noisy-neighbor', (s, find) => {
-      expect(find('arbitrator', 'throttle_tenant')).toMatchObject({ verdict: 'require_approval', level: 2, executed: true, verified: true, approved_by: 'on-call SRE' });
+      expect(find('arbitrator', 'throttle_tenant')).toMatchObject({ verdict: 'require_approval', level: 2, executed: true, verified: true, approved_by: 'alice' });
       expect(s.sla_restored).toBe(true);
     });
   }, 240_000);
@@ -44,7 +44,7 @@ describe('governor demo: every remedy through the governed flow', () => {
 
   it('node-pressure: Elastik cordons and drains the sick node, always with a human', async () => {
     await demo('node-pressure', (s, find) => {
-      expect(find('elastik', 'cordon_node')).toMatchObject({ verdict: 'require_approval', executed: true, verified: true, approved_by: 'on-call SRE' });
+      expect(find('elastik', 'cordon_node')).toMatchObject({ verdict: 'require_approval', executed: true, verified: true, approved_by: 'alice, bob' }); // the sandbox's two-person rule for production cordons
       expect(s.sla_restored).toBe(true);
     });
   }, 240_000);

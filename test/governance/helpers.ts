@@ -18,7 +18,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { AutonomyManager } from '../../src/governance/autonomy-manager.ts';
 import { PgAutonomyStore } from '../../src/governance/autonomy-store.ts';
 import { SharedStatePauseEpoch } from '../../src/governance/pause-epoch.ts';
-import { AuditRecorder } from '../../agents/runtime/recorder.ts';
+import { AuditRecorder } from '../../src/audit/recorder.ts';
 
 export const PG_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';

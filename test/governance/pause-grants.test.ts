@@ -1,6 +1,7 @@
 // A pause voids every grant issued before it, where grants are checked: the Kubernetes MCP server
 // (real server over Streamable HTTP, on the cluster twin) and the executor. After a human raises the
 // agent's level again, a grant issued from then on works.
+import { recordOfEvent } from '../../src/audit/records.ts';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppsV1Api } from '@kubernetes/client-node';
@@ -19,6 +20,7 @@ import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
 import { kubeConfigFor } from '../mcp/kube-config.ts';
 import { autonomyWorld, T0, type Process } from './helpers.ts';
+import { field } from '../integration/harness.ts';
 
 const ALICE = { id: 'U0ONCALL01', name: 'alice' };
 const keys = generateGrantKeys('k');
@@ -92,7 +94,7 @@ describe('a grant issued before /agents-pause', () => {
       agent: 'elastik', consumer: 'test', tools: elastik, audit: proc.audit, recorder: proc.recorder, verifier, notifier,
       clock, logger: silentLogger(), pauseEpoch: world.pauseEpoch,
     });
-    const record = async (p: Proposal) => proc.recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, tenant: 'acme', payload: { proposal: p } });
+    const record = async (p: Proposal) => proc.recorder.record(recordOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] }));
 
     const p1 = proposal(12);
     await record(p1);
@@ -101,7 +103,7 @@ describe('a grant issued before /agents-pause', () => {
     await proc.manager.pause(ALICE);
     await executor.onGrant(before);
     const [res1] = await proc.audit.list({ proposal_id: p1.id, kind: 'execution_result' });
-    expect(res1!.payload['result']).toMatchObject({ status: 'refused', error: expect.stringMatching(/^grant_invalid: grant .* was revoked/), response: { revoked_by: 'pause' } });
+    expect(field(res1!, 'result')).toMatchObject({ status: 'refused', error: expect.stringMatching(/^grant_invalid: grant .* was revoked/), response: { revoked_by: 'pause' } });
     expect((await proc.audit.list({ proposal_id: p1.id })).map((r) => r.kind)).toEqual(['proposal', 'execution_result']);
     expect(await replicas()).toBe(8);
     expect(notifier.texts.join('\n')).toMatch(/not executed: grant .* was revoked/);
@@ -115,7 +117,7 @@ describe('a grant issued before /agents-pause', () => {
     await record(p2);
     await executor.onGrant(grantFor(p2.tool_call.args, p2.id));
     const [res2] = await proc.audit.list({ proposal_id: p2.id, kind: 'execution_result' });
-    expect(res2!.payload['result']).toMatchObject({ status: 'succeeded' });
+    expect(field(res2!, 'result')).toMatchObject({ status: 'succeeded' });
     expect(await replicas()).toBe(12);
   });
 });

@@ -1,6 +1,7 @@
 // Action rollback end to end: an executed action that does not help within its rollback budget is
 // undone by the compensating action recorded before it ran — through the gateway (compensation
 // grant), the executor and the real MCP server, on the twin in virtual time.
+import { recordOfEvent } from '../../src/audit/records.ts';
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { WorkTracker } from '../../src/runtime/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
-import { RecordingApprovals, RecordingNotifier, harness, proposal } from './harness.ts';
+import { RecordingApprovals, RecordingNotifier, approvalDesk, field, harness, proposal } from './harness.ts';
 
 let h: Awaited<ReturnType<typeof harness>>;
 let closers: (() => Promise<unknown>)[] = [];
@@ -58,7 +59,7 @@ describe('action rollback', () => {
     const notifier = new RecordingNotifier();
     const gateway = new Gateway({
       audit: h.audit, recorder: h.recorder, policy: h.policy, autonomy: new AutonomyLevels('govern'), tenants: h.tenants,
-      keys, clock: h.clock, logger: h.logger, approvals: new RecordingApprovals(), notifier, sharedState: new MemorySharedState(),
+      keys, clock: h.clock, logger: h.logger, approvals: new RecordingApprovals(), desk: approvalDesk(h), notifier, sharedState: new MemorySharedState(),
     });
     const verifier = new Verifier({ tools, recorder: h.recorder, clock: h.clock, tracker, logger: h.logger });
     const executor = new Executor({ agent: 'elastik', consumer: 'e1', tools, audit: h.audit, recorder: h.recorder, verifier, notifier, clock: h.clock, logger: h.logger });
@@ -77,7 +78,7 @@ describe('action rollback', () => {
       compensating_action: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 8 } },
       verification: { metric: 'http_request_duration_p99_ms', slo_threshold: 50, min_improvement_pct: 95, window_s: 60 },
     });
-    await h.recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, tenant: 'acme', payload: { proposal: p } });
+    await h.recorder.record(recordOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] }));
     await gateway.onProposal(p);
 
     const settle = async () => {
@@ -100,11 +101,11 @@ describe('action rollback', () => {
     expect(records.map((r) => r.kind)).toEqual([
       'proposal', 'decision', 'grant', 'compensating_action', 'execution_result', 'verification', 'rollback', 'grant', 'execution_result',
     ]);
-    expect(records[5]!.payload['verification']).toMatchObject({ outcome: 'not_helped' });
+    expect(field(records[5]!, 'verification')).toMatchObject({ outcome: 'not_helped' });
     // Not before the 5-minute budget of a level-3 action.
     expect(Date.parse(records[6]!.at) - Date.parse(records[4]!.at)).toBe(300_000);
-    expect(records[7]!.payload['grant']).toMatchObject({ basis: 'compensation', args: { replicas: 8 } });
-    expect(records[8]!.payload['result']).toMatchObject({ status: 'succeeded', compensation_for: p.id });
+    expect(field(records[7]!, 'grant')).toMatchObject({ basis: 'compensation', args: { replicas: 8 } });
+    expect(field(records[8]!, 'result')).toMatchObject({ status: 'succeeded', compensation_for: p.id });
     expect(notifier.texts.some((t) => t.startsWith('Rolled back scale_deployment'))).toBe(true);
   }, 60_000);
 });

@@ -1,12 +1,13 @@
 // The executor on real PostgreSQL: acts once per grant whatever the deliveries, records the
 // compensating action before acting, and reports what the MCP server said.
+import { recordOfEvent } from '../../src/audit/records.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
 import type { ToolClient, ToolOutcome } from '../../agents/runtime/tool-client.ts';
 import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { WorkTracker } from '../../src/runtime/work-tracker.ts';
-import { RecordingNotifier, T0, harness, proposal } from './harness.ts';
+import { RecordingNotifier, T0, field, harness, proposal } from './harness.ts';
 
 /** A scripted MCP session: answers the tools it was given, fails loudly on anything else. */
 class ScriptedTools implements ToolClient {
@@ -42,7 +43,7 @@ function executor(tools: ToolClient, consumer: string) {
 
 async function setup(outcome: ToolOutcome<unknown>) {
   const p = proposal();
-  await h.recorder.record({ kind: 'proposal', actor: 'elastik', at: p.ts, proposal_id: p.id, tenant: 'acme', payload: { proposal: p } });
+  await h.recorder.record(recordOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] }));
   const grant = issueGrant(keys, {
     proposal_id: p.id, agent: 'elastik', tenant: 'acme', namespace: 'acme-prod', server: 'kubernetes',
     tool: 'scale_deployment', args: p.tool_call.args, basis: 'policy', nowMs: T0, ttlMs: 120_000,
@@ -62,14 +63,14 @@ describe('executor', () => {
     // The compensating action is on record before the action's result.
     expect(kinds).toEqual(['proposal', 'compensating_action', 'execution_result']);
     const [res] = await h.audit.list({ proposal_id: p.id, kind: 'execution_result' });
-    expect(res!.payload['result']).toMatchObject({ status: 'succeeded', before: { p99_ms: 1200, replicas: 8 } });
+    expect(field(res!, 'result')).toMatchObject({ status: 'succeeded', before: { p99_ms: 1200, replicas: 8 } });
   });
 
   it('records a refusal by the MCP server as refused and starts no verification', async () => {
     const { p, grant, tools } = await setup({ ok: false, code: 'safety_violation', message: 'cooldown', raw: {} });
     await executor(tools, 'a').onGrant(grant);
     const [res] = await h.audit.list({ proposal_id: p.id, kind: 'execution_result' });
-    expect(res!.payload['result']).toMatchObject({ status: 'refused', error: 'safety_violation: cooldown' });
+    expect(field(res!, 'result')).toMatchObject({ status: 'refused', error: 'safety_violation: cooldown' });
     expect(h.clock.nextTimerAt()).toBeUndefined();
   });
 

@@ -2,32 +2,52 @@
 // or nothing — exactly once, however often a message is delivered — and it fails closed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyObject } from 'node:crypto';
-import { EVENT_VERSION, type Approval, type Grant } from '../../src/contracts/events.ts';
+import { EVENT_VERSION, type Grant } from '../../src/contracts/events.ts';
+import type { ApprovalDesk } from '../../src/governance/approvals.ts';
 import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { AutonomyLevels } from '../../src/governance/autonomy.ts';
 import { Gateway } from '../../src/governance/gateway.ts';
 import { generateGrantKeys, verifyGrant } from '../../src/governance/grants.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import type { PolicyEngine } from '../../src/policy/policy-engine.ts';
-import { RecordingApprovals, RecordingNotifier, T0, harness, proposal, rollbackProposal } from './harness.ts';
+import {
+  RecordingApprovals,
+  RecordingNotifier,
+  T0,
+  approvalDesk,
+  field,
+  harness,
+  proposal,
+  publishedApprovals,
+  recordExecution,
+  recordProposal,
+  rollbackProposal,
+} from './harness.ts';
 
 let h: Awaited<ReturnType<typeof harness>>;
 let approvals: RecordingApprovals;
 let notifier: RecordingNotifier;
 let autonomy: AutonomyLevels;
 let shared: MemorySharedState;
+let desk: ApprovalDesk;
 const keys = generateGrantKeys('test');
 const pub = new Map<string, KeyObject>([['test', keys.publicKey]]);
 
 function gateway(policy: PolicyEngine = h.policy) {
-  return new Gateway({ audit: h.audit, recorder: h.recorder, policy, autonomy, tenants: h.tenants, keys, clock: h.clock, logger: h.logger, approvals, notifier, sharedState: shared, conflictWaitMs: 300 });
+  return new Gateway({ audit: h.audit, recorder: h.recorder, policy, autonomy, tenants: h.tenants, keys, clock: h.clock, logger: h.logger, approvals, desk, notifier, sharedState: shared, conflictWaitMs: 300 });
 }
 
 const kinds = async (proposalId: string) => (await h.audit.list({ proposal_id: proposalId })).map((r) => r.kind);
-const approval = (proposalId: string, approved = true): Approval => ({
-  id: `a-${proposalId}-${approved}`, v: EVENT_VERSION, ts: new Date(T0).toISOString(), type: 'approval',
-  proposal_id: proposalId, approved, approver: { id: 'U1', name: 'alice', source: 'slack' },
-});
+
+/** A human votes through the desk; the gateway hears of it as the bus would deliver it (twice: at least once). */
+async function vote(g: Gateway, proposalId: string, user = 'U1', approved = true) {
+  const result = await desk.vote({ proposal_id: proposalId, approved, by: { id: user, name: user.toLowerCase() }, source: 'slack' });
+  for (const a of await publishedApprovals(h, proposalId)) {
+    await g.onApproval(a);
+    await g.onApproval(a);
+  }
+  return result;
+}
 
 beforeEach(async () => {
   h = await harness();
@@ -35,14 +55,13 @@ beforeEach(async () => {
   notifier = new RecordingNotifier();
   autonomy = new AutonomyLevels('govern');
   shared = new MemorySharedState();
+  desk = approvalDesk(h);
 });
 afterEach(async () => {
   await h.close();
 });
 
-async function record(p: ReturnType<typeof proposal>) {
-  await h.recorder.record({ kind: 'proposal', actor: p.agent, at: p.ts, proposal_id: p.id, incident_id: p.incident_id, tenant: p.tenant, payload: { proposal: p } });
-}
+const record = (p: ReturnType<typeof proposal>) => recordProposal(h, p);
 
 describe('gateway', () => {
   it('puts a level-1 recommendation in front of humans as advice: denied by the autonomy layer, never granted, not announced as a refusal', async () => {
@@ -67,15 +86,14 @@ describe('gateway', () => {
     await g.onProposal(p);
     expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'grant']);
     const [grantRec] = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
-    const grant = grantRec!.payload['grant'] as Grant;
-    expect(grant.basis).toBe('policy');
-    expect(verifyGrant(pub, grant, { tool: 'scale_deployment', args: p.tool_call.args, nowMs: T0 + 1000 }).proposal_id).toBe(p.id);
+    const grant = grantRec!.kind === 'grant' ? grantRec!.payload.grant : undefined;
+    expect(grant!.basis).toBe('policy');
+    expect(verifyGrant(pub, grant!, { tool: 'scale_deployment', args: p.tool_call.args, nowMs: T0 + 1000 }).proposal_id).toBe(p.id);
     const [dec] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
-    expect(dec!.payload['policy_version']).toBe(h.policy.version);
-    expect(dec!.payload['policy_input']).toMatchObject({ context: { agent_level: 3, environment: 'production' } });
+    expect(dec!.payload).toMatchObject({ policy_version: h.policy.version, policy_input: { context: { agent_level: 3, environment: 'production' } } });
     // The decision and the grant were queued for the bus in the same transactions as their records.
     await h.relay.nudge();
-    expect((await h.bus.read('governor:grants')).map((m) => m.event.id)).toEqual([grant.id]);
+    expect((await h.bus.read('governor:grants')).map((m) => m.event.id)).toEqual([grant!.id]);
   });
 
   it('asks a human for a supervised rollback once, and turns one approval into one grant', async () => {
@@ -86,14 +104,34 @@ describe('gateway', () => {
     await g.onProposal(p);
     expect(approvals.requests).toHaveLength(1);
     expect(approvals.requests[0]!.d.verdict).toBe('require_approval');
-    await g.onApproval(approval(p.id));
-    await g.onApproval(approval(p.id));
+    expect(approvals.requests[0]!.requirement).toMatchObject({ approvers: ['U1', 'U2', 'U3'], required: 1, excluded: [] });
+    // The request expires with the level's rollback budget (level 3 here: five minutes).
+    expect(Date.parse(approvals.requests[0]!.requirement.expires_at) - T0).toBe(5 * 60_000);
+    expect(await vote(g, p.id)).toMatchObject({ status: 'recorded', outcome: 'approved' });
     // The approval is honoured only after a re-evaluation against the state at approval time.
-    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'decision', 'grant']);
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'approval', 'decision', 'grant']);
     const decisions = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
     expect(decisions[1]!.payload).toMatchObject({ reevaluation: true, decision: { verdict: 'require_approval' } });
     const [grantRec] = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
-    expect(grantRec!.payload).toMatchObject({ grant: { basis: 'approval', tool: 'rollback_deployment' }, approver: { id: 'U1' } });
+    expect(grantRec!.payload).toMatchObject({ grant: { basis: 'approval', tool: 'rollback_deployment' }, approvers: [{ id: 'U1' }] });
+  });
+
+  it('takes two different people for a two-person rule, and never the same person twice', async () => {
+    desk = approvalDesk(h, { rules: [{ name: 'rollbacks take two', actions: ['rollback_deployment'], required: 2 }] });
+    const p = rollbackProposal();
+    await record(p);
+    const g = gateway();
+    await g.onProposal(p);
+    expect(approvals.requests[0]!.requirement).toMatchObject({ required: 2, rule: 'rollbacks take two' });
+    expect(await vote(g, p.id, 'U1')).toMatchObject({ status: 'recorded', outcome: undefined, approvals: 1, required: 2 });
+    expect(await vote(g, p.id, 'U1')).toMatchObject({ status: 'refused', code: 'already_voted' });
+    expect(await kinds(p.id)).not.toContain('grant');
+    expect(await vote(g, p.id, 'U2')).toMatchObject({ status: 'recorded', outcome: 'approved', approvals: 2 });
+    const [grantRec] = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
+    expect(grantRec!.payload).toMatchObject({ approvers: [{ id: 'U1' }, { id: 'U2' }] });
+    // A vote after the decision changes nothing, and is recorded as refused.
+    expect(await vote(g, p.id, 'U3')).toMatchObject({ status: 'refused', code: 'already_decided' });
+    expect((await kinds(p.id)).filter((k) => k === 'refusal')).toHaveLength(2);
   });
 
   it('grants nothing on a rejection, or on an approval that arrives after a pause', async () => {
@@ -101,16 +139,57 @@ describe('gateway', () => {
     await record(p1);
     const g = gateway();
     await g.onProposal(p1);
-    await g.onApproval(approval(p1.id, false));
+    expect(await vote(g, p1.id, 'U1', false)).toMatchObject({ status: 'recorded', outcome: 'rejected' });
+    // A Reject is final: a later Approve is refused, and nothing is granted.
+    expect(await vote(g, p1.id, 'U2', true)).toMatchObject({ status: 'refused', code: 'already_decided' });
     expect(await kinds(p1.id)).not.toContain('grant');
 
     const p2 = rollbackProposal();
     await record(p2);
     await g.onProposal(p2);
     autonomy.pause();
-    await g.onApproval(approval(p2.id));
+    await vote(g, p2.id);
     expect(await kinds(p2.id)).not.toContain('grant');
     expect(notifier.texts.join('\n')).toMatch(/not honoured/);
+  });
+
+  it('refuses a vote from someone who is not an approver, on an unknown proposal, and after expiry — each recorded', async () => {
+    const g = gateway();
+    const p = rollbackProposal();
+    await record(p);
+    await g.onProposal(p);
+    expect(await vote(g, p.id, 'U9')).toMatchObject({ status: 'refused', code: 'not_approver' });
+    expect(await vote(g, 'no-such-proposal', 'U1')).toMatchObject({ status: 'refused', code: 'unknown_proposal' });
+    expect(await h.audit.list({ proposal_id: 'no-such-proposal' })).toEqual([expect.objectContaining({ kind: 'refusal', payload: expect.objectContaining({ code: 'unknown_proposal' }) })]);
+    await h.clock.advance(5 * 60_000);
+    expect(await vote(g, p.id, 'U1')).toMatchObject({ status: 'refused', code: 'expired' });
+    expect(await vote(g, p.id, 'U2')).toMatchObject({ status: 'refused', code: 'expired' });
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'refusal', 'approval_expired', 'refusal', 'refusal']);
+    // The expiry sweep finds nothing left to expire: the request was closed by the first late vote.
+    expect(await desk.expireDue()).toEqual([]);
+  });
+
+  it('with no approvers configured, nobody can approve', async () => {
+    desk = approvalDesk(h, { approvers: [] });
+    const g = gateway();
+    const p = rollbackProposal();
+    await record(p);
+    await g.onProposal(p);
+    expect(approvals.requests[0]!.requirement.approvers).toEqual([]);
+    expect(await vote(g, p.id, 'U1')).toMatchObject({ status: 'refused', code: 'no_approvers_configured' });
+    expect(await kinds(p.id)).not.toContain('grant');
+  });
+
+  it('expires an unanswered request once, in the sweep', async () => {
+    const g = gateway();
+    const p = rollbackProposal();
+    await record(p);
+    await g.onProposal(p);
+    expect(await desk.expireDue()).toEqual([]);
+    await h.clock.advance(5 * 60_000);
+    expect((await desk.expireDue()).map((l) => l.proposal.id)).toEqual([p.id]);
+    expect(await desk.expireDue()).toEqual([]);
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'approval_expired']);
   });
 
   it('denies a 4x scale-up and a blast radius beyond level 2, with no grant and no approval request', async () => {
@@ -123,22 +202,22 @@ describe('gateway', () => {
       expect(await kinds(p.id)).toEqual(['proposal', 'decision']);
     }
     const [dec] = await h.audit.list({ proposal_id: big.id, kind: 'decision' });
-    expect(dec!.payload['decision']).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ layer: 'safety', rule: 'max_scale_up_factor' })]) });
+    expect(field(dec!, 'decision')).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ layer: 'safety', rule: 'max_scale_up_factor' })]) });
     expect(approvals.requests).toHaveLength(0);
   });
 
   it('reads the cooldown from the audit log: a second scale within 300 s is denied', async () => {
     const g = gateway();
-    await h.recorder.record({
-      kind: 'execution_result', actor: 'elastik', at: new Date(T0 - 100_000).toISOString(), proposal_id: 'earlier', tenant: 'acme',
-      payload: { result: { tool: 'scale_deployment', status: 'succeeded', args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 8 } }, grant_id: 'g0' },
+    await recordExecution(h, {
+      at: new Date(T0 - 100_000).toISOString(), proposal_id: 'earlier', grant_id: 'g0', tool: 'scale_deployment',
+      args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 8 },
     });
     const p = proposal();
     await record(p);
     await g.onProposal(p);
     const [dec] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
-    expect(dec!.payload['decision']).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ rule: 'scale_cooldown' })]) });
-    expect(dec!.payload['policy_input']).toMatchObject({ context: { seconds_since_last_scale: 100 } });
+    expect(field(dec!, 'decision')).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ rule: 'scale_cooldown' })]) });
+    expect(field(dec!, 'policy_input')).toMatchObject({ context: { seconds_since_last_scale: 100 } });
   });
 
   it('fails closed: a policy engine that cannot answer is a recorded deny, and an unknown tenant too', async () => {
@@ -147,14 +226,14 @@ describe('gateway', () => {
     await record(p);
     await gateway(broken).onProposal(p);
     const [dec] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
-    expect(dec!.payload['decision']).toMatchObject({ verdict: 'deny', violations: [expect.objectContaining({ rule: 'policy_unavailable' })] });
+    expect(field(dec!, 'decision')).toMatchObject({ verdict: 'deny', violations: [expect.objectContaining({ rule: 'policy_unavailable' })] });
     expect(await kinds(p.id)).not.toContain('grant');
 
     const stranger = proposal({ tenant: 'globex' });
     await record(stranger);
     await gateway().onProposal(stranger);
     const [dec2] = await h.audit.list({ proposal_id: stranger.id, kind: 'decision' });
-    expect(dec2!.payload['decision']).toMatchObject({ verdict: 'deny', violations: [expect.objectContaining({ rule: 'unknown_tenant' })] });
+    expect(field(dec2!, 'decision')).toMatchObject({ verdict: 'deny', violations: [expect.objectContaining({ rule: 'unknown_tenant' })] });
   });
 
   it('grants only the compensating action recorded before execution, once', async () => {
@@ -171,7 +250,7 @@ describe('gateway', () => {
     await g.onRollback(rb({ namespace: 'acme-prod', deployment: 'checkout', replicas: 8 }));
     const grants = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
     expect(grants).toHaveLength(1);
-    expect(grants[0]!.payload['grant']).toMatchObject({ basis: 'compensation', args: { replicas: 8 } });
+    expect(field(grants[0]!, 'grant')).toMatchObject({ basis: 'compensation', args: { replicas: 8 } });
   });
 
   it('serialises conflicting proposals on one target: the second waits for the first to execute, then is decided against what it left', async () => {
@@ -182,18 +261,15 @@ describe('gateway', () => {
     await record(second);
     await g.onProposal(first);
     const [grantRec] = await h.audit.list({ proposal_id: first.id, kind: 'grant' });
-    const grant = grantRec!.payload['grant'] as Grant;
+    const grant = (grantRec!.payload as { grant: Grant }).grant;
     const pending = g.onProposal(second);
     await new Promise((r) => setTimeout(r, 150));
     expect(await kinds(second.id)).toEqual(['proposal']);
     // The executor reports the first action: the target now has 12 replicas and a fresh cooldown.
-    await h.recorder.record({
-      kind: 'execution_result', actor: 'elastik', at: new Date(T0).toISOString(), proposal_id: first.id, tenant: 'acme',
-      payload: { result: { tool: 'scale_deployment', status: 'succeeded', args: first.tool_call.args }, grant_id: grant.id },
-    });
+    await recordExecution(h, { at: new Date(T0).toISOString(), proposal_id: first.id, grant_id: grant.id, tool: 'scale_deployment', args: first.tool_call.args });
     await pending;
     const [dec] = await h.audit.list({ proposal_id: second.id, kind: 'decision' });
-    expect(dec!.payload['decision']).toMatchObject({
+    expect(field(dec!, 'decision')).toMatchObject({
       verdict: 'deny',
       violations: [expect.objectContaining({ layer: 'operational', rule: 'stale_proposal' })],
     });
@@ -219,12 +295,12 @@ describe('gateway', () => {
     await g.onProposal(p);
     expect(approvals.requests).toHaveLength(1);
     // While the human looked away, another action rescaled the target.
-    await h.recorder.record({
-      kind: 'execution_result', actor: 'elastik', at: new Date(T0 + 1000).toISOString(), proposal_id: 'other', tenant: 'acme',
-      payload: { result: { tool: 'scale_deployment', status: 'succeeded', args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 10 } }, grant_id: 'gx' },
+    await recordExecution(h, {
+      at: new Date(T0 + 1000).toISOString(), proposal_id: 'other', grant_id: 'gx', tool: 'scale_deployment',
+      args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 10 },
     });
-    await g.onApproval(approval(p.id));
-    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'decision']);
+    await vote(g, p.id);
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'approval', 'decision']);
     expect(notifier.texts.join('\n')).toMatch(/re-evaluation denies it/);
   });
 
@@ -244,39 +320,42 @@ describe('gateway', () => {
     await record(p);
     await g.onProposal(p);
     const [first] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
-    expect(first!.payload['decision']).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ rule: 'change_freeze' })]) });
+    expect(field(first!, 'decision')).toMatchObject({ verdict: 'deny', violations: expect.arrayContaining([expect.objectContaining({ rule: 'change_freeze' })]) });
     expect(await kinds(p.id)).not.toContain('grant');
     // The denial tells the channel how the freeze can be lifted for this one proposal.
     expect(notifier.texts.at(-1)).toContain(`/agents-override-freeze ${p.id} <reason>`);
 
-    await expect(g.overrideFreeze(p.id, { id: 'U1', name: 'alice' }, '  ')).rejects.toThrow(/needs a reason/);
-    const d = await g.overrideFreeze(p.id, { id: 'U1', name: 'alice' }, 'checkout outage, CHG-1');
-    expect(d.verdict).toBe('require_approval');
-    expect(d.violations.map((v) => v.rule)).toContain('change_freeze_override');
+    // Only those the tenants file allows may break a freeze; the refusal is recorded.
+    expect(await desk.overrideFreeze({ proposal_id: p.id, reason: 'checkout outage, CHG-1', by: { id: 'U9' }, source: 'slack' })).toMatchObject({ status: 'refused', code: 'not_permitted' });
+    expect(await desk.overrideFreeze({ proposal_id: p.id, reason: 'checkout outage, CHG-1', by: { id: 'U1', name: 'alice' }, source: 'slack' })).toMatchObject({ status: 'recorded' });
+    for (const a of await publishedApprovals(h, p.id)) {
+      await g.onApproval(a);
+      await g.onApproval(a);
+    }
+    // Re-evaluated with the override (the decision says so), then put in front of another approver.
+    const decisions = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
+    expect(decisions[1]!.payload).toMatchObject({ freeze_override: { by: 'U1', reason: 'checkout outage, CHG-1' }, decision: { verdict: 'require_approval' } });
+    expect((decisions[1]!.payload as { decision: { violations: { rule: string }[] } }).decision.violations.map((v) => v.rule)).toContain('change_freeze_override');
+    expect(approvals.requests.at(-1)!.requirement.excluded).toEqual(['U1']);
+    expect(await h.audit.list({ proposal_id: p.id, kind: 'grant' })).toEqual([]);
+    // The requester cannot approve their own override; a second override is refused too.
+    expect(await vote(g, p.id, 'U1')).toMatchObject({ status: 'refused', code: 'self_approval' });
+    expect(await desk.overrideFreeze({ proposal_id: p.id, reason: 'again, to be sure', by: { id: 'U2' }, source: 'slack' })).toMatchObject({ status: 'refused', code: 'already_decided' });
+    expect(await vote(g, p.id, 'U2')).toMatchObject({ status: 'recorded', outcome: 'approved' });
     const grants = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
     expect(grants).toHaveLength(1);
-    expect(grants[0]!.payload).toMatchObject({ grant: { basis: 'approval' }, approver: { id: 'U1' } });
-    const overrides = await h.audit.list({ proposal_id: p.id, kind: 'approval' });
-    expect(overrides[0]!.payload).toMatchObject({ freeze_override: { by: 'U1', reason: 'checkout outage, CHG-1' } });
-
-    // An override arriving as an event on the bus (Slack, CLI) takes the same path, once.
-    const viaBus = scale(4, 5, 'web');
-    await record(viaBus);
-    await g.onProposal(viaBus);
-    const overrideEvent = { ...approval(viaBus.id), id: 'ov-1', override: 'change_freeze' as const, reason: 'incident INC-7' };
-    // As the Slack bridge does for approvals, the override is on record before the gateway sees it.
-    await h.recorder.record({ kind: 'approval', actor: 'U1', at, proposal_id: viaBus.id, tenant: 'initech', payload: { approval: overrideEvent } });
-    await g.onApproval(overrideEvent);
-    await g.onApproval(overrideEvent);
-    expect(await kinds(viaBus.id)).toEqual(['proposal', 'decision', 'approval', 'decision', 'grant']);
+    expect(grants[0]!.payload).toMatchObject({ grant: { basis: 'approval' }, approvers: [{ id: 'U2' }] });
+    expect(await kinds(p.id)).toEqual([
+      'proposal', 'decision', 'refusal', 'approval', 'decision', 'approval_requested', 'refusal', 'refusal', 'approval', 'decision', 'grant',
+    ]);
 
     // The override does not reach the safety layer: a 4x scale-up stays denied.
     const unsafe = scale(2, 8, 'worker');
     await record(unsafe);
     await g.onProposal(unsafe);
-    const again = await g.overrideFreeze(unsafe.id, { id: 'U1' }, 'please');
-    expect(again.verdict).toBe('deny');
-    expect(again.violations.map((v) => v.rule)).toContain('max_scale_up_factor');
+    expect(await desk.overrideFreeze({ proposal_id: unsafe.id, reason: 'please, it is urgent', by: { id: 'U1' }, source: 'slack' })).toMatchObject({
+      status: 'refused', code: 'not_permitted', message: expect.stringMatching(/safety limit/),
+    });
     expect(await h.audit.list({ proposal_id: unsafe.id, kind: 'grant' })).toEqual([]);
   });
 });

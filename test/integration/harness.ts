@@ -7,10 +7,12 @@ import { MemoryEventBus } from '../../src/bus/memory-event-bus.ts';
 import { OutboxRelay } from '../../src/audit/outbox-relay.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
-import { EVENT_VERSION, type Decision, type Proposal } from '../../src/contracts/events.ts';
+import { EVENT_VERSION, type Approval, type Decision, type ExecutionResult, type Proposal } from '../../src/contracts/events.ts';
 import { WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
-import { AuditRecorder } from '../../agents/runtime/recorder.ts';
-import { loadTenants } from '../../src/governance/tenants.ts';
+import { AuditRecorder } from '../../src/audit/recorder.ts';
+import { recordOfEvent, type ApprovalRequirement, type AuditRecord } from '../../src/audit/records.ts';
+import { ApprovalDesk, NO_GROUPS } from '../../src/governance/approvals.ts';
+import { loadTenants, type ApprovalDefaults, type Operators } from '../../src/governance/tenants.ts';
 
 export const PG_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const T0 = Date.parse('2026-11-24T10:00:00Z');
@@ -38,6 +40,47 @@ export async function harness() {
       await c.end();
     },
   };
+}
+
+type Harness = Awaited<ReturnType<typeof harness>>;
+
+/** The approval desk over the harness's log: U1, U2 and U3 approve unless told otherwise. */
+export function approvalDesk(h: Harness, defaults: Partial<ApprovalDefaults> = {}, operators: Partial<Operators> = {}): ApprovalDesk {
+  return new ApprovalDesk({
+    audit: h.audit,
+    recorder: h.recorder,
+    tenants: h.tenants,
+    defaults: { approvers: ['U1', 'U2', 'U3'], rules: [], ...defaults },
+    operators: { pause: ['*'], set_level: ['U1'], override_freeze: ['U1', 'U2'], ...operators },
+    directory: NO_GROUPS,
+    clock: h.clock,
+    logger: h.logger,
+  });
+}
+
+/** The approval events the desk put on the bus for a proposal, oldest first. */
+export async function publishedApprovals(h: Harness, proposalId: string): Promise<Approval[]> {
+  await h.relay.nudge();
+  return (await h.bus.read('governor:approvals')).flatMap((m) => (m.event.type === 'approval' && m.event.proposal_id === proposalId ? [m.event] : []));
+}
+
+/** Records a proposal as its agent would (the evidence left empty). */
+export async function recordProposal(h: Harness, p: Proposal): Promise<void> {
+  await h.recorder.record(recordOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] }));
+}
+
+/** Records what an executor reports after acting on a grant. */
+export async function recordExecution(
+  h: Harness,
+  r: { proposal_id: string; grant_id: string; tool: string; args: Record<string, unknown>; at: string; status?: ExecutionResult['status']; tenant?: string },
+): Promise<void> {
+  const result: ExecutionResult = {
+    id: randomUUID(), v: EVENT_VERSION, ts: r.at, type: 'execution_result', proposal_id: r.proposal_id, grant_id: r.grant_id,
+    agent: 'elastik', tenant: r.tenant ?? 'acme', tool: r.tool, args: r.args, status: r.status ?? 'succeeded', response: {},
+  };
+  await h.recorder.record(recordOfEvent<'execution_result'>(result, {
+    grant_id: r.grant_id, basis: 'policy', tool_call: { server: 'kubernetes', tool: r.tool, args: r.args, grant_id: r.grant_id, response: {} },
+  }));
 }
 
 export function proposal(over: Partial<Proposal> = {}): Proposal {
@@ -74,9 +117,9 @@ export const rollbackProposal = (): Proposal =>
 
 /** An approval channel that remembers what it was asked. */
 export class RecordingApprovals {
-  requests: { p: Proposal; d: Decision }[] = [];
-  async requestApproval(p: Proposal, d: Decision) {
-    this.requests.push({ p, d });
+  requests: { p: Proposal; d: Decision; requirement: ApprovalRequirement }[] = [];
+  async requestApproval(p: Proposal, d: Decision, requirement: ApprovalRequirement) {
+    this.requests.push({ p, d, requirement });
     return { channel: 'C1', ts: String(this.requests.length) };
   }
 }
@@ -87,3 +130,6 @@ export class RecordingNotifier {
     this.texts.push(text);
   }
 }
+
+/** One field of a record's payload, for assertions that do not care about the record's kind. */
+export const field = (r: AuditRecord, key: string): unknown => (r.payload as Record<string, unknown>)[key];

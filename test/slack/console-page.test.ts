@@ -65,7 +65,7 @@ describe('sandbox console page', () => {
     const p = proposalFixture({ reasoning: ['<img src=x onerror=alert(1)> and <!channel>'] });
     const open = proposalAwaitingApproval(p, decisionFixture(p));
     const p2 = proposalFixture({ id: 'p2' });
-    const done = proposalResolved(p2, decisionFixture(p2), { approved: true, user_id: 'U0ONCALL01', at_ms: Date.UTC(2026, 10, 24, 10, 3, 7) });
+    const done = proposalResolved(p2, decisionFixture(p2), { outcome: 'approved', user_ids: ['U0ONCALL01'], at_ms: Date.UTC(2026, 10, 24, 10, 3, 7) });
     const state = {
       team: {},
       bot: { id: 'U0GOVBOT', name: 'governor' },

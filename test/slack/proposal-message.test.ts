@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   APPROVE_ACTION_ID,
+  awaitingText,
   REJECT_ACTION_ID,
   actionsBlockId,
   noticeMessage,
@@ -54,7 +55,7 @@ describe('proposal message', () => {
   it('resolves to "Approved by" with the buttons gone, from the blocks alone', () => {
     const p = proposalFixture();
     const d = decisionFixture(p);
-    const r = { approved: true, user_id: 'U123', at_ms: AT };
+    const r = { outcome: 'approved' as const, user_ids: ['U123'], at_ms: AT };
     const resolved = proposalResolved(p, d, r);
     expect((resolved.blocks as AnyBlock[]).some((b) => b.type === 'actions')).toBe(false);
     expect(allText(resolved.blocks)).toContain('Approved* by <@U123> at <!date^');
@@ -63,8 +64,23 @@ describe('proposal message', () => {
     // The same result from the blocks Slack sends back with a click.
     expect(resolveProposalBlocks(proposalAwaitingApproval(p, d).blocks, p.id, r)).toEqual(resolved.blocks);
 
-    const rejected = proposalResolved(p, d, { approved: false, user_id: 'U999', at_ms: AT });
+    const rejected = proposalResolved(p, d, { outcome: 'rejected', user_ids: ['U999'], at_ms: AT });
     expect(allText(rejected.blocks)).toContain('Rejected* by <@U999>');
+    const two = proposalResolved(p, d, { outcome: 'approved', user_ids: ['U1AA', 'U2BB'], at_ms: AT });
+    expect(allText(two.blocks)).toContain('Approved* by <@U1AA>, <@U2BB>');
+    const expired = proposalResolved(p, d, { outcome: 'expired', user_ids: [], at_ms: AT });
+    expect(allText(expired.blocks)).toContain('Expired* at');
+    expect((expired.blocks as AnyBlock[]).some((b) => b.type === 'actions')).toBe(false);
+  });
+
+  it('says who must approve, how many, until when, and what was given so far; user ids only as mentions', () => {
+    const req = { approvers: ['S0ONCALL', 'U0ONCALL01', '<!channel>'], required: 2, excluded: ['U0ONCALL02'], expires_at: '2026-11-24T10:15:00.000Z', rule: 'two for cordons' };
+    const text = awaitingText(req, ['U0ONCALL01']);
+    expect(text).toContain('2 different approvers among <!subteam^S0ONCALL>, <@U0ONCALL01>, &lt;!channel&gt;');
+    expect(text).toContain('(not <@U0ONCALL02>, who asked for it)');
+    expect(text).toContain('approved so far by <@U0ONCALL01> (1 of 2)');
+    expect(text).toContain('expires <!date^');
+    expect(awaitingText({ ...req, approvers: [] })).toMatch(/Nobody can approve this/);
   });
 
   it('builds notices for execution, verification and rollback', () => {

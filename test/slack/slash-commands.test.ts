@@ -1,11 +1,14 @@
-// `/agents-pause` and `/agents-level` through Bolt's real receiver, typed in the Slack fake and signed
-// as Slack signs them, against a real autonomy manager on PostgreSQL.
+// `/agents-pause`, `/agents-level` and `/agents-override-freeze` through Bolt's real receiver, typed in
+// the Slack fake and signed as Slack signs them, against a real autonomy manager and approval desk on
+// PostgreSQL. Who may pull which lever comes from the operators' configuration.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.ts';
 import { AGENTS } from '../../src/governance/autonomy.ts';
 import { SANDBOX_CHANNEL, startSlackWebApiFake, type SlackFake } from '../../src/sandbox/slack-web-api-fake.ts';
 import { createSlackApp } from '../../src/slack/slack-app.ts';
-import { levelsTable, parseLevelCommand, parseOverrideCommand, type FreezeOverrideRequest } from '../../src/slack/slash-commands.ts';
+import { levelsTable, parseLevelCommand, parseOverrideCommand } from '../../src/slack/slash-commands.ts';
+import { ApprovalDesk, NO_GROUPS } from '../../src/governance/approvals.ts';
+import { loadTenants } from '../../src/governance/tenants.ts';
 import { autonomyWorld, waitFor, type Process } from '../governance/helpers.ts';
 
 const BOT_TOKEN = 'xoxb-sandbox-test-token';
@@ -16,31 +19,27 @@ const CAROL = 'U0VIEWER03';
 let world: Awaited<ReturnType<typeof autonomyWorld>>;
 let proc: Process;
 let fake: SlackFake;
-let overrides: FreezeOverrideRequest[];
-let failOverride: Error | undefined;
+let desk: ApprovalDesk;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 beforeEach(async () => {
-  overrides = [];
-  failOverride = undefined;
   world = await autonomyWorld();
   proc = await world.startProcess();
   fake = await startSlackWebApiFake({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET });
   cleanups.push(() => fake.close());
+  desk = new ApprovalDesk({
+    audit: proc.audit, recorder: proc.recorder, tenants: loadTenants(), defaults: { approvers: [ALICE], rules: [] },
+    operators: { pause: ['*'], set_level: [ALICE], override_freeze: [ALICE] }, directory: NO_GROUPS, clock: world.clock, logger: silentLogger(),
+  });
   const app = await createSlackApp({
     signingSecret: SIGNING_SECRET,
     botToken: BOT_TOKEN,
     slackApiUrl: fake.apiUrl,
     channel: SANDBOX_CHANNEL.name,
     port: 0,
-    approvers: [ALICE],
     logger: silentLogger(),
-    onDecision: async () => {},
+    approvals: desk,
     autonomy: proc.manager,
-    overrideFreeze: async (req) => {
-      if (failOverride) throw failOverride;
-      overrides.push(req);
-    },
   });
   const { url } = await app.start();
   cleanups.push(() => app.stop());
@@ -54,9 +53,10 @@ afterEach(async () => {
 const ephemeralFor = (user: string) => fake.ephemerals().filter((e) => e.user === user).map((e) => e.text);
 const channelTexts = () => fake.messages().map((m) => m.text);
 const allAt1 = () => AGENTS.every((a) => proc.manager.level(a) === 1);
+const refusals = async () => (await proc.audit.list({ kind: 'refusal' })).map((r) => (r.kind === 'refusal' ? [r.actor, r.payload.request, r.payload.code] : []));
 
 describe('/agents-pause', () => {
-  it('an approver pauses every agent, with a reason, confirmed in the channel and audited', async () => {
+  it('an operator pauses every agent, with a reason, confirmed in the channel and audited', async () => {
     const { status } = await fake.slashCommand({ command: '/agents-pause', text: 'bad deploy in progress', userId: ALICE });
     expect(status).toBe(200);
     const confirmation = await waitFor(() => channelTexts().find((t) => t.includes('paused every agent')), 'the confirmation in the channel');
@@ -67,12 +67,31 @@ describe('/agents-pause', () => {
     expect(await world.pauseEpoch.latestPauseMs()).not.toBeNull();
   });
 
-  it('refuses someone who is not an approver, telling only them', async () => {
+  it('anyone may pause: stopping the agents never waits for the right person', async () => {
     const { status } = await fake.slashCommand({ command: '/agents-pause', userId: CAROL });
     expect(status).toBe(200);
-    expect(ephemeralFor(CAROL).join('\n')).toMatch(/not on Governor's approver list, so nothing was paused/);
+    await waitFor(() => channelTexts().find((t) => t.includes('paused every agent')), 'the confirmation in the channel');
+    expect(allAt1()).toBe(true);
+  });
+
+  it('refuses a pause from someone the operators configuration leaves out, telling only them, and records it', async () => {
+    cleanups.push(async () => undefined);
+    const strict = new ApprovalDesk({
+      audit: proc.audit, recorder: proc.recorder, tenants: loadTenants(), defaults: { approvers: [ALICE], rules: [] },
+      operators: { pause: [ALICE], set_level: [ALICE], override_freeze: [ALICE] }, directory: NO_GROUPS, clock: world.clock, logger: silentLogger(),
+    });
+    const app = await createSlackApp({
+      signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, slackApiUrl: fake.apiUrl, channel: SANDBOX_CHANNEL.name, port: 0,
+      logger: silentLogger(), approvals: strict, autonomy: proc.manager,
+    });
+    const { url } = await app.start();
+    cleanups.push(() => app.stop());
+    fake.setInteractionsUrl(url);
+    await fake.slashCommand({ command: '/agents-pause', userId: CAROL });
+    expect(ephemeralFor(CAROL).join('\n')).toMatch(/You may not pause the agents \(operators.pause in the tenants file\), so nothing was paused/);
     expect(proc.manager.level('elastik')).toBe(3);
     expect(channelTexts()).toEqual([]);
+    expect(await waitFor(async () => (await refusals()).length > 0 && refusals(), 'the refusal on record')).toEqual([[CAROL, '/agents-pause', 'not_permitted']]);
   });
 
   it('refuses a forged or stale signature before anything runs', async () => {
@@ -95,7 +114,7 @@ describe('/agents-level', () => {
     expect(table).toMatch(/strategist\s+1 advisory\s+1\s+phase govern \(capped at its maximum 1\)/);
   });
 
-  it('after a pause, an approver raises one agent again; the others stay at level 1', async () => {
+  it('after a pause, an operator raises one agent again; the others stay at level 1', async () => {
     await fake.slashCommand({ command: '/agents-pause', userId: ALICE });
     await waitFor(() => allAt1(), 'the pause');
     await fake.slashCommand({ command: '/agents-level', text: 'elastik 3 rollback verified', userId: ALICE });
@@ -113,16 +132,56 @@ describe('/agents-level', () => {
     expect(proc.manager.level('configurer')).toBe(2);
   });
 
-  it('answers an unknown agent, a bad level, and a non-approver with a clear message and changes nothing', async () => {
+  it('answers an unknown agent, a bad level, and a raise without the right with a clear message and changes nothing', async () => {
+    await proc.manager.setLevel('configurer', 1, { id: ALICE });
+    const before = (await proc.store.list()).length;
     await fake.slashCommand({ command: '/agents-level', text: 'skynet 3', userId: ALICE });
     await fake.slashCommand({ command: '/agents-level', text: 'elastik 5', userId: ALICE });
-    await fake.slashCommand({ command: '/agents-level', text: 'elastik 1', userId: CAROL });
+    await fake.slashCommand({ command: '/agents-level', text: 'configurer 2', userId: CAROL });
     expect(ephemeralFor(ALICE)).toEqual([
       expect.stringMatching(/There is no agent named `skynet`\. Agents: watchtower, elastik, configurer, arbitrator, strategist\./),
       expect.stringMatching(/`5` is not a level: use 1 \(advisory\), 2 \(supervised\) or 3 \(autonomous\)/),
     ]);
-    expect(ephemeralFor(CAROL)).toEqual([expect.stringMatching(/not on Governor's approver list, so elastik's level was not changed/)]);
-    expect(await proc.store.list()).toEqual([]);
+    expect(ephemeralFor(CAROL)).toEqual([expect.stringMatching(/You may not raise an agent's level \(operators.set_level in the tenants file\), so configurer's level was not changed/)]);
+    expect(await proc.store.list()).toHaveLength(before);
+    expect(await waitFor(async () => (await refusals()).length > 0 && refusals(), 'the refusal on record')).toEqual([[CAROL, '/agents-level', 'not_permitted']]);
+  });
+
+  it('lowering a level is as safe as a pause: anyone who may pause may lower one', async () => {
+    await fake.slashCommand({ command: '/agents-level', text: 'elastik 1 watching a risky release', userId: CAROL });
+    await waitFor(() => channelTexts().find((t) => t.includes('set *elastik*')), 'the confirmation');
+    expect(proc.manager.level('elastik')).toBe(1);
+  });
+
+  it('one signed request changes a level once, however often it is replayed', async () => {
+    await proc.manager.setLevel('elastik', 1, { id: ALICE });
+    await fake.slashCommand({ command: '/agents-level', text: 'elastik 2', userId: ALICE });
+    await waitFor(() => channelTexts().find((t) => t.includes('set *elastik*')), 'the confirmation');
+    const changes = (await proc.store.list()).length;
+    for (let i = 0; i < 3; i++) expect((await fake.replayLast()).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await proc.store.list()).toHaveLength(changes);
+    expect(channelTexts().filter((t) => t.includes('set *elastik*'))).toHaveLength(1);
+    expect((await refusals()).map((r) => r[2])).toEqual(['replayed_request', 'replayed_request', 'replayed_request']);
+  });
+
+  it('a confirmation that cannot be posted never reports a change that was made as not made', async () => {
+    await proc.manager.setLevel('elastik', 1, { id: ALICE });
+    // Only the confirmation fails: a reply sent after it would reach Alice.
+    fake.failNext('response_url', 'internal_error');
+    await fake.slashCommand({ command: '/agents-level', text: 'elastik 3', userId: ALICE });
+    await waitFor(() => proc.manager.level('elastik') === 3, 'the change');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ephemeralFor(ALICE).join('\n')).not.toMatch(/not changed|was not made/);
+  });
+
+  it('a change made but not audited says exactly that', async () => {
+    await proc.manager.setLevel('elastik', 1, { id: ALICE });
+    await proc.audit.close(); // the audit log is gone; the autonomy store is not
+    await fake.slashCommand({ command: '/agents-level', text: 'elastik 3', userId: ALICE });
+    const said = await waitFor(() => ephemeralFor(ALICE).find((t) => t.includes('elastik')), 'the answer');
+    expect(said).toMatch(/was made and is in force, but it could not be audited or broadcast yet/);
+    expect(proc.manager.level('elastik')).toBe(3);
   });
 });
 
@@ -149,27 +208,19 @@ describe('/agents-override-freeze', () => {
     expect(parseOverrideCommand(`${PROPOSAL} urgent`)).toMatchObject({ kind: 'invalid', message: expect.stringContaining('Say why') });
   });
 
-  it('an approver overrides with a reason: handed on once, announced in the channel', async () => {
+  it('an override of a proposal that does not exist is refused and recorded, and nothing is announced', async () => {
     await fake.slashCommand({ command: '/agents-override-freeze', text: `${PROPOSAL} Sev1: checkout is down for every acme user`, userId: ALICE });
-    const said = await waitFor(() => channelTexts().find((t) => t.includes('overrode the change freeze')), 'the announcement');
-    expect(said).toContain(PROPOSAL);
-    expect(said).toContain('safety layer still applies');
-    expect(overrides).toEqual([{ proposal_id: PROPOSAL, reason: 'Sev1: checkout is down for every acme user', user_id: ALICE, user_name: expect.any(String) }]);
+    expect(await waitFor(() => ephemeralFor(ALICE).find((t) => t.includes('There is no proposal')), 'the refusal')).toContain('nothing was overridden');
+    expect(channelTexts().some((t) => t.includes('overrode'))).toBe(false);
+    expect((await proc.audit.list({ proposal_id: PROPOSAL })).map((r) => r.kind)).toEqual(['refusal']);
   });
 
-  it('refuses someone who is not an approver, and a request without a reason, without handing anything on', async () => {
+  it('refuses someone without the right, and a request without a reason, and records the refusal', async () => {
     await fake.slashCommand({ command: '/agents-override-freeze', text: `${PROPOSAL} Sev1: checkout is down for every acme user`, userId: CAROL });
     await fake.slashCommand({ command: '/agents-override-freeze', text: PROPOSAL, userId: ALICE });
-    expect(await waitFor(() => ephemeralFor(CAROL).find((t) => t.includes('not on Governor')), 'the refusal')).toContain('the freeze was not overridden');
+    expect(await waitFor(() => ephemeralFor(CAROL).find((t) => t.includes('may not break a change freeze')), 'the refusal')).toContain('nothing was overridden');
     expect(await waitFor(() => ephemeralFor(ALICE).find((t) => t.includes('Say why')), 'the usage hint')).toBeTruthy();
-    expect(overrides).toEqual([]);
     expect(channelTexts().some((t) => t.includes('overrode'))).toBe(false);
-  });
-
-  it('says so when the override could not be recorded, and announces nothing', async () => {
-    failOverride = new Error('audit store unreachable');
-    await fake.slashCommand({ command: '/agents-override-freeze', text: `${PROPOSAL} Sev1: checkout is down for every acme user`, userId: ALICE });
-    expect(await waitFor(() => ephemeralFor(ALICE).find((t) => t.includes('not overridden')), 'the failure')).toContain('audit store unreachable');
-    expect(channelTexts().some((t) => t.includes('overrode'))).toBe(false);
+    expect(await waitFor(async () => (await refusals()).length > 0 && refusals(), 'the refusal on record')).toEqual([[CAROL, 'override_freeze', 'not_permitted']]);
   });
 });

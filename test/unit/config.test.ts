@@ -29,8 +29,15 @@ describe('config', () => {
     expect(msg).not.toContain('xoxp-secret');
   });
 
-  it('takes real Slack only with both the token and the signing secret', () => {
-    const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_APPROVERS: 'U1, U2' });
-    expect(c.slack).toMatchObject({ mode: 'real', approvers: ['U1', 'U2'] });
+  it('takes real Slack only with both the token and the signing secret; it binds every interface unless told', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' });
+    expect(c.slack).toMatchObject({ mode: 'real', host: '0.0.0.0', port: 3100, apiUrl: undefined });
+    const local = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_HOST: '127.0.0.1', SLACK_PORT: '8080', SLACK_API_URL: 'http://127.0.0.1:9/api/' });
+    expect(local.slack).toMatchObject({ mode: 'real', host: '127.0.0.1', port: 8080, apiUrl: 'http://127.0.0.1:9/api/' });
+  });
+
+  it('refuses SLACK_APPROVERS, which no longer restricts anything, instead of ignoring it', () => {
+    expect(() => loadConfig({ SLACK_APPROVERS: 'U1,U2' })).toThrow(/SLACK_APPROVERS: is no longer read: approvers are configured in the tenants file/);
+    expect(() => loadConfig({ SLACK_API_URL: 'slack.com/api' })).toThrow(/SLACK_API_URL: must be a HTTP URL/);
   });
 });

@@ -1,14 +1,26 @@
 // The one way agents and the gateway write: an audit record, and — when there is an event — the
 // same record and the event's outbox entry in one transaction, then a nudge to the relay so the event
 // leaves at once. Fail closed: when the audit write fails, nothing is published and the caller sees
-// the error.
-import type { AuditInput, AuditRecord, AuditStore, OutboxMessage } from '../../src/audit/audit-store.ts';
+// the error. Records that carry an event get their envelope from it (records.ts: entryOfEvent).
+import type { GovernorEvent } from '../contracts/events.ts';
+import type { AuditStore, OutboxMessage } from './audit-store.ts';
+import { entryOfEvent, type AuditEntry, type AuditInput, type AuditRecord, type ExtrasOf } from './records.ts';
 
 export interface Recorder {
   record(input: AuditInput): Promise<AuditRecord>;
   recordAndPublish(input: AuditInput, message: OutboxMessage): Promise<AuditRecord>;
   /** Several records (and their events) in one transaction: all or none. */
-  recordAllAndPublish(entries: readonly { input: AuditInput; message?: OutboxMessage }[]): Promise<AuditRecord[]>;
+  recordAllAndPublish(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
+}
+
+/** Records the event (its envelope derived from it, the rest of its kind's payload given) and publishes it. */
+export function publishEvent<T extends GovernorEvent['type']>(
+  recorder: Recorder,
+  event: Extract<GovernorEvent, { type: T }>,
+  extras: ExtrasOf<T>,
+): Promise<AuditRecord> {
+  const entry = entryOfEvent<T>(event, extras);
+  return recorder.recordAndPublish(entry.input, entry.message);
 }
 
 export class AuditRecorder implements Recorder {
@@ -27,7 +39,7 @@ export class AuditRecorder implements Recorder {
     return rec;
   }
 
-  async recordAllAndPublish(entries: readonly { input: AuditInput; message?: OutboxMessage }[]): Promise<AuditRecord[]> {
+  async recordAllAndPublish(entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
     const recs = await this.audit.appendAll(entries);
     if (entries.some((e) => e.message)) this.onOutboxWrite();
     return recs;

@@ -1,0 +1,264 @@
+// What the audit log holds, kind by kind: one schema per record kind (a discriminated union on
+// `kind`), checked when a record is written, so that whoever reads a record back reads a type, not a
+// `Record<string, unknown>` and a cast. A record that carries a bus event has its envelope (kind,
+// actor, time, incident, proposal, tenant) derived from that event, never written by hand.
+// It must never accept a payload its kind does not describe: a record is evidence, and evidence that
+// nobody can read back without guessing is not evidence.
+import { z } from 'zod';
+import {
+  Approval,
+  Control,
+  Decision,
+  ExecutionResult,
+  Grant,
+  Observation,
+  Proposal,
+  Rollback,
+  STREAMS,
+  ToolCall,
+  Verification,
+  Violation,
+  type GovernorEvent,
+} from '../contracts/events.ts';
+import { GovernorError } from '../core/errors.ts';
+
+/** An MCP tool call made as evidence for a record, with the response it got. */
+export const RecordedToolCall = z.object({
+  server: z.string(),
+  tool: z.string(),
+  args: z.record(z.string(), z.unknown()),
+  response: z.unknown(),
+});
+export type RecordedToolCall = z.infer<typeof RecordedToolCall>;
+
+const Person = z.object({ id: z.string().min(1), name: z.string().optional() });
+export type Person = z.infer<typeof Person>;
+
+/** Who must approve a proposal, decided when the approval is requested (src/governance/approvals.ts). */
+export const ApprovalRequirement = z.object({
+  /** Slack user ids (U…, W…) and user group ids (S…) whose members may approve. */
+  approvers: z.array(z.string()),
+  /** Distinct approvals needed. */
+  required: z.number().int().positive(),
+  /** People who may not approve this one (the requester of a human-originated change). */
+  excluded: z.array(z.string()).default([]),
+  expires_at: z.string().datetime(),
+  /** Which rule of the approval policy chose these approvers, for the record and the message. */
+  rule: z.string(),
+});
+export type ApprovalRequirement = z.infer<typeof ApprovalRequirement>;
+
+export const FreezeOverride = z.object({ by: z.string(), reason: z.string() });
+
+/** Why a human's request was refused (approvals, slash commands, replayed requests). */
+export const RefusalCode = z.enum([
+  'not_approver',
+  'no_approvers_configured',
+  'self_approval',
+  'already_voted',
+  'already_decided',
+  'expired',
+  'unknown_proposal',
+  'not_awaiting_approval',
+  'replayed_request',
+  'future_timestamp',
+  'not_permitted',
+]);
+export type RefusalCode = z.infer<typeof RefusalCode>;
+
+/** Every record kind and what its payload holds. */
+export const RecordPayloads = {
+  observation: z.strictObject({ observation: Observation, tool_calls: z.array(RecordedToolCall).default([]) }),
+  /** The proposal, and the evidence its plan was made from (every tool call; more is welcome). */
+  proposal: z.looseObject({
+    proposal: Proposal,
+    reasoning_mode: z.enum(['rule-based', 'llm']),
+    tool_calls: z.array(RecordedToolCall),
+  }),
+  decision: z.strictObject({
+    decision: Decision,
+    policy_input: z.unknown(),
+    policy_version: z.string(),
+    reevaluation: z.boolean().optional(),
+    freeze_override: FreezeOverride.optional(),
+    /** The approval (vote or freeze override) that caused this re-evaluation. */
+    approval_id: z.string().optional(),
+  }),
+  approval_requested: z.strictObject({
+    /** Where the humans were asked (a Slack message), when it is known. */
+    channel: z.record(z.string(), z.unknown()).optional(),
+    violations: z.array(Violation),
+    policy_version: z.string(),
+    requirement: ApprovalRequirement,
+  }),
+  /**
+   * One human's word on a proposal: a vote (approve or reject), or a freeze override. `outcome` is set
+   * on the vote that decided the proposal; the approval event is published with it.
+   */
+  approval: z.strictObject({
+    approval: Approval,
+    outcome: z.enum(['approved', 'rejected']).optional(),
+    /** Distinct approvals so far, this one included, and how many are required. */
+    approvals: z.number().int().nonnegative().optional(),
+    required: z.number().int().positive().optional(),
+    freeze_override: FreezeOverride.optional(),
+  }),
+  /** A proposal nobody decided before its approval expired: it can no longer be approved. */
+  approval_expired: z.strictObject({ expires_at: z.string().datetime(), approvals: z.number().int().nonnegative(), required: z.number().int().positive() }),
+  /** A human's request refused, and why (told to them, ephemerally, as well). */
+  refusal: z.strictObject({
+    by: Person,
+    code: RefusalCode,
+    message: z.string(),
+    /** What was asked: `approve`, `reject`, `override_freeze`, `set_level`, `pause`, a command… */
+    request: z.string(),
+    source: z.enum(['slack', 'cli']),
+  }),
+  grant: z.strictObject({
+    grant: Grant,
+    /** The target the grant acts on (`namespace/Kind/name`), for in-flight checks. */
+    target: z.string(),
+    agent_level: z.number().int().min(1).max(3),
+    policy_version: z.string(),
+    approvers: z.array(Person).optional(),
+    approval_id: z.string().optional(),
+  }),
+  /** Recorded before the action executes: what undoes it. */
+  compensating_action: z.strictObject({
+    compensating_action: ToolCall,
+    for_tool: z.string(),
+    for_args: z.record(z.string(), z.unknown()),
+  }),
+  execution_result: z.strictObject({
+    result: ExecutionResult,
+    grant_id: z.string(),
+    basis: Grant.shape.basis,
+    tool_call: z.object({
+      server: z.string(),
+      tool: z.string(),
+      args: z.record(z.string(), z.unknown()),
+      grant_id: z.string(),
+      response: z.unknown(),
+    }),
+  }),
+  verification: z.strictObject({ verification: Verification }),
+  rollback: z.strictObject({ rollback: Rollback }),
+  control: z.looseObject({ control: Control }),
+  /** Free-form evidence that belongs to no other kind (tests, operators' notes). */
+  note: z.record(z.string(), z.unknown()),
+} as const;
+
+export type AuditKind = keyof typeof RecordPayloads;
+export const AUDIT_KINDS = Object.keys(RecordPayloads) as AuditKind[];
+export type PayloadOf<K extends AuditKind> = z.output<(typeof RecordPayloads)[K]>;
+
+interface Envelope {
+  /** Who acted: an agent name, `gateway`, `executor`, or a human's id. */
+  actor: string;
+  /** When it happened, in the run's clock (ISO). */
+  at: string;
+  incident_id?: string | undefined;
+  proposal_id?: string | undefined;
+  tenant?: string | undefined;
+}
+
+/** A record to append, typed by its kind. */
+export type AuditInput<K extends AuditKind = AuditKind> = K extends AuditKind ? Envelope & { kind: K; payload: PayloadOf<K> } : never;
+
+/** A record as stored: its input, its place in the chain, and its hash. */
+export type AuditRecord<K extends AuditKind = AuditKind> = K extends AuditKind
+  ? AuditInput<K> & {
+      seq: number;
+      id: string;
+      prev_hash: string;
+      /** SHA-256 over prev_hash and the canonical JSON of the record's content. */
+      hash: string;
+    }
+  : never;
+
+/** Narrows records to one kind. */
+export function ofKind<K extends AuditKind>(records: readonly AuditRecord[], kind: K): AuditRecord<K>[] {
+  return records.filter((r): r is AuditRecord<K> => r.kind === kind);
+}
+
+/**
+ * Checks a record against its kind's schema; returns it with the schema's defaults applied. Throws
+ * a terminal `event_invalid` error naming every problem.
+ */
+export function checkRecord<K extends AuditKind>(input: AuditInput<K>): AuditInput<K> {
+  const schema = RecordPayloads[input.kind as AuditKind] as z.ZodType | undefined;
+  if (!schema) throw new GovernorError('event_invalid', `unknown audit record kind '${String(input.kind)}'`);
+  const res = schema.safeParse(input.payload);
+  if (!res.success) {
+    const problems = res.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
+    throw new GovernorError('event_invalid', `audit record '${input.kind}' is malformed: ${problems}`, { details: { kind: input.kind } });
+  }
+  return { ...input, payload: res.data } as AuditInput<K>;
+}
+
+// ---- envelopes derived from events ----
+
+type EventOf<T extends GovernorEvent['type']> = Extract<GovernorEvent, { type: T }>;
+
+/** The record kind and the payload key each event travels under. */
+const EVENT_RECORD = {
+  observation: { kind: 'observation', key: 'observation' },
+  proposal: { kind: 'proposal', key: 'proposal' },
+  decision: { kind: 'decision', key: 'decision' },
+  approval: { kind: 'approval', key: 'approval' },
+  grant: { kind: 'grant', key: 'grant' },
+  execution_result: { kind: 'execution_result', key: 'result' },
+  verification: { kind: 'verification', key: 'verification' },
+  rollback: { kind: 'rollback', key: 'rollback' },
+  control: { kind: 'control', key: 'control' },
+} as const satisfies { [T in GovernorEvent['type']]: { kind: AuditKind; key: string } };
+
+type RecordKindOf<T extends GovernorEvent['type']> = (typeof EVENT_RECORD)[T]['kind'];
+type KeyOf<T extends GovernorEvent['type']> = (typeof EVENT_RECORD)[T]['key'];
+/** What a record carrying event type T holds besides the event itself. */
+export type ExtrasOf<T extends GovernorEvent['type']> = Omit<PayloadOf<RecordKindOf<T>>, KeyOf<T>>;
+
+function envelopeOf(e: GovernorEvent): Envelope {
+  const common = { at: e.ts, incident_id: e.incident_id };
+  switch (e.type) {
+    case 'observation':
+      return { ...common, actor: e.agent, tenant: e.tenant };
+    case 'proposal':
+      return { ...common, actor: e.agent, proposal_id: e.id, tenant: e.tenant };
+    case 'decision':
+    case 'grant':
+      return { ...common, actor: 'gateway', proposal_id: e.proposal_id, tenant: e.tenant };
+    case 'approval':
+      return { ...common, actor: e.approver.id, proposal_id: e.proposal_id };
+    case 'execution_result':
+    case 'verification':
+    case 'rollback':
+      return { ...common, actor: e.agent, proposal_id: e.proposal_id, tenant: e.tenant };
+    case 'control':
+      return { ...common, actor: e.actor };
+  }
+}
+
+/** The record that carries `event`, with the rest of its kind's payload. */
+export function recordOfEvent<T extends GovernorEvent['type']>(
+  event: EventOf<T>,
+  extras: ExtrasOf<T>,
+  envelope: Partial<Envelope> = {},
+): AuditInput<RecordKindOf<T>> {
+  const { kind, key } = EVENT_RECORD[event.type as T];
+  return { kind, ...envelopeOf(event), ...envelope, payload: { ...extras, [key]: event } } as unknown as AuditInput<RecordKindOf<T>>;
+}
+
+/** An entry for the recorder: the record and, in the same transaction, its event's outbox entry. */
+export interface AuditEntry {
+  input: AuditInput;
+  message?: { stream: string; event: GovernorEvent };
+}
+
+export function entryOfEvent<T extends GovernorEvent['type']>(
+  event: EventOf<T>,
+  extras: ExtrasOf<T>,
+  envelope: Partial<Envelope> = {},
+): AuditEntry & { message: { stream: string; event: GovernorEvent } } {
+  return { input: recordOfEvent(event, extras, envelope), message: { stream: STREAMS[event.type], event } };
+}
