@@ -4,7 +4,7 @@
 // acknowledging) never executes twice. The compensating action is recorded before the action runs.
 // A grant issued at or before the latest `/agents-pause` is not acted on: it is recorded as refused.
 import { EVENT_VERSION, judgedService, type AgentName, type ExecutionResult, type Grant } from '../../src/contracts/events.ts';
-import { entryOfEvent } from '../../src/audit/records.ts';
+import { entryOfEvent, type VerificationPlan } from '../../src/audit/records.ts';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
 import type { Clock } from '../../src/core/clock.ts';
@@ -18,7 +18,7 @@ import { readToolError } from '../../src/mcp/tool-error.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
 import type { Recorder } from '../../src/audit/recorder.ts';
 import type { ToolClient } from './tool-client.ts';
-import type { Verifier } from './verifier.ts';
+import { verificationPlan, type Verifier } from './verifier.ts';
 
 export interface ExecutorDeps {
   agent: AgentName;
@@ -82,12 +82,19 @@ export class Executor {
     const target = judgedService(proposal);
     const before = await readTool(this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
     const outcome = await this.deps.tools.callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
+    // The verification plan goes into the same record as the result: a process that dies before
+    // verifying leaves it for the next one (verifier.ts: resume).
+    let plan: VerificationPlan | undefined;
+    if (outcome.ok && g.basis !== 'compensation') {
+      const level: 2 | 3 = g.basis === 'policy' && (firstDecision(life)?.agent_level ?? 3) === 3 ? 3 : 2;
+      plan = verificationPlan(clock.now(), level, before.service.p99_ms);
+    }
     await this.report(g, {
       status: outcome.ok ? 'succeeded' : outcome.code.startsWith('grant_') || outcome.code === 'safety_violation' || outcome.code === 'tenant_forbidden' ? 'refused' : 'failed',
       response: outcome.ok ? outcome.data : { code: outcome.code, message: outcome.message, ...(revokedByPause(outcome.raw) ? { revoked_by: PAUSE_REVOCATION } : {}) },
       ...(outcome.ok ? {} : { error: `${outcome.code}: ${outcome.message}` }),
       before: { p99_ms: before.service.p99_ms, replicas: before.deployment.replicas },
-    }, outcome.raw);
+    }, outcome.raw, plan);
 
     const verb = g.basis === 'compensation' ? 'Rolled back' : 'Executed';
     await this.deps.notifier.notify(
@@ -95,11 +102,7 @@ export class Executor {
         ? `${verb} ${g.tool} on ${proposal.target.name} (${g.tenant}) for ${g.agent} — ${g.basis === 'approval' ? 'approved by a human' : g.basis === 'policy' ? 'within guardrails' : 'compensating a failed action'}`
         : `${g.tool} on ${proposal.target.name} (${g.tenant}) was not executed: ${outcome.code}: ${outcome.message}`,
     );
-    if (outcome.ok && g.basis !== 'compensation') {
-      const decision = firstDecision(life);
-      const level: 2 | 3 = g.basis === 'policy' && (decision?.agent_level ?? 3) === 3 ? 3 : 2;
-      this.deps.verifier.watch(proposal, before.service.p99_ms, level);
-    }
+    if (plan) this.deps.verifier.watch(proposal, plan);
   }
 
   private async latestPause(g: Grant): Promise<number | null> {
@@ -122,6 +125,7 @@ export class Executor {
     g: Grant,
     outcome: Pick<ExecutionResult, 'status' | 'response'> & Partial<Pick<ExecutionResult, 'error' | 'before'>>,
     raw: unknown,
+    plan?: VerificationPlan,
   ): Promise<void> {
     const done = new Date(this.deps.clock.now()).toISOString();
     const result: ExecutionResult = {
@@ -143,6 +147,7 @@ export class Executor {
       grant_id: g.id,
       basis: g.basis,
       tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: raw },
+      ...(plan ? { verification: plan } : {}),
     });
     await this.deps.recorder.recordAndPublish(entry.input, entry.message);
   }

@@ -1,27 +1,38 @@
-// Verification of an executed action: did it help? It watches the proposal's SLO metric through the
-// agent's read-only tools until the metric is restored (two healthy samples), has improved enough
-// by the end of the verification window, or the rollback time budget runs out — and then asks for the
+// Verification of an executed action: did it help? It watches the proposal's SLO metric through its
+// own read-only tools until the metric is restored (two healthy samples), has improved enough by the
+// end of the verification window, or the rollback time budget runs out — and then asks for the
 // compensating action recorded before the action ran. Never executes anything itself.
+// Durable: the plan (metric before, level, deadline) is stored with the execution result, so a
+// verifier that starts resumes every verification still pending, whichever process began it. A
+// deadline that passed while no verifier ran is judged at once: the compensating action is asked for
+// if it is still inside the budget, and otherwise the record says it was not and why. The verdict
+// and the rollback it asks for are written together, once, however many verifiers resume the same one.
 import { EVENT_VERSION, judgedService, type Proposal, type Rollback, type Verification } from '../../src/contracts/events.ts';
-import { publishEvent } from '../../src/audit/recorder.ts';
+import type { AuditStore, PendingVerification } from '../../src/audit/audit-store.ts';
+import { entryOfEvent, type AuditEntry, type VerificationPlan } from '../../src/audit/records.ts';
+import type { Recorder } from '../../src/audit/recorder.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { describeError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
-import type { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import type { Notifier } from '../../src/governance/channels.ts';
+import { lifeOf } from '../../src/governance/proposal-life.ts';
 import { ROLLBACK_BUDGET_MS } from '../../src/governance/rollback-budget.ts';
+import type { WorkTracker } from '../../src/runtime/work-tracker.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
-import type { Recorder } from '../../src/audit/recorder.ts';
 import type { ToolClient } from './tool-client.ts';
-
 
 export interface VerifierDeps {
   /** A Kubernetes MCP session that may read the judged services' metrics. */
   tools: ToolClient;
   recorder: Recorder;
+  /** Where pending verifications are found after a restart. */
+  audit: Pick<AuditStore, 'pendingVerifications' | 'list'>;
   clock: Clock;
   tracker: WorkTracker;
   logger: Logger;
+  /** Told when a compensating action could not be fired in time. */
+  notifier?: Notifier;
   sampleMs?: number;
 }
 
@@ -46,13 +57,23 @@ export function judge(
   return undefined;
 }
 
+/** The plan stored with an execution: when it started, its budget's end, and the metric before. */
+export function verificationPlan(startMs: number, level: 2 | 3, before: number): VerificationPlan {
+  return { started_at: new Date(startMs).toISOString(), deadline: new Date(startMs + ROLLBACK_BUDGET_MS[level]).toISOString(), level, before };
+}
+
 export class Verifier {
+  /** Proposals this verifier is watching now: a resume never starts a second watch of the same one. */
+  private readonly watching = new Set<string>();
+
   constructor(private readonly deps: VerifierDeps) {}
 
-  /** Starts watching an executed action; resolves nothing, reports through the audit log and the bus. */
-  watch(p: Proposal, before: number, level: 2 | 3): void {
-    const startMs = this.deps.clock.now();
-    const budgetMs = ROLLBACK_BUDGET_MS[level];
+  /** Starts watching an executed action; reports through the audit log and the bus. */
+  watch(p: Proposal, plan: VerificationPlan): void {
+    if (this.watching.has(p.id)) return;
+    this.watching.add(p.id);
+    const startMs = Date.parse(plan.started_at);
+    const budgetMs = ROLLBACK_BUDGET_MS[plan.level];
     const samples: { atMs: number; value: number }[] = [];
     const args = judgedService(p);
     const sampleMs = this.deps.sampleMs ?? 15_000;
@@ -62,9 +83,10 @@ export class Verifier {
           async () => {
             const m = await readTool(this.deps.tools, 'get_pod_metrics', args, DeploymentMetrics);
             samples.push({ atMs: this.deps.clock.now(), value: m.service.p99_ms });
-            const outcome = judge(p.verification, before, samples, startMs, budgetMs);
+            const outcome = judge(p.verification, plan.before, samples, startMs, budgetMs);
             if (!outcome) return tick();
-            await this.report(p, outcome, before, samples[samples.length - 1]!.value);
+            await this.report(p, outcome, plan.before, samples[samples.length - 1]!.value, { compensation: outcome === 'not_helped' ? 'requested' : 'none' });
+            this.watching.delete(p.id);
           },
           (err) => {
             this.deps.logger.error({ proposal_id: p.id, err: describeError(err) }, 'verification sample failed; retrying');
@@ -76,7 +98,73 @@ export class Verifier {
     tick();
   }
 
-  private async report(p: Proposal, outcome: VerdictOfOutcome, before: number, after: number): Promise<void> {
+  /**
+   * Resumes every verification still pending in the log (a process that died after executing left
+   * them): before its deadline, watched as if never interrupted; after it, judged at once.
+   */
+  async resume(): Promise<{ resumed: number; overdue: number }> {
+    const pending = await this.deps.audit.pendingVerifications();
+    let resumed = 0;
+    let overdue = 0;
+    for (const v of pending) {
+      if (this.watching.has(v.proposal_id)) continue;
+      const life = lifeOf(await this.deps.audit.list({ proposal_id: v.proposal_id }));
+      if (!life || life.verification) continue;
+      const plan: VerificationPlan = { started_at: v.started_at, deadline: v.deadline, level: v.level, before: v.before };
+      if (this.deps.clock.now() < Date.parse(v.deadline)) {
+        this.deps.logger.info({ proposal_id: v.proposal_id, tenant: v.tenant ?? undefined }, 'verification resumed after a restart');
+        this.watch(life.proposal, plan);
+        resumed++;
+      } else {
+        await this.overdue(life.proposal, v);
+        overdue++;
+      }
+    }
+    return { resumed, overdue };
+  }
+
+  /**
+   * A verification whose deadline passed while no verifier ran: judged by the metric now. A
+   * compensating action fires only while the lateness is within one more budget; beyond that the
+   * world it would undo into is gone, and a human decides.
+   */
+  private async overdue(p: Proposal, v: PendingVerification): Promise<void> {
+    const m = await readTool(this.deps.tools, 'get_pod_metrics', judgedService(p), DeploymentMetrics);
+    const now = this.deps.clock.now();
+    const value = m.service.p99_ms;
+    const improvement = v.before > 0 ? ((v.before - value) / v.before) * 100 : 0;
+    const outcome: VerdictOfOutcome = value <= p.verification.slo_threshold ? 'restored' : improvement >= p.verification.min_improvement_pct ? 'improved' : 'not_helped';
+    const lateMs = now - Date.parse(v.deadline);
+    const late = `its deadline passed ${Math.round(lateMs / 1000)} s ago while no verifier ran`;
+    if (outcome !== 'not_helped' || !p.compensating_action) {
+      await this.report(p, outcome, v.before, value, { compensation: 'none', note: `resumed after a restart: ${late}; judged by one sample` });
+      return;
+    }
+    if (lateMs <= ROLLBACK_BUDGET_MS[v.level]) {
+      await this.report(p, outcome, v.before, value, { compensation: 'requested', note: `resumed after a restart: ${late}, within one more budget, so the compensating action fires` });
+      return;
+    }
+    const note = `resumed after a restart: ${late}, more than its budget; the compensating action was not fired automatically — a human must decide`;
+    const written = await this.report(p, outcome, v.before, value, { compensation: 'not_fired', note });
+    if (written) {
+      await this.deps.notifier?.notify(
+        `${p.action} of ${p.target.name} (${p.tenant}) did not help, and ${note}. The recorded compensating action: ${p.compensating_action.tool} ${JSON.stringify(p.compensating_action.args)}`,
+      );
+    }
+  }
+
+  /**
+   * Records the verdict — and, when the compensating action is requested, the rollback — in one
+   * transaction, unless the proposal already has a verdict (another verifier resumed it). Returns
+   * whether this verifier wrote it.
+   */
+  private async report(
+    p: Proposal,
+    outcome: VerdictOfOutcome,
+    before: number,
+    after: number,
+    how: { compensation: 'requested' | 'not_fired' | 'none'; note?: string },
+  ): Promise<boolean> {
     const ts = new Date(this.deps.clock.now()).toISOString();
     const verification: Verification = {
       id: newId(),
@@ -93,21 +181,32 @@ export class Verifier {
       after,
       slo_threshold: p.verification.slo_threshold,
     };
-    await publishEvent<'verification'>(this.deps.recorder, verification, {});
-    this.deps.logger.info({ proposal_id: p.id, agent: p.agent }, `verification of ${p.action}: ${outcome} (${Math.round(before)} → ${Math.round(after)})`);
-    if (outcome !== 'not_helped' || !p.compensating_action) return;
-    const rollback: Rollback = {
-      id: newId(),
-      v: EVENT_VERSION,
-      ts,
-      ...(p.incident_id ? { incident_id: p.incident_id } : {}),
-      type: 'rollback',
-      proposal_id: p.id,
-      agent: p.agent,
-      tenant: p.tenant,
-      reason: `${p.action} did not help within the rollback budget: ${p.verification.metric} ${Math.round(before)} → ${Math.round(after)}`,
-      compensating_action: p.compensating_action,
-    };
-    await publishEvent<'rollback'>(this.deps.recorder, rollback, {});
+    const fire = outcome === 'not_helped' && how.compensation === 'requested' && p.compensating_action !== undefined;
+    const entries: AuditEntry[] = [
+      entryOfEvent<'verification'>(verification, { compensation: fire ? 'requested' : how.compensation === 'not_fired' ? 'not_fired' : 'none', ...(how.note ? { note: how.note } : {}) }),
+    ];
+    if (fire) {
+      const rollback: Rollback = {
+        id: newId(),
+        v: EVENT_VERSION,
+        ts,
+        ...(p.incident_id ? { incident_id: p.incident_id } : {}),
+        type: 'rollback',
+        proposal_id: p.id,
+        agent: p.agent,
+        tenant: p.tenant,
+        reason: `${p.action} did not help within the rollback budget: ${p.verification.metric} ${Math.round(before)} → ${Math.round(after)}`,
+        compensating_action: p.compensating_action!,
+      };
+      entries.push(entryOfEvent<'rollback'>(rollback, {}));
+    }
+    const written = await this.deps.recorder.recordChecked(async (read) => {
+      const existing = await read.list({ proposal_id: p.id, kind: 'verification' });
+      return existing.length > 0 ? { entries: [], result: false } : { entries, result: true };
+    });
+    if (written) {
+      this.deps.logger.info({ proposal_id: p.id, agent: p.agent }, `verification of ${p.action}: ${outcome} (${Math.round(before)} → ${Math.round(after)})`);
+    }
+    return written;
   }
 }

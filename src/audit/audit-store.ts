@@ -60,6 +60,8 @@ export interface AuditStore {
   appendChecked<T>(plan: (read: AuditReader) => Promise<{ entries: readonly AuditEntry[]; result: T }>): Promise<{ records: AuditRecord[]; result: T }>;
   /** Approval requests still waiting whose time ran out at `nowIso`, oldest first. */
   expiredApprovals(nowIso: string, limit?: number): Promise<{ proposal_id: string; tenant: string | null; expires_at: string }[]>;
+  /** Executed actions whose verification has not been recorded yet, soonest deadline first. */
+  pendingVerifications(): Promise<PendingVerification[]>;
   /** Outbox entries not yet published, oldest first. */
   pendingOutbox(limit: number): Promise<OutboxEntry[]>;
   markPublished(outboxId: number, busId: string): Promise<void>;
@@ -80,6 +82,16 @@ export interface AuditStore {
   decisionContext(q: DecisionContextQuery): Promise<DecisionContext>;
   verify(): Promise<ChainVerification>;
   close(): Promise<void>;
+}
+
+/** An executed action still waiting for its verification (stored with its execution result). */
+export interface PendingVerification {
+  proposal_id: string;
+  tenant: string | null;
+  started_at: string;
+  deadline: string;
+  level: 2 | 3;
+  before: number;
 }
 
 /** Reads inside an appendChecked transaction. */

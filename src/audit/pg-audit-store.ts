@@ -15,6 +15,7 @@ import {
   type AuditFilter,
   type AuditReader,
   type AuditStore,
+  type PendingVerification,
   type ChainVerification,
   type DecisionContext,
   type DecisionContextQuery,
@@ -122,6 +123,7 @@ export class PgAuditStore implements AuditStore {
       votes: `${s}.approval_votes`,
       outcomes: `${s}.approval_outcomes`,
       pendingApprovals: `${s}.pending_approvals`,
+      pendingVerifications: `${s}.pending_verifications`,
     };
     this.pool = new pg.Pool({
       connectionString: opts.connectionString,
@@ -356,7 +358,7 @@ export class PgAuditStore implements AuditStore {
     const events: string[] = [];
     const opened = new Map<string, OpenGrant>();
     const closed: string[] = [];
-    const approvals = new ApprovalTables();
+    const derived = new DerivedTables();
     for (const unit of batch) {
       const written: AuditRecord[] = [];
       out.push(written);
@@ -375,7 +377,7 @@ export class PgAuditStore implements AuditStore {
         const hash = chainHash(prevHash, content);
         rows.push(JSON.stringify({ ...content, prev_hash: prevHash, hash }));
         trackGrant(content, opened, closed);
-        approvals.track(content);
+        derived.track(content);
         if (message) events.push(JSON.stringify({ stream: message.stream, event: message.event }));
         written.push(toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash }));
         prevHash = hash;
@@ -386,9 +388,9 @@ export class PgAuditStore implements AuditStore {
       events: `[${events.join(',')}]`,
       opened: JSON.stringify([...opened.values()]),
       closed: JSON.stringify(closed),
-      approvals: approvals.json(),
+      derived: derived.json(),
     };
-    return { out, docs, params: [docs.rows, docs.events, docs.opened, docs.closed, docs.approvals], count: rows.length, tail: { seq, hash: prevHash } };
+    return { out, docs, params: [docs.rows, docs.events, docs.opened, docs.closed, docs.derived], count: rows.length, tail: { seq, hash: prevHash } };
   }
 
   /**
@@ -407,7 +409,7 @@ export class PgAuditStore implements AuditStore {
           events: dollarQuoted(prepared.docs.events),
           opened: dollarQuoted(prepared.docs.opened),
           closed: dollarQuoted(prepared.docs.closed),
-          approvals: dollarQuoted(prepared.docs.approvals),
+          derived: dollarQuoted(prepared.docs.derived),
           afterSeq: tail.seq,
         })}; COMMIT`;
       const results = (await client.query(sql)) as unknown as pg.QueryResult[];
@@ -487,6 +489,15 @@ export class PgAuditStore implements AuditStore {
         [nowIso, limit],
       );
       return rows;
+    });
+  }
+
+  pendingVerifications(): Promise<PendingVerification[]> {
+    return this.guard('pendingVerifications', async () => {
+      const { rows } = await this.pool.query<PendingVerification>(
+        `SELECT proposal_id, tenant, started_at, deadline, level, before FROM ${this.t.pendingVerifications} ORDER BY deadline`,
+      );
+      return rows.map((r) => ({ ...r, level: Number(r.level) as 2 | 3, before: Number(r.before) }));
     });
   }
 
@@ -638,8 +649,8 @@ interface InsertDocs {
   /** Grants this batch records, less those it also records a result for; and the grants its results close. */
   opened: string;
   closed: string;
-  /** What the batch's approval records add to the approval tables (ApprovalTables). */
-  approvals: string;
+  /** What the batch's records change in the tables derived from them (DerivedTables). */
+  derived: string;
 }
 
 interface Tables {
@@ -650,6 +661,7 @@ interface Tables {
   votes: string;
   outcomes: string;
   pendingApprovals: string;
+  pendingVerifications: string;
 }
 
 interface Prepared {
@@ -668,8 +680,8 @@ interface Prepared {
  * still ends at that seq (checked under the chain lock), and the statement returns how many went in.
  */
 function INSERT_RECORDS(t: Tables, literal?: InsertDocs & { afterSeq: number }): string {
-  const [rows, events, opened, closed, approvals] = literal
-    ? [literal.rows, literal.events, literal.opened, literal.closed, literal.approvals]
+  const [rows, events, opened, closed, derived] = literal
+    ? [literal.rows, literal.events, literal.opened, literal.closed, literal.derived]
     : ['$1', '$2', '$3', '$4', '$5'];
   const guard = literal ? ` WHERE (SELECT coalesce(max(seq), 0) FROM ${t.records}) = ${literal.afterSeq}` : '';
   return `WITH records AS (
@@ -695,22 +707,32 @@ function INSERT_RECORDS(t: Tables, literal?: InsertDocs & { afterSeq: number }):
        ), votes AS (
          INSERT INTO ${t.votes} (proposal_id, voter, approved, at)
          SELECT proposal_id, voter, approved, at
-           FROM json_to_recordset((${approvals}::json)->'votes') AS v(proposal_id text, voter text, approved boolean, at text)
+           FROM json_to_recordset((${derived}::json)->'votes') AS v(proposal_id text, voter text, approved boolean, at text)
           WHERE EXISTS (SELECT 1 FROM records)
        ), outcomes AS (
          INSERT INTO ${t.outcomes} (proposal_id, outcome, at)
          SELECT proposal_id, outcome, at
-           FROM json_to_recordset((${approvals}::json)->'outcomes') AS o(proposal_id text, outcome text, at text)
+           FROM json_to_recordset((${derived}::json)->'outcomes') AS o(proposal_id text, outcome text, at text)
           WHERE EXISTS (SELECT 1 FROM records)
        ), requested AS (
          INSERT INTO ${t.pendingApprovals} (proposal_id, tenant, expires_at)
          SELECT proposal_id, tenant, expires_at
-           FROM json_to_recordset((${approvals}::json)->'requested') AS q(proposal_id text, tenant text, expires_at text)
+           FROM json_to_recordset((${derived}::json)->'requested') AS q(proposal_id text, tenant text, expires_at text)
           WHERE EXISTS (SELECT 1 FROM records)
          ON CONFLICT (proposal_id) DO NOTHING
        ), settled AS (
          DELETE FROM ${t.pendingApprovals}
-          WHERE proposal_id IN (SELECT json_array_elements_text((${approvals}::json)->'settled')) AND EXISTS (SELECT 1 FROM records)
+          WHERE proposal_id IN (SELECT json_array_elements_text((${derived}::json)->'settled')) AND EXISTS (SELECT 1 FROM records)
+       ), verifying AS (
+         INSERT INTO ${t.pendingVerifications} (proposal_id, tenant, started_at, deadline, level, before)
+         SELECT proposal_id, tenant, started_at, deadline, level, before
+           FROM json_to_recordset((${derived}::json)->'verifying')
+                AS v(proposal_id text, tenant text, started_at text, deadline text, level smallint, before double precision)
+          WHERE EXISTS (SELECT 1 FROM records)
+         ON CONFLICT (proposal_id) DO NOTHING
+       ), verified AS (
+         DELETE FROM ${t.pendingVerifications}
+          WHERE proposal_id IN (SELECT json_array_elements_text((${derived}::json)->'verified')) AND EXISTS (SELECT 1 FROM records)
        )
        SELECT count(*) AS n FROM records`;
 }
@@ -742,11 +764,14 @@ function trackGrant(r: ChainContent, opened: Map<string, OpenGrant>, closed: str
 }
 
 /**
- * What approval records add to the approval tables, in the same statement as the records: a vote
+ * What records change in the tables derived from them, in the same statement as the records: a vote
  * per person (the primary key refuses a second), an outcome per proposal (the primary key refuses a
- * second decision), and the requests still waiting. A failed constraint fails the whole append.
+ * second decision), the approval requests still waiting, and the verifications still pending. A
+ * failed constraint fails the whole append.
  */
-class ApprovalTables {
+class DerivedTables {
+  private readonly verifying = new Map<string, { proposal_id: string; tenant: string | null; started_at: string; deadline: string; level: number; before: number }>();
+  private readonly verified: string[] = [];
   private readonly votes: { proposal_id: string; voter: string; approved: boolean; at: string }[] = [];
   private readonly outcomes: { proposal_id: string; outcome: string; at: string }[] = [];
   private readonly requested = new Map<string, { proposal_id: string; tenant: string | null; expires_at: string }>();
@@ -763,6 +788,11 @@ class ApprovalTables {
       if (typeof p['outcome'] === 'string') this.settle(r.proposal_id, p['outcome'], r.at);
     } else if (r.kind === 'approval_expired') {
       this.settle(r.proposal_id, 'expired', r.at);
+    } else if (r.kind === 'execution_result' && p['verification'] && p['result']?.status === 'succeeded') {
+      const v = p['verification'] as { started_at: string; deadline: string; level: number; before: number };
+      this.verifying.set(r.proposal_id, { proposal_id: r.proposal_id, tenant: r.tenant, ...v });
+    } else if (r.kind === 'verification') {
+      if (!this.verifying.delete(r.proposal_id)) this.verified.push(r.proposal_id);
     }
   }
 
@@ -774,7 +804,14 @@ class ApprovalTables {
   }
 
   json(): string {
-    return JSON.stringify({ votes: this.votes, outcomes: this.outcomes, requested: [...this.requested.values()], settled: this.settled });
+    return JSON.stringify({
+      votes: this.votes,
+      outcomes: this.outcomes,
+      requested: [...this.requested.values()],
+      settled: this.settled,
+      verifying: [...this.verifying.values()],
+      verified: this.verified,
+    });
   }
 }
 

@@ -3,7 +3,7 @@
 // leaves at once. Fail closed: when the audit write fails, nothing is published and the caller sees
 // the error. Records that carry an event get their envelope from it (records.ts: entryOfEvent).
 import type { GovernorEvent } from '../contracts/events.ts';
-import type { AuditStore, OutboxMessage } from './audit-store.ts';
+import type { AuditReader, AuditStore, OutboxMessage } from './audit-store.ts';
 import { entryOfEvent, type AuditEntry, type AuditInput, type AuditRecord, type ExtrasOf } from './records.ts';
 
 export interface Recorder {
@@ -11,6 +11,8 @@ export interface Recorder {
   recordAndPublish(input: AuditInput, message: OutboxMessage): Promise<AuditRecord>;
   /** Several records (and their events) in one transaction: all or none. */
   recordAllAndPublish(entries: readonly AuditEntry[]): Promise<AuditRecord[]>;
+  /** Reads the log under the chain lock and appends what `plan` decides (AuditStore.appendChecked). */
+  recordChecked<T>(plan: (read: AuditReader) => Promise<{ entries: readonly AuditEntry[]; result: T }>): Promise<T>;
 }
 
 /** Records the event (its envelope derived from it, the rest of its kind's payload given) and publishes it. */
@@ -43,5 +45,16 @@ export class AuditRecorder implements Recorder {
     const recs = await this.audit.appendAll(entries);
     if (entries.some((e) => e.message)) this.onOutboxWrite();
     return recs;
+  }
+
+  async recordChecked<T>(plan: (read: AuditReader) => Promise<{ entries: readonly AuditEntry[]; result: T }>): Promise<T> {
+    let published = false;
+    const { result } = await this.audit.appendChecked(async (read) => {
+      const planned = await plan(read);
+      published = planned.entries.some((e) => e.message);
+      return planned;
+    });
+    if (published) this.onOutboxWrite();
+    return result;
   }
 }

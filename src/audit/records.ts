@@ -50,6 +50,15 @@ export type ApprovalRequirement = z.infer<typeof ApprovalRequirement>;
 
 export const FreezeOverride = z.object({ by: z.string(), reason: z.string() });
 
+export const VerificationPlan = z.strictObject({
+  started_at: z.string().datetime(),
+  deadline: z.string().datetime(),
+  level: z.union([z.literal(2), z.literal(3)]),
+  /** The judged metric when the action ran. */
+  before: z.number(),
+});
+export type VerificationPlan = z.infer<typeof VerificationPlan>;
+
 /** Why a human's request was refused (approvals, slash commands, replayed requests). */
 export const RefusalCode = z.enum([
   'not_approver',
@@ -133,6 +142,11 @@ export const RecordPayloads = {
     result: ExecutionResult,
     grant_id: z.string(),
     basis: Grant.shape.basis,
+    /**
+     * How the action will be verified, stored with the execution so that any process can resume it
+     * after a crash: the metric before, the level's rollback budget, and the deadline it ends at.
+     */
+    verification: VerificationPlan.optional(),
     tool_call: z.object({
       server: z.string(),
       tool: z.string(),
@@ -141,7 +155,13 @@ export const RecordPayloads = {
       response: z.unknown(),
     }),
   }),
-  verification: z.strictObject({ verification: Verification }),
+  verification: z.strictObject({
+    verification: Verification,
+    /** Whether the compensating action was asked for; `not_fired` when it was too late to be safe. */
+    compensation: z.enum(['requested', 'not_fired', 'none']).optional(),
+    /** Why, when the verification was resumed or the compensation not fired. */
+    note: z.string().optional(),
+  }),
   rollback: z.strictObject({ rollback: Rollback }),
   control: z.looseObject({ control: Control }),
   /** Free-form evidence that belongs to no other kind (tests, operators' notes). */

@@ -124,6 +124,7 @@ export async function benchGateway(opts: {
     const recorder: Recorder = {
       record: (input) => base.record(input),
       recordAndPublish: (input, message) => base.recordAndPublish(input, message),
+      recordChecked: (plan) => base.recordChecked(plan),
       recordAllAndPublish: async (entries) => {
         const out = await base.recordAllAndPublish(entries);
         const decision = entries.find((e) => e.input.kind === 'decision');

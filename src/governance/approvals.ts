@@ -175,7 +175,7 @@ export class ApprovalDesk {
     // Group membership is I/O (Slack): resolved before the lock, against the requirement as recorded.
     const before = lifeOf(await this.deps.audit.list({ proposal_id: v.proposal_id }));
     const eligible = before?.request?.requirement ? await this.eligible(v.by.id, before.request.requirement) : false;
-    const { result } = await this.deps.audit.appendChecked(async (read) => {
+    const result = await this.deps.recorder.recordChecked(async (read) => {
       const life = lifeOf(await read.list({ proposal_id: v.proposal_id }));
       const j = judgeVote(life, { approved: v.approved, by: v.by, eligible }, nowMs);
       if (j.kind === 'refused') {
@@ -232,7 +232,7 @@ export class ApprovalDesk {
       await this.refuse({ proposal_id: r.proposal_id, by: r.by, code: 'not_permitted', message, request: 'override_freeze', source: r.source });
       return { status: 'refused', code: 'not_permitted', message };
     }
-    const { result } = await this.deps.audit.appendChecked(async (read) => {
+    const result = await this.deps.recorder.recordChecked(async (read) => {
       const life = lifeOf(await read.list({ proposal_id: r.proposal_id }));
       const refuse = (code: RefusalCode, message: string) => ({
         entries: [this.refusalEntry(r.proposal_id, life?.proposal.tenant, life?.proposal.incident_id, r.by, code, message, 'override_freeze', r.source, at)],
@@ -282,7 +282,7 @@ export class ApprovalDesk {
     const expired: ProposalLife[] = [];
     for (const d of due) {
       try {
-        const { result } = await this.deps.audit.appendChecked(async (read: AuditReader) => {
+        const result = await this.deps.recorder.recordChecked(async (read: AuditReader) => {
           const life = lifeOf(await read.list({ proposal_id: d.proposal_id }));
           if (!life || life.outcome) return { entries: [], result: undefined };
           return { entries: [this.expiryEntry(life, at)], result: life };

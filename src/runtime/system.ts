@@ -353,7 +353,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
     const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker });
-    const verifier = new Verifier({ tools: verifierTools, recorder, clock, tracker, logger });
+    const verifier = new Verifier({ tools: verifierTools, recorder, audit, clock, tracker, logger, notifier });
     const executorOf = (agent: 'elastik' | 'configurer' | 'arbitrator', tools: ToolClient) =>
       new Executor({ agent, consumer: `${agent}-${process.pid}`, tools, audit, recorder, verifier, notifier, clock, logger, pauseEpoch });
     const executors = { elastik: executorOf('elastik', elastikTools), configurer: executorOf('configurer', configurerExec), arbitrator: executorOf('arbitrator', arbitratorExec) };
@@ -380,6 +380,14 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     });
     watchtower.start();
     strategist.start();
+    // Verifications a previous process began and never finished (it died after executing).
+    tracker.spawn(
+      async () => {
+        const { resumed, overdue } = await verifier.resume();
+        if (resumed + overdue > 0) logger.info({ resumed, overdue }, 'verifications resumed from the audit log');
+      },
+      (err) => logger.error({ err: describeError(err) }, 'pending verifications could not be resumed'),
+    );
     report.push(
       `agents: watchtower (watching ${targets.map((t) => `${t.namespace}/${t.deployment}`).join(', ') || 'nothing'}), elastik, configurer, arbitrator, strategist; gateway in phase '${config.phase}'`,
     );

@@ -12,7 +12,7 @@ import { auditVerify } from '../../src/audit/verify-command.ts';
 import type { GovernorEvent } from '../../src/contracts/events.ts';
 import { canonicalJson } from '../../src/core/canonical-json.ts';
 import { GovernorError } from '../../src/core/errors.ts';
-import { decisionInput, grantInput, proposalInput, resultInput } from '../fixtures/records.ts';
+import { decisionInput, grantInput, proposalInput, resultInput, voteInput } from '../fixtures/records.ts';
 
 export interface ContractStore {
   /** Not yet migrated; in a schema of its own. */
@@ -244,6 +244,64 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         await expectAuditError(store.append(note(2, { payload: { log: 'nul \u0000 byte' } })), false);
         await store.append(note(3));
         expect(await store.verify()).toEqual({ valid: true, records: 2 });
+      });
+    });
+
+    describe('typed records', () => {
+      it('refuses a record its kind does not describe, naming every problem, as a terminal error; the chain is intact', async () => {
+        await store.append(note(1));
+        const bad = { kind: 'grant', actor: 'gateway', at: atSec(2), payload: { grant: { id: 'g1' } } } as unknown as AuditInput;
+        const err = await store.append(bad).then(() => undefined, (e: unknown) => e);
+        expect(err).toBeInstanceOf(GovernorError);
+        expect(err).toMatchObject({ code: 'event_invalid', retryable: false, message: expect.stringMatching(/^audit record 'grant' is malformed: (?=.*grant\.type: )(?=.*target: )/) });
+        await expect(store.append({ ...note(3), kind: 'gossip' } as unknown as AuditInput)).rejects.toMatchObject({ code: 'event_invalid' });
+        await store.append(note(4));
+        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+      });
+    });
+
+    describe('one decision per proposal, enforced by the database', () => {
+      it('refuses a second decision on a proposal and a second vote by one person, whoever writes them', async () => {
+        await store.append(voteInput({ proposal_id: 'p-1', voter: 'U1', approved: true, at: atSec(1), outcome: 'approved' }));
+        // Written straight to the store, past any check in code: PostgreSQL refuses the second decision.
+        await expectAuditError(store.append(voteInput({ proposal_id: 'p-1', voter: 'U2', approved: false, at: atSec(2), outcome: 'rejected' })), false, /approval_outcomes/);
+        await expectAuditError(store.append(voteInput({ proposal_id: 'p-1', voter: 'U1', approved: true, at: atSec(3) })), false, /approval_votes/);
+        // Another proposal is not affected, and a refused append leaves no trace in the log.
+        await store.append(voteInput({ proposal_id: 'p-2', voter: 'U1', approved: false, at: atSec(4), outcome: 'rejected' }));
+        expect((await store.list()).map((r) => r.proposal_id)).toEqual(['p-1', 'p-2']);
+        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+        await expect(admin.query(`DELETE FROM ${s}.approval_outcomes`)).rejects.toThrow(/append-only/);
+      });
+
+      it('appendChecked reads under the chain lock and writes what the plan returns, or nothing when it throws', async () => {
+        await store.append(note(1, { proposal_id: 'p-1' }));
+        const seen = await store.appendChecked(async (read) => {
+          const mine = await read.list({ proposal_id: 'p-1' });
+          return { entries: [{ input: note(2, { proposal_id: 'p-1', payload: { saw: mine.length } }) }], result: mine.length };
+        });
+        expect(seen.result).toBe(1);
+        expect(seen.records.map((r) => r.seq)).toEqual([2]);
+        await expect(store.appendChecked(async () => { throw new Error('changed my mind'); })).rejects.toThrow(/changed my mind/);
+        // Concurrent plans that each write only when nothing was written yet: exactly one writes.
+        const once = () => store.appendChecked(async (read) => {
+          const done = (await read.list({ proposal_id: 'p-once' })).length > 0;
+          return { entries: done ? [] : [{ input: note(9, { proposal_id: 'p-once' }) }], result: !done };
+        });
+        const [results] = await Promise.all([Promise.all([once(), once(), once()]), store.append(note(10))]);
+        expect(results.filter((r) => r.result)).toHaveLength(1);
+        expect(await store.list({ proposal_id: 'p-once' })).toHaveLength(1);
+        expect(await store.verify()).toEqual({ valid: true, records: 4 });
+      });
+
+      it('keeps the verifications pending that an execution planned, until its verification is recorded', async () => {
+        const exec = resultInput({ at: atSec(1), tenant: 'acme', proposal_id: 'p-v', grant_id: 'g1', tool: 'scale_deployment', args: {} });
+        const plan = { started_at: atSec(1), deadline: atSec(301), level: 3 as const, before: 900 };
+        await store.append({ ...exec, payload: { ...exec.payload, verification: plan } });
+        expect(await store.pendingVerifications()).toEqual([{ proposal_id: 'p-v', tenant: 'acme', ...plan }]);
+        const v = { id: 'v1', v: 1 as const, ts: atSec(60), type: 'verification' as const, proposal_id: 'p-v', agent: 'elastik' as const, tenant: 'acme',
+          outcome: 'restored' as const, metric: 'p99', before: 900, after: 200, slo_threshold: 500 };
+        await store.append({ kind: 'verification', actor: 'elastik', at: atSec(60), proposal_id: 'p-v', tenant: 'acme', payload: { verification: v } });
+        expect(await store.pendingVerifications()).toEqual([]);
       });
     });
 

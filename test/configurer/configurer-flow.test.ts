@@ -133,7 +133,7 @@ describe('Configurer', () => {
     ]);
     const tracker = new WorkTracker();
     const recorder = new AuditRecorder(audit, () => undefined);
-    const verifier = new Verifier({ tools, recorder, clock: t.clock, tracker, logger: silentLogger() });
+    const verifier = new Verifier({ tools, recorder, audit, clock: t.clock, tracker, logger: silentLogger() });
     const notes: string[] = [];
     const executor = new Executor({
       agent: 'configurer', consumer: 'configurer-test', tools, audit, recorder, verifier, clock: t.clock, logger: silentLogger(),

@@ -57,8 +57,16 @@ export function memoryAudit(): MemoryAudit {
     markPublished: unsupported('markPublished'),
     markPublishedMany: unsupported('markPublishedMany'),
     decisionContext: unsupported('decisionContext'),
-    appendChecked: unsupported('appendChecked'),
+    appendChecked: async (plan) => {
+      const { entries, result } = await plan({ list: async (f) => records.filter((r) => matches(r, f)) });
+      const written = entries.map((e) => {
+        if (e.message) published.push(e.message);
+        return append(e.input);
+      });
+      return { records: written, result };
+    },
     expiredApprovals: unsupported('expiredApprovals'),
+    pendingVerifications: unsupported('pendingVerifications'),
     verify: unsupported('verify'),
     close: async () => undefined,
   };

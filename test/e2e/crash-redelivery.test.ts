@@ -139,7 +139,7 @@ describe('a consumer killed mid-message', () => {
     const tracker = new WorkTracker();
     const executor = new Executor({
       agent: 'elastik', consumer: 'survivor', tools, audit, recorder,
-      verifier: new Verifier({ tools, recorder, clock, tracker, logger }),
+      verifier: new Verifier({ tools, recorder, audit, clock, tracker, logger }),
       notifier: { notify: async () => {} }, clock, logger,
     });
     const deliveries: number[] = [];

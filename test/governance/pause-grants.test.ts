@@ -89,7 +89,7 @@ describe('a grant issued before /agents-pause', () => {
   it('is refused by the executor, recorded as refused (not counted against the agent), and never reaches the server', async () => {
     const tracker = new WorkTracker();
     const notifier = { texts: [] as string[], async notify(t: string) { this.texts.push(t); } };
-    const verifier = new Verifier({ tools: elastik, recorder: proc.recorder, clock, tracker, logger: silentLogger() });
+    const verifier = new Verifier({ tools: elastik, recorder: proc.recorder, audit: proc.audit, clock, tracker, logger: silentLogger() });
     const executor = new Executor({
       agent: 'elastik', consumer: 'test', tools: elastik, audit: proc.audit, recorder: proc.recorder, verifier, notifier,
       clock, logger: silentLogger(), pauseEpoch: world.pauseEpoch,

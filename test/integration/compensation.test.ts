@@ -61,7 +61,7 @@ describe('action rollback', () => {
       audit: h.audit, recorder: h.recorder, policy: h.policy, autonomy: new AutonomyLevels('govern'), tenants: h.tenants,
       keys, clock: h.clock, logger: h.logger, approvals: new RecordingApprovals(), desk: approvalDesk(h), notifier, sharedState: new MemorySharedState(),
     });
-    const verifier = new Verifier({ tools, recorder: h.recorder, clock: h.clock, tracker, logger: h.logger });
+    const verifier = new Verifier({ tools, recorder: h.recorder, audit: h.audit, clock: h.clock, tracker, logger: h.logger });
     const executor = new Executor({ agent: 'elastik', consumer: 'e1', tools, audit: h.audit, recorder: h.recorder, verifier, notifier, clock: h.clock, logger: h.logger });
     const subs = [
       h.bus.subscribe(STREAMS.grant, { group: 'executor-elastik', consumer: 'e1', blockMs: 50 }, (m) => executor.onMessage(m)),

@@ -37,7 +37,7 @@ afterEach(async () => {
 
 function executor(tools: ToolClient, consumer: string) {
   const tracker = new WorkTracker();
-  const verifier = new Verifier({ tools, recorder: h.recorder, clock: h.clock, tracker, logger: h.logger });
+  const verifier = new Verifier({ tools, recorder: h.recorder, audit: h.audit, clock: h.clock, tracker, logger: h.logger });
   return new Executor({ agent: 'elastik', consumer, tools, audit: h.audit, recorder: h.recorder, verifier, notifier: new RecordingNotifier(), clock: h.clock, logger: h.logger });
 }
 
