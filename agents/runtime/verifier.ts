@@ -18,7 +18,7 @@ import type { Logger } from '../../src/core/logger.ts';
 import type { Notifier } from '../../src/governance/channels.ts';
 import { lifeOf } from '../../src/governance/proposal-life.ts';
 import { ROLLBACK_BUDGET_MS } from '../../src/governance/rollback-budget.ts';
-import type { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import type { WorkTracker } from '../../src/core/work-tracker.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
 import type { ToolClient } from './tool-client.ts';
 

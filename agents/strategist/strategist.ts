@@ -36,7 +36,7 @@ export interface StrategistDeps {
   timezone?: string;
   policy?: Partial<RightSizingPolicy>;
   reopenAfterMs?: number;
-  /** Counts a review in flight, so that a virtual-time driver waits for it (src/runtime/work-tracker.ts). */
+  /** Counts a review in flight, so that a virtual-time driver waits for it (src/core/work-tracker.ts). */
   tracker?: { run<T>(fn: () => Promise<T>): Promise<T> };
 }
 

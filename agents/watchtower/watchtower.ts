@@ -6,7 +6,7 @@ import type { Clock } from '../../src/core/clock.ts';
 import { describeError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
-import type { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import type { WorkTracker } from '../../src/core/work-tracker.ts';
 import { publishEvent, type Recorder } from '../../src/audit/recorder.ts';
 import { DeploymentMetrics, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
 import type { ToolClient } from '../runtime/tool-client.ts';

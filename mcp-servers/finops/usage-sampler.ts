@@ -16,7 +16,7 @@ export const DEFAULT_RETENTION_MS = 24 * 60 * 60_000;
 /** A gap longer than this many intervals is not billed: the sampler did not see what ran then. */
 const MAX_BILLED_GAP_INTERVALS = 4;
 
-/** Counts background work, so that a virtual-time driver waits for a sample in flight (src/runtime/work-tracker.ts). */
+/** Counts background work, so that a virtual-time driver waits for a sample in flight (src/core/work-tracker.ts). */
 export interface WorkCounter {
   run<T>(fn: () => Promise<T>): Promise<T>;
 }

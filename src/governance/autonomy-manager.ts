@@ -16,7 +16,7 @@ import type { Clock } from '../core/clock.ts';
 import { GovernorError, describeError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Recorder } from '../audit/recorder.ts';
+import { publishEvent, type Recorder } from '../audit/recorder.ts';
 import {
   AutonomyLevels,
   MAX_LEVEL,
@@ -208,15 +208,7 @@ export class AutonomyManager implements PauseEpochReader {
       ...(change.reason ? { reason: change.reason } : {}),
     };
     const writes = await Promise.allSettled([
-      this.deps.recorder.recordAndPublish(
-        {
-          kind: 'control',
-          actor: by.id,
-          at: change.at,
-          payload: { change, by, control: event, phase: this.levels.phase, levels: this.levels.snapshot() },
-        },
-        { stream: STREAMS.control, event },
-      ),
+      publishEvent<'control'>(this.deps.recorder, event, { change, by, phase: this.levels.phase, levels: this.levels.snapshot() }),
       change.kind === 'pause' && this.deps.pauseEpoch ? this.deps.pauseEpoch.recordPause(Date.parse(change.at)) : Promise.resolve(),
     ]);
     const failed = writes.find((w): w is PromiseRejectedResult => w.status === 'rejected');

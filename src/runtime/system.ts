@@ -62,7 +62,7 @@ import { startBillingMcpHttp } from '../../mcp-servers/billing/http.ts';
 import { startFinopsMcpHttp } from '../../mcp-servers/finops/http.ts';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
-import { WorkTracker } from './work-tracker.ts';
+import { WorkTracker } from '../core/work-tracker.ts';
 
 export interface SystemOptions {
   config: Config;

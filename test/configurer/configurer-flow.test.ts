@@ -9,7 +9,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { issueGrant } from '../../src/governance/grants.ts';
 import { parseTenants } from '../../src/governance/tenants.ts';
 import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
-import { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { AuditRecorder } from '../../src/audit/recorder.ts';
 import { recordOfEvent } from '../../src/audit/records.ts';

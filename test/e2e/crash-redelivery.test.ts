@@ -30,7 +30,7 @@ import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { loadTenants } from '../../src/governance/tenants.ts';
 import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
-import { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
 import { proposal, rollbackProposal } from '../integration/harness.ts';

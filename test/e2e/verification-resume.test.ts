@@ -31,7 +31,7 @@ import { lifeOf } from '../../src/governance/proposal-life.ts';
 import { loadTenants } from '../../src/governance/tenants.ts';
 import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
-import { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { buildScenario } from '../../src/twin/scenarios/index.ts';
 import { kubeConfigFor } from '../mcp/kube-config.ts';

@@ -12,7 +12,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
-import { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';

@@ -14,7 +14,7 @@ import { AutonomyLevels } from '../../src/governance/autonomy.ts';
 import { Gateway } from '../../src/governance/gateway.ts';
 import { generateGrantKeys } from '../../src/governance/grants.ts';
 import { connectMcp } from '../../src/mcp/mcp-client.ts';
-import { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
 import { RecordingApprovals, RecordingNotifier, approvalDesk, field, harness, proposal } from './harness.ts';

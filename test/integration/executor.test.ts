@@ -6,7 +6,7 @@ import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
 import type { ToolClient, ToolOutcome } from '../../agents/runtime/tool-client.ts';
 import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
-import { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { RecordingNotifier, T0, field, harness, proposal } from './harness.ts';
 
 /** A scripted MCP session: answers the tools it was given, fails loudly on anything else. */

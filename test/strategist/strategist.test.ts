@@ -9,7 +9,7 @@ import { PgAuditStore } from '../../src/audit/pg-audit-store.ts';
 import { Proposal } from '../../src/contracts/events.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
-import { WorkTracker } from '../../src/runtime/work-tracker.ts';
+import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { AuditRecorder } from '../../src/audit/recorder.ts';
 import { Strategist, type ReviewOutcome } from '../../agents/strategist/strategist.ts';
 import { STRATEGIST_TOKEN, finopsCluster, type FinopsCluster } from './finops-cluster.ts';
