@@ -6,7 +6,7 @@
 // It must never count a vote from someone outside the requirement, a second vote from one person,
 // the requester's own vote on a change they asked for, or any vote after a rejection or expiry; and
 // every refusal is recorded and explained to the person in words.
-import type { Decision, Proposal } from '../contracts/events.ts';
+import type { Approval, Decision, Proposal } from '../contracts/events.ts';
 import { EVENT_VERSION } from '../contracts/events.ts';
 import type { AuditReader, AuditStore } from '../audit/audit-store.ts';
 import { entryOfEvent, type ApprovalRequirement, type AuditEntry, type Person, type RefusalCode } from '../audit/records.ts';
@@ -114,6 +114,26 @@ export function judgeVote(life: ProposalLife | undefined, vote: { approved: bool
 
 // ---- the desk: votes, overrides, expiry, operators' rights ----
 
+/** The approval event of one person's word on `p`. */
+function approvalEvent(
+  p: Proposal,
+  at: string,
+  by: Person,
+  source: Approval['approver']['source'],
+  word: Pick<Approval, 'approved'> & Partial<Pick<Approval, 'reason' | 'override'>>,
+): Approval {
+  return {
+    id: newId(),
+    v: EVENT_VERSION,
+    ts: at,
+    ...(p.incident_id ? { incident_id: p.incident_id } : {}),
+    type: 'approval',
+    proposal_id: p.id,
+    approver: { id: by.id, ...(by.name ? { name: by.name } : {}), source },
+    ...word,
+  };
+}
+
 export type VoteResult =
   | { status: 'refused'; code: RefusalCode; message: string }
   | {
@@ -185,16 +205,7 @@ export class ApprovalDesk {
         return { entries, result: { status: 'refused', code: j.code, message: j.message } as VoteResult };
       }
       const p = life!.proposal;
-      const approval = {
-        id: newId(),
-        v: EVENT_VERSION,
-        ts: at,
-        ...(p.incident_id ? { incident_id: p.incident_id } : {}),
-        type: 'approval' as const,
-        proposal_id: p.id,
-        approved: v.approved,
-        approver: { id: v.by.id, ...(v.by.name ? { name: v.by.name } : {}), source: v.source },
-      };
+      const approval = approvalEvent(p, at, v.by, v.source, { approved: v.approved });
       const extras = { ...(j.outcome ? { outcome: j.outcome } : {}), approvals: j.approvals, required: j.required };
       const entry = entryOfEvent<'approval'>(approval, extras, { tenant: p.tenant });
       // Only the deciding vote is news for the gateway; the others are evidence.
@@ -252,18 +263,7 @@ export class ApprovalDesk {
       }
       if (life.grants.length > 0) return refuse('already_decided', 'This proposal was already granted.');
       const p = life.proposal;
-      const approval = {
-        id: newId(),
-        v: EVENT_VERSION,
-        ts: at,
-        ...(p.incident_id ? { incident_id: p.incident_id } : {}),
-        type: 'approval' as const,
-        proposal_id: p.id,
-        approved: true,
-        approver: { id: r.by.id, ...(r.by.name ? { name: r.by.name } : {}), source: r.source },
-        reason: r.reason,
-        override: 'change_freeze' as const,
-      };
+      const approval = approvalEvent(p, at, r.by, r.source, { approved: true, reason: r.reason, override: 'change_freeze' });
       return {
         entries: [entryOfEvent<'approval'>(approval, { freeze_override: { by: r.by.id, reason: r.reason } }, { tenant: p.tenant })],
         result: { status: 'recorded', outcome: undefined, approvals: 0, required: 1, deciders: [], proposal: p, decision: first, requirement: undefined } as VoteResult,

@@ -3,10 +3,7 @@
 // service did not recover, so the compensating action recorded before execution fires, is granted by
 // the gateway and executed — once, although the dead process's grant is redelivered too. Beyond the
 // budget, the compensation is not fired blindly: the record says so and the channel is told.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -36,6 +33,8 @@ import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { buildScenario } from '../../src/twin/scenarios/index.ts';
 import { kubeConfigFor } from '../mcp/kube-config.ts';
 import { RecordingNotifier, proposal } from '../integration/harness.ts';
+import { launchExecutor } from './fixtures/launch-executor.ts';
+import type { PendingVerification } from '../../src/audit/audit-store.ts';
 
 const REDIS = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const PG = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -128,27 +127,31 @@ function hopelessScale(to: number, from: number): Proposal {
   });
 }
 
-/** The process that executes and dies before verifying (test/e2e/fixtures/executor-process.ts). */
-async function executeAndDie(grantFor: () => Parameters<typeof bus.publish>[1]): Promise<void> {
+/**
+ * A hopeless scale executed by a process killed before it could verify it: what the next process
+ * finds, a verification pending in the log.
+ */
+async function executedThenKilled(): Promise<{ p: Proposal; pending: PendingVerification }> {
   realClock.source = undefined;
-  const fixture = fileURLToPath(new URL('./fixtures/executor-process.ts', import.meta.url));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', fixture, `--redis=${REDIS}`, `--prefix=${prefix}`, `--pg=${PG}`, `--schema=${schema}`, `--mcp=${mcpUrl}`, `--token=${token}`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
+  const p = hopelessScale(9, 8);
+  await new AuditRecorder(audit, () => {}).record(recordOfEvent<'proposal'>({ ...p, ts: new Date().toISOString() }, { reasoning_mode: 'rule-based', tool_calls: [] }));
+  const doomed = launchExecutor({ redis: REDIS, prefix, pg: PG, schema, mcp: mcpUrl, token });
   try {
-    await until(() => lines.includes('READY'), 'the executor process to start');
-    const grant = grantFor();
+    await until(() => doomed.lines.includes('READY'), 'the executor process to start');
+    const grant = issueGrant(keys, {
+      proposal_id: p.id, agent: 'elastik', tenant: 'acme', namespace: 'acme-prod', server: 'kubernetes',
+      tool: 'scale_deployment', args: p.tool_call.args, basis: 'policy', nowMs: Date.now(), ttlMs: 120_000,
+    });
     await bus.publish(STREAMS.grant, grant);
-    await until(() => lines.includes(`EXECUTED ${grant.id}`), 'the execution');
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await until(() => doomed.lines.includes(`EXECUTED ${grant.id}`), 'the execution');
+    doomed.child.kill('SIGKILL');
+    await new Promise((r) => doomed.child.once('exit', r));
   } finally {
-    child.kill('SIGKILL');
+    doomed.child.kill('SIGKILL');
   }
+  const pending = (await audit.pendingVerifications()).find((v) => v.proposal_id === p.id);
+  if (!pending) throw new Error('the killed process left no verification pending');
+  return { p, pending };
 }
 
 /** A new process: gateway, executor and verifier on the same log and bus, in its own clock. */
@@ -193,22 +196,13 @@ const replicas = () => twin.getDeployment('acme-prod', 'checkout')!.spec!.replic
 
 describe('verification survives the process that began it', () => {
   it('a process killed between execution and verification: a new one verifies, and compensates the scale that did not help', async () => {
-    const p = hopelessScale(9, 8);
-    const recorder = new AuditRecorder(audit, () => {});
-    await recorder.record(recordOfEvent<'proposal'>({ ...p, ts: new Date().toISOString() }, { reasoning_mode: 'rule-based', tool_calls: [] }));
-    await executeAndDie(() =>
-      issueGrant(keys, {
-        proposal_id: p.id, agent: 'elastik', tenant: 'acme', namespace: 'acme-prod', server: 'kubernetes',
-        tool: 'scale_deployment', args: p.tool_call.args, basis: 'policy', nowMs: Date.now(), ttlMs: 120_000,
-      }),
-    );
+    const { p, pending } = await executedThenKilled();
     expect(replicas()).toBe(9);
-    const [pending] = (await audit.pendingVerifications()).filter((v) => v.proposal_id === p.id);
     expect(pending).toMatchObject({ level: 3 });
-    expect(Date.parse(pending!.deadline) - Date.parse(pending!.started_at)).toBe(5 * 60_000);
+    expect(Date.parse(pending.deadline) - Date.parse(pending.started_at)).toBe(5 * 60_000);
 
     // The new process starts a minute after the deadline: the verification is overdue, within one more budget.
-    const s = await survivor(new VirtualClock(Date.parse(pending!.deadline) + 60_000));
+    const s = await survivor(new VirtualClock(Date.parse(pending.deadline) + 60_000));
     try {
       expect(await s.verifier.resume()).toEqual({ resumed: 0, overdue: 1 });
       await until(() => replicas() === 8, 'the compensating scale back to 8');
@@ -226,7 +220,7 @@ describe('verification survives the process that began it', () => {
     expect(s.executed.filter((b) => b === 'policy')).toHaveLength(1);
     expect(await audit.pendingVerifications()).toEqual([]);
     // A second process resuming finds nothing left to do.
-    const again = await survivor(new VirtualClock(Date.parse(pending!.deadline) + 90_000));
+    const again = await survivor(new VirtualClock(Date.parse(pending.deadline) + 90_000));
     try {
       expect(await again.verifier.resume()).toEqual({ resumed: 0, overdue: 0 });
     } finally {
@@ -235,17 +229,8 @@ describe('verification survives the process that began it', () => {
   }, 90_000);
 
   it('before its deadline, a resumed verification is watched as if never interrupted', async () => {
-    const p = hopelessScale(9, 8);
-    const recorder = new AuditRecorder(audit, () => {});
-    await recorder.record(recordOfEvent<'proposal'>({ ...p, ts: new Date().toISOString() }, { reasoning_mode: 'rule-based', tool_calls: [] }));
-    await executeAndDie(() =>
-      issueGrant(keys, {
-        proposal_id: p.id, agent: 'elastik', tenant: 'acme', namespace: 'acme-prod', server: 'kubernetes',
-        tool: 'scale_deployment', args: p.tool_call.args, basis: 'policy', nowMs: Date.now(), ttlMs: 120_000,
-      }),
-    );
-    const [pending] = (await audit.pendingVerifications()).filter((v) => v.proposal_id === p.id);
-    const clock = new VirtualClock(Date.parse(pending!.started_at) + 60_000);
+    const { p, pending } = await executedThenKilled();
+    const clock = new VirtualClock(Date.parse(pending.started_at) + 60_000);
     const s = await survivor(clock);
     try {
       expect(await s.verifier.resume()).toEqual({ resumed: 1, overdue: 0 });
@@ -264,17 +249,8 @@ describe('verification survives the process that began it', () => {
   }, 90_000);
 
   it('long past its deadline, the compensation is not fired blindly: the record says why, and the channel is told', async () => {
-    const p = hopelessScale(9, 8);
-    const recorder = new AuditRecorder(audit, () => {});
-    await recorder.record(recordOfEvent<'proposal'>({ ...p, ts: new Date().toISOString() }, { reasoning_mode: 'rule-based', tool_calls: [] }));
-    await executeAndDie(() =>
-      issueGrant(keys, {
-        proposal_id: p.id, agent: 'elastik', tenant: 'acme', namespace: 'acme-prod', server: 'kubernetes',
-        tool: 'scale_deployment', args: p.tool_call.args, basis: 'policy', nowMs: Date.now(), ttlMs: 120_000,
-      }),
-    );
-    const [pending] = (await audit.pendingVerifications()).filter((v) => v.proposal_id === p.id);
-    const s = await survivor(new VirtualClock(Date.parse(pending!.deadline) + 60 * 60_000));
+    const { p, pending } = await executedThenKilled();
+    const s = await survivor(new VirtualClock(Date.parse(pending.deadline) + 60 * 60_000));
     try {
       expect(await s.verifier.resume()).toEqual({ resumed: 0, overdue: 1 });
       await new Promise((r) => setTimeout(r, 500));
