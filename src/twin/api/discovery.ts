@@ -1,7 +1,9 @@
-// The discovery documents of the twin's Kubernetes API (/version, /api, /apis and each group
-// version's APIResourceList): what kubectl and client-node read to find out which resources exist,
-// which verbs they take, and that deployments/scale is an autoscaling/v1 Scale. They must list only
-// what kube-api-server.ts actually serves.
+// Discovery in the twin's Kubernetes API (/version, /api, /apis and each group version's
+// APIResourceList, and the health endpoints): what kubectl and client-node read to find out which
+// resources exist, which verbs they take, and that deployments/scale is an autoscaling/v1 Scale. The
+// documents must list only what the route groups beside this file actually serve.
+import type { ApiContext } from './context.ts';
+import { get, noSuchPath, type Route } from './http.ts';
 
 export const SERVER_VERSION = {
   major: '1',
@@ -118,4 +120,32 @@ export function apiGroupList() {
 
 export function apiVersions(serverAddress: string) {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+export function discoveryRoutes(ctx: ApiContext): Route[] {
+  return [
+    { pattern: ['version'], methods: get(() => ({ body: SERVER_VERSION })) },
+    { pattern: ['healthz'], methods: get(() => ({ body: 'ok' })) },
+    { pattern: ['livez'], methods: get(() => ({ body: 'ok' })) },
+    { pattern: ['readyz'], methods: get(() => ({ body: 'ok' })) },
+    { pattern: ['api'], methods: get(() => ({ body: apiVersions(ctx.address()) })) },
+    { pattern: ['api', 'v1'], methods: get(() => ({ body: GROUP_VERSIONS['v1'] })) },
+    { pattern: ['apis'], methods: get(() => ({ body: apiGroupList() })) },
+    {
+      pattern: ['apis', ':group'],
+      methods: get((_r, p) => {
+        const g = apiGroup(p['group']!);
+        if (!g) throw noSuchPath();
+        return { body: g };
+      }),
+    },
+    {
+      pattern: ['apis', ':group', ':version'],
+      methods: get((_r, p) => {
+        const gv = GROUP_VERSIONS[`${p['group']}/${p['version']}`];
+        if (!gv) throw noSuchPath();
+        return { body: gv };
+      }),
+    },
+  ];
 }
