@@ -7,7 +7,7 @@ import { ClusterTwin } from '../../src/twin/cluster-twin.ts';
 import type { PodTemplateSpec } from '../../src/twin/kube-objects.ts';
 import { startKubeApiServer, type KubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
-import { kubeConfigFor } from '../mcp/kube-config.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 
 export const START = Date.parse('2026-11-24T10:00:00Z');
 const DAY = 86_400_000;
@@ -24,7 +24,7 @@ export interface NoisyCluster {
   clock: VirtualClock;
   twin: ClusterTwin;
   api: KubeApiServer;
-  kube: ReturnType<typeof kubeConfigFor>;
+  kube: ReturnType<typeof loadKubeconfig>;
   /** Starts initech's batch job on node-a: requests 500m, limit 4, burns 3.5 cores. */
   startBatch(): void;
   close(): Promise<void>;
@@ -62,7 +62,7 @@ export async function noisyCluster(opts: { batch?: boolean } = {}): Promise<Nois
     clock,
     twin,
     api,
-    kube: kubeConfigFor(api.url),
+    kube: loadKubeconfig(api.kubeconfig()),
     startBatch,
     async close() {
       twin.stop();

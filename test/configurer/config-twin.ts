@@ -3,7 +3,7 @@
 // web-config through envFrom and slows to three times its service time when its cache is switched
 // off (cache.enabled=false: the bad push), and `api`, which names only pool.size through env
 // valueFrom; `batch` reads no config. Tenant globex (globex-prod) has a config map of its own.
-import { kubeConfigFor } from '../mcp/kube-config.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 import { KubeConfig } from '@kubernetes/client-node';
 import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
@@ -73,7 +73,7 @@ export async function startConfigTwin(): Promise<ConfigTwin> {
   twin.start(1_000);
 
   const apiServer = await startKubeApiServer(twin, { port: 0 });
-  const kube = kubeConfigFor(apiServer.url);
+  const kube = loadKubeconfig(apiServer.kubeconfig());
   const keys = generateGrantKeys('k');
   const shared = new MemorySharedState();
   const mcp = await startConfigMapMcpHttp({

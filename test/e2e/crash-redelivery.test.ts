@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +29,7 @@ import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
 import { WorkTracker } from '../../src/runtime/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
 import { proposal, rollbackProposal } from '../integration/harness.ts';
 
@@ -53,13 +53,7 @@ beforeAll(async () => {
   const scenario = buildJvmHeapRegression(clock);
   twin = scenario.twin;
   const api = await startKubeApiServer(twin, { logger });
-  const kube = new KubeConfig();
-  kube.loadFromOptions({
-    clusters: [{ name: 'twin', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'c', cluster: 'twin', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kube = loadKubeconfig(api.kubeconfig());
   const mcp = await startKubernetesMcpHttp({
     kube, sharedState: new MemorySharedState(), clock, logger,
     grantPublicKeys: new Map<string, KeyObject>([['crash', keys.publicKey]]),

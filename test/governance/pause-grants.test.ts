@@ -17,7 +17,7 @@ import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regres
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
-import { kubeConfigFor } from '../mcp/kube-config.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 import { autonomyWorld, T0, type Process } from './helpers.ts';
 
 const ALICE = { id: 'U0ONCALL01', name: 'alice' };
@@ -40,14 +40,14 @@ beforeEach(async () => {
   const api = await startKubeApiServer(scenario.twin, { port: 0 });
   // The server reads the pause epoch from its shared state by default: nothing else to wire.
   const mcp = await startKubernetesMcpHttp({
-    kube: kubeConfigFor(api.url),
+    kube: loadKubeconfig(api.kubeconfig()),
     sharedState: shared,
     clock,
     grantPublicKeys: new Map([['k', keys.publicKey]]),
     tokens: new Map([['elastik-token', { agent: 'elastik', namespaces: ['acme-prod'] }]]),
   });
   elastik = await connectMcp({ url: mcp.url, token: 'elastik-token', name: 'elastik' });
-  apps = kubeConfigFor(api.url).makeApiClient(AppsV1Api);
+  apps = loadKubeconfig(api.kubeconfig()).makeApiClient(AppsV1Api);
   closers.push(() => elastik.close(), () => mcp.close(), async () => scenario.twin.stop(), () => api.close());
 });
 afterEach(async () => {

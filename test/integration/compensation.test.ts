@@ -2,7 +2,6 @@
 // undone by the compensating action recorded before it ran — through the gateway (compensation
 // grant), the executor and the real MCP server, on the twin in virtual time.
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
@@ -15,6 +14,7 @@ import { generateGrantKeys } from '../../src/governance/grants.ts';
 import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { WorkTracker } from '../../src/runtime/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
 import { RecordingApprovals, RecordingNotifier, harness, proposal } from './harness.ts';
 
@@ -36,13 +36,7 @@ describe('action rollback', () => {
     closers.push(async () => twin.stop());
     const api = await startKubeApiServer(twin, { logger: h.logger });
     closers.push(() => api.close());
-    const kube = new KubeConfig();
-    kube.loadFromOptions({
-      clusters: [{ name: 't', server: api.url, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 'x' }],
-      contexts: [{ name: 'c', cluster: 't', user: 'u' }],
-      currentContext: 'c',
-    });
+    const kube = loadKubeconfig(api.kubeconfig());
     const keys = generateGrantKeys('k');
     const token = randomBytes(8).toString('hex');
     const mcp = await startKubernetesMcpHttp({

@@ -12,7 +12,7 @@ import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { PodMetrics } from '../../agents/runtime/cluster-views.ts';
 import { HEALTHY_JVM, MINUTE, START, leakingTemplate } from '../twin/memory-fixture.ts';
-import { kubeConfigFor } from './kube-config.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -37,7 +37,7 @@ describe('get_pod_metrics on pods killed at their memory limit', () => {
     cleanups.push(() => api.close());
     const keys = generateGrantKeys('k');
     const mcp = await startKubernetesMcpHttp({
-      kube: kubeConfigFor(api.url), sharedState: new MemorySharedState(), clock,
+      kube: loadKubeconfig(api.kubeconfig()), sharedState: new MemorySharedState(), clock,
       grantPublicKeys: new Map([['k', keys.publicKey]]), tokens: new Map([['t', { agent: 'watchtower', namespaces: ['acme-prod'] }]]),
     });
     cleanups.push(() => mcp.close());

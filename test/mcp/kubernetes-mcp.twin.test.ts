@@ -9,7 +9,7 @@ import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
-import { kubeConfigFor } from './kube-config.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 import { kubernetesMcpSuite, type ClusterUnderTest } from './kubernetes-mcp.case.ts';
 
 async function twinCluster(): Promise<ClusterUnderTest> {
@@ -18,7 +18,7 @@ async function twinCluster(): Promise<ClusterUnderTest> {
   scenario.twin.start();
   const api = await startKubeApiServer(scenario.twin, { port: 0 });
   return {
-    kube: kubeConfigFor(api.url),
+    kube: loadKubeconfig(api.kubeconfig()),
     clock,
     tenant: scenario.tenant,
     namespace: scenario.namespace,
@@ -51,7 +51,7 @@ describe('rollback_deployment on the twin brings back the healthy JVM settings',
     const api = await startKubeApiServer(scenario.twin, { port: 0 });
     const keys = generateGrantKeys('k');
     const mcp = await startKubernetesMcpHttp({
-      kube: kubeConfigFor(api.url),
+      kube: loadKubeconfig(api.kubeconfig()),
       sharedState: new MemorySharedState(),
       clock,
       grantPublicKeys: new Map([['k', keys.publicKey]]),

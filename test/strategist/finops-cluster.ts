@@ -8,7 +8,7 @@ import { ClusterTwin } from '../../src/twin/cluster-twin.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
 import { startFinopsMcpHttp, type FinopsMcpHttp } from '../../mcp-servers/finops/http.ts';
-import { kubeConfigFor } from '../mcp/kube-config.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 
 export const T0 = Date.parse('2026-11-24T10:00:00Z');
 export const STRATEGIST_TOKEN = 'strategist-token-0123456789';
@@ -57,7 +57,7 @@ export async function finopsCluster(opts: { checkoutReplicas?: number; checkoutR
   const tenants = testTenants();
   const sampleIntervalMs = opts.sampleIntervalMs ?? 30_000;
   const finops = await startFinopsMcpHttp({
-    kube: kubeConfigFor(api.url),
+    kube: loadKubeconfig(api.kubeconfig()),
     clock,
     tenants,
     sampleIntervalMs,

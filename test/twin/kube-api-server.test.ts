@@ -10,7 +10,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   Metrics,
   PatchStrategy,
   setHeaderOptions,
@@ -18,6 +18,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { startKubeApiServer, type KubeApiServer } from '../../src/twin/kube-api-server.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 import { buildJvmHeapRegression, type JvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
@@ -37,13 +38,7 @@ beforeEach(async () => {
   scenario = buildJvmHeapRegression(clock);
   scenario.twin.start();
   api = await startKubeApiServer(scenario.twin, {});
-  kube = new KubeConfig();
-  kube.loadFromOptions({
-    clusters: [{ name: 'twin', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'governor', token: 'any-token' }],
-    contexts: [{ name: 'twin', cluster: 'twin', user: 'governor' }],
-    currentContext: 'twin',
-  });
+  kube = loadKubeconfig(api.kubeconfig());
   apps = kube.makeApiClient(AppsV1Api);
   core = kube.makeApiClient(CoreV1Api);
   custom = kube.makeApiClient(CustomObjectsApi);
