@@ -30,7 +30,7 @@ import { WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
 import { WorkTracker } from '../../src/runtime/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
-import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { buildScenario, type Scenario } from '../../src/twin/scenarios/index.ts';
 import { proposal, rollbackProposal } from '../integration/harness.ts';
 
 const REDIS = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -46,11 +46,11 @@ let closers: (() => Promise<unknown>)[] = [];
 let audit: PgAuditStore;
 let bus: PrefixedEventBus;
 let mcpUrl: string;
-let twin: ReturnType<typeof buildJvmHeapRegression>['twin'];
+let twin: Scenario['twin'];
 let scaleCalls = 0;
 
 beforeAll(async () => {
-  const scenario = buildJvmHeapRegression(clock);
+  const scenario = buildScenario('jvm-heap-regression', clock);
   twin = scenario.twin;
   const api = await startKubeApiServer(twin, { logger });
   const kube = loadKubeconfig(api.kubeconfig());

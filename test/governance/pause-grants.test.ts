@@ -13,7 +13,7 @@ import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
 import { WorkTracker } from '../../src/runtime/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
-import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { buildScenario } from '../../src/twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
@@ -35,7 +35,7 @@ beforeEach(async () => {
   const shared = new MemorySharedState();
   world = await autonomyWorld({ clock, shared });
   proc = await world.startProcess();
-  const scenario = buildJvmHeapRegression(clock);
+  const scenario = buildScenario('jvm-heap-regression', clock);
   scenario.twin.start();
   const api = await startKubeApiServer(scenario.twin, { port: 0 });
   // The server reads the pause epoch from its shared state by default: nothing else to wire.

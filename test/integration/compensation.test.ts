@@ -15,7 +15,7 @@ import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { WorkTracker } from '../../src/runtime/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
-import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { buildScenario } from '../../src/twin/scenarios/index.ts';
 import { RecordingApprovals, RecordingNotifier, harness, proposal } from './harness.ts';
 
 let h: Awaited<ReturnType<typeof harness>>;
@@ -31,7 +31,7 @@ afterEach(async () => {
 
 describe('action rollback', () => {
   it('undoes a scale that did not help within the level-3 budget, exactly as recorded', async () => {
-    const { twin } = buildJvmHeapRegression(h.clock);
+    const { twin } = buildScenario('jvm-heap-regression', h.clock);
     twin.start();
     closers.push(async () => twin.stop());
     const api = await startKubeApiServer(twin, { logger: h.logger });

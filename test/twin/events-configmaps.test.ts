@@ -5,8 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { ClusterTwin, type TwinChange } from '../../src/twin/cluster-twin.ts';
-import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
-import { buildSmallCluster } from '../../src/twin/scenarios/small-cluster.ts';
+import { buildSmallCluster, jvmTemplate } from './small-cluster.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 

@@ -19,13 +19,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { startKubeApiServer, type KubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
-import { buildJvmHeapRegression, type JvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { buildScenario, type Scenario } from '../../src/twin/scenarios/index.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 const ns = 'acme-prod';
 
 let clock: VirtualClock;
-let scenario: JvmHeapRegression;
+let scenario: Scenario;
 let api: KubeApiServer;
 let kube: KubeConfig;
 let apps: AppsV1Api;
@@ -35,7 +35,7 @@ let custom: CustomObjectsApi;
 // A fresh scenario and server for every test; the server is cheap and holds no state of its own.
 beforeEach(async () => {
   clock = new VirtualClock(START);
-  scenario = buildJvmHeapRegression(clock);
+  scenario = buildScenario('jvm-heap-regression', clock);
   scenario.twin.start();
   api = await startKubeApiServer(scenario.twin, {});
   kube = loadKubeconfig(api.kubeconfig());

@@ -7,8 +7,7 @@ import { VirtualClock } from '../../src/core/clock.ts';
 import { ClusterTwin, type NodeSetup } from '../../src/twin/cluster-twin.ts';
 import { nodeContention } from '../../src/twin/node-contention.ts';
 import { placePod } from '../../src/twin/scheduler.ts';
-import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
-import { buildSmallCluster } from '../../src/twin/scenarios/small-cluster.ts';
+import { buildSmallCluster, jvmTemplate } from './small-cluster.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 /** Room for four pods of 500m / 2Gi each. */
