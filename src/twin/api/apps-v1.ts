@@ -125,6 +125,18 @@ export function appsV1Routes(ctx: ApiContext): Route[] {
     return { body: toScale(twin.scale(ns, name, replicas)) };
   };
 
+  /** PUT and PATCH of one view of a deployment (itself, or its Scale): the body, or the patch applied to that view, handed to `write`. */
+  const writes = (view: (d: Deployment) => unknown, write: (req: Request, ns: string, name: string, current: Deployment, next: unknown) => Reply): Route['methods'] => ({
+    PUT: async (r, p) => {
+      const current = deployment(p['ns']!, p['name']!);
+      return write(r, p['ns']!, p['name']!, current, await putBody(r));
+    },
+    PATCH: async (r, p) => {
+      const current = deployment(p['ns']!, p['name']!);
+      return write(r, p['ns']!, p['name']!, current, await patchBody(r, view(current)));
+    },
+  });
+
   const item = ['apis', 'apps', 'v1', 'namespaces', ':ns', 'deployments', ':name'];
   return [
     ...resourceRoutes(ctx, deployments, { items: false }),
@@ -132,16 +144,7 @@ export function appsV1Routes(ctx: ApiContext): Route[] {
       pattern: item,
       methods: {
         GET: (r, p) => one(ctx, r, deployment(p['ns']!, p['name']!), 'deployments'),
-        PUT: async (r, p) => {
-          const current = deployment(p['ns']!, p['name']!);
-          const body = await putBody(r);
-          return write(r, p['ns']!, p['name']!, current, body);
-        },
-        PATCH: async (r, p) => {
-          const current = deployment(p['ns']!, p['name']!);
-          const next = await patchBody(r, current);
-          return write(r, p['ns']!, p['name']!, current, next);
-        },
+        ...writes((d) => d, write),
       },
     },
     { pattern: [...item, 'status'], methods: get((_r, p) => ({ body: deployment(p['ns']!, p['name']!) })) },
@@ -149,16 +152,7 @@ export function appsV1Routes(ctx: ApiContext): Route[] {
       pattern: [...item, 'scale'],
       methods: {
         GET: (_r, p) => ({ body: toScale(deployment(p['ns']!, p['name']!)) }),
-        PUT: async (r, p) => {
-          const current = deployment(p['ns']!, p['name']!);
-          const body = await putBody(r);
-          return scaleWrite(r, p['ns']!, p['name']!, current, body);
-        },
-        PATCH: async (r, p) => {
-          const current = deployment(p['ns']!, p['name']!);
-          const next = await patchBody(r, toScale(current));
-          return scaleWrite(r, p['ns']!, p['name']!, current, next);
-        },
+        ...writes(toScale, scaleWrite),
       },
     },
     ...resourceRoutes(ctx, replicaSets),

@@ -3,11 +3,11 @@
 // utilisation target only, as kubectl autoscale writes them — converted both ways so that a v1 write
 // keeps the v2 metrics v1 cannot express. The controller's status is never written from here.
 import type { HorizontalPodAutoscaler, MetricSpec } from '../kube-objects.ts';
-import { TwinError } from '../twin-errors.ts';
+import { checkVersion } from '../twin-errors.ts';
 import type { TwinObject } from '../twin-store.ts';
 import { nsName, type ApiContext, type ResourceDef } from './context.ts';
-import { ApiError, conflictMessage, get, notFound, type Route } from './http.ts';
-import { mustGet, resourceRoutes } from './resource-routes.ts';
+import { get, type Route } from './http.ts';
+import { checkCreatable, mustGet, resourceRoutes } from './resource-routes.ts';
 
 const isCpuUtilisation = (m: MetricSpec) => m.type === 'Resource' && m.resource?.name === 'cpu' && m.resource.target.type === 'Utilization';
 
@@ -75,19 +75,14 @@ export function autoscalingRoutes(ctx: ApiContext): Route[] {
     create: (ns, body, dryRun) => {
       if (!dryRun) return twin.createHpa(body, { namespace: ns });
       const h = twin.validateHpa(body);
-      if (!twin.getNamespace(ns)) throw notFound('namespaces', ns);
-      if (twin.getHpa(ns, h.name)) {
-        throw new ApiError(409, 'AlreadyExists', `horizontalpodautoscalers.autoscaling "${h.name}" already exists`, { name: h.name, group: 'autoscaling', kind: 'horizontalpodautoscalers' });
-      }
+      checkCreatable(ctx, hpas, ns, h.name);
       return { ...(body as object), metadata: { ...(body as { metadata: object }).metadata, namespace: ns }, spec: h.spec } as TwinObject;
     },
     replace: (ns, name, body, dryRun) => {
       if (!dryRun) return twin.replaceHpa(nsName(ns), name, body);
       const current = twin.getHpa(nsName(ns), name)!;
       const h = twin.validateHpa(body, name);
-      if (h.resourceVersion !== undefined && h.resourceVersion !== current.metadata.resourceVersion) {
-        throw new TwinError('Conflict', conflictMessage('horizontalpodautoscalers.autoscaling', name), { kind: 'horizontalpodautoscalers', group: 'autoscaling', name });
-      }
+      checkVersion(h.resourceVersion, current.metadata.resourceVersion, 'horizontalpodautoscalers', name, 'autoscaling');
       return { ...current, spec: h.spec } as TwinObject;
     },
     remove: (ns, name, rv, dryRun) => ({

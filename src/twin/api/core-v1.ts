@@ -3,12 +3,12 @@
 // subresource kubectl drain posts), events (read) and config maps (read and write). Each resource is
 // a ResourceDef over the twin's own methods; nothing here holds state or makes numbers up.
 import type { StringMap } from '../kube-objects.ts';
-import { TwinError } from '../twin-errors.ts';
+import { checkVersion } from '../twin-errors.ts';
 import type { TwinObject } from '../twin-store.ts';
 import { nsName, type ApiContext, type ResourceDef } from './context.ts';
-import { ApiError, conflictMessage, notFound, type Route } from './http.ts';
+import { ApiError, notFound, type Route } from './http.ts';
 import { checkBodyName, checkBodyNamespace, isDryRun, putBody } from './request.ts';
-import { resourceRoutes } from './resource-routes.ts';
+import { checkCreatable, resourceRoutes } from './resource-routes.ts';
 
 /** Annotations the twin's kubelet puts on every node; a client sending them back changes nothing. */
 function withoutNodeDefaults(a: StringMap): StringMap {
@@ -53,7 +53,7 @@ export function coreV1Routes(ctx: ApiContext): Route[] {
       const rv = n.metadata?.resourceVersion;
       const current = twin.getNode(name)!;
       if (dryRun) {
-        if (rv !== undefined && rv !== current.metadata.resourceVersion) throw new TwinError('Conflict', conflictMessage('nodes', name), { kind: 'nodes', name });
+        checkVersion(rv, current.metadata.resourceVersion, 'nodes', name);
         return { ...current, spec: { ...current.spec, unschedulable: unschedulable === true } } as TwinObject;
       }
       return twin.updateNode(
@@ -115,18 +115,13 @@ export function coreV1Routes(ctx: ApiContext): Route[] {
     get: (ns, name) => twin.getConfigMap(nsName(ns), name),
     create: (ns, body, dryRun) => {
       if (!dryRun) return twin.createConfigMap(body, { namespace: ns });
-      const c = twin.validateConfigMap(body);
-      if (!twin.getNamespace(ns)) throw notFound('namespaces', ns);
-      if (twin.getConfigMap(ns, c.name)) throw new ApiError(409, 'AlreadyExists', `configmaps "${c.name}" already exists`, { name: c.name, kind: 'configmaps' });
+      checkCreatable(ctx, configMaps, ns, twin.validateConfigMap(body).name);
       return { ...(body as object), metadata: { ...(body as { metadata: object }).metadata, namespace: ns } } as TwinObject;
     },
     replace: (ns, name, body, dryRun) => {
       if (!dryRun) return twin.replaceConfigMap(nsName(ns), name, body);
       const current = twin.getConfigMap(nsName(ns), name)!;
-      const c = twin.validateConfigMap(body, name);
-      if (c.resourceVersion !== undefined && c.resourceVersion !== current.metadata.resourceVersion) {
-        throw new TwinError('Conflict', conflictMessage('configmaps', name), { kind: 'configmaps', name });
-      }
+      checkVersion(twin.validateConfigMap(body, name).resourceVersion, current.metadata.resourceVersion, 'configmaps', name);
       return { ...current, ...(body as object), metadata: current.metadata } as TwinObject;
     },
     remove: (ns, name, rv, dryRun) => ({

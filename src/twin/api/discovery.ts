@@ -43,6 +43,19 @@ const resourceList = (groupVersion: string, resources: ApiResource[]) => ({ kind
 
 const WATCHABLE = ['get', 'list', 'watch'];
 
+const HPA_RESOURCES: ApiResource[] = [
+  {
+    name: 'horizontalpodautoscalers',
+    singularName: 'horizontalpodautoscaler',
+    namespaced: true,
+    kind: 'HorizontalPodAutoscaler',
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    shortNames: ['hpa'],
+    categories: ['all'],
+  },
+  { name: 'horizontalpodautoscalers/status', singularName: '', namespaced: true, kind: 'HorizontalPodAutoscaler', verbs: ['get'] },
+];
+
 export const GROUP_VERSIONS: Record<string, ReturnType<typeof resourceList>> = {
   v1: resourceList('v1', [
     { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['cm'] },
@@ -65,30 +78,9 @@ export const GROUP_VERSIONS: Record<string, ReturnType<typeof resourceList>> = {
     { name: 'deployments/status', singularName: '', namespaced: true, kind: 'Deployment', verbs: ['get'] },
     { name: 'replicasets', singularName: 'replicaset', namespaced: true, kind: 'ReplicaSet', verbs: WATCHABLE, shortNames: ['rs'], categories: ['all'] },
   ]),
-  'autoscaling/v2': resourceList('autoscaling/v2', [
-    {
-      name: 'horizontalpodautoscalers',
-      singularName: 'horizontalpodautoscaler',
-      namespaced: true,
-      kind: 'HorizontalPodAutoscaler',
-      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      shortNames: ['hpa'],
-      categories: ['all'],
-    },
-    { name: 'horizontalpodautoscalers/status', singularName: '', namespaced: true, kind: 'HorizontalPodAutoscaler', verbs: ['get'] },
-  ]),
-  'autoscaling/v1': resourceList('autoscaling/v1', [
-    {
-      name: 'horizontalpodautoscalers',
-      singularName: 'horizontalpodautoscaler',
-      namespaced: true,
-      kind: 'HorizontalPodAutoscaler',
-      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      shortNames: ['hpa'],
-      categories: ['all'],
-    },
-    { name: 'horizontalpodautoscalers/status', singularName: '', namespaced: true, kind: 'HorizontalPodAutoscaler', verbs: ['get'] },
-  ]),
+  // The same objects in both versions (autoscaling.ts converts).
+  'autoscaling/v2': resourceList('autoscaling/v2', HPA_RESOURCES),
+  'autoscaling/v1': resourceList('autoscaling/v1', HPA_RESOURCES),
   'metrics.k8s.io/v1beta1': resourceList('metrics.k8s.io/v1beta1', [
     { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] },
     { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },

@@ -16,6 +16,18 @@ export function one(ctx: ApiContext, req: Request, obj: TwinObject, table?: Tabl
   return { body: view ? view(obj) : obj };
 }
 
+/** What a create checks before anything is stored, for a dry run that stores nothing: the namespace exists, the name is free. */
+export function checkCreatable(ctx: ApiContext, def: ResourceDef, ns: string, name: string): void {
+  if (!ctx.twin.getNamespace(ns)) throw notFound('namespaces', ns);
+  if (def.get(ns, name)) {
+    throw new ApiError(409, 'AlreadyExists', `${def.group ? `${def.resource}.${def.group}` : def.resource} "${name}" already exists`, {
+      name,
+      ...(def.group ? { group: def.group } : {}),
+      kind: def.resource,
+    });
+  }
+}
+
 export function mustGet(def: ResourceDef, ns: string | undefined, name: string): TwinObject {
   const o = def.get(ns, name);
   if (!o) throw notFound(def.resource, name, def.group);
