@@ -1,18 +1,11 @@
 // Test helper: a scenario-less cluster for tests of the twin itself — one namespace, one JVM
 // deployment with a healthy heap, nothing going wrong — shaped per test through options (replicas,
-// load, seed, nodes, noise), which is why it is code and not a scenario file; and the template of a
-// JVM service at the seed incident's pod size, for tests that set up deployments by hand. It must
-// stay boring.
+// load, seed, nodes, noise), which is why it is code and not a scenario file. It must stay boring.
 import type { Clock } from '../../src/core/clock.ts';
 import { ClusterTwin, type ClusterTwinOptions } from '../../src/twin/cluster-twin.ts';
-import type { PodTemplateSpec } from '../../src/twin/kube-objects.ts';
 import { serviceTemplate } from '../../src/twin/scenarios/service-template.ts';
 
 export const HEALTHY_JVM = '-XX:+UseG1GC -XX:MaxRAMPercentage=70 -XX:NewRatio=2';
-
-/** A JVM service's template: 500m/2Gi requested, 1 core/2Gi the limit. */
-export const jvmTemplate = (name: string, image: string, jvmOptions = HEALTHY_JVM, tenant = 'acme'): PodTemplateSpec =>
-  serviceTemplate({ tenant, name, image, jvmOptions });
 
 export interface SmallClusterOptions extends ClusterTwinOptions {
   namespace?: string;
@@ -35,7 +28,13 @@ export function buildSmallCluster(clock: Clock, opts: SmallClusterOptions = {}):
     name: deployment,
     replicas,
     rps: opts.rps ?? replicas * 150,
-    revisions: [{ template: jvmTemplate(deployment, `registry.example/${deployment}:1.0.0`, opts.jvmOptions, 'team-a'), changeCause: 'release 1.0.0', createdAtMs: start - 86_400_000 }],
+    revisions: [
+      {
+        template: serviceTemplate({ tenant: 'team-a', name: deployment, image: `registry.example/${deployment}:1.0.0`, jvmOptions: opts.jvmOptions ?? HEALTHY_JVM }),
+        changeCause: 'release 1.0.0',
+        createdAtMs: start - 86_400_000,
+      },
+    ],
   });
   return { twin, namespace, deployment };
 }

@@ -212,7 +212,9 @@ function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: nu
 
   for (const t of spec.tenants)
     for (const ns of t.namespaces)
-      for (const c of ns.config_maps) twin.createConfigMap({ metadata: { name: c.name, namespace: ns.name }, data: c.data }, { namespace: ns.name, createdAtMs: start - 7 * DAY });
+      for (const c of ns.config_maps) {
+        twin.createConfigMap({ metadata: { name: c.name, namespace: ns.name, ...(c.labels ? { labels: c.labels } : {}) }, data: c.data }, { namespace: ns.name, createdAtMs: start - 7 * DAY });
+      }
 
   for (const t of spec.tenants) {
     for (const ns of t.namespaces) {

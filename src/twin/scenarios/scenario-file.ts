@@ -120,7 +120,7 @@ export const NamespaceSpec = z
   .object({
     name,
     created_days_ago: z.number().nonnegative().default(100),
-    config_maps: z.array(z.object({ name, data: stringMap }).strict()).default([]),
+    config_maps: z.array(z.object({ name, labels: stringMap.optional(), data: stringMap }).strict()).default([]),
     deployments: z.array(DeploymentSpec).default([]),
   })
   .strict();
