@@ -41,6 +41,7 @@ import { generateGrantKeys, grantKeysFromPem, type GrantKeys } from '../governan
 import { DEFAULT_TENANTS_FILE, loadGovernanceConfig, withSandboxGovernance, type GovernanceConfig, type Tenants } from '../governance/tenants.ts';
 import { ClusterTwin } from '../twin/cluster-twin.ts';
 import { startKubeApiServer } from '../twin/kube-api-server.ts';
+import { loadKubeconfig } from '../twin/kubeconfig.ts';
 import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { connectMcp } from '../mcp/mcp-client.ts';
@@ -185,13 +186,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       const apiToken = randomBytes(24).toString('base64url');
       const api = await startKubeApiServer(twin, { logger, tls: true, token: apiToken });
       closers.push(() => api.close());
-      kube = new KubeConfig();
-      kube.loadFromOptions({
-        clusters: [{ name: 'twin', server: api.url, caData: Buffer.from(api.caPem!).toString('base64') }],
-        users: [{ name: 'governor', token: apiToken }],
-        contexts: [{ name: 'twin', cluster: 'twin', user: 'governor' }],
-        currentContext: 'twin',
-      });
+      kube = loadKubeconfig(api.kubeconfig('governor'));
       targets = scenario.targets;
       // The scenario's tenants are the ones that exist in its cluster; a tenants file, when given, wins.
       governance = config.tenantsFile

@@ -30,6 +30,7 @@ export interface ObjectMeta {
 export interface EnvVar {
   name: string;
   value?: string;
+  valueFrom?: { configMapKeyRef?: { name: string; key: string } };
 }
 
 export interface Container {

@@ -1,6 +1,9 @@
-// A kubeconfig for the twin's API server: the YAML kubectl, client-node and client-go read, with the
-// server's address, the CA to verify it by (HTTPS) and a bearer token. Rendering only; whoever writes
-// it to a file decides where (and should make it readable by its owner alone: it holds a token).
+// The one way a kubeconfig for the twin's API server is made: the YAML kubectl, client-node and
+// client-go read, with the server's address, the CA to verify it by (HTTPS) and a bearer token — and
+// the client-node KubeConfig loaded from that same YAML, so that the composition root, `governor
+// twin` and the tests all connect the way kubectl would. No file I/O: whoever writes the YAML to a
+// file decides where (and should make it readable by its owner alone: it holds a token).
+import { KubeConfig } from '@kubernetes/client-node';
 
 export interface KubeconfigOptions {
   server: string;
@@ -27,6 +30,9 @@ export function renderKubeconfig(o: KubeconfigOptions): string {
     '  cluster:',
     `    server: ${q(o.server)}`,
     ...(o.caPem ? [`    certificate-authority-data: ${q(Buffer.from(o.caPem, 'utf8').toString('base64'))}`] : []),
+    // Plain HTTP (the in-process test servers) has no certificate to verify, and client-node refuses
+    // an http:// server unless told to skip verification.
+    ...(o.server.startsWith('http://') ? ['    insecure-skip-tls-verify: true'] : []),
     'users:',
     `- name: ${q(user)}`,
     '  user:',
@@ -41,4 +47,11 @@ export function renderKubeconfig(o: KubeconfigOptions): string {
     'preferences: {}',
     '',
   ].join('\n');
+}
+
+/** client-node's view of a kubeconfig document (what renderKubeconfig writes, or a server's `kubeconfig()`). */
+export function loadKubeconfig(yaml: string): KubeConfig {
+  const kube = new KubeConfig();
+  kube.loadFromString(yaml);
+  return kube;
 }

@@ -1,7 +1,8 @@
-// The cluster twin's internal state: what ClusterTwin keeps for each object, and the few facts the
-// controllers and the renderers both derive from it. Internal to src/twin: only cluster-twin.ts and
-// twin-render.ts may import it; everyone else sees Kubernetes objects (kube-objects.ts) and the
-// twin's public methods. Plain data and pure helpers; nothing here changes state.
+// The cluster twin's internal state: what its store (twin-store.ts) keeps for each object, and the
+// few facts the controllers and the renderers both derive from it. Internal to src/twin: the store,
+// registry/, controllers/, setup.ts and twin-render.ts use it; everyone else sees Kubernetes objects
+// (kube-objects.ts) and the twin's public methods. Plain data and pure helpers; nothing here changes
+// state.
 import type { LoadSource } from './load-shapes.ts';
 import type { Condition, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, ObjectReference, PodTemplateSpec, StringMap } from './kube-objects.ts';
 import type { HpaHistory } from './hpa-algorithm.ts';

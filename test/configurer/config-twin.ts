@@ -1,25 +1,31 @@
-// Test fixture: a cluster twin with config maps that services read, served as a Kubernetes API, and
-// the ConfigMap MCP server in front of it. Tenant acme (acme-prod) runs `web`, which takes all of
-// web-config through envFrom and slows to three times its service time when its cache is switched
-// off (cache.enabled=false: the bad push), and `api`, which names only pool.size through env
-// valueFrom; `batch` reads no config. Tenant globex (globex-prod) has a config map of its own.
-import { kubeConfigFor } from '../mcp/kube-config.ts';
-import { KubeConfig } from '@kubernetes/client-node';
+// Test fixture: the config cluster (test/fixtures/scenarios/config-cluster.json: services that read
+// config maps, and a bad push's effect) served as a Kubernetes API, with the ConfigMap MCP server in
+// front of it. Tenant acme (acme-prod) runs `web`, which takes all of web-config through envFrom and
+// slows to three times its service time when its cache is switched off (cache.enabled=false), and
+// `api`, which names only pool.size through env valueFrom; `batch` reads no config. Tenant globex
+// (globex-prod) has a config map of its own.
+import type { KubeConfig } from '@kubernetes/client-node';
 import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { generateGrantKeys, issueGrant, type GrantKeys } from '../../src/governance/grants.ts';
 import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
-import { ClusterTwin } from '../../src/twin/cluster-twin.ts';
+import type { ClusterTwin } from '../../src/twin/cluster-twin.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
-import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
+import { loadScenarioSpec } from '../../src/twin/scenarios/index.ts';
 import { startConfigMapMcpHttp, type ConfigMapMcpHttp } from '../../mcp-servers/configmap/http.ts';
+import { buildFixture, fixturePath } from '../fixtures/scenario.ts';
 
 export const START = Date.parse('2026-11-24T10:00:00Z');
 export const NS = 'acme-prod';
 export const OTHER_NS = 'globex-prod';
 export const CONFIGURER_TOKEN = 'configurer-token-0123456789';
 export const GLOBEX_TOKEN = 'globex-token-0123456789';
-export const GOOD_DATA = { 'cache.enabled': 'true', 'pool.size': '64', 'log.level': 'info' };
+/** web-config's data as the fixture declares it: what a rollback must bring back. */
+export const GOOD_DATA: Readonly<Record<string, string>> = loadScenarioSpec(fixturePath('config-cluster'))
+  .tenants.flatMap((t) => t.namespaces)
+  .find((n) => n.name === NS)!
+  .config_maps.find((c) => c.name === 'web-config')!.data;
 
 export interface ConfigTwin {
   clock: VirtualClock;
@@ -39,41 +45,11 @@ export interface ConfigTwin {
 
 export async function startConfigTwin(): Promise<ConfigTwin> {
   const clock = new VirtualClock(START);
-  const twin = new ClusterTwin(clock, { seed: 11 });
-  const day = START - 86_400_000;
-  twin.addNamespace(NS, { 'governor.io/tenant': 'acme', 'governor.io/environment': 'production' }, day);
-  twin.addNamespace(OTHER_NS, { 'governor.io/tenant': 'globex', 'governor.io/environment': 'production' }, day);
-  twin.createConfigMap({ metadata: { name: 'web-config', namespace: NS }, data: GOOD_DATA }, { createdAtMs: day });
-  twin.createConfigMap({ metadata: { name: 'billing-config', namespace: OTHER_NS }, data: { 'cache.enabled': 'true' } }, { createdAtMs: day });
-
-  const web = jvmTemplate('web', 'registry.example/web:1.0.0', '-XX:MaxRAMPercentage=70');
-  web.spec.containers[0]!['envFrom'] = [{ configMapRef: { name: 'web-config' } }];
-  twin.addDeployment({
-    namespace: NS,
-    name: 'web',
-    replicas: 4,
-    rps: 4 * 150,
-    revisions: [{ template: web, createdAtMs: day }],
-    // Without its cache every request goes to the database: three times the service time.
-    configEffect: (data) => (data['cache.enabled'] === 'false' ? { baseLatencyMs: 126 } : {}),
-  });
-  const api = jvmTemplate('api', 'registry.example/api:2.0.0', '-XX:MaxRAMPercentage=70');
-  api.spec.containers[0]!.env = [
-    ...(api.spec.containers[0]!.env ?? []),
-    { name: 'POOL_SIZE', valueFrom: { configMapKeyRef: { name: 'web-config', key: 'pool.size' } } } as never,
-  ];
-  twin.addDeployment({ namespace: NS, name: 'api', replicas: 2, rps: 2 * 100, revisions: [{ template: api, createdAtMs: day }] });
-  twin.addDeployment({
-    namespace: NS,
-    name: 'batch',
-    replicas: 2,
-    rps: 50,
-    revisions: [{ template: jvmTemplate('batch', 'registry.example/batch:1.0.0', '-XX:MaxRAMPercentage=70'), createdAtMs: day }],
-  });
+  const { twin } = buildFixture('config-cluster', clock);
   twin.start(1_000);
 
   const apiServer = await startKubeApiServer(twin, { port: 0 });
-  const kube = kubeConfigFor(apiServer.url);
+  const kube = loadKubeconfig(apiServer.kubeconfig());
   const keys = generateGrantKeys('k');
   const shared = new MemorySharedState();
   const mcp = await startConfigMapMcpHttp({

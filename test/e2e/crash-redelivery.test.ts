@@ -2,17 +2,13 @@
 // SIGKILL after it has acted and before it acknowledged; Redis redelivers the grant to another
 // consumer, which must not act again. The same for the gateway and a proposal. Real Redis, real
 // PostgreSQL, the real MCP server over HTTP, the twin as the cluster.
-import { recordOfEvent } from '../../src/audit/records.ts';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
+import { recordOfEvent } from '../../src/audit/records.ts';
 import { AuditRecorder } from '../../src/audit/recorder.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { PgAuditStore } from '../../src/audit/pg-audit-store.ts';
@@ -32,8 +28,10 @@ import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
 import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
-import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
+import { buildScenario, type Scenario } from '../../src/twin/scenarios/index.ts';
 import { proposal, rollbackProposal } from '../integration/harness.ts';
+import { launchExecutor } from './fixtures/launch-executor.ts';
 
 const REDIS = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const PG = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -48,20 +46,14 @@ let closers: (() => Promise<unknown>)[] = [];
 let audit: PgAuditStore;
 let bus: PrefixedEventBus;
 let mcpUrl: string;
-let twin: ReturnType<typeof buildJvmHeapRegression>['twin'];
+let twin: Scenario['twin'];
 let scaleCalls = 0;
 
 beforeAll(async () => {
-  const scenario = buildJvmHeapRegression(clock);
+  const scenario = buildScenario('jvm-heap-regression', clock);
   twin = scenario.twin;
   const api = await startKubeApiServer(twin, { logger });
-  const kube = new KubeConfig();
-  kube.loadFromOptions({
-    clusters: [{ name: 'twin', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'u', token: 't' }],
-    contexts: [{ name: 'c', cluster: 'twin', user: 'u' }],
-    currentContext: 'c',
-  });
+  const kube = loadKubeconfig(api.kubeconfig());
   const mcp = await startKubernetesMcpHttp({
     kube, sharedState: new MemorySharedState(), clock, logger,
     grantPublicKeys: new Map<string, KeyObject>([['crash', keys.publicKey]]),
@@ -100,17 +92,7 @@ async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 
   }
 }
 
-function startDoomedExecutor(): { child: ChildProcess; lines: string[] } {
-  const fixture = fileURLToPath(new URL('./fixtures/executor-process.ts', import.meta.url));
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', fixture, `--redis=${REDIS}`, `--prefix=${prefix}`, `--pg=${PG}`, `--schema=${schema}`, `--mcp=${mcpUrl}`, `--token=${token}`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const lines: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
-  return { child, lines };
-}
+const startDoomedExecutor = () => launchExecutor({ redis: REDIS, prefix, pg: PG, schema, mcp: mcpUrl, token });
 
 describe('a consumer killed mid-message', () => {
   it('a redelivered grant never executes twice', async () => {

@@ -31,7 +31,7 @@ import { WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
 import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { buildScenario } from '../../src/twin/scenarios/index.ts';
-import { kubeConfigFor } from '../mcp/kube-config.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 import { RecordingNotifier, proposal } from '../integration/harness.ts';
 import { launchExecutor } from './fixtures/launch-executor.ts';
 import type { PendingVerification } from '../../src/audit/audit-store.ts';
@@ -62,12 +62,12 @@ let audit: PgAuditStore;
 let bus: PrefixedEventBus;
 let mcpUrl: string;
 let twin: ReturnType<typeof buildScenario>['twin'];
-let apiUrl: string;
+let kubeconfig: string;
 
 beforeAll(async () => {
   twin = buildScenario('jvm-heap-regression', realClock).twin;
   const api = await startKubeApiServer(twin, { logger });
-  apiUrl = api.url;
+  kubeconfig = api.kubeconfig();
   audit = new PgAuditStore({ connectionString: PG, schema, poolSize: 4 });
   await audit.migrate();
   closers = [() => api.close(), () => audit.close()];
@@ -81,7 +81,7 @@ beforeEach(async () => {
   realClock.source = undefined;
   twin.scale('acme-prod', 'checkout', 8);
   const mcp = await startKubernetesMcpHttp({
-    kube: kubeConfigFor(apiUrl), sharedState: new MemorySharedState(), clock: realClock, logger,
+    kube: loadKubeconfig(kubeconfig), sharedState: new MemorySharedState(), clock: realClock, logger,
     grantPublicKeys: new Map<string, KeyObject>([['resume', keys.publicKey]]),
     tokens: new Map([[token, { agent: 'elastik', namespaces: ['acme-prod'] }]]),
   });

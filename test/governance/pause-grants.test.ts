@@ -1,10 +1,10 @@
 // A pause voids every grant issued before it, where grants are checked: the Kubernetes MCP server
 // (real server over Streamable HTTP, on the cluster twin) and the executor. After a human raises the
 // agent's level again, a grant issued from then on works.
-import { recordOfEvent } from '../../src/audit/records.ts';
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AppsV1Api } from '@kubernetes/client-node';
+import { recordOfEvent } from '../../src/audit/records.ts';
 import type { Proposal } from '../../src/contracts/events.ts';
 import { EVENT_VERSION } from '../../src/contracts/events.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
@@ -14,11 +14,11 @@ import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
 import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
-import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { buildScenario } from '../../src/twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
-import { kubeConfigFor } from '../mcp/kube-config.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 import { autonomyWorld, T0, type Process } from './helpers.ts';
 import { field } from '../integration/harness.ts';
 
@@ -37,19 +37,19 @@ beforeEach(async () => {
   const shared = new MemorySharedState();
   world = await autonomyWorld({ clock, shared });
   proc = await world.startProcess();
-  const scenario = buildJvmHeapRegression(clock);
+  const scenario = buildScenario('jvm-heap-regression', clock);
   scenario.twin.start();
   const api = await startKubeApiServer(scenario.twin, { port: 0 });
   // The server reads the pause epoch from its shared state by default: nothing else to wire.
   const mcp = await startKubernetesMcpHttp({
-    kube: kubeConfigFor(api.url),
+    kube: loadKubeconfig(api.kubeconfig()),
     sharedState: shared,
     clock,
     grantPublicKeys: new Map([['k', keys.publicKey]]),
     tokens: new Map([['elastik-token', { agent: 'elastik', namespaces: ['acme-prod'] }]]),
   });
   elastik = await connectMcp({ url: mcp.url, token: 'elastik-token', name: 'elastik' });
-  apps = kubeConfigFor(api.url).makeApiClient(AppsV1Api);
+  apps = loadKubeconfig(api.kubeconfig()).makeApiClient(AppsV1Api);
   closers.push(() => elastik.close(), () => mcp.close(), async () => scenario.twin.stop(), () => api.close());
 });
 afterEach(async () => {

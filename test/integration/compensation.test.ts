@@ -1,13 +1,12 @@
 // Action rollback end to end: an executed action that does not help within its rollback budget is
 // undone by the compensating action recorded before it ran — through the gateway (compensation
 // grant), the executor and the real MCP server, on the twin in virtual time.
-import { recordOfEvent } from '../../src/audit/records.ts';
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
+import { recordOfEvent } from '../../src/audit/records.ts';
 import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { STREAMS } from '../../src/contracts/events.ts';
 import { AutonomyLevels } from '../../src/governance/autonomy.ts';
@@ -16,7 +15,8 @@ import { generateGrantKeys } from '../../src/governance/grants.ts';
 import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
-import { buildJvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
+import { buildScenario } from '../../src/twin/scenarios/index.ts';
 import { RecordingApprovals, RecordingNotifier, approvalDesk, field, harness, proposal } from './harness.ts';
 
 let h: Awaited<ReturnType<typeof harness>>;
@@ -32,18 +32,12 @@ afterEach(async () => {
 
 describe('action rollback', () => {
   it('undoes a scale that did not help within the level-3 budget, exactly as recorded', async () => {
-    const { twin } = buildJvmHeapRegression(h.clock);
+    const { twin } = buildScenario('jvm-heap-regression', h.clock);
     twin.start();
     closers.push(async () => twin.stop());
     const api = await startKubeApiServer(twin, { logger: h.logger });
     closers.push(() => api.close());
-    const kube = new KubeConfig();
-    kube.loadFromOptions({
-      clusters: [{ name: 't', server: api.url, skipTLSVerify: true }],
-      users: [{ name: 'u', token: 'x' }],
-      contexts: [{ name: 'c', cluster: 't', user: 'u' }],
-      currentContext: 'c',
-    });
+    const kube = loadKubeconfig(api.kubeconfig());
     const keys = generateGrantKeys('k');
     const token = randomBytes(8).toString('hex');
     const mcp = await startKubernetesMcpHttp({

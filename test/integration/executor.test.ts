@@ -1,10 +1,10 @@
 // The executor on real PostgreSQL: acts once per grant whatever the deliveries, records the
 // compensating action before acting, and reports what the MCP server said.
-import { recordOfEvent } from '../../src/audit/records.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
 import type { ToolClient, ToolOutcome } from '../../agents/runtime/tool-client.ts';
+import { recordOfEvent } from '../../src/audit/records.ts';
 import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { RecordingNotifier, T0, field, harness, proposal } from './harness.ts';

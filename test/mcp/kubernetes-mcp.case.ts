@@ -1,6 +1,6 @@
-// One integration suite for the Kubernetes MCP server, run against every Kubernetes API the
-// project has (the cluster twin's, and the small fake): real Streamable HTTP, the real MCP Client,
-// real client-node underneath. Cluster state is checked through the Kubernetes API itself, with a
+// One integration suite for the Kubernetes MCP server against a Kubernetes API described by
+// ClusterUnderTest (the cluster twin's, in kubernetes-mcp.twin.test.ts): real Streamable HTTP, the
+// real MCP Client, real client-node underneath. Cluster state is checked through the Kubernetes API itself, with a
 // client of its own, never through the server under test.
 import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';

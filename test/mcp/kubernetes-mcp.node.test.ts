@@ -12,7 +12,7 @@ import type { ClusterTwin } from '../../src/twin/cluster-twin.ts';
 import type { VirtualClock } from '../../src/core/clock.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { MINUTE, memoryCluster, runningOn } from '../twin/memory-fixture.ts';
-import { kubeConfigFor } from './kube-config.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 
 interface NodeOut {
   name: string;
@@ -45,7 +45,7 @@ describe('Kubernetes MCP node tools on the cluster twin', () => {
     twin.start(1000);
     api = await startKubeApiServer(twin, { port: 0 });
     mcp = await startKubernetesMcpHttp({
-      kube: kubeConfigFor(api.url),
+      kube: loadKubeconfig(api.kubeconfig()),
       sharedState: new MemorySharedState(),
       clock,
       grantPublicKeys: publicKeys,

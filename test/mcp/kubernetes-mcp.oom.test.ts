@@ -6,13 +6,12 @@ import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { generateGrantKeys } from '../../src/governance/grants.ts';
 import { connectMcp } from '../../src/mcp/mcp-client.ts';
-import { ClusterTwin } from '../../src/twin/cluster-twin.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
-import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { PodMetrics } from '../../agents/runtime/cluster-views.ts';
-import { HEALTHY_JVM, MINUTE, START, leakingTemplate } from '../twin/memory-fixture.ts';
-import { kubeConfigFor } from './kube-config.ts';
+import { buildFixture } from '../fixtures/scenario.ts';
+import { MINUTE, START } from '../twin/memory-fixture.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -22,22 +21,14 @@ afterEach(async () => {
 describe('get_pod_metrics on pods killed at their memory limit', () => {
   it('reports each pod\'s restarts and OOMKilled, and nothing for a pod that never restarted', async () => {
     const clock = new VirtualClock(START);
-    const twin = new ClusterTwin(clock, { seed: 3 });
-    twin.addNamespace('acme-prod', { 'governor.io/tenant': 'acme', 'governor.io/environment': 'production' });
-    twin.addDeployment({
-      namespace: 'acme-prod', name: 'api', replicas: 2, rps: 2 * 170,
-      revisions: [
-        { template: jvmTemplate('api', 'r/api:1', HEALTHY_JVM), changeCause: 'release 1', createdAtMs: START - 5 * 24 * 60 * MINUTE },
-        { template: leakingTemplate('api', 'r/api:2', 20), changeCause: 'release 2', createdAtMs: START },
-      ],
-    });
+    const { twin } = buildFixture('leaking-release', clock);
     twin.start(1000);
     cleanups.push(() => twin.stop());
     const api = await startKubeApiServer(twin, { port: 0 });
     cleanups.push(() => api.close());
     const keys = generateGrantKeys('k');
     const mcp = await startKubernetesMcpHttp({
-      kube: kubeConfigFor(api.url), sharedState: new MemorySharedState(), clock,
+      kube: loadKubeconfig(api.kubeconfig()), sharedState: new MemorySharedState(), clock,
       grantPublicKeys: new Map([['k', keys.publicKey]]), tokens: new Map([['t', { agent: 'watchtower', namespaces: ['acme-prod'] }]]),
     });
     cleanups.push(() => mcp.close());

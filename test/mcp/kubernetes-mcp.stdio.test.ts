@@ -10,8 +10,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { runKubernetesMcpStdio } from '../../mcp-servers/kubernetes/stdio.ts';
-import { startFakeKubeApi, type FakeKubeApi } from './fake-kube-api.ts';
-import { kubeConfigFor } from './kube-config.ts';
+import { startKubeApiServer, type KubeApiServer } from '../../src/twin/kube-api-server.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
+import { buildScenario } from '../../src/twin/scenarios/index.ts';
 
 /** The client end of a pipe pair, as StdioClientTransport would be for a spawned process. */
 class PipeClientTransport implements Transport {
@@ -36,17 +37,18 @@ class PipeClientTransport implements Transport {
 }
 
 describe('Kubernetes MCP server over stdio', () => {
-  let api: FakeKubeApi | undefined;
+  let api: KubeApiServer | undefined;
   afterEach(async () => api?.close());
 
   it('serves the typed tools to the identity it was started with', async () => {
-    api = await startFakeKubeApi();
+    const clock = new VirtualClock(Date.parse('2026-11-24T10:00:00Z'));
+    api = await startKubeApiServer(buildScenario('jvm-heap-regression', clock).twin, { port: 0 });
     const stdin = new PassThrough();
     const stdout = new PassThrough();
     const server = await runKubernetesMcpStdio({
-      kube: kubeConfigFor(api.url),
+      kube: loadKubeconfig(api.kubeconfig()),
       sharedState: new MemorySharedState(),
-      clock: new VirtualClock(Date.parse('2026-11-24T10:00:00Z')),
+      clock,
       grantPublicKeys: new Map(),
       session: { agent: 'watchtower', namespaces: ['acme-prod'] },
       stdin,

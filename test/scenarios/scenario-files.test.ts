@@ -1,6 +1,7 @@
-// The scenario files (scenarios/*.json): every one parses, names what it needs, and a malformed file
-// is refused with an error that names the file and the field.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// The scenario files (scenarios/*.json, and the tests' fixtures in test/fixtures/scenarios/): every
+// one parses, names what it needs, and a malformed file is refused with an error that names the file
+// and the field.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,11 +9,13 @@ import { VirtualClock } from '../../src/core/clock.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { DEFAULT_SCENARIOS_DIR, SCENARIOS, buildScenario, loadScenarioSpec } from '../../src/twin/scenarios/index.ts';
 import { parseScenarioSpec } from '../../src/twin/scenarios/scenario-file.ts';
+import { fixturePath } from '../fixtures/scenario.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 const REQUIRED = ['jvm-heap-regression', 'traffic-surge', 'noisy-neighbor', 'memory-leak', 'bad-config-push', 'node-pressure', 'cost-overprovisioned', 'quiet-day', 'steady-state'];
 
 const base = () => JSON.parse(readFileSync(join(DEFAULT_SCENARIOS_DIR, 'traffic-surge.json'), 'utf8'));
+const FIXTURES = readdirSync(join(fixturePath('x'), '..')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
 
 function errorOf(fn: () => unknown): GovernorError {
   try {
@@ -92,5 +95,78 @@ describe('scenario files', () => {
     expect(errorOf(() => loadScenarioSpec('half', dir)).message).toMatch(/cannot read scenario file .*half\.json/);
     writeFileSync(join(dir, 'renamed.json'), JSON.stringify(base()));
     expect(errorOf(() => loadScenarioSpec('renamed', dir)).message).toMatch(/renamed\.json is invalid:\n {2}- name: 'traffic-surge' does not match the file name 'renamed'/);
+  });
+
+  it('reads a scenario by the path of its file, wherever it is, under its file\'s name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenarios-'));
+    const raw = base();
+    raw.name = 'elsewhere';
+    writeFileSync(join(dir, 'elsewhere.json'), JSON.stringify(raw));
+    const s = buildScenario(join(dir, 'elsewhere.json'), new VirtualClock(START));
+    expect(s.name).toBe('elsewhere');
+    expect(s.targets).toEqual(buildScenario('traffic-surge', new VirtualClock(START)).targets);
+    expect(errorOf(() => loadScenarioSpec(join(dir, 'missing.json'))).message).toMatch(/cannot read scenario file .*missing\.json/);
+  });
+});
+
+describe('the tests\' fixture scenarios (test/fixtures/scenarios/)', () => {
+  it.each(FIXTURES)('%s parses and builds', (name) => {
+    const s = buildScenario(fixturePath(name), new VirtualClock(START));
+    expect(s.name).toBe(name);
+    expect(s.spec.description.length).toBeGreaterThan(80);
+    expect(s.twin.listDeployments().length).toBeGreaterThan(0);
+  });
+});
+
+describe('the scenario file format\'s node pools and config references', () => {
+  const withNodes = (nodes: unknown[]) => ({ ...base(), nodes });
+  const pool = { pool: 'web', cpu: 8, memory: '16Gi' };
+
+  it('names nodes by count or by name, never both, and never twice', () => {
+    const e = errorOf(() =>
+      parseScenarioSpec(withNodes([{ ...pool }, { ...pool, pool: 'db', count: 2, names: ['db-a'] }, { ...pool, pool: 'x', names: ['n1'] }, { ...pool, pool: 'y', names: ['n1'] }]), 'nodes.json'),
+    );
+    expect(e.message).toContain('  - nodes.0: give exactly one of count, names');
+    expect(e.message).toContain('  - nodes.1: give exactly one of count, names');
+    const twice = errorOf(() => parseScenarioSpec(withNodes([{ ...pool, names: ['n1', 'n2'] }, { ...pool, pool: 'more', names: ['n2'] }]), 'nodes.json'));
+    expect(twice.message).toContain("nodes: node 'n2' is declared twice");
+  });
+
+  it('adds a pool that joins at the start once the deployments are placed, and one that joins later', async () => {
+    const clock = new VirtualClock(START);
+    const raw = withNodes([
+      { ...pool, names: ['web-a', 'web-b'] },
+      { ...pool, pool: 'spare', names: ['spare-a'], added_at_s: 0 },
+      { ...pool, pool: 'later', count: 1, added_at_s: 120 },
+    ]);
+    raw.faults = [];
+    raw.expect = { incident: false };
+    const dir = mkdtempSync(join(tmpdir(), 'scenarios-'));
+    writeFileSync(join(dir, 'traffic-surge.json'), JSON.stringify(raw));
+    const s = buildScenario(join(dir, 'traffic-surge.json'), clock);
+    expect(s.twin.listNodes().map((n) => n.metadata.name)).toEqual(['web-a', 'web-b', 'spare-a']);
+    // Everything was placed before the spare node joined: it starts empty.
+    expect(s.twin.listPods().filter((p) => p.spec.nodeName === 'spare-a')).toEqual([]);
+    expect(s.twin.getNode('spare-a')!.metadata.labels).toMatchObject({ 'governor.io/node-pool': 'spare' });
+    await clock.advance(120_000);
+    expect(s.twin.getNode('later-01')!.metadata.creationTimestamp).toBe(new Date(START + 120_000).toISOString());
+  });
+
+  it('reads single config keys into environment variables, with or without a named effect', () => {
+    const raw = base();
+    const ns = raw.tenants[0].namespaces[0];
+    ns.config_maps = [{ name: 'app-config', data: { 'pool.size': '8' } }];
+    ns.deployments[0].config = { config_map: 'app-config', env: { POOL_SIZE: 'pool.size' } };
+    ns.deployments[1].config = { config_map: 'app-config', env: { 'not a name': 'pool.size' } };
+    const e = errorOf(() => parseScenarioSpec(raw, 'config.json'));
+    expect(e.message).toContain('  - tenants.0.namespaces.0.deployments.1.config.env.not a name: ');
+    delete ns.deployments[1].config;
+    const dir = mkdtempSync(join(tmpdir(), 'scenarios-'));
+    writeFileSync(join(dir, 'traffic-surge.json'), JSON.stringify(raw));
+    const s = buildScenario(join(dir, 'traffic-surge.json'), new VirtualClock(START));
+    const d = ns.deployments[0].name as string;
+    const container = s.twin.getDeployment(ns.name, d)!.spec.template.spec.containers[0]!;
+    expect(container.env).toContainEqual({ name: 'POOL_SIZE', valueFrom: { configMapKeyRef: { name: 'app-config', key: 'pool.size' } } });
+    expect(container['envFrom']).toBeUndefined();
   });
 });

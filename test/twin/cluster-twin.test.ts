@@ -5,10 +5,10 @@ import { VirtualClock } from '../../src/core/clock.ts';
 import { ClusterTwin, TwinError, rollingLimits } from '../../src/twin/cluster-twin.ts';
 import { CHANGE_CAUSE_ANNOTATION, JVM_OPTIONS_ANNOTATION, REVISION_ANNOTATION, type PodTemplateSpec } from '../../src/twin/kube-objects.ts';
 import { parseLabelSelector } from '../../src/twin/label-selector.ts';
-import { jsonPatch, mergePatch, strategicMergePatch } from '../../src/twin/patch.ts';
+import { jsonPatch, mergePatch, strategicMergePatch } from '../../src/twin/api/patch.ts';
 import { mixtureQuantile, parseJvmOptions, podPerformance, DEFAULT_WORKLOAD } from '../../src/twin/performance-model.ts';
 import { formatMetricValue, parseQuantity } from '../../src/twin/quantity.ts';
-import { buildSmallCluster } from '../../src/twin/scenarios/small-cluster.ts';
+import { buildSmallCluster } from './small-cluster.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 

@@ -4,9 +4,9 @@
 // scenario builds on). Virtual time throughout.
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
-import { ClusterTwin, type TwinChange } from '../../src/twin/cluster-twin.ts';
-import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
-import { buildSmallCluster } from '../../src/twin/scenarios/small-cluster.ts';
+import type { TwinChange } from '../../src/twin/cluster-twin.ts';
+import { buildFixture } from '../fixtures/scenario.ts';
+import { buildSmallCluster } from './small-cluster.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 
@@ -61,24 +61,12 @@ describe('events', () => {
 });
 
 describe('config maps', () => {
-  const ns = 'team-a';
+  const ns = 'acme-prod';
 
+  /** web reads all of web-config; without its cache (cache.enabled=false) it takes three times the service time. */
   function twinWithConfig() {
     const clock = new VirtualClock(START);
-    const twin = new ClusterTwin(clock, { seed: 9 });
-    twin.addNamespace(ns, {}, START - 86_400_000);
-    twin.createConfigMap({ metadata: { name: 'web-config', namespace: ns, labels: { app: 'web' } }, data: { 'cache.enabled': 'true', 'pool.size': '64' } });
-    const template = jvmTemplate('web', 'registry.example/web:1.0.0', '-XX:MaxRAMPercentage=70 -XX:NewRatio=2');
-    template.spec.containers[0]!['envFrom'] = [{ configMapRef: { name: 'web-config' } }];
-    twin.addDeployment({
-      namespace: ns,
-      name: 'web',
-      replicas: 4,
-      rps: 4 * 150,
-      revisions: [{ template, createdAtMs: START - 86_400_000 }],
-      // Without its cache every request goes to the database: three times the service time.
-      configEffect: (data) => (data['cache.enabled'] === 'false' ? { baseLatencyMs: 126 } : {}),
-    });
+    const { twin } = buildFixture('config-cluster', clock);
     twin.start(1_000);
     return { clock, twin };
   }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
 import type { ClusterTwin } from '../../src/twin/cluster-twin.ts';
 import { benchTwinDay } from '../../src/twin/bench.ts';
-import { buildSmallCluster } from '../../src/twin/scenarios/small-cluster.ts';
+import { buildSmallCluster } from './small-cluster.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 const S = 1000;

@@ -24,7 +24,7 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { startKubeApiServer, type KubeApiServer } from '../../src/twin/kube-api-server.ts';
-import { buildJvmHeapRegression, type JvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { buildScenario, type Scenario } from '../../src/twin/scenarios/index.ts';
 import { generateTlsMaterial, type TlsMaterial } from '../../src/twin/tls.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
@@ -34,7 +34,7 @@ const TOKEN = 'twin-test-token';
 let tls: TlsMaterial;
 let dir: string;
 let clock: VirtualClock;
-let scenario: JvmHeapRegression;
+let scenario: Scenario;
 let api: KubeApiServer;
 let kube: KubeConfig;
 
@@ -49,7 +49,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   clock = new VirtualClock(START);
-  scenario = buildJvmHeapRegression(clock);
+  scenario = buildScenario('jvm-heap-regression', clock);
   scenario.twin.start();
   api = await startKubeApiServer(scenario.twin, { tls, token: TOKEN });
   await writeFile(join(dir, 'kubeconfig'), api.kubeconfig('sre'), { mode: 0o600 });
@@ -165,8 +165,9 @@ describe('kubectl over HTTPS', () => {
     const pods = (await kubectl('top', 'pods', '-n', ns)).trim().split('\n');
     expect(pods[0]).toMatch(/^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)/);
     expect(pods).toHaveLength(41);
-    const sick = scenario.twin.podMetricsOf(ns, scenario.sickPods[0]!)!;
-    expect(pods.find((l) => l.startsWith(scenario.sickPods[0]!))).toMatch(new RegExp(`\\s${sick.cpu_millicores}m\\s+${Math.round(sick.memory_bytes / 2 ** 20)}Mi`));
+    const sickPods = scenario.sickPods['acme-prod/checkout']!;
+    const sick = scenario.twin.podMetricsOf(ns, sickPods[0]!)!;
+    expect(pods.find((l) => l.startsWith(sickPods[0]!))).toMatch(new RegExp(`\\s${sick.cpu_millicores}m\\s+${Math.round(sick.memory_bytes / 2 ** 20)}Mi`));
     const nodes = (await kubectl('top', 'nodes')).trim().split('\n');
     expect(nodes[0]).toMatch(/^NAME\s+CPU\(cores\)\s+CPU(%|\(%\))\s+MEMORY\(bytes\)\s+MEMORY(%|\(%\))/);
     expect(nodes.slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['twin-node-1', 'twin-node-2', 'twin-node-3', 'twin-node-4']);

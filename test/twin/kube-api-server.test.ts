@@ -10,7 +10,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   Metrics,
   PatchStrategy,
   setHeaderOptions,
@@ -18,13 +18,14 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { startKubeApiServer, type KubeApiServer } from '../../src/twin/kube-api-server.ts';
-import { buildJvmHeapRegression, type JvmHeapRegression } from '../../src/twin/scenarios/jvm-heap-regression.ts';
+import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
+import { buildScenario, type Scenario } from '../../src/twin/scenarios/index.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 const ns = 'acme-prod';
 
 let clock: VirtualClock;
-let scenario: JvmHeapRegression;
+let scenario: Scenario;
 let api: KubeApiServer;
 let kube: KubeConfig;
 let apps: AppsV1Api;
@@ -34,16 +35,10 @@ let custom: CustomObjectsApi;
 // A fresh scenario and server for every test; the server is cheap and holds no state of its own.
 beforeEach(async () => {
   clock = new VirtualClock(START);
-  scenario = buildJvmHeapRegression(clock);
+  scenario = buildScenario('jvm-heap-regression', clock);
   scenario.twin.start();
   api = await startKubeApiServer(scenario.twin, {});
-  kube = new KubeConfig();
-  kube.loadFromOptions({
-    clusters: [{ name: 'twin', server: api.url, skipTLSVerify: true }],
-    users: [{ name: 'governor', token: 'any-token' }],
-    contexts: [{ name: 'twin', cluster: 'twin', user: 'governor' }],
-    currentContext: 'twin',
-  });
+  kube = loadKubeconfig(api.kubeconfig());
   apps = kube.makeApiClient(AppsV1Api);
   core = kube.makeApiClient(CoreV1Api);
   custom = kube.makeApiClient(CustomObjectsApi);

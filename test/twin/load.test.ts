@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { constant, diurnal, rpsAt, scaled, shifted, spike, step, sum, traceLoad, traceRate, traceStats } from '../../src/twin/load-shapes.ts';
-import { buildSmallCluster } from '../../src/twin/scenarios/small-cluster.ts';
+import { buildSmallCluster } from './small-cluster.ts';
 import { TRACE_FILES, TraceFormatError, defaultTracesDir, loadTrace, parseTraceCsv, type TraceName } from '../../src/twin/traces.ts';
 
 const H = 3_600_000;

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { ClusterTwin } from '../../src/twin/cluster-twin.ts';
 import type { ContainerStatus, Pod } from '../../src/twin/kube-objects.ts';
-import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
-import { HEALTHY_JVM, MINUTE, START, leakingTemplate, memoryCluster, runningOn } from './memory-fixture.ts';
+import { buildFixture } from '../fixtures/scenario.ts';
+import { MINUTE, START, leakingTemplate, memoryCluster, runningOn } from './memory-fixture.ts';
 
 const status = (p: Pod): ContainerStatus => p.status.containerStatuses![0]!;
 let stop: (() => void) | undefined;
@@ -17,18 +17,7 @@ describe('memory leak of a release (MEMORY_LEAK_ANNOTATION)', () => {
   // that needs live set / 0.9 = 33.3% leave 37.3% = 764.6 MiB to leak: 38.2 min at 20 MiB/min.
   const build = () => {
     const clock = new VirtualClock(START);
-    const twin = new ClusterTwin(clock, { seed: 3 });
-    twin.addNamespace('acme-prod', { 'governor.io/tenant': 'acme', 'governor.io/environment': 'production' });
-    twin.addDeployment({
-      namespace: 'acme-prod',
-      name: 'api',
-      replicas: 2,
-      rps: 2 * 170,
-      revisions: [
-        { template: jvmTemplate('api', 'r/api:1', HEALTHY_JVM), changeCause: 'release 1', createdAtMs: START - 5 * 24 * 60 * MINUTE },
-        { template: leakingTemplate('api', 'r/api:2', 20), changeCause: 'release 2', createdAtMs: START },
-      ],
-    });
+    const { twin } = buildFixture('leaking-release', clock);
     twin.start(1000);
     stop = () => twin.stop();
     return { clock, twin };

@@ -4,11 +4,11 @@
 // nobody else. Virtual time throughout.
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../src/core/clock.ts';
-import { ClusterTwin, type NodeSetup } from '../../src/twin/cluster-twin.ts';
+import type { ClusterTwin, NodeSetup } from '../../src/twin/cluster-twin.ts';
 import { nodeContention } from '../../src/twin/node-contention.ts';
 import { placePod } from '../../src/twin/scheduler.ts';
-import { jvmTemplate } from '../../src/twin/scenarios/jvm-heap-regression.ts';
-import { buildSmallCluster } from '../../src/twin/scenarios/small-cluster.ts';
+import { buildFixture } from '../fixtures/scenario.ts';
+import { buildSmallCluster } from './small-cluster.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 /** Room for four pods of 500m / 2Gi each. */
@@ -132,40 +132,26 @@ describe('noisy neighbours', () => {
   });
 
   it('raise the latency of co-located pods when one bursts beyond its request, and only theirs', async () => {
+    // The shared-node fixture: acme's checkout (the victim) on node-a, initech's web (the control) on
+    // node-b, and initech's batch job, pinned to node-a, deployed with no replicas.
     const clock = new VirtualClock(START);
-    const twin = new ClusterTwin(clock, { seed: 5, nodes: [{ name: 'node-a', cpu: 4, memory: '16Gi' }, { name: 'node-b', cpu: 4, memory: '16Gi' }] });
-    twin.addNamespace('shop', { 'governor.io/tenant': 'shop' }, START - 86_400_000);
-    const pinned = (name: string, node: string, limitCpu = '1') => {
-      const t = jvmTemplate(name, `registry.example/${name}:1`, '-XX:MaxRAMPercentage=70 -XX:NewRatio=2');
-      t.spec['nodeSelector'] = { 'kubernetes.io/hostname': node };
-      t.spec.containers[0]!.resources = { requests: { cpu: '500m', memory: '2Gi' }, limits: { cpu: limitCpu, memory: '2Gi' } };
-      return t;
-    };
-    for (const [name, node] of [['victim', 'node-a'], ['control', 'node-b']] as const) {
-      twin.addDeployment({ namespace: 'shop', name, replicas: 2, rps: 2 * 150, revisions: [{ template: pinned(name, node), createdAtMs: START - 86_400_000 }] });
-    }
+    const { twin } = buildFixture('shared-node', clock);
+    const p99 = () => ({ victim: twin.serviceMetrics('acme-prod', 'checkout').p99_ms, control: twin.serviceMetrics('initech-prod', 'web').p99_ms });
     twin.start(1_000);
     await clock.advance(60_000);
-    const before = { victim: twin.serviceMetrics('shop', 'victim').p99_ms, control: twin.serviceMetrics('shop', 'control').p99_ms };
+    const before = p99();
 
-    // A batch job on node-a: requests 500m like everyone, burns 3.5 cores.
-    twin.addDeployment({
-      namespace: 'shop',
-      name: 'batch',
-      replicas: 1,
-      rps: 0,
-      workload: { backgroundCpuCores: 3.5 },
-      revisions: [{ template: pinned('batch', 'node-a', '4'), createdAtMs: START }],
-    });
+    // The batch job starts on node-a: requests 500m like everyone, burns 3.5 cores.
+    twin.scale('initech-prod', 'batch', 1);
     await clock.advance(60_000);
-    const after = { victim: twin.serviceMetrics('shop', 'victim').p99_ms, control: twin.serviceMetrics('shop', 'control').p99_ms };
+    const after = p99();
     expect(twin.nodeMetrics().find((n) => n.node === 'node-a')!.cpu_millicores).toBeGreaterThan(3_900);
     expect(after.victim).toBeGreaterThan(before.victim * 1.3);
     expect(Math.abs(after.control - before.control) / before.control).toBeLessThan(0.1);
 
     // The job ends: the victims recover.
-    twin.scale('shop', 'batch', 0);
+    twin.scale('initech-prod', 'batch', 0);
     await clock.advance(10_000);
-    expect(twin.serviceMetrics('shop', 'victim').p99_ms).toBeLessThan(before.victim * 1.1);
+    expect(twin.serviceMetrics('acme-prod', 'checkout').p99_ms).toBeLessThan(before.victim * 1.1);
   });
 });

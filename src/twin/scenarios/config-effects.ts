@@ -47,4 +47,13 @@ export const CONFIG_EFFECTS: Record<string, ConfigEffectFactory> = {
       return { baseLatencyMs: hitRatio * hit + (1 - hitRatio) * miss };
     };
   },
+  /**
+   * `cache.enabled`: the service's response cache, on unless the key says `false`. Off, every request
+   * goes to the database and takes `uncached_latency_ms` (default 126: three times the default
+   * service time).
+   */
+  'response-cache-switch': (params) => {
+    const uncached = params['uncached_latency_ms'] ?? 3 * DEFAULT_WORKLOAD.baseLatencyMs;
+    return (data) => (data['cache.enabled'] === 'false' ? { baseLatencyMs: uncached } : {});
+  },
 };

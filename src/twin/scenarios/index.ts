@@ -1,8 +1,9 @@
-// The twin's scenarios by name: the files in scenarios/ at the repository root (scenario-file.ts says
-// their format), which `governor demo --scenario` and the sandbox run, and what Watchtower is told to
-// watch in each. This module only finds, reads and names them; scenario-builder.ts builds the cluster.
+// The twin's scenarios: by name, the files in scenarios/ at the repository root (scenario-file.ts says
+// their format), which `governor demo --scenario` and the sandbox run; or by the path of any scenario
+// file (the tests' fixtures in test/fixtures/scenarios/). This module only finds, reads and names
+// them; scenario-builder.ts builds the cluster.
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../../core/clock.ts';
 import { GovernorError } from '../../core/errors.ts';
@@ -29,11 +30,23 @@ export function scenarioNames(dir: string = DEFAULT_SCENARIOS_DIR): string[] {
 export const SCENARIOS: readonly string[] = scenarioNames();
 export type ScenarioName = string;
 
-/** Reads and validates one scenario file; a missing or malformed file is a config_invalid error naming it. */
-export function loadScenarioSpec(name: string, dir: string = DEFAULT_SCENARIOS_DIR): ScenarioSpec {
+/** A scenario named by its file: a path ends in `.json`; anything else is a name in the directory. */
+const isPath = (nameOrPath: string) => nameOrPath.endsWith('.json');
+
+function scenarioPath(nameOrPath: string, dir: string): string {
+  if (isPath(nameOrPath)) return resolve(nameOrPath);
   const known = scenarioNames(dir);
-  if (!known.includes(name)) throw new GovernorError('config_invalid', `unknown scenario '${name}'; known: ${known.join(', ')}`);
-  const path = join(dir, `${name}.json`);
+  if (!known.includes(nameOrPath)) throw new GovernorError('config_invalid', `unknown scenario '${nameOrPath}'; known: ${known.join(', ')}`);
+  return join(dir, `${nameOrPath}.json`);
+}
+
+/**
+ * Reads and validates one scenario file, by name (scenarios/NAME.json, or `dir`) or by path; a
+ * missing or malformed file is a config_invalid error naming it. A scenario's name is its file's.
+ */
+export function loadScenarioSpec(nameOrPath: string, dir: string = DEFAULT_SCENARIOS_DIR): ScenarioSpec {
+  const path = scenarioPath(nameOrPath, dir);
+  const name = basename(path, '.json');
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
@@ -56,11 +69,14 @@ export interface Scenario {
   tenants: Tenants;
   /** The parsed file, the declared outcome (`spec.expect`) included. */
   spec: ScenarioSpec;
+  /** The pods whose heaps a jvm_heap_regression fault put on the edge, by target ("namespace/deployment"). */
+  sickPods: Record<string, string[]>;
 }
 
-export function buildScenario(name: ScenarioName, clock: Clock, opts: BuildOptions & { scenariosDir?: string } = {}): Scenario {
+/** The scenario's cluster on `clock`, by name or by the path of its file (loadScenarioSpec). */
+export function buildScenario(nameOrPath: ScenarioName, clock: Clock, opts: BuildOptions & { scenariosDir?: string } = {}): Scenario {
   const dir = opts.scenariosDir ?? DEFAULT_SCENARIOS_DIR;
-  const spec = loadScenarioSpec(name, dir);
+  const spec = loadScenarioSpec(nameOrPath, dir);
   const built = buildFromSpec(spec, clock, opts);
-  return { name, ...built, tenants: tenantsOf(spec, join(dir, `${name}.json`)), spec };
+  return { name: spec.name, ...built, tenants: tenantsOf(spec, scenarioPath(nameOrPath, dir)), spec };
 }

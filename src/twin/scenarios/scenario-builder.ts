@@ -10,14 +10,15 @@ import type { Clock } from '../../core/clock.ts';
 import { GovernorError } from '../../core/errors.ts';
 import { parseTenants, type Tenants } from '../../governance/tenants.ts';
 import { ClusterTwin, type DeploymentSetup, type NodeSetup, type RevisionSetup } from '../cluster-twin.ts';
-import { JVM_OPTIONS_ANNOTATION, MEMORY_LEAK_ANNOTATION, type PodTemplateSpec } from '../kube-objects.ts';
+import { MEMORY_LEAK_ANNOTATION, type PodTemplateSpec } from '../kube-objects.ts';
 import { diurnal, rpsAt, spike, step, traceLoad, type LoadSource } from '../load-shapes.ts';
 import { DEFAULT_WORKLOAD, parseJvmOptions, type Workload } from '../performance-model.ts';
 import { Prng, deriveSeed } from '../prng.ts';
 import { parseQuantity } from '../quantity.ts';
 import { loadTrace } from '../traces.ts';
 import { CONFIG_EFFECTS } from './config-effects.ts';
-import type { DeploymentSpec, LoadSpec, ScenarioSpec, TenantScenarioSpec } from './scenario-file.ts';
+import { poolNodeNames, type DeploymentSpec, type LoadSpec, type NodePoolSpec, type ScenarioSpec, type TenantScenarioSpec } from './scenario-file.ts';
+import { serviceTemplate } from './service-template.ts';
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -60,34 +61,18 @@ export function tenantsOf(spec: ScenarioSpec, source: string): Tenants {
   return parseTenants({ freezes: spec.freezes, tenants }, `the tenants of scenario ${source}`);
 }
 
-const str = (q: string | number): string => String(q);
-
-/** A pod template the way the scenario's services are packaged: JVM options as an annotation and JAVA_TOOL_OPTIONS. */
+/** A pod template the way the scenario's services are packaged (service-template.ts). */
 export function templateOf(tenant: string, d: DeploymentSpec, image: string, jvmOptions: string | null | undefined, extraAnnotations: Record<string, string> = {}): PodTemplateSpec {
-  const jvm = jvmOptions ?? undefined;
-  const container: PodTemplateSpec['spec']['containers'][number] = {
+  return serviceTemplate({
+    tenant,
     name: d.name,
     image,
-    ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-    ...(jvm !== undefined ? { env: [{ name: 'JAVA_TOOL_OPTIONS', value: jvm }] } : {}),
-    ...(d.config ? { envFrom: [{ configMapRef: { name: d.config.config_map } }] } : {}),
-    resources: {
-      requests: { cpu: str(d.resources.requests.cpu), memory: str(d.resources.requests.memory) },
-      limits: { cpu: str(d.resources.limits.cpu), memory: str(d.resources.limits.memory) },
-    },
-  };
-  return {
-    metadata: {
-      labels: { app: d.name, 'governor.io/tenant': tenant },
-      annotations: {
-        ...(jvm !== undefined ? { [JVM_OPTIONS_ANNOTATION]: jvm } : {}),
-        'prometheus.io/scrape': 'true',
-        'prometheus.io/port': jvm !== undefined ? '9404' : '8080',
-        ...extraAnnotations,
-      },
-    },
-    spec: { containers: [container], ...(d.node_selector ? { nodeSelector: d.node_selector } : {}) },
-  };
+    jvmOptions,
+    resources: d.resources,
+    ...(d.config ? { config: { configMap: d.config.config_map, env: d.config.env } } : {}),
+    nodeSelector: d.node_selector,
+    annotations: extraAnnotations,
+  });
 }
 
 function loadOf(l: LoadSpec, start: number, opts: BuildOptions): LoadSource {
@@ -116,17 +101,21 @@ function workloadOf(d: DeploymentSpec): Partial<Workload> | undefined {
   return out;
 }
 
-function nodesOf(spec: ScenarioSpec): NodeSetup[] | undefined {
-  if (!spec.nodes) return undefined;
+/** The nodes of the pools that join at `when`: from the beginning ('initial') or later (a join time). */
+function nodesOf(pools: readonly NodePoolSpec[], all: readonly NodePoolSpec[]): NodeSetup[] {
   const nodes: NodeSetup[] = [];
-  for (const p of spec.nodes) {
-    for (let i = 1; i <= p.count; i++) {
+  // Zones go round the whole cluster, in the order the file declares the nodes.
+  let index = 0;
+  for (const p of all) {
+    for (const name of poolNodeNames(p)) {
+      const zone = `eu-west-1${'abc'[index++ % 3]}`;
+      if (!pools.includes(p)) continue;
       nodes.push({
-        name: `${p.pool}-${String(i).padStart(2, '0')}`,
+        name,
         cpu: p.cpu,
         memory: p.memory,
         ...(p.allocatable ? { allocatable: p.allocatable } : {}),
-        labels: { 'governor.io/node-pool': p.pool, 'topology.kubernetes.io/zone': `eu-west-1${'abc'[(nodes.length) % 3]}`, ...p.labels },
+        labels: { 'governor.io/node-pool': p.pool, 'topology.kubernetes.io/zone': zone, ...p.labels },
       });
     }
   }
@@ -149,11 +138,18 @@ function locate(spec: ScenarioSpec, ref: string): Located {
   throw new GovernorError('config_invalid', `scenario ${spec.name}: no deployment '${ref}'`);
 }
 
+interface Populated {
+  /** The changes still to come, in time order. */
+  scheduled: ScheduledFault[];
+  /** The pods whose heaps a jvm_heap_regression fault put on the edge, by target ("namespace/deployment"). */
+  sickPods: Record<string, string[]>;
+}
+
 /**
- * Puts the scenario's cluster into `twin` at the clock's time and returns the changes still to come.
- * The order of creation is part of the scenario (uids and pod names come from the seed in that order).
+ * Puts the scenario's cluster into `twin` at the clock's time and says what is still to come. The
+ * order of creation is part of the scenario (uids and pod names come from the seed in that order).
  */
-function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: number, opts: BuildOptions): ScheduledFault[] {
+function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: number, opts: BuildOptions): Populated {
   for (const t of spec.tenants)
     for (const ns of t.namespaces)
       twin.addNamespace(ns.name, { 'governor.io/tenant': t.id, 'governor.io/environment': t.environment, 'governor.io/tier': t.tier }, start - ns.created_days_ago * DAY);
@@ -216,7 +212,9 @@ function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: nu
 
   for (const t of spec.tenants)
     for (const ns of t.namespaces)
-      for (const c of ns.config_maps) twin.createConfigMap({ metadata: { name: c.name, namespace: ns.name }, data: c.data }, { namespace: ns.name, createdAtMs: start - 7 * DAY });
+      for (const c of ns.config_maps) {
+        twin.createConfigMap({ metadata: { name: c.name, namespace: ns.name, ...(c.labels ? { labels: c.labels } : {}) }, data: c.data }, { namespace: ns.name, createdAtMs: start - 7 * DAY });
+      }
 
   for (const t of spec.tenants) {
     for (const ns of t.namespaces) {
@@ -241,7 +239,7 @@ function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: nu
           labels: { 'governor.io/tenant': t.id, ...d.labels },
           revisions,
           ...(workload ? { workload } : {}),
-          ...(d.config ? { configEffect: CONFIG_EFFECTS[d.config.effect]!(d.config.params) } : {}),
+          ...(d.config?.effect !== undefined ? { configEffect: CONFIG_EFFECTS[d.config.effect]!(d.config.params) } : {}),
         };
         twin.addDeployment(setup);
       }
@@ -249,6 +247,7 @@ function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: nu
   }
 
   // The heaps the regression has already pushed to the edge: which pods is the seed's choice.
+  const sickPods: Record<string, string[]> = {};
   spec.faults.forEach((f, i) => {
     if (f.kind !== 'jvm_heap_regression') return;
     const [ns, name] = splitRef(f.target);
@@ -268,9 +267,20 @@ function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: nu
     const fill = (f.sick_memory_utilisation - nonHeap - young) / old;
     // Not quite identical sessions, so the pods tip a few seconds apart rather than in lockstep.
     sick.forEach((p, k) => twin.tunePod(ns, p, { fill, allocationSkew: f.allocation_skew + (k - 1) * 0.03 }));
+    sickPods[f.target] = sick;
   });
 
-  return scheduled.sort((a, b) => a.atMs - b.atMs);
+  // Nodes that join: at the start once everything else is placed, or later (the cluster autoscaler).
+  for (const p of spec.nodes ?? []) {
+    if (p.added_at_s === undefined) continue;
+    const join = (tw: ClusterTwin) => {
+      for (const n of nodesOf([p], spec.nodes!)) tw.addNode({ ...n, createdAtMs: tw.clock.now() });
+    };
+    if (p.added_at_s === 0) join(twin);
+    else scheduled.push({ atMs: start + p.added_at_s * 1000, what: `node pool ${p.pool} joins`, apply: join });
+  }
+
+  return { scheduled: scheduled.sort((a, b) => a.atMs - b.atMs), sickPods };
 }
 
 /** The node carrying most of the deployment's pods (ties: the first by name). */
@@ -311,7 +321,7 @@ export function runUndisturbed(
   const seed = opts.seed ?? spec.seed;
   const look = manualClock(startMs);
   const twin = new ClusterTwin(look, twinOptions(spec, seed));
-  const faults = populate(twin, spec, startMs, seed, opts);
+  const faults = populate(twin, spec, startMs, seed, opts).scheduled;
   const targets = targetsOf(spec);
   const every = opts.everyMs ?? 1000;
   let next = 0;
@@ -338,7 +348,7 @@ export function firstBreachMs(spec: ScenarioSpec, startMs: number, untilMs: numb
 }
 
 function twinOptions(spec: ScenarioSpec, seed: number) {
-  const nodes = nodesOf(spec);
+  const nodes = spec.nodes && nodesOf(spec.nodes.filter((p) => p.added_at_s === undefined), spec.nodes);
   return { seed, ...(nodes ? { nodes } : {}), ...(spec.load_noise !== undefined ? { loadNoise: spec.load_noise } : {}) };
 }
 
@@ -346,6 +356,8 @@ export interface BuiltScenario {
   twin: ClusterTwin;
   targets: ScenarioTarget[];
   incidentStartMs: number | null;
+  /** The pods whose heaps a jvm_heap_regression fault put on the edge, by target ("namespace/deployment"). */
+  sickPods: Record<string, string[]>;
 }
 
 /**
@@ -357,9 +369,9 @@ export function buildFromSpec(spec: ScenarioSpec, clock: Clock, opts: BuildOptio
   const seed = opts.seed ?? spec.seed;
   const start = clock.now();
   const twin = new ClusterTwin(clock, twinOptions(spec, seed));
-  const faults = populate(twin, spec, start, seed, opts);
-  for (const f of faults) clock.setTimer(f.atMs - start, () => f.apply(twin));
+  const { scheduled, sickPods } = populate(twin, spec, start, seed, opts);
+  for (const f of scheduled) clock.setTimer(f.atMs - start, () => f.apply(twin));
   const incidentStartMs = spec.expect.incident ? firstBreachMs(spec, start, spec.duration_min * MINUTE, opts) : null;
-  return { twin, targets: targetsOf(spec), incidentStartMs };
+  return { twin, targets: targetsOf(spec), incidentStartMs, sickPods };
 }
 

@@ -1,8 +1,8 @@
-// The scenario file format (scenarios/*.json at the repository root): the cluster, the tenants with
-// their namespaces, deployments, load and governance data, the faults that set the story in motion,
-// and the outcome expected of Governor. Validation only: a bad file is refused with every problem
-// named by file and field, never half-read. It must never build a twin or read a clock; that is
-// scenario-builder.ts's job.
+// The scenario file format (scenarios/*.json at the repository root, and the tests' fixtures in
+// test/fixtures/scenarios/): the cluster, the tenants with their namespaces, deployments, load and
+// governance data, the faults that set the story in motion, and the outcome expected of Governor.
+// Validation only: a bad file is refused with every problem named by file and field, never
+// half-read. It must never build a twin or read a clock; that is scenario-builder.ts's job.
 //
 // Faults are causes, never a metric timeline: a rollout with bad JVM options, users arriving, a leak
 // annotation on a new revision, a config key changed, a neighbour's batch queue filling up, a node
@@ -101,11 +101,13 @@ export const DeploymentSpec = z
     slo_p99_ms: z.number().positive().optional(),
     /** Whether Watchtower watches this service (it is then a target the demo scores). */
     watch: z.boolean().default(false),
-    /** The config map the service reads (envFrom) and what its keys do to it (a named effect). */
+    /** The config map the service reads and what its keys do to it (a named effect; absent: nothing the model sees). */
     config: z
       .object({
         config_map: name,
-        effect: z.string().min(1),
+        /** Single keys as environment variables (name → key, env valueFrom); absent: the whole map (envFrom). */
+        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string().min(1)).optional(),
+        effect: z.string().min(1).optional(),
         params: z.record(z.string(), z.number()).default({}),
       })
       .strict()
@@ -118,7 +120,7 @@ export const NamespaceSpec = z
   .object({
     name,
     created_days_ago: z.number().nonnegative().default(100),
-    config_maps: z.array(z.object({ name, data: stringMap }).strict()).default([]),
+    config_maps: z.array(z.object({ name, labels: stringMap.optional(), data: stringMap }).strict()).default([]),
     deployments: z.array(DeploymentSpec).default([]),
   })
   .strict();
@@ -151,15 +153,19 @@ export type TenantScenarioSpec = z.infer<typeof TenantScenarioSpec>;
 
 export const NodePoolSpec = z
   .object({
-    /** Nodes are named `<pool>-01`, `<pool>-02`, … */
     pool: name,
-    count: z.number().int().positive(),
+    /** How many nodes, named `<pool>-01`, `<pool>-02`, …; or `names`, the nodes' own names. */
+    count: z.number().int().positive().optional(),
+    names: z.array(name).min(1).optional(),
     cpu: quantity,
     memory: quantity,
     allocatable: z.object({ cpu: quantity, memory: quantity }).strict().optional(),
     labels: stringMap.optional(),
+    /** When the pool joins the cluster, seconds from the start (the cluster autoscaler adding nodes); 0: once the deployments are placed; absent: from the beginning. */
+    added_at_s: z.number().nonnegative().optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => (p.count === undefined) !== (p.names === undefined), { message: 'give exactly one of count, names' });
 export type NodePoolSpec = z.infer<typeof NodePoolSpec>;
 
 /** "namespace/deployment" */
@@ -298,6 +304,13 @@ export function parseScenarioSpec(raw: unknown, source: string): ScenarioSpec {
   return res.data;
 }
 
+/** The names of a pool's nodes, in the order they are made. */
+export function poolNodeNames(p: NodePoolSpec): string[] {
+  return p.names ?? Array.from({ length: p.count! }, (_, i) => `${p.pool}-${String(i + 1).padStart(2, '0')}`);
+}
+
+const nodeNames = (pools: readonly NodePoolSpec[]): string[] => pools.flatMap(poolNodeNames);
+
 /** What the schema cannot say: references between parts of the file. */
 function crossChecks(s: ScenarioSpec): string[] {
   const problems: string[] = [];
@@ -314,7 +327,7 @@ function crossChecks(s: ScenarioSpec): string[] {
         const at = `tenants.${ti}.namespaces.${ni}.deployments.${di}`;
         if (d.config && !ns.config_maps.some((c) => c.name === d.config!.config_map))
           problems.push(`${at}.config.config_map: no config map '${d.config.config_map}' in namespace '${ns.name}'`);
-        if (d.config && !Object.hasOwn(CONFIG_EFFECTS, d.config.effect))
+        if (d.config?.effect !== undefined && !Object.hasOwn(CONFIG_EFFECTS, d.config.effect))
           problems.push(`${at}.config.effect: unknown effect '${d.config.effect}'; known: ${Object.keys(CONFIG_EFFECTS).join(', ')}`);
       });
     }),
@@ -327,9 +340,14 @@ function crossChecks(s: ScenarioSpec): string[] {
       problems.push(`faults.${i}.config_map: no config map '${f.config_map}' in namespace '${f.namespace}'`);
     if (f.kind === 'jvm_heap_regression' && deployments.get(f.target) && !deployments.get(f.target)!.jvm_options)
       problems.push(`faults.${i}: '${f.target}' is not a JVM service (no jvm_options)`);
-    if (f.kind === 'node_pressure' && f.node && s.nodes && !s.nodes.some((p) => f.node!.startsWith(`${p.pool}-`)))
+    if (f.kind === 'node_pressure' && f.node && s.nodes && !nodeNames(s.nodes).includes(f.node))
       problems.push(`faults.${i}.node: no node '${f.node}' in the scenario's node pools`);
   });
+  const seen = new Set<string>();
+  for (const n of nodeNames(s.nodes ?? [])) {
+    if (seen.has(n)) problems.push(`nodes: node '${n}' is declared twice`);
+    seen.add(n);
+  }
   if (s.expect.no_actions && s.expect.required_actions.length > 0) problems.push('expect: no_actions contradicts required_actions');
   return problems;
 }

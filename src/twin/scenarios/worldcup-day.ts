@@ -8,7 +8,7 @@ import type { Clock } from '../../core/clock.ts';
 import { ClusterTwin, type NodeSetup } from '../cluster-twin.ts';
 import { traceLoad, type Trace } from '../load-shapes.ts';
 import { loadTrace } from '../traces.ts';
-import { jvmTemplate } from './jvm-heap-regression.ts';
+import { serviceTemplate } from './service-template.ts';
 
 export const WORLDCUP_DAY = {
   /** The trace day that plays from the scenario's start (UTC midnight). */
@@ -69,8 +69,7 @@ export function buildWorldCupDay(clock: Clock, opts: { seed?: number; gridMs?: n
     // Start where the HPA would have left the deployment: enough pods for the opening load.
     const perPod = (600 * 0.5 * WORLDCUP_DAY.targetCpuUtilisation) / 100;
     const replicas = Math.min(s.maxReplicas, Math.max(2, Math.ceil((typeof load === 'number' ? load : load(start)) / perPod)));
-    const template = jvmTemplate(s.name, `registry.${s.tenant}.example/${s.name}:2.3.0`, JVM);
-    template.metadata!.labels!['governor.io/tenant'] = s.tenant;
+    const template = serviceTemplate({ tenant: s.tenant, name: s.name, image: `registry.${s.tenant}.example/${s.name}:2.3.0`, jvmOptions: JVM });
     twin.addDeployment({
       namespace: s.namespace,
       name: s.name,

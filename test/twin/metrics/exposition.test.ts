@@ -7,7 +7,7 @@ import { EXPOSITION_CONTENT_TYPE, metricsHandler, renderExposition, startMetrics
 import { serveHandlers } from '../../../src/twin/metrics/http-serve.ts';
 import { startSampler } from '../../../src/twin/metrics/sampler.ts';
 import { TWIN_METRIC_FAMILIES, TwinCollector } from '../../../src/twin/metrics/twin-collector.ts';
-import { buildJvmHeapRegression } from '../../../src/twin/scenarios/jvm-heap-regression.ts';
+import { buildScenario } from '../../../src/twin/scenarios/index.ts';
 import { requireBinary } from './prometheus-process.ts';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
@@ -68,7 +68,7 @@ function parseExposition(text: string): Parsed {
 
 function seedTwin() {
   const clock = new VirtualClock(T0);
-  const s = buildJvmHeapRegression(clock);
+  const s = buildScenario('jvm-heap-regression', clock);
   s.twin.start();
   return { clock, ...s };
 }

@@ -20,7 +20,7 @@ import { startQueryApiServer, type QueryApiServer } from '../../../src/twin/metr
 import { startSampler } from '../../../src/twin/metrics/sampler.ts';
 import type { SeriesStore } from '../../../src/twin/metrics/series-store.ts';
 import { TWIN_METRIC_FAMILIES } from '../../../src/twin/metrics/twin-collector.ts';
-import { buildJvmHeapRegression } from '../../../src/twin/scenarios/jvm-heap-regression.ts';
+import { buildScenario } from '../../../src/twin/scenarios/index.ts';
 import type { ClusterTwin } from '../../../src/twin/cluster-twin.ts';
 import { requireBinary, startPrometheus, type PrometheusProcess } from './prometheus-process.ts';
 
@@ -58,7 +58,7 @@ beforeAll(async () => {
 
   // The recorded run, backfilled.
   const clock = new VirtualClock(TB);
-  const recorded = buildJvmHeapRegression(clock);
+  const recorded = buildScenario('jvm-heap-regression', clock);
   recorded.twin.start();
   const sampler = startSampler(recorded.twin);
   await clock.advance(RUN_MS);
@@ -70,7 +70,7 @@ beforeAll(async () => {
   twinApi = await startQueryApiServer(store, { now: () => TB + RUN_MS });
 
   // The live twin, scraped.
-  const live = buildJvmHeapRegression(new VirtualClock(Date.now()));
+  const live = buildScenario('jvm-heap-regression', new VirtualClock(Date.now()));
   liveTwin = live.twin;
   metrics = await startMetricsServer(liveTwin);
   const target = new URL(metrics.url).host;

@@ -6,7 +6,7 @@ import { startSampler } from '../../../src/twin/metrics/sampler.ts';
 import { SeriesStore, type Sample } from '../../../src/twin/metrics/series-store.ts';
 import { PromQLEngine } from '../../../src/twin/metrics/promql-engine.ts';
 import { TWIN_METRIC_FAMILIES, meanLatencyS } from '../../../src/twin/metrics/twin-collector.ts';
-import { buildJvmHeapRegression } from '../../../src/twin/scenarios/jvm-heap-regression.ts';
+import { buildScenario, type Scenario } from '../../../src/twin/scenarios/index.ts';
 
 const T0 = Date.parse('2026-11-24T10:00:00Z');
 const S = 15_000;
@@ -98,9 +98,9 @@ describe('SeriesStore', () => {
 });
 
 describe('the sampler on the seed scenario', () => {
-  async function run(minutes: number, act?: (s: ReturnType<typeof buildJvmHeapRegression>, clock: VirtualClock) => Promise<void>) {
+  async function run(minutes: number, act?: (s: Scenario, clock: VirtualClock) => Promise<void>) {
     const clock = new VirtualClock(T0);
-    const s = buildJvmHeapRegression(clock);
+    const s = buildScenario('jvm-heap-regression', clock);
     s.twin.start();
     const sampler = startSampler(s.twin);
     if (act) await act(s, clock);
@@ -151,7 +151,7 @@ describe('the sampler on the seed scenario', () => {
     }
     // The three sick pods: GC time up ~340% on them, memory at 90%+.
     const sick = engine.instant('container_memory_working_set_bytes{deployment!="x",pod=~"checkout-.*"} / container_spec_memory_limit_bytes > 0.9', now);
-    expect(sick.type === 'vector' && sick.samples.map((x) => x.labels.pod).sort()).toEqual([...s.sickPods].sort());
+    expect(sick.type === 'vector' && sick.samples.map((x) => x.labels.pod).sort()).toEqual([...s.sickPods['acme-prod/checkout']!].sort());
     expect(sampler.store.stats().scrapes).toBe(17);
   });
 
@@ -160,7 +160,7 @@ describe('the sampler on the seed scenario', () => {
       await c.advance(90_000);
       sc.twin.scale('acme-prod', 'checkout', 12);
       await c.advance(60_000);
-      sc.twin.applyTemplate('acme-prod', 'checkout', sc.goodTemplate, 'rollback to revision 1');
+      sc.twin.applyTemplate('acme-prod', 'checkout', sc.twin.templateOfRevision('acme-prod', 'checkout', 1)!, 'rollback to revision 1');
       await c.advance(5 * 60_000);
     });
     const now = clock.now();
@@ -171,14 +171,14 @@ describe('the sampler on the seed scenario', () => {
     expect(pods(T0 + 60_000)).toHaveLength(8);
     expect(pods(T0 + 150_000)).toHaveLength(12);
     expect(pods(now)).toEqual(s.twin.podMetrics('acme-prod', 'checkout').map((p) => p.pod).sort());
-    expect(pods(now).some((p) => s.sickPods.includes(p!))).toBe(false);
+    expect(pods(now).some((p) => s.sickPods['acme-prod/checkout']!.includes(p!))).toBe(false);
     const spec = engine.range('kube_deployment_spec_replicas{deployment="checkout"}', T0, now, 60_000);
     expect(spec.series[0]!.vs.slice(0, 3)).toEqual([8, 8, 12]);
   });
 
   it('takes its interval and retention from the options', async () => {
     const clock = new VirtualClock(T0);
-    const { twin } = buildJvmHeapRegression(clock);
+    const { twin } = buildScenario('jvm-heap-regression', clock);
     const sampler = startSampler(twin, { intervalMs: 60_000, retentionMs: 5 * 60_000, chunkSize: 2 });
     await clock.advance(30 * 60_000);
     const st = sampler.store.stats();

@@ -1,8 +1,11 @@
-// A scenario-less cluster for tests of the twin itself: one namespace, one JVM deployment with a
-// healthy heap, nothing going wrong. Tests shape it through options; it must stay boring.
-import type { Clock } from '../../core/clock.ts';
-import { ClusterTwin, type ClusterTwinOptions } from '../cluster-twin.ts';
-import { jvmTemplate } from './jvm-heap-regression.ts';
+// Test helper: a scenario-less cluster for tests of the twin itself — one namespace, one JVM
+// deployment with a healthy heap, nothing going wrong — shaped per test through options (replicas,
+// load, seed, nodes, noise), which is why it is code and not a scenario file. It must stay boring.
+import type { Clock } from '../../src/core/clock.ts';
+import { ClusterTwin, type ClusterTwinOptions } from '../../src/twin/cluster-twin.ts';
+import { serviceTemplate } from '../../src/twin/scenarios/service-template.ts';
+
+export const HEALTHY_JVM = '-XX:+UseG1GC -XX:MaxRAMPercentage=70 -XX:NewRatio=2';
 
 export interface SmallClusterOptions extends ClusterTwinOptions {
   namespace?: string;
@@ -27,7 +30,7 @@ export function buildSmallCluster(clock: Clock, opts: SmallClusterOptions = {}):
     rps: opts.rps ?? replicas * 150,
     revisions: [
       {
-        template: jvmTemplate(deployment, `registry.example/${deployment}:1.0.0`, opts.jvmOptions ?? '-XX:+UseG1GC -XX:MaxRAMPercentage=70 -XX:NewRatio=2'),
+        template: serviceTemplate({ tenant: 'team-a', name: deployment, image: `registry.example/${deployment}:1.0.0`, jvmOptions: opts.jvmOptions ?? HEALTHY_JVM }),
         changeCause: 'release 1.0.0',
         createdAtMs: start - 86_400_000,
       },

@@ -4,7 +4,7 @@
 // on. A watch from a version the log no longer holds is refused as "too old" (410 Expired), as the
 // API server's watch cache does, and the client re-lists. It holds no object state of its own and
 // never changes the twin.
-import type { ClusterTwin, TwinChange, TwinKind, TwinObject } from './cluster-twin.ts';
+import type { ClusterTwin, TwinChange, TwinKind, TwinObject } from '../cluster-twin.ts';
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED';

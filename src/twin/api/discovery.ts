@@ -1,7 +1,9 @@
-// The discovery documents of the twin's Kubernetes API (/version, /api, /apis and each group
-// version's APIResourceList): what kubectl and client-node read to find out which resources exist,
-// which verbs they take, and that deployments/scale is an autoscaling/v1 Scale. They must list only
-// what kube-api-server.ts actually serves.
+// Discovery in the twin's Kubernetes API (/version, /api, /apis and each group version's
+// APIResourceList, and the health endpoints): what kubectl and client-node read to find out which
+// resources exist, which verbs they take, and that deployments/scale is an autoscaling/v1 Scale. The
+// documents must list only what the route groups beside this file actually serve.
+import type { ApiContext } from './context.ts';
+import { get, noSuchPath, type Route } from './http.ts';
 
 export const SERVER_VERSION = {
   major: '1',
@@ -41,6 +43,19 @@ const resourceList = (groupVersion: string, resources: ApiResource[]) => ({ kind
 
 const WATCHABLE = ['get', 'list', 'watch'];
 
+const HPA_RESOURCES: ApiResource[] = [
+  {
+    name: 'horizontalpodautoscalers',
+    singularName: 'horizontalpodautoscaler',
+    namespaced: true,
+    kind: 'HorizontalPodAutoscaler',
+    verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+    shortNames: ['hpa'],
+    categories: ['all'],
+  },
+  { name: 'horizontalpodautoscalers/status', singularName: '', namespaced: true, kind: 'HorizontalPodAutoscaler', verbs: ['get'] },
+];
+
 export const GROUP_VERSIONS: Record<string, ReturnType<typeof resourceList>> = {
   v1: resourceList('v1', [
     { name: 'configmaps', singularName: 'configmap', namespaced: true, kind: 'ConfigMap', verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'], shortNames: ['cm'] },
@@ -63,30 +78,9 @@ export const GROUP_VERSIONS: Record<string, ReturnType<typeof resourceList>> = {
     { name: 'deployments/status', singularName: '', namespaced: true, kind: 'Deployment', verbs: ['get'] },
     { name: 'replicasets', singularName: 'replicaset', namespaced: true, kind: 'ReplicaSet', verbs: WATCHABLE, shortNames: ['rs'], categories: ['all'] },
   ]),
-  'autoscaling/v2': resourceList('autoscaling/v2', [
-    {
-      name: 'horizontalpodautoscalers',
-      singularName: 'horizontalpodautoscaler',
-      namespaced: true,
-      kind: 'HorizontalPodAutoscaler',
-      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      shortNames: ['hpa'],
-      categories: ['all'],
-    },
-    { name: 'horizontalpodautoscalers/status', singularName: '', namespaced: true, kind: 'HorizontalPodAutoscaler', verbs: ['get'] },
-  ]),
-  'autoscaling/v1': resourceList('autoscaling/v1', [
-    {
-      name: 'horizontalpodautoscalers',
-      singularName: 'horizontalpodautoscaler',
-      namespaced: true,
-      kind: 'HorizontalPodAutoscaler',
-      verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
-      shortNames: ['hpa'],
-      categories: ['all'],
-    },
-    { name: 'horizontalpodautoscalers/status', singularName: '', namespaced: true, kind: 'HorizontalPodAutoscaler', verbs: ['get'] },
-  ]),
+  // The same objects in both versions (autoscaling.ts converts).
+  'autoscaling/v2': resourceList('autoscaling/v2', HPA_RESOURCES),
+  'autoscaling/v1': resourceList('autoscaling/v1', HPA_RESOURCES),
   'metrics.k8s.io/v1beta1': resourceList('metrics.k8s.io/v1beta1', [
     { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] },
     { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
@@ -118,4 +112,32 @@ export function apiGroupList() {
 
 export function apiVersions(serverAddress: string) {
   return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+}
+
+export function discoveryRoutes(ctx: ApiContext): Route[] {
+  return [
+    { pattern: ['version'], methods: get(() => ({ body: SERVER_VERSION })) },
+    { pattern: ['healthz'], methods: get(() => ({ body: 'ok' })) },
+    { pattern: ['livez'], methods: get(() => ({ body: 'ok' })) },
+    { pattern: ['readyz'], methods: get(() => ({ body: 'ok' })) },
+    { pattern: ['api'], methods: get(() => ({ body: apiVersions(ctx.address()) })) },
+    { pattern: ['api', 'v1'], methods: get(() => ({ body: GROUP_VERSIONS['v1'] })) },
+    { pattern: ['apis'], methods: get(() => ({ body: apiGroupList() })) },
+    {
+      pattern: ['apis', ':group'],
+      methods: get((_r, p) => {
+        const g = apiGroup(p['group']!);
+        if (!g) throw noSuchPath();
+        return { body: g };
+      }),
+    },
+    {
+      pattern: ['apis', ':group', ':version'],
+      methods: get((_r, p) => {
+        const gv = GROUP_VERSIONS[`${p['group']}/${p['version']}`];
+        if (!gv) throw noSuchPath();
+        return { body: gv };
+      }),
+    },
+  ];
 }

@@ -1,7 +1,7 @@
 // Server-side printing: the meta.k8s.io/v1 Table form of the twin's objects, which kubectl asks for
 // (`Accept: application/json;as=Table;...`) to print `kubectl get` the way a real cluster does
 // (READY, UP-TO-DATE, AVAILABLE, AGE, ...). Presentation only: never a source of truth for anything.
-import type { ConfigMap, Deployment, HorizontalPodAutoscaler, KubeEvent, MetricSpec, MetricStatus, Namespace, Node, ObjectMeta, Pod, ReplicaSet } from './kube-objects.ts';
+import type { ConfigMap, Deployment, HorizontalPodAutoscaler, KubeEvent, MetricSpec, MetricStatus, Namespace, Node, ObjectMeta, Pod, ReplicaSet } from '../kube-objects.ts';
 
 interface Column {
   name: string;

@@ -2,7 +2,7 @@
 // strategic merge patch (Kubernetes' own: lists of named things merge by key) and JSON patch
 // (RFC 6902) — applied to plain JSON objects. Pure functions that return a new object; they never
 // mutate their inputs. A patch that cannot apply throws PatchError rather than half-applying.
-import { canonicalJson } from '../core/canonical-json.ts';
+import { canonicalJson } from '../../core/canonical-json.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
