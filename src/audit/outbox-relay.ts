@@ -13,7 +13,8 @@ const BATCH = 500;
 export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
-  private again = false;
+  /** The drain after the one running, shared by every nudge that arrives meanwhile. */
+  private queued: Promise<void> | undefined;
   private stopped = false;
   private pendingCount = 0;
 
@@ -35,21 +36,26 @@ export class OutboxRelay {
     tick();
   }
 
-  /** Publishes what is pending now (called right after an outbox write, so nothing waits for the poll). */
+  /**
+   * Publishes what is pending now (called right after an outbox write, so nothing waits for the
+   * poll). Resolves once a drain that began after this call has finished: a drain already underway
+   * may have read the outbox before the caller's write, so the caller waits for the next one.
+   */
   nudge(): Promise<void> {
     if (this.running) {
-      this.again = true;
-      return this.running;
+      this.queued ??= this.running.then(() => {
+        this.queued = undefined;
+        return this.stopped ? undefined : this.nudge();
+      });
+      return this.queued;
     }
     // Started on the next turn of the event loop, so the nudges of writes that commit together
     // (a group commit resolves many appends at once) share one read of the outbox.
-    this.running = new Promise<void>((r) => setImmediate(r)).then(() => this.drain()).finally(() => {
-      this.running = undefined;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        void this.nudge();
-      }
-    });
+    this.running = new Promise<void>((r) => setImmediate(r))
+      .then(() => this.drain())
+      .finally(() => {
+        this.running = undefined;
+      });
     return this.running;
   }
 
@@ -76,7 +82,7 @@ export class OutboxRelay {
           await this.audit.markPublishedMany(published);
         }
         // A short batch was everything pending when it was read; what was written since nudged the
-        // relay (`again`) or waits for the poll. Reading once more to learn that costs a query per write.
+        // relay (a queued drain) or waits for the poll. Reading once more to learn that costs a query per write.
         if (batch.length < BATCH) return;
       }
     } catch (err) {
@@ -88,5 +94,6 @@ export class OutboxRelay {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.running) await this.running;
+    if (this.queued) await this.queued;
   }
 }
