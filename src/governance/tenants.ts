@@ -50,7 +50,10 @@ export const TenantsFile = z
   .object({
     /** Freezes for every tenant. */
     freezes: z.array(FreezeWindow).default([]),
-    tenants: z.record(z.string().min(1), TenantSpec),
+    tenants: z
+      .record(z.string().min(1), TenantSpec)
+      // An empty file would leave every namespace to the most restrictive defaults without a word.
+      .refine((t) => Object.keys(t).length > 0, { message: 'names no tenant; a tenants file must define at least one' }),
   })
   .strict();
 export type Tenants = Record<string, TenantSpec>;
