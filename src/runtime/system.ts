@@ -24,6 +24,8 @@ import type { AuditStore } from '../audit/audit-store.ts';
 import { PgAuditStore } from '../audit/pg-audit-store.ts';
 import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
 import { OutboxRelay } from '../audit/outbox-relay.ts';
+import { openAuditKey } from '../audit/audit-key.ts';
+import { Checkpointer, checkpointFile } from '../audit/checkpoints.ts';
 import { ReloadingPolicyEngine } from '../policy/reloading-policy-engine.ts';
 import { RealClock } from '../core/clock.ts';
 import type { AutonomyLevels } from '../governance/autonomy.ts';
@@ -139,7 +141,11 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       poolSize = 1;
       report.push(`audit: embedded PGlite over the Postgres wire protocol at ${databaseUrl} (DATABASE_URL is not set)`);
     }
-    const audit = new PgAuditStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize, logger });
+    // Every record sealed with the audit key, which the database never holds; kept where `audit verify` finds it when the log outlives this run.
+    const durableLog = Boolean(config.databaseUrl ?? opts.embeddedPgDataDir);
+    const auditKey = openAuditKey(config, durableLog);
+    report.push(`audit key: ${auditKey.source}`);
+    const audit = new PgAuditStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize, logger, auditKey: auditKey.key });
     closers.push(() => audit.close());
     await audit.migrate();
 
@@ -349,6 +355,16 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       },
     };
     announce = (text) => void notifier.notify(text);
+    // The chain head, signed and published outside the database (a file, this channel) every interval and at stop.
+    // Stopped after the consumers and before Slack: the last checkpoint anchors the log's end, and is posted.
+    if (durableLog) {
+      const schema = opts.auditSchema ?? 'governor';
+      const file = checkpointFile(config, schema);
+      const checkpointer = new Checkpointer({ audit, key: auditKey.key, schema, file, notify: (text) => notifier.notify(text), clock: new RealClock(), intervalMs: config.audit.checkpointIntervalS * 1000, logger });
+      const first = await checkpointer.start();
+      closers.push(() => checkpointer.stop());
+      report.push(`audit checkpoints: every ${config.audit.checkpointIntervalS} s and at stop, to ${file} and the Slack channel${first.status === 'discontinuous' ? `; ALERT: ${first.problem}` : ''}`);
+    } else report.push('audit checkpoints: none (the log lives in memory and ends with this run)');
     if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
     if (!config.pagerdutyRoutingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
 

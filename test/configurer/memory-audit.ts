@@ -56,6 +56,8 @@ export function memoryAudit(): MemoryAudit {
     markPublishedMany: unsupported('markPublishedMany'),
     decisionContext: unsupported('decisionContext'),
     verify: unsupported('verify'),
+    head: unsupported('head'),
+    hashAt: unsupported('hashAt'),
     close: async () => undefined,
   };
 }
