@@ -45,8 +45,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--bundle <file>', 'compiled policy bundle', undefined)
     .action(async (o: { input: string; bundle?: string }) => {
       const { policyEval } = await import('../commands/policy-eval.ts');
+      const { loadConfig } = await import('./config.ts');
+      const publicKeyFile = loadConfig().policyPublicKeyFile;
       process.exitCode = await policyEval(
-        { input: o.input, ...(o.bundle ? { bundle: o.bundle } : {}) },
+        { input: o.input, ...(o.bundle ? { bundle: o.bundle } : {}), ...(publicKeyFile ? { publicKeyFile } : {}) },
         (s) => process.stdout.write(`${s}\n`),
         (s) => process.stderr.write(`${s}\n`),
       );

@@ -27,6 +27,7 @@ import { OutboxRelay } from '../audit/outbox-relay.ts';
 import { openAuditKey } from '../audit/audit-key.ts';
 import { Checkpointer, checkpointFile } from '../audit/checkpoints.ts';
 import { ReloadingPolicyEngine } from '../policy/reloading-policy-engine.ts';
+import { openPolicyPublicKey } from '../policy/bundle-signature.ts';
 import { RealClock } from '../core/clock.ts';
 import type { AutonomyLevels } from '../governance/autonomy.ts';
 import { AutonomyManager } from '../governance/autonomy-manager.ts';
@@ -152,8 +153,11 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // The bundle hot-reloads (a file change, or a ConfigMap mount swapping its data); a broken one is
     // refused, announced, and the previous one stays in force.
     let announce: (text: string) => void = () => {};
+    // Only bundles signed for this key load, at start and on reload (src/policy/bundle-signature.ts).
+    const policyKey = openPolicyPublicKey(config.policyPublicKeyFile);
     const policy = await ReloadingPolicyEngine.open({
       ...(config.policyBundle ? { path: config.policyBundle } : {}),
+      publicKey: policyKey.key,
       ...(opts.clock instanceof RealClock ? {} : { watch: false, pollIntervalMs: 0 }),
       onReload: (version) => {
         logger.info({ policy_version: version }, 'policy bundle reloaded');
@@ -165,7 +169,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       },
     });
     closers.push(async () => policy.close());
-    report.push(`policy: OPA Wasm bundle ${policy.version.slice(0, 12)} (reloads on change)`);
+    report.push(
+      `policy: OPA Wasm bundle ${policy.version.slice(0, 12)} (reloads on change), signed for ${policyKey.development ? 'the DEVELOPMENT key, which anyone with the repository can sign with (set GOVERNOR_POLICY_PUBLIC_KEY_FILE to your own)' : policyKey.source}`,
+    );
 
     // The cluster: a real one through KUBECONFIG, or the twin served as a Kubernetes API.
     let kube: KubeConfig;

@@ -1,7 +1,7 @@
 // The `governor` command line as an operator uses it: real processes, real exit codes.
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -13,6 +13,7 @@ import { Checkpointer } from '../../src/audit/checkpoints.ts';
 import { chainHash, PgAuditStore, type ChainContent } from '../../src/audit/pg-audit-store.ts';
 import { RealClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
+import { DEFAULT_BUNDLE_PATH } from '../../src/policy/wasm-policy-engine.ts';
 
 const run = promisify(execFile);
 const PG = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -174,6 +175,29 @@ describe('governor configuration errors', () => {
     expect(r.stderr).toMatch(/REDIS_URL/);
     expect(r.stderr).toMatch(/DATABASE_URL/);
   });
+
+  it('start refuses a policy bundle whose data.json was edited after signing, and a bundle path that does not exist', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gov-bundle-'));
+    try {
+      const src = join(dir, 'src');
+      await mkdir(src);
+      await run('tar', ['-xzf', DEFAULT_BUNDLE_PATH, '-C', src]);
+      const data = JSON.parse(await readFile(join(src, 'data.json'), 'utf8')) as { autonomy: { supervised_actions: string[] } };
+      data.autonomy.supervised_actions = [];
+      await writeFile(join(src, 'data.json'), JSON.stringify(data));
+      const tampered = join(dir, 'tampered.tar.gz');
+      await run('tar', ['-czf', tampered, '-C', src, '.']);
+      const env = bareEnv({ GOVERNOR_DATA_DIR: dir, GOVERNOR_CONSOLE_PORT: '0', SLACK_PORT: '0', LOG_LEVEL: 'fatal' });
+      const refused = await governor(['start'], { ...env, GOVERNOR_POLICY_BUNDLE: tampered });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^governor: the policy bundle .*tampered\.tar\.gz holds data\.json changed after signing/m);
+      const missing = await governor(['start'], { ...env, GOVERNOR_POLICY_BUNDLE: join(dir, 'absent.tar.gz') });
+      expect(missing.code).toBe(78);
+      expect(missing.stderr).toContain(`GOVERNOR_POLICY_BUNDLE: there is no policy bundle file at ${join(dir, 'absent.tar.gz')}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('npm start on a machine without Redis, PostgreSQL or credentials', () => {
@@ -196,6 +220,9 @@ describe('npm start on a machine without Redis, PostgreSQL or credentials', () =
       const text = lines.join('\n');
       expect(text).toMatch(/bus: in-memory \(REDIS_URL is not set\)/);
       expect(text).toMatch(/audit: embedded PGlite .*\(DATABASE_URL is not set\)/);
+      expect(text).toMatch(/policy: OPA Wasm bundle [0-9a-f]{12} \(reloads on change\), signed for the DEVELOPMENT key/);
+      expect(text).toMatch(new RegExp(`audit key: audit-[0-9a-f]{16} generated and kept in ${dataDir}/audit-key\\.pem`));
+      expect(text).toMatch(new RegExp(`audit checkpoints: every 60 s and at stop, to ${dataDir}/audit-checkpoints-governor\\.jsonl and the Slack channel`));
       expect(text).toMatch(/slack: sandbox console at http:\/\/127\.0\.0\.1:\d+/);
       expect(text).toMatch(/cluster: twin scenario/);
       const url = /open (http:\/\/\S+)/.exec(text)![1]!;
