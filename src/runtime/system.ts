@@ -269,7 +269,11 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const autonomyManager = new AutonomyManager({ store: autonomyStore, recorder, bus, clock, logger, defaultPhase: config.phase, pauseEpoch });
     await autonomyManager.start();
     closers.push(async () => autonomyManager.stop());
-    const phaseWatcher = new PhaseFileWatcher({ path: config.governorFile ?? DEFAULT_GOVERNOR_FILE, target: autonomyManager, logger });
+    const phaseWatcher = new PhaseFileWatcher({
+      path: config.governorFile ?? DEFAULT_GOVERNOR_FILE, target: autonomyManager, logger,
+      // Said in the channel as a refused policy bundle is: whoever changed the file learns it did not apply.
+      onInvalid: (err) => announce(`A new phase file was refused; phase '${autonomyManager.phase}' stays in force. ${err.message}`),
+    });
     const phaseCheck = await phaseWatcher.start();
     closers.push(async () => phaseWatcher.stop());
     if (phaseCheck.status === 'invalid') report.push(`autonomy: ${phaseCheck.error.message}; phase stays '${autonomyManager.phase}'`);
