@@ -142,7 +142,8 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       poolSize = 1;
       report.push(`audit: embedded PGlite over the Postgres wire protocol at ${databaseUrl} (DATABASE_URL is not set)`);
     }
-    // Every record sealed with the audit key, which the database never holds; kept where `audit verify` finds it when the log outlives this run.
+    // Every record sealed with the audit key, which the database never holds; kept where
+    // `audit verify` finds it when the log outlives this run.
     const durableLog = Boolean(config.databaseUrl ?? opts.embeddedPgDataDir);
     const auditKey = openAuditKey(config, durableLog);
     report.push(`audit key: ${auditKey.source}`);
@@ -365,8 +366,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       },
     };
     announce = (text) => void notifier.notify(text);
-    // The chain head, signed and published outside the database (a file, this channel) every interval and at stop.
-    // Stopped after the consumers and before Slack: the last checkpoint anchors the log's end, and is posted.
+    // The chain head, signed and published outside the database (a file, this channel) every
+    // interval and at stop. Stopped after the consumers and before Slack: the last checkpoint
+    // anchors the log's end, and is posted.
     if (durableLog) {
       const schema = opts.auditSchema ?? 'governor';
       const file = checkpointFile(config, schema);
