@@ -144,20 +144,27 @@ describe('PgAuditStore on PostgreSQL beyond the contract', () => {
   });
 });
 
+/** Applies the migrations that come before `before` (a file name prefix) to a fresh schema, as an older Governor left it. */
+async function migratedBefore(client: pg.Client, schema: string, before: string): Promise<void> {
+  const { runner } = await import('node-pg-migrate');
+  const dir = new URL('../../migrations/', import.meta.url);
+  const count = readdirSync(dir).filter((f) => f.endsWith('.sql') && f < before).length;
+  await runner({
+    dbClient: client, dir: dir.pathname, ignorePattern: '(?!.*\\.sql$).*',
+    direction: 'up', count, schema, createSchema: true, migrationsTable: 'pgmigrations', singleTransaction: true, noLock: true,
+    log: () => {},
+  });
+  await client.query('RESET search_path');
+}
+
 describe('migration 0004 (open_grants) on a log that already holds grants', () => {
   it('backfills the grants without an execution result, so the first decision after the upgrade sees what is in flight', async () => {
     const schema = freshSchema();
-    const { runner } = await import('node-pg-migrate');
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      // The log as it stood before 0004: three migrations applied, records written by an older store.
-      await runner({
-        dbClient: client, dir: new URL('../../migrations', import.meta.url).pathname, ignorePattern: '(?!.*\\.sql$).*',
-        direction: 'up', count: 3, schema, createSchema: true, migrationsTable: 'pgmigrations', singleTransaction: true, noLock: true,
-        log: () => {},
-      });
-      await client.query('RESET search_path');
+      // The log as it stood before 0004, records written by an older store.
+      await migratedBefore(client, schema, '1760000000004');
       const row = (seq: number, kind: string, payload: object, proposal: string | null) =>
         client.query(
           `INSERT INTO ${schema}.audit_records (seq, id, kind, actor, at, proposal_id, tenant, payload, prev_hash, hash)
@@ -189,18 +196,12 @@ describe('migration 0004 (open_grants) on a log that already holds grants', () =
 describe('migration 0006 (seals) on a log written before sealing', () => {
   it('keeps the old records as they are, reported as unsealed rather than forged, and seals every record after it', async () => {
     const schema = freshSchema();
-    const { runner } = await import('node-pg-migrate');
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     let prev = GENESIS_HASH;
     try {
-      // The log as it stood before 0006: four migrations applied, three records written by an older store.
-      await runner({
-        dbClient: client, dir: new URL('../../migrations', import.meta.url).pathname, ignorePattern: '(?!.*\\.sql$).*',
-        direction: 'up', count: 4, schema, createSchema: true, migrationsTable: 'pgmigrations', singleTransaction: true, noLock: true,
-        log: () => {},
-      });
-      await client.query('RESET search_path');
+      // The log as it stood before 0006, three records written by an older store.
+      await migratedBefore(client, schema, '1760000000006');
       for (let seq = 1; seq <= 3; seq++) {
         const content: ChainContent = {
           seq, id: randomUUID(), kind: 'note', actor: 'test', at: new Date(Date.UTC(2026, 10, 24, 10, 0, seq)).toISOString(),
