@@ -12,7 +12,7 @@
 // (GOVERNOR_AUDIT_PUBLIC_KEY_FILE).
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Config } from '../config.ts';
 import { GovernorError } from '../core/errors.ts';
 import { readKeyFile } from '../core/key-files.ts';
@@ -109,7 +109,7 @@ export function openAuditPublicKey(config: Config): { key: AuditPublicKey; sourc
  */
 function createOnce(path: string): boolean {
   if (existsSync(path)) return false;
-  mkdirSync(join(path, '..'), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
   const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   const note = `Governor audit key (Ed25519), generated ${new Date().toISOString()}. It seals audit records and signs\ncheckpoints; whoever holds it can forge both. Keep it off the database host and out of its backups.\n`;

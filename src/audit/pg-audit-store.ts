@@ -522,10 +522,15 @@ export class PgAuditStore implements AuditStore {
       });
       while (expectedSeq <= last) {
         // Keyset pagination: every page is one short query, whatever the offset.
-        const { rows } = await this.pool.query<RecordRow>(
-          `SELECT ${RECORD_COLUMNS} FROM ${this.t.records} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
-          [expectedSeq, last, VERIFY_PAGE],
-        );
+        const { rows } = await this.pool
+          .query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM ${this.t.records} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`, [expectedSeq, last, VERIFY_PAGE])
+          .catch((err: unknown) => {
+            // Verifying never migrates (it may run with read rights only): say what to do instead of "column does not exist".
+            if ((err as { code?: unknown }).code === '42703') {
+              throw new GovernorError('audit_unavailable', `the audit log in schema '${this.schema}' predates sealing (migration 1760000000006): start Governor once against it to migrate, then verify`, { cause: err });
+            }
+            throw err;
+          });
         if (rows.length === 0) break;
         for (const row of rows) {
           const seq = Number(row.seq);

@@ -220,6 +220,8 @@ describe('migration 0006 (seals) on a log written before sealing', () => {
     const key = generateAuditKey();
     const store = new PgAuditStore({ connectionString: url, schema, poolSize: 1, auditKey: key });
     try {
+      // Verifying never migrates; it says what to do.
+      await expect(store.verify()).rejects.toThrow(/predates sealing \(migration 1760000000006\): start Governor once against it to migrate, then verify/);
       await store.migrate();
       const next = await store.append(note(4));
       expect(next).toMatchObject({ seq: 4, prev_hash: prev, seal: expect.any(String) });
