@@ -53,7 +53,7 @@ export interface AuditVerifyOptions {
 export async function auditVerify(store: AuditStore, out: (line: string) => void, opts: AuditVerifyOptions = {}): Promise<number> {
   const report = await verifyAuditLog(store, opts.checkpoints);
   if (opts.json) out(JSON.stringify(report, null, 2));
-  else for (const line of describe(report)) out(line);
+  else for (const line of reportLines(report)) out(line);
   return report.valid ? 0 : 1;
 }
 
@@ -118,7 +118,7 @@ export async function verifyAuditLog(store: AuditStore, checkpoints?: AuditVerif
  * The report as an operator reads it: the chain, the seals, how the log stands against the latest
  * checkpoint, then every problem not already said.
  */
-export function describe(r: VerifyReport): string[] {
+export function reportLines(r: VerifyReport): string[] {
   const lines: string[] = [];
   if (r.first_bad) {
     const b = r.first_bad;
