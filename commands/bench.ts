@@ -3,6 +3,7 @@
 // latency chart otherwise).
 import { loadConfig } from '../src/config.ts';
 import { benchGateway, type GatewayBenchResult } from '../src/bench/gateway-bench.ts';
+import { openPolicyPublicKey } from '../src/policy/bundle-signature.ts';
 import { benchTwinDay } from '../src/twin/bench.ts';
 
 /** `governor bench twin`: a pods-per-hour chart on stderr as the day runs, the figures on stdout. */
@@ -20,6 +21,7 @@ export async function benchGatewayCommand(opts: { json: boolean; rate: number; d
   const config = loadConfig();
   const result = await benchGateway({
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    policyPublicKey: openPolicyPublicKey(config.policyPublicKeyFile).key,
     ratePerS: opts.rate,
     durationS: opts.duration,
     tenants: opts.tenants,

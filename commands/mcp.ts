@@ -8,7 +8,7 @@
 // the signing key, and without a key every mutating tool is refused (fail closed). Cooldowns, grant
 // single-use and the pause epoch live in Redis (REDIS_URL), shared with every other replica and with
 // the gateway; without it they are this process's alone, which it says.
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
@@ -19,6 +19,7 @@ import type { SharedState } from '../src/bus/shared-state.ts';
 import { RealClock } from '../src/core/clock.ts';
 import { GovernorError, describeError } from '../src/core/errors.ts';
 import { createLogger, type Logger } from '../src/core/logger.ts';
+import { readKeyFile } from '../src/core/key-files.ts';
 import { DEFAULT_TENANTS_FILE, loadTenants } from '../src/governance/tenants.ts';
 import { SharedStatePauseEpoch } from '../src/governance/pause-epoch.ts';
 import type { McpHttpHost } from '../src/mcp/mcp-http-host.ts';
@@ -143,13 +144,9 @@ function readGrantKeys(config: Config, logger: Logger): ReadonlyMap<string, KeyO
     logger.warn('GOVERNOR_GRANT_PUBLIC_KEY_FILE is not set: no grant can be verified, so every mutating tool is refused');
     return new Map();
   }
-  try {
-    const key = createPublicKey(readFileSync(config.grantPublicKeyFile, 'utf8'));
-    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`it holds a ${key.asymmetricKeyType ?? 'non-asymmetric'} key, not Ed25519`);
-    return new Map([[config.grantKeyId, key]]);
-  } catch (err) {
-    throw new GovernorError('config_invalid', `GOVERNOR_GRANT_PUBLIC_KEY_FILE (${config.grantPublicKeyFile}) is not an Ed25519 public key in PEM: ${describeError(err)}`);
-  }
+  // The public half only: a server given the private key could mint the grants it checks.
+  const key = readKeyFile(config.grantPublicKeyFile, { variable: 'GOVERNOR_GRANT_PUBLIC_KEY_FILE', half: 'public', algorithm: 'ed25519' });
+  return new Map([[config.grantKeyId, key]]);
 }
 
 function readTokens(config: Config): Map<string, z.infer<typeof Identity>> {

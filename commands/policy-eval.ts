@@ -10,6 +10,7 @@
 import { readFile } from 'node:fs/promises';
 import { GovernorError, describeError } from '../src/core/errors.ts';
 import { WasmPolicyEngine } from '../src/policy/wasm-policy-engine.ts';
+import { openPolicyPublicKey } from '../src/policy/bundle-signature.ts';
 import type { PolicyInput } from '../src/policy/policy-engine.ts';
 
 /**
@@ -17,7 +18,7 @@ import type { PolicyInput } from '../src/policy/policy-engine.ts';
  * to `out`, so a caller that passes only one writer still sees why).
  */
 export async function policyEval(
-  opts: { input: string; bundle?: string },
+  opts: { input: string; bundle?: string; publicKeyFile?: string },
   out: (s: string) => void,
   err: (s: string) => void = out,
 ): Promise<number> {
@@ -44,7 +45,8 @@ export async function policyEval(
   if (isFixture(input)) input = input.input;
 
   try {
-    const engine = await WasmPolicyEngine.fromBundle(opts.bundle);
+    // The same signature check as the gateway's: an unsigned or tampered bundle gives no decision.
+    const engine = await WasmPolicyEngine.fromBundle(opts.bundle, { publicKey: openPolicyPublicKey(opts.publicKeyFile).key });
     // evaluate() validates the input itself and names every problem; no second schema here.
     const decision = await engine.evaluate(input as PolicyInput);
     out(JSON.stringify(decision, null, 2));

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Compiles policies/ to the committed Wasm bundle policies/bundle.tar.gz, after the policies pass
-# `opa check --strict`, `opa fmt` and their own tests. With --check it builds into a temporary
-# directory instead and fails when the committed bundle differs from what the sources compile to:
-# the bundle the gateway loads must be the one the reviewed sources describe.
+# `opa check --strict`, `opa fmt` and their own tests, and signs it (`.signatures.json`, RS256):
+# Governor loads no bundle whose signature does not hold. With --check it builds into a temporary
+# directory instead and fails when the committed bundle differs from what the sources compile to
+# (the bundle the gateway loads must be the one the reviewed sources describe), and has opa itself
+# verify the committed bundle's signature.
 #
-# Usage: scripts/build-policy.sh [--check]
+# Usage: [POLICY_SIGNING_KEY=key.pem] scripts/build-policy.sh [--check]
+#   POLICY_SIGNING_KEY  the RSA private key (PEM) to sign with; by default the committed development
+#                       key, which anyone with the repository can sign with (policies/signing/README.md).
 #
 # Bundle mode (-b) everywhere: a bundle directory contributes only *.rego and data.json, which is
 # what ships. Plain `opa test policies/` loads every *.json as data (the fixtures cannot merge) and
@@ -17,6 +21,7 @@ cd "$(dirname "$0")/.."
 OPA_PINNED=1.22.2 # the version .ci/run installs; another version compiles different Wasm
 ENTRYPOINT=governor/decision/decision
 BUNDLE=policies/bundle.tar.gz
+SIGNING_KEY=${POLICY_SIGNING_KEY:-policies/signing/development-INSECURE-private-key.pem}
 # The Wasm SDK lists the built-ins it can run (natively in the module or in JavaScript); a policy
 # using any other compiles fine and fails only when evaluated, so the check below refuses it first.
 SDK_CAPABILITIES=node_modules/@open-policy-agent/opa-wasm/capabilities.json
@@ -69,8 +74,15 @@ ${unformatted}"
 echo "== opa test"
 "$OPA" test -b policies/
 
+[ -f "$SIGNING_KEY" ] || fail "no signing key at ${SIGNING_KEY} (POLICY_SIGNING_KEY)"
+if [ -z "${POLICY_SIGNING_KEY:-}" ]; then
+  echo "signing with the development key (${SIGNING_KEY}): anyone with the repository can sign with it"
+fi
+
+# RS256 (PKCS#1 v1.5) is deterministic: the same sources and key give the same .signatures.json,
+# so the byte comparison below still holds for a signed bundle.
 build_into() {
-  "$OPA" build -b -t wasm -e "$ENTRYPOINT" --ignore '*_test.rego' -o "$1" policies/
+  "$OPA" build -b -t wasm -e "$ENTRYPOINT" --ignore '*_test.rego' --signing-key "$SIGNING_KEY" --signing-alg RS256 -o "$1" policies/
 }
 
 # The identity of a bundle, as WasmPolicyEngine computes it (src/policy/wasm-policy-engine.ts):
@@ -117,6 +129,15 @@ if ! differences=$(diff -rq "$work/committed" "$work/a"); then
   fail "policies/bundle.tar.gz is stale: run npm run policy:build"
 fi
 echo "up to date (policy version $(policy_version "$work/a"))"
+
+echo "== opa verifies the committed bundle's signature"
+node -e '
+  const crypto = require("node:crypto"), fs = require("node:fs");
+  const key = crypto.createPublicKey(fs.readFileSync(process.argv[1], "utf8"));
+  fs.writeFileSync(process.argv[2], key.export({ type: "spki", format: "pem" }));
+' "$SIGNING_KEY" "$work/verification-key.pem"
+"$OPA" build -b "$BUNDLE" --verification-key "$work/verification-key.pem" --signing-alg RS256 -o "$work/verified.tar.gz" \
+  || fail "${BUNDLE} does not verify with the public half of ${SIGNING_KEY}"
 
 echo "== coverage"
 "$OPA" test -b --coverage --format json policies/ >"$work/coverage.json"

@@ -45,8 +45,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--bundle <file>', 'compiled policy bundle', undefined)
     .action(async (o: { input: string; bundle?: string }) => {
       const { policyEval } = await import('../commands/policy-eval.ts');
+      const { loadConfig } = await import('./config.ts');
+      const publicKeyFile = loadConfig().policyPublicKeyFile;
       process.exitCode = await policyEval(
-        { input: o.input, ...(o.bundle ? { bundle: o.bundle } : {}) },
+        { input: o.input, ...(o.bundle ? { bundle: o.bundle } : {}), ...(publicKeyFile ? { publicKeyFile } : {}) },
         (s) => process.stdout.write(`${s}\n`),
         (s) => process.stderr.write(`${s}\n`),
       );
@@ -55,11 +57,13 @@ export async function main(argv: string[]): Promise<void> {
   const audit = program.command('audit').description('audit log tools');
   audit
     .command('verify')
-    .description('check the audit hash chain; exit 1 and name the first bad record if it is broken')
+    .description('check the audit hash chain, every seal, and the log against the latest checkpoint; exit 1 and say what is wrong')
     .option('--schema <name>', 'PostgreSQL schema of the audit log', 'governor')
-    .action(async (o: { schema: string }) => {
+    .option('--checkpoints <file>', 'checkpoint file (default GOVERNOR_AUDIT_CHECKPOINT_FILE, else the data directory\'s file for the schema)')
+    .option('--json', 'print one JSON object')
+    .action(async (o: { schema: string; checkpoints?: string; json?: boolean }) => {
       const { verify } = await import('../commands/audit-verify.ts');
-      process.exitCode = await verify({ schema: o.schema });
+      process.exitCode = await verify({ schema: o.schema, ...(o.checkpoints ? { checkpoints: o.checkpoints } : {}), json: Boolean(o.json) });
     });
 
   program

@@ -1,8 +1,11 @@
 // The only reader of the environment. Every key is validated once, at start, and every problem is
 // reported together in words an operator understands. Nothing else in the code base touches
 // process.env: components receive what they need from the Config object.
+import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { GovernorError } from './core/errors.ts';
+import { checkKeyFile, type KeyFileSpec } from './core/key-files.ts';
+import { loadTenants } from './governance/tenants.ts';
 
 export const Phase = z.enum(['observe', 'advise', 'assist', 'govern']);
 export type Phase = z.infer<typeof Phase>;
@@ -48,6 +51,11 @@ const EnvSchema = z
     GOVERNOR_POLICY_BUNDLE: optionalString,
     GOVERNOR_CONFIG_FILE: optionalString,
     GOVERNOR_DATA_DIR: optionalString.default('.governor'),
+    GOVERNOR_AUDIT_KEY_FILE: optionalString,
+    GOVERNOR_AUDIT_PUBLIC_KEY_FILE: optionalString,
+    GOVERNOR_AUDIT_CHECKPOINT_FILE: optionalString,
+    GOVERNOR_AUDIT_CHECKPOINT_INTERVAL_S: z.coerce.number().positive().max(86_400).default(60),
+    GOVERNOR_POLICY_PUBLIC_KEY_FILE: optionalString,
     GOVERNOR_CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     LOG_LEVEL: optionalString
       .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional())
@@ -76,6 +84,18 @@ export interface Config {
   /** The watched file holding the deployment phase (a ConfigMap mount in a cluster). */
   governorFile: string | undefined;
   dataDir: string;
+  /** Evidence outside the database's reach: see src/audit/audit-key.ts and src/audit/checkpoints.ts. */
+  audit: {
+    /** The Ed25519 private key that seals records and signs checkpoints; generated in dataDir when unset. */
+    keyFile: string | undefined;
+    /** Its public half alone, for `governor audit verify` where the private key must not be. */
+    publicKeyFile: string | undefined;
+    /** Where checkpoints are appended; one file per schema in dataDir when unset. */
+    checkpointFile: string | undefined;
+    checkpointIntervalS: number;
+  };
+  /** The RSA public key policy bundles must be signed for; the committed development key when unset. */
+  policyPublicKeyFile: string | undefined;
   consolePort: number;
   logLevel: string;
 }
@@ -95,11 +115,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       input: undefined,
     });
   }
+  issues.push(...fileIssues(env));
   if (!res.success || issues.length > 0) {
     const lines = issues.map((i) => {
       const key = i.path.join('.') || '(environment)';
       const got = typeof i.path[0] === 'string' ? env[i.path[0]] : undefined;
-      const shown = got === undefined || /TOKEN|SECRET|KEY/.test(key) ? '' : ` (got '${got}')`;
+      // Never a secret's value, and not a value the message already names (a file's path).
+      const shown = got === undefined || /TOKEN|SECRET|KEY/.test(key) || i.message.includes(got.trim()) ? '' : ` (got '${got}')`;
       return `  - ${key}: ${i.message}${shown}`;
     });
     throw new GovernorError('config_invalid', `Configuration problems:\n${lines.join('\n')}`);
@@ -134,7 +156,60 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     policyBundle: e.GOVERNOR_POLICY_BUNDLE,
     governorFile: e.GOVERNOR_CONFIG_FILE,
     dataDir: e.GOVERNOR_DATA_DIR,
+    audit: {
+      keyFile: e.GOVERNOR_AUDIT_KEY_FILE,
+      publicKeyFile: e.GOVERNOR_AUDIT_PUBLIC_KEY_FILE,
+      checkpointFile: e.GOVERNOR_AUDIT_CHECKPOINT_FILE,
+      checkpointIntervalS: e.GOVERNOR_AUDIT_CHECKPOINT_INTERVAL_S,
+    },
+    policyPublicKeyFile: e.GOVERNOR_POLICY_PUBLIC_KEY_FILE,
     consolePort: e.GOVERNOR_CONSOLE_PORT,
     logLevel: e.LOG_LEVEL ?? 'info',
   };
+}
+
+/** What each key variable must hold: a public-key variable never the private key, a signing key of the right algorithm. */
+const KEY_FILES: readonly KeyFileSpec[] = [
+  { variable: 'GOVERNOR_GRANT_KEY_FILE', half: 'private', algorithm: 'ed25519' },
+  { variable: 'GOVERNOR_GRANT_PUBLIC_KEY_FILE', half: 'public', algorithm: 'ed25519' },
+  { variable: 'GOVERNOR_AUDIT_KEY_FILE', half: 'private', algorithm: 'ed25519' },
+  { variable: 'GOVERNOR_AUDIT_PUBLIC_KEY_FILE', half: 'public', algorithm: 'ed25519' },
+  { variable: 'GOVERNOR_POLICY_PUBLIC_KEY_FILE', half: 'public', algorithm: 'rsa' },
+];
+
+/**
+ * The files configuration names, checked now rather than when something first opens them, so that
+ * a wrong key, a missing bundle or an empty tenants file is reported at start with every other
+ * problem, under the variable's name. Read from the raw environment: a file is checked even when
+ * another key failed validation.
+ */
+function fileIssues(env: Record<string, string | undefined>): z.core.$ZodIssue[] {
+  const issues: z.core.$ZodIssue[] = [];
+  const problem = (variable: string, message: string) => issues.push({ code: 'custom', path: [variable], message, input: undefined });
+  const set = (variable: string) => env[variable]?.trim() || undefined;
+  for (const spec of KEY_FILES) {
+    const path = set(spec.variable);
+    if (path === undefined) continue;
+    const checked = checkKeyFile(path, spec);
+    if ('problem' in checked) problem(spec.variable, `${path} ${checked.problem}`);
+  }
+  const bundle = set('GOVERNOR_POLICY_BUNDLE');
+  if (bundle !== undefined) {
+    let isFile = false;
+    try {
+      isFile = statSync(bundle).isFile();
+    } catch {
+      // reported below
+    }
+    if (!isFile) problem('GOVERNOR_POLICY_BUNDLE', `there is no policy bundle file at ${bundle}`);
+  }
+  const tenants = set('GOVERNOR_TENANTS_FILE');
+  if (tenants !== undefined) {
+    try {
+      loadTenants(tenants);
+    } catch (err) {
+      problem('GOVERNOR_TENANTS_FILE', (err as Error).message.replaceAll('\n', '\n    '));
+    }
+  }
+  return issues;
 }

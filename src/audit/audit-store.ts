@@ -16,11 +16,27 @@ export interface OutboxEntry extends OutboxMessage {
   outbox_id: number;
 }
 
+/** A point of the chain: the record at `seq` and its hash. */
+export interface ChainPoint {
+  seq: number;
+  hash: string;
+}
+
 export interface ChainVerification {
   valid: boolean;
   records: number;
-  /** The first record whose hash or link does not hold. */
+  /** The first record whose hash, link or seal does not hold. */
   first_bad?: { seq: number; id: string; reason: string };
+  /** The last record that holds: where the intact chain ends. Absent when none does. */
+  head?: ChainPoint;
+  /**
+   * With the audit public key: how many records carry a seal that holds, and how many carry none
+   * because they were written before sealing was enabled (every record before the first sealed one).
+   * A record without a seal after that, or with one that does not hold, is `first_bad`.
+   */
+  seals?: { key_id: string; sealed: number; unsealed: number };
+  /** The hashes of the intact records at the seqs asked for (the checkpoints to compare with). */
+  hashes_at?: Record<number, string>;
 }
 
 export interface AuditFilter {
@@ -80,7 +96,12 @@ export interface AuditStore {
    * result's arguments: the target's recent actions, for cooldowns and staleness).
    */
   decisionContext(q: DecisionContextQuery): Promise<DecisionContext>;
-  verify(): Promise<ChainVerification>;
+  /** Walks the whole chain: links, hashes and, with the audit public key, seals. */
+  verify(opts?: { hashesAt?: readonly number[] }): Promise<ChainVerification>;
+  /** The last record of the log as it stands, or null when the log is empty. */
+  head(): Promise<ChainPoint | null>;
+  /** The hash of the record at `seq`, or null when there is none. */
+  hashAt(seq: number): Promise<string | null>;
   close(): Promise<void>;
 }
 

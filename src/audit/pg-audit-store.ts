@@ -1,6 +1,8 @@
 // The AuditStore over PostgreSQL, through `pg`: the same code serves a real server and embedded
 // PGlite (src/audit/embedded-postgres.ts). Every record is chained to the one before it by a
-// SHA-256 hash, under a lock, so the chain stays linear however many writers there are.
+// SHA-256 hash, under a lock, so the chain stays linear however many writers there are, and sealed
+// with the Governor audit key (src/audit/audit-key.ts) as it is prepared, so that a record appended
+// by anyone else shows. It must never send the audit key's private half to the database.
 // It must never update or delete an audit record or an execution claim (the database refuses it
 // anyway), never report a write that did not commit, never leave anything set session-wide, and
 // never need a second connection while it holds a transaction open: against PGlite the pool has
@@ -10,12 +12,14 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { inTransaction } from '../core/pg-transaction.ts';
 import { runner } from 'node-pg-migrate';
+import { hasPrivateHalf, sealHolds, sealOf, type AuditKey, type AuditPublicKey } from './audit-key.ts';
 import {
   GENESIS_HASH,
   type AuditFilter,
   type AuditReader,
   type AuditStore,
   type PendingVerification,
+  type ChainPoint,
   type ChainVerification,
   type DecisionContext,
   type DecisionContextQuery,
@@ -72,6 +76,12 @@ export interface PgAuditStoreOptions {
   /** Use 1 against embedded PGlite: its connections share one session. */
   poolSize?: number;
   logger?: Logger;
+  /**
+   * The Governor audit key. With its private half every record is sealed as it is prepared and
+   * `verify` checks seals; with the public half alone the store checks seals and refuses to write.
+   * Absent: records go unsealed and seals are not checked (tests of layers above the log).
+   */
+  auditKey?: AuditKey | AuditPublicKey;
 }
 
 interface RecordRow {
@@ -86,9 +96,10 @@ interface RecordRow {
   payload: Record<string, unknown>;
   prev_hash: string;
   hash: string;
+  seal: string | null;
 }
 
-const RECORD_COLUMNS = 'seq, id::text AS id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash';
+const RECORD_COLUMNS = 'seq, id::text AS id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash, seal';
 
 export class PgAuditStore implements AuditStore {
   private readonly pool: pg.Pool;
@@ -96,6 +107,7 @@ export class PgAuditStore implements AuditStore {
   private readonly schema: string;
   private readonly schemaKey: number;
   private readonly logger: Logger;
+  private readonly auditKey: AuditKey | AuditPublicKey | undefined;
   private readonly t: Tables;
   private closed = false;
   private readonly queue: PendingAppend[] = [];
@@ -112,6 +124,7 @@ export class PgAuditStore implements AuditStore {
     }
     this.schemaKey = createHash('sha256').update(this.schema).digest().readInt32BE(0);
     this.logger = opts.logger ?? silentLogger();
+    this.auditKey = opts.auditKey;
     const s = pg.escapeIdentifier(this.schema);
     // Fully qualified names instead of a per-connection search_path: PGlite connections share one
     // session, so a search_path set by one store would leak into every other.
@@ -219,6 +232,10 @@ export class PgAuditStore implements AuditStore {
 
   /** Queues records that must land together, consecutively, in one transaction. */
   private enqueueUnit(entries: readonly { input: AuditInput; message: OutboxMessage | undefined }[]): Promise<AuditRecord[]> {
+    if (this.auditKey && !hasPrivateHalf(this.auditKey)) {
+      // Unsealed records after sealed ones read as forgeries: a verifying store never writes.
+      return Promise.reject(new GovernorError('internal', `this audit store holds only the audit public key (${this.auditKey.keyId}): it verifies, it cannot write`));
+    }
     const items = entries.map((e) => checked(e.input, e.message));
     return new Promise<AuditRecord[]>((resolve, reject) => {
       this.queue.push({ items, resolve, reject });
@@ -349,8 +366,13 @@ export class PgAuditStore implements AuditStore {
     }
   }
 
-  /** The batch's records linked to `tail`, and the JSON documents the insert unpacks. */
+  /**
+   * The batch's records linked to `tail` and sealed, and the JSON documents the insert unpacks.
+   * Sealing here, in memory, keeps group commit at one round trip; a batch that meets a stale tail is
+   * prepared (and sealed) again against the real one.
+   */
   private prepare(batch: readonly PendingAppend[], tail: Tail): Prepared {
+    const key = this.auditKey && hasPrivateHalf(this.auditKey) ? this.auditKey : undefined;
     let seq = tail.seq;
     let prevHash = tail.hash;
     const out: AuditRecord[][] = [];
@@ -375,11 +397,12 @@ export class PgAuditStore implements AuditStore {
           payload: input.payload,
         };
         const hash = chainHash(prevHash, content);
-        rows.push(JSON.stringify({ ...content, prev_hash: prevHash, hash }));
+        const seal = key ? sealOf(key, hash) : null;
+        rows.push(JSON.stringify({ ...content, prev_hash: prevHash, hash, seal }));
         trackGrant(content, opened, closed);
         derived.track(content);
         if (message) events.push(JSON.stringify({ stream: message.stream, event: message.event }));
-        written.push(toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash }));
+        written.push(toRecord({ ...content, seq: String(content.seq), prev_hash: prevHash, hash, seal }));
         prevHash = hash;
       }
     }
@@ -541,7 +564,7 @@ export class PgAuditStore implements AuditStore {
         name: `decision_context:${this.schema}`,
         text: `(SELECT 'own' AS part, ${RECORD_COLUMNS} FROM ${this.t.records} WHERE proposal_id = $1)
          UNION ALL
-         (SELECT 'flight', NULL, grant_id, 'grant', NULL, issued_at, NULL, proposal_id, tenant, jsonb_build_object('target', target), NULL, NULL
+         (SELECT 'flight', NULL, grant_id, 'grant', NULL, issued_at, NULL, proposal_id, tenant, jsonb_build_object('target', target), NULL, NULL, NULL
             FROM ${this.t.openGrants} WHERE tenant = $2 AND issued_at >= $3)
          UNION ALL
          (SELECT 'recent', ${RECORD_COLUMNS} FROM ${this.t.records}
@@ -565,34 +588,84 @@ export class PgAuditStore implements AuditStore {
     });
   }
 
-  verify(): Promise<ChainVerification> {
+  verify(opts: { hashesAt?: readonly number[] } = {}): Promise<ChainVerification> {
     return this.guard('verify', async () => {
       // Records appended while verifying are left for the next run: the answer is about the log
       // as it stood when verification began.
       const { rows: top } = await this.pool.query<{ max: string | null }>(`SELECT max(seq) AS max FROM ${this.t.records}`);
       const last = Number(top[0]?.max ?? 0);
+      const wanted = new Set(opts.hashesAt ?? []);
+      const hashesAt: Record<number, string> = {};
+      const key = this.auditKey;
+      const seals = key ? { key_id: key.keyId, sealed: 0, unsealed: 0 } : undefined;
+      /** The first sealed record: from there on, a record without a seal was not written by Governor. */
+      let sealedSince: number | undefined;
       let expectedSeq = 1;
       let prevHash = GENESIS_HASH;
       let records = 0;
+      let head: ChainPoint | undefined;
+      const result = (extra: Partial<ChainVerification> = {}): ChainVerification => ({
+        valid: extra.first_bad === undefined,
+        records,
+        ...extra,
+        ...(head ? { head } : {}),
+        ...(seals ? { seals } : {}),
+        ...(wanted.size > 0 ? { hashes_at: hashesAt } : {}),
+      });
       while (expectedSeq <= last) {
         // Keyset pagination: every page is one short query, whatever the offset.
-        const { rows } = await this.pool.query<RecordRow>(
-          `SELECT ${RECORD_COLUMNS} FROM ${this.t.records} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`,
-          [expectedSeq, last, VERIFY_PAGE],
-        );
+        const { rows } = await this.pool
+          .query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM ${this.t.records} WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`, [expectedSeq, last, VERIFY_PAGE])
+          .catch((err: unknown) => {
+            // Verifying never migrates (it may run with read rights only): say what to do instead of "column does not exist".
+            if ((err as { code?: unknown }).code === '42703') {
+              throw new GovernorError('audit_unavailable', `the audit log in schema '${this.schema}' predates sealing (migration 1760000000006): start Governor once against it to migrate, then verify`, { cause: err });
+            }
+            throw err;
+          });
         if (rows.length === 0) break;
         for (const row of rows) {
           const seq = Number(row.seq);
-          const bad = (reason: string): ChainVerification => ({ valid: false, records, first_bad: { seq, id: row.id, reason } });
+          const bad = (reason: string) => result({ first_bad: { seq, id: row.id, reason } });
           if (seq !== expectedSeq) return bad(`missing record (gap at seq ${expectedSeq})`);
           if (row.prev_hash !== prevHash) return bad('broken link to previous record');
           if (chainHash(row.prev_hash, contentOf(row)) !== row.hash) return bad('hash mismatch');
+          if (key && seals) {
+            if (row.seal === null) {
+              if (sealedSince !== undefined) {
+                return bad(`no seal, though records are sealed since seq ${sealedSince}: not written by Governor (a forged append?)`);
+              }
+              seals.unsealed += 1;
+            } else if (!sealHolds(key, row.hash, row.seal)) {
+              return bad(`seal does not hold for audit key ${key.keyId}: not sealed by Governor (a forged record?)`);
+            } else {
+              sealedSince ??= seq;
+              seals.sealed += 1;
+            }
+          }
           records += 1;
           prevHash = row.hash;
+          head = { seq, hash: row.hash };
+          if (wanted.has(seq)) hashesAt[seq] = row.hash;
           expectedSeq = seq + 1;
         }
       }
-      return { valid: true, records };
+      return result();
+    });
+  }
+
+  head(): Promise<ChainPoint | null> {
+    return this.guard('head', async () => {
+      const { rows } = await this.pool.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.t.records} ORDER BY seq DESC LIMIT 1`);
+      const row = rows[0];
+      return row ? { seq: Number(row.seq), hash: row.hash } : null;
+    });
+  }
+
+  hashAt(seq: number): Promise<string | null> {
+    return this.guard('hashAt', async () => {
+      const { rows } = await this.pool.query<{ hash: string }>(`SELECT hash FROM ${this.t.records} WHERE seq = $1`, [seq]);
+      return rows[0]?.hash ?? null;
     });
   }
 
@@ -685,10 +758,10 @@ function INSERT_RECORDS(t: Tables, literal?: InsertDocs & { afterSeq: number }):
     : ['$1', '$2', '$3', '$4', '$5'];
   const guard = literal ? ` WHERE (SELECT coalesce(max(seq), 0) FROM ${t.records}) = ${literal.afterSeq}` : '';
   return `WITH records AS (
-         INSERT INTO ${t.records} (seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash)
-         SELECT seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash
+         INSERT INTO ${t.records} (seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash, seal)
+         SELECT seq, id, kind, actor, at, incident_id, proposal_id, tenant, payload, prev_hash, hash, seal
            FROM json_to_recordset(${rows}::json) AS r(seq bigint, id uuid, kind text, actor text, at text, incident_id text,
-                                                 proposal_id text, tenant text, payload jsonb, prev_hash text, hash text)${guard}
+                                                 proposal_id text, tenant text, payload jsonb, prev_hash text, hash text, seal text)${guard}
          RETURNING seq
        ), events AS (
          INSERT INTO ${t.outbox} (stream, event)
@@ -863,6 +936,7 @@ function toRecord(row: RecordRow): AuditRecord {
     payload: row.payload,
     prev_hash: row.prev_hash,
     hash: row.hash,
+    ...(row.seal !== null ? { seal: row.seal } : {}),
   } as AuditRecord;
 }
 

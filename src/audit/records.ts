@@ -193,6 +193,11 @@ export type AuditRecord<K extends AuditKind = AuditKind> = K extends AuditKind
       prev_hash: string;
       /** SHA-256 over prev_hash and the canonical JSON of the record's content. */
       hash: string;
+      /**
+       * Ed25519 signature (base64url) over `hash` by the Governor audit key (src/audit/audit-key.ts):
+       * proof that Governor wrote the record. Absent on records written before sealing was enabled.
+       */
+      seal?: string;
     }
   : never;
 

@@ -3,10 +3,11 @@
 // policy input built from the audit log, decision and grant written to the audit log with their
 // outbox entries — against PostgreSQL (DATABASE_URL) or the embedded PGlite. Open loop: arrivals do
 // not wait for earlier decisions, so a gateway that cannot keep up shows it as latency.
-import { randomUUID } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import pg from 'pg';
 import { AuditRecorder, type Recorder } from '../audit/recorder.ts';
 import { OutboxRelay } from '../audit/outbox-relay.ts';
+import { generateAuditKey } from '../audit/audit-key.ts';
 import { PgAuditStore } from '../audit/pg-audit-store.ts';
 import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
 import { MemoryEventBus } from '../bus/memory-event-bus.ts';
@@ -90,6 +91,8 @@ function proposalFor(tenant: string, deployment: string, nowMs: number): Proposa
 
 export async function benchGateway(opts: {
   databaseUrl?: string;
+  /** The key the bundle must be signed for; the development key when absent. */
+  policyPublicKey?: KeyObject;
   ratePerS: number;
   durationS: number;
   tenants?: number;
@@ -97,7 +100,7 @@ export async function benchGateway(opts: {
   onProgress?: (line: string) => void;
 }): Promise<GatewayBenchResult> {
   const progress = opts.onProgress ?? (() => {});
-  const policy: PolicyEngine = await WasmPolicyEngine.fromBundle();
+  const policy: PolicyEngine = await WasmPolicyEngine.fromBundle(undefined, opts.policyPublicKey ? { publicKey: opts.policyPublicKey } : {});
   progress('policy: evaluating the fixtures in-process');
   const policyResult = await benchPolicy(policy as WasmPolicyEngine, { iterations: opts.policyIterations ?? 20_000, warmup: 2_000 });
 
@@ -112,7 +115,8 @@ export async function benchGateway(opts: {
     poolSize = 1;
   }
   const schema = `bench_${randomUUID().slice(0, 8)}`;
-  const audit = new PgAuditStore({ connectionString: url, schema, poolSize, logger });
+  // Sealed as a running system's log is: the seal is part of every append's cost. The key lives as long as the bench's schema.
+  const audit = new PgAuditStore({ connectionString: url, schema, poolSize, logger, auditKey: generateAuditKey() });
   const bus = new MemoryEventBus();
   const relay = new OutboxRelay(audit, bus, logger, 50);
   try {

@@ -5,7 +5,9 @@
 // request. The summary is computed from the audit log and the twin's own measurements, and judged
 // against the outcome the scenario file declares (outcome.ts). The SLA is tracked over every watched
 // service: it is breached when any one breaches, restored when all are back for the sustain period.
+import { rm } from 'node:fs/promises';
 import type { Config } from '../config.ts';
+import { checkpointFile } from '../audit/checkpoints.ts';
 import { VirtualClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AuditRecord } from '../audit/audit-store.ts';
@@ -83,11 +85,17 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   // Every run replays the same simulated morning: a previous run's records in the same schema would
   // look like recent actions (cooldowns, actions in flight). The demo's schema is its own sandbox, so
   // it starts empty; the latest run stays there to inspect (`governor audit verify --schema ...`).
-  if (opts.config.databaseUrl) await resetSchema(opts.config.databaseUrl, schema);
+  // Its checkpoints start afresh with it, in a file of its own in the data directory: the previous
+  // run's would anchor records the reset removed.
+  const config: Config = { ...opts.config, consolePort: 0, audit: { ...opts.config.audit, checkpointFile: undefined } };
+  if (opts.config.databaseUrl) {
+    await resetSchema(opts.config.databaseUrl, schema);
+    await rm(checkpointFile(config, schema), { force: true });
+  }
   const sys = await startSystem({
     // Headless: the sandbox console listens on a free port, so a demo never collides with a running
     // `governor start` (or another demo) on the configured one.
-    config: { ...opts.config, consolePort: 0 },
+    config,
     clock,
     logger: opts.logger,
     scenario: opts.scenario,

@@ -108,7 +108,10 @@ export const TenantsFile = z
     /** The approval policy of every tenant that does not set its own. */
     approvals: ApprovalDefaults.default({ approvers: [], rules: [] }),
     operators: Operators.default({ pause: ['*'], set_level: [], override_freeze: [] }),
-    tenants: z.record(z.string().min(1), TenantSpec),
+    tenants: z
+      .record(z.string().min(1), TenantSpec)
+      // An empty file would leave every namespace to the most restrictive defaults without a word.
+      .refine((t) => Object.keys(t).length > 0, { message: 'names no tenant; a tenants file must define at least one' }),
   })
   .strict();
 export type Tenants = Record<string, TenantSpec>;

@@ -2,7 +2,8 @@
 // a Kubernetes ConfigMap mount whose `..data` symlink kubelet swaps atomically), the new bundle is
 // loaded, proven on canary inputs, and only then put in force; until that moment, and forever if it
 // fails, the previous bundle keeps deciding. It must never leave the gateway without a policy, nor
-// put in force a bundle it has not seen answer well.
+// put in force a bundle it has not seen answer well, nor one whose signature does not hold: an
+// unsigned or tampered bundle is refused like a broken one.
 //
 // Change detection: fs.watch on the bundle's directory (not the file: a ConfigMap update swaps a
 // symlink two levels up and never touches the old file), debounced because one update is several
@@ -10,6 +11,7 @@
 // mounts, some container runtimes). Either one only leads to a reload when the file's identity
 // (resolved path, inode, size, mtime) differs from the last one tried, so a broken bundle is
 // reported once, not at every poll.
+import type { KeyObject } from 'node:crypto';
 import { watch, type FSWatcher } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
@@ -37,7 +39,9 @@ export interface ReloadingPolicyEngineOptions {
   onReload?: (version: string) => void;
   /** A new bundle was refused; the previous one stays in force. */
   onReloadError?: (err: GovernorError) => void;
-  /** How a bundle is loaded (tests inject failures); WasmPolicyEngine.fromBundle by default. */
+  /** The key every bundle must be signed for; the committed development key by default. */
+  publicKey?: KeyObject;
+  /** How a bundle is loaded (tests inject failures); WasmPolicyEngine.fromBundle with `publicKey` by default. */
   load?: (path: string) => Promise<PolicyEngine>;
   /** What a new bundle must answer before it is trusted; CANARIES by default. */
   canaries?: readonly Canary[];
@@ -120,7 +124,12 @@ export class ReloadingPolicyEngine implements PolicyEngine {
    */
   static async open(opts: ReloadingPolicyEngineOptions = {}): Promise<ReloadingPolicyEngine> {
     const path = resolve(opts.path ?? DEFAULT_BUNDLE_PATH);
-    const identity = await identify(path);
+    let identity: Identity;
+    try {
+      identity = await identify(path);
+    } catch (err) {
+      throw new GovernorError('policy_unavailable', `cannot read the policy bundle ${path}: ${describeError(err)}`, { cause: err });
+    }
     const engine = await loadChecked(path, opts);
     const reloading = new ReloadingPolicyEngine(path, opts, engine, identity);
     reloading.start();
@@ -246,7 +255,7 @@ export class ReloadingPolicyEngine implements PolicyEngine {
 
 /** Loads the bundle and proves it on the canaries; throws policy_unavailable if it fails any. */
 async function loadChecked(path: string, opts: ReloadingPolicyEngineOptions): Promise<PolicyEngine> {
-  const engine = await (opts.load ?? WasmPolicyEngine.fromBundle)(path);
+  const engine = await (opts.load ?? ((p: string) => WasmPolicyEngine.fromBundle(p, opts.publicKey ? { publicKey: opts.publicKey } : {})))(path);
   for (const canary of opts.canaries ?? CANARIES) {
     let decision: PolicyDecision;
     try {

@@ -1,8 +1,9 @@
-// The real PolicyEngine: the OPA bundle compiled to Wasm (policies/bundle.tar.gz, built by
-// scripts/build-policy.sh), evaluated in-process with @open-policy-agent/opa-wasm. It must never
+// The real PolicyEngine: the OPA bundle compiled to Wasm (policies/bundle.tar.gz, built and signed
+// by scripts/build-policy.sh), evaluated in-process with @open-policy-agent/opa-wasm. It must never
 // invent a verdict: input it cannot validate is `policy_invalid`, and an answer it cannot read, or a
-// bundle it cannot load, is `policy_unavailable`. The gateway turns both into a deny.
-import { createHash } from 'node:crypto';
+// bundle it cannot load, is `policy_unavailable`. The gateway turns both into a deny. It must never
+// load a bundle whose signature does not hold for the policy public key (bundle-signature.ts).
+import { createHash, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
@@ -11,6 +12,7 @@ import { z } from 'zod';
 import { Verdict, Violation } from '../contracts/events.ts';
 import { GovernorError, describeError } from '../core/errors.ts';
 import { PolicyInput, type PolicyDecision, type PolicyEngine } from './policy-engine.ts';
+import { openPolicyPublicKey, verifyBundleSignature } from './bundle-signature.ts';
 
 export const DEFAULT_BUNDLE_PATH = fileURLToPath(new URL('../../policies/bundle.tar.gz', import.meta.url));
 
@@ -40,8 +42,11 @@ export class WasmPolicyEngine implements PolicyEngine {
     readonly version: string,
   ) {}
 
-  /** Loads a bundle built by `opa build -t wasm -e governor/decision/decision`. */
-  static async fromBundle(path: string = DEFAULT_BUNDLE_PATH): Promise<WasmPolicyEngine> {
+  /**
+   * Loads a bundle built by `opa build -t wasm -e governor/decision/decision --signing-key …`, once
+   * its signature holds for `publicKey` (the committed development key when absent).
+   */
+  static async fromBundle(path: string = DEFAULT_BUNDLE_PATH, opts: { publicKey?: KeyObject } = {}): Promise<WasmPolicyEngine> {
     let bytes: Buffer;
     try {
       bytes = await readFile(path);
@@ -49,6 +54,8 @@ export class WasmPolicyEngine implements PolicyEngine {
       throw unavailable(`cannot read the policy bundle ${path}: ${describeError(err)}`, err);
     }
     const files = await readBundle(bytes, path);
+    // Before anything in it is parsed or instantiated.
+    verifyBundleSignature(files, opts.publicKey ?? openPolicyPublicKey().key, path);
     const wasm = files.get(WASM_FILE);
     const dataBytes = files.get(DATA_FILE);
     if (!wasm || !dataBytes) {
@@ -109,7 +116,11 @@ export class WasmPolicyEngine implements PolicyEngine {
   }
 }
 
-/** The files of a .tar.gz (or plain .tar) bundle, by path without the leading `/`. */
+/**
+ * Every file of a .tar.gz (or plain .tar) bundle, by path without the leading `/`: all of them, since
+ * the signature must cover each one. Anything but regular files and directories, a path that climbs
+ * out, or a path present twice (a second copy appended to the tar would win) is refused.
+ */
 async function readBundle(bytes: Buffer, path: string): Promise<Map<string, Buffer>> {
   return new Promise((resolve, reject) => {
     const files = new Map<string, Buffer>();
@@ -117,18 +128,27 @@ async function readBundle(bytes: Buffer, path: string): Promise<Map<string, Buff
     const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
-      reject(unavailable(`the policy bundle ${path} is not a readable tar.gz: ${describeError(err)}`, err));
+      reject(err instanceof GovernorError ? err : unavailable(`the policy bundle ${path} is not a readable tar.gz: ${describeError(err)}`, err));
     };
     // strict: a damaged header or archive is an error, not a warning to skip past.
     const parser = new Parser({
       strict: true,
       onReadEntry: (entry: ReadEntry) => {
         const name = entry.path.replace(/^\.?\/+/, '');
-        if (entry.type !== 'File' || (name !== WASM_FILE && name !== DATA_FILE)) {
+        if (entry.type === 'Directory') {
           entry.resume();
           return;
         }
+        if (entry.type !== 'File' && entry.type !== 'OldFile') {
+          entry.resume();
+          return fail(unavailable(`the policy bundle ${path} holds ${name} of type ${entry.type}; a bundle holds regular files only`));
+        }
+        if (name === '' || name.split('/').includes('..') || files.has(name)) {
+          entry.resume();
+          return fail(unavailable(`the policy bundle ${path} holds ${name === '' ? 'a file without a name' : files.has(name) ? `${name} twice` : `${name}, a path outside the bundle`}`));
+        }
         const chunks: Buffer[] = [];
+        files.set(name, Buffer.alloc(0));
         entry.on('data', (chunk: Buffer) => chunks.push(chunk));
         entry.on('end', () => files.set(name, Buffer.concat(chunks)));
       },

@@ -24,7 +24,10 @@ import type { AuditStore } from '../audit/audit-store.ts';
 import { PgAuditStore } from '../audit/pg-audit-store.ts';
 import { startEmbeddedPostgres } from '../audit/embedded-postgres.ts';
 import { OutboxRelay } from '../audit/outbox-relay.ts';
+import { openAuditKey } from '../audit/audit-key.ts';
+import { Checkpointer, checkpointFile } from '../audit/checkpoints.ts';
 import { ReloadingPolicyEngine } from '../policy/reloading-policy-engine.ts';
+import { openPolicyPublicKey } from '../policy/bundle-signature.ts';
 import { RealClock } from '../core/clock.ts';
 import type { AutonomyLevels } from '../governance/autonomy.ts';
 import { AutonomyManager } from '../governance/autonomy-manager.ts';
@@ -144,15 +147,23 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       poolSize = 1;
       report.push(`audit: embedded PGlite over the Postgres wire protocol at ${databaseUrl} (DATABASE_URL is not set)`);
     }
-    const audit = new PgAuditStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize, logger });
+    // Every record sealed with the audit key, which the database never holds; kept where
+    // `audit verify` finds it when the log outlives this run.
+    const durableLog = Boolean(config.databaseUrl ?? opts.embeddedPgDataDir);
+    const auditKey = openAuditKey(config, durableLog);
+    report.push(`audit key: ${auditKey.source}`);
+    const audit = new PgAuditStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize, logger, auditKey: auditKey.key });
     closers.push(() => audit.close());
     await audit.migrate();
 
     // The bundle hot-reloads (a file change, or a ConfigMap mount swapping its data); a broken one is
     // refused, announced, and the previous one stays in force.
     let announce: (text: string) => void = () => {};
+    // Only bundles signed for this key load, at start and on reload (src/policy/bundle-signature.ts).
+    const policyKey = openPolicyPublicKey(config.policyPublicKeyFile);
     const policy = await ReloadingPolicyEngine.open({
       ...(config.policyBundle ? { path: config.policyBundle } : {}),
+      publicKey: policyKey.key,
       ...(opts.clock instanceof RealClock ? {} : { watch: false, pollIntervalMs: 0 }),
       onReload: (version) => {
         logger.info({ policy_version: version }, 'policy bundle reloaded');
@@ -164,7 +175,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       },
     });
     closers.push(async () => policy.close());
-    report.push(`policy: OPA Wasm bundle ${policy.version.slice(0, 12)} (reloads on change)`);
+    report.push(
+      `policy: OPA Wasm bundle ${policy.version.slice(0, 12)} (reloads on change), signed for ${policyKey.development ? 'the DEVELOPMENT key, which anyone with the repository can sign with (set GOVERNOR_POLICY_PUBLIC_KEY_FILE to your own)' : policyKey.source}`,
+    );
 
     // The cluster: a real one through KUBECONFIG, or the twin served as a Kubernetes API.
     let kube: KubeConfig;
@@ -262,7 +275,11 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const autonomyManager = new AutonomyManager({ store: autonomyStore, recorder, bus, clock, logger, defaultPhase: config.phase, pauseEpoch });
     await autonomyManager.start();
     closers.push(async () => autonomyManager.stop());
-    const phaseWatcher = new PhaseFileWatcher({ path: config.governorFile ?? DEFAULT_GOVERNOR_FILE, target: autonomyManager, logger });
+    const phaseWatcher = new PhaseFileWatcher({
+      path: config.governorFile ?? DEFAULT_GOVERNOR_FILE, target: autonomyManager, logger,
+      // Said in the channel as a refused policy bundle is: whoever changed the file learns it did not apply.
+      onInvalid: (err) => announce(`A new phase file was refused; phase '${autonomyManager.phase}' stays in force. ${err.message}`),
+    });
     const phaseCheck = await phaseWatcher.start();
     closers.push(async () => phaseWatcher.stop());
     if (phaseCheck.status === 'invalid') report.push(`autonomy: ${phaseCheck.error.message}; phase stays '${autonomyManager.phase}'`);
@@ -340,6 +357,17 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     expiry.start();
     closers.push(async () => expiry.stop());
     announce = (text) => void notifier.notify(text);
+    // The chain head, signed and published outside the database (a file, this channel) every
+    // interval and at stop. Stopped after the consumers and before Slack: the last checkpoint
+    // anchors the log's end, and is posted.
+    if (durableLog) {
+      const schema = opts.auditSchema ?? 'governor';
+      const file = checkpointFile(config, schema);
+      const checkpointer = new Checkpointer({ audit, key: auditKey.key, schema, file, notify: (text) => notifier.notify(text), clock: new RealClock(), intervalMs: config.audit.checkpointIntervalS * 1000, logger });
+      const first = await checkpointer.start();
+      closers.push(() => checkpointer.stop());
+      report.push(`audit checkpoints: every ${config.audit.checkpointIntervalS} s and at stop, to ${file} and the Slack channel${first.status === 'discontinuous' ? `; ALERT: ${first.problem}` : ''}`);
+    } else report.push('audit checkpoints: none (the log lives in memory and ends with this run)');
     if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
     if (!config.pagerdutyRoutingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
 

@@ -1,21 +1,29 @@
 // One contract for PgAuditStore wherever it runs: a real PostgreSQL and embedded PGlite over the
 // wire protocol must both pass it, so the embedded default can stand in for the server. Every test
-// gets a fresh schema. Tampering goes through a separate admin connection, the way an attacker or a
-// careless operator would; its statements are parameterless (simple protocol) and its settings
-// transaction-local, because on PGlite every connection shares one session.
+// gets a fresh schema and a store that seals with a fresh audit key, as a running system does.
+// Tampering goes through a separate admin connection, the way an attacker or a careless operator
+// would: one who owns the tables but not the audit key. Its statements are parameterless (simple
+// protocol) and its settings transaction-local, because on PGlite every connection shares one session.
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { auditPublicKey, generateAuditKey, sealHolds, sealOf, type AuditKey } from '../../src/audit/audit-key.ts';
 import { GENESIS_HASH, type AuditInput, type AuditRecord } from '../../src/audit/audit-store.ts';
 import { chainHash, PgAuditStore, type ChainContent } from '../../src/audit/pg-audit-store.ts';
-import { auditVerify } from '../../src/audit/verify-command.ts';
+import { auditVerify, type VerifyReport } from '../../src/audit/verify-command.ts';
+import { Checkpointer, signCheckpoint } from '../../src/audit/checkpoints.ts';
+import { VirtualClock } from '../../src/core/clock.ts';
+import { silentLogger } from '../../src/core/logger.ts';
 import type { GovernorEvent } from '../../src/contracts/events.ts';
 import { canonicalJson } from '../../src/core/canonical-json.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { decisionInput, grantInput, proposalInput, resultInput, voteInput } from '../fixtures/records.ts';
 
 export interface ContractStore {
-  /** Not yet migrated; in a schema of its own. */
+  /** Not yet migrated; in a schema of its own; sealing with the audit key it was made with. */
   store: PgAuditStore;
   connectionString: string;
   schema: string;
@@ -63,15 +71,43 @@ async function expectAuditError(p: Promise<unknown>, retryable: boolean, message
   return ge;
 }
 
-export function auditStoreContract(name: string, makeStore: () => Promise<ContractStore>): void {
+export function auditStoreContract(name: string, makeStore: (auditKey: AuditKey) => Promise<ContractStore>): void {
   describe(`AuditStore contract: ${name}`, () => {
     let ctx: ContractStore;
     let store: PgAuditStore;
     let admin: pg.Client;
     let s: string;
+    let key: AuditKey;
+
+    /** The log holds: every record linked, hashed and sealed by the audit key, ending at the last one listed. */
+    async function expectIntact(of: PgAuditStore, records: number): Promise<void> {
+      const last = (await of.list()).at(-1);
+      expect(await of.verify()).toEqual({
+        valid: true,
+        records,
+        ...(last ? { head: { seq: last.seq, hash: last.hash } } : {}),
+        seals: { key_id: key.keyId, sealed: records, unsealed: 0 },
+      });
+    }
+
+    /** A record appended behind the store's back, with a correctly computed hash, as a table owner could. */
+    async function forgeAppend(seal: string | null): Promise<{ seq: number; id: string; hash: string }> {
+      const tail = (await store.list()).at(-1)!;
+      const content: ChainContent = {
+        seq: tail.seq + 1, id: randomUUID(), kind: 'approval', actor: 'U0MALLORY', at: '2025-01-01T01:00:00.000Z',
+        incident_id: null, proposal_id: 'p-1', tenant: null, payload: { approval: { approved: true } },
+      };
+      const hash = chainHash(tail.hash, content);
+      await admin.query(
+        `INSERT INTO ${s}.audit_records (seq, id, kind, actor, at, proposal_id, payload, prev_hash, hash, seal)
+         VALUES (${content.seq}, '${content.id}', 'approval', 'U0MALLORY', '${content.at}', 'p-1', '${JSON.stringify(content.payload)}', '${tail.hash}', '${hash}', ${seal === null ? 'NULL' : `'${seal}'`})`,
+      );
+      return { seq: content.seq, id: content.id, hash };
+    }
 
     beforeEach(async () => {
-      ctx = await makeStore();
+      key = generateAuditKey();
+      ctx = await makeStore(key);
       store = ctx.store;
       s = ctx.schema;
       await store.migrate();
@@ -134,7 +170,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(await store.list({ tenant: 'acme' })).toEqual([a]);
         expect(await store.list({ since: b.at })).toEqual([b, c]);
         expect(await store.list({ since: c.at, kind: 'decision' })).toEqual([c]);
-        expect(await store.verify()).toEqual({ valid: true, records: 3 });
+        await expectIntact(store, 3);
       });
 
       it('answers the gateway\'s questions: payload containment, newest first, and grants without a result', async () => {
@@ -189,7 +225,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
       });
 
       it('keeps one chain when two stores take turns: a store whose idea of the tail is stale writes nothing, then links to the real one', async () => {
-        const other = new PgAuditStore({ connectionString: ctx.connectionString, schema: s, poolSize: 1 });
+        const other = new PgAuditStore({ connectionString: ctx.connectionString, schema: s, poolSize: 1, auditKey: key });
         try {
           const a1 = await store.append(note(1));
           const a2 = await store.appendAll([{ input: note(2) }, { input: note(3), message: { stream: 'governor:control', event: controlEvent() } }]);
@@ -200,7 +236,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
           expect(b1.prev_hash).toBe(a2[1]!.hash);
           expect(a3.prev_hash).toBe(b1.hash);
           expect(b2.prev_hash).toBe(a3.hash);
-          expect(await store.verify()).toEqual({ valid: true, records: 6 });
+          await expectIntact(store, 6);
           // The refused attempt queued no event: exactly the two that belong to written records.
           expect((await store.pendingOutbox(10)).length).toBe(2);
         } finally {
@@ -212,7 +248,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         const records = await Promise.all(Array.from({ length: 50 }, (_, i) => store.append(note(i))));
         expect(new Set(records.map((r) => r.seq))).toEqual(new Set(Array.from({ length: 50 }, (_, i) => i + 1)));
         expect(new Set(records.map((r) => r.prev_hash)).size).toBe(50);
-        expect(await store.verify()).toEqual({ valid: true, records: 50 });
+        await expectIntact(store, 50);
       });
 
       it('round-trips payloads through jsonb without breaking the chain', async () => {
@@ -236,14 +272,14 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(canonicalJson(listed?.payload)).toBe(canonicalJson(appended.payload));
         expect(listed?.hash).toBe(appended.hash);
         await store.append(note(2));
-        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+        await expectIntact(store, 2);
       });
 
       it('refuses a payload jsonb cannot hold, as a terminal error, and leaves the chain intact', async () => {
         await store.append(note(1));
         await expectAuditError(store.append(note(2, { payload: { log: 'nul \u0000 byte' } })), false);
         await store.append(note(3));
-        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+        await expectIntact(store, 2);
       });
     });
 
@@ -313,7 +349,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         await expect(admin.query(`TRUNCATE ${s}.audit_records`)).rejects.toThrow(APPEND_ONLY);
         // Even a statement that matches no row.
         await expect(admin.query(`DELETE FROM ${s}.audit_records WHERE seq = 999`)).rejects.toThrow(APPEND_ONLY);
-        expect(await store.verify()).toEqual({ valid: true, records: 1 });
+        await expectIntact(store, 1);
       });
 
       it('is not switched off by session_replication_role = replica', async () => {
@@ -353,7 +389,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         // The failed attempt left no gap in the chain.
         const next = await store.append(note(3));
         expect(next.seq).toBe(2);
-        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+        await expectIntact(store, 2);
       });
 
       it('commits concurrent appends in groups, and a bad one in a group fails alone', async () => {
@@ -368,7 +404,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         expect(records).toHaveLength(117);
         expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 117 }, (_, i) => i + 1));
         expect(await store.pendingOutbox(500)).toHaveLength(117);
-        expect(await store.verify()).toEqual({ valid: true, records: 117 });
+        await expectIntact(store, 117);
       });
 
       it('appendAll writes a unit consecutively, all or none', async () => {
@@ -385,7 +421,7 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         );
         expect((await store.list()).map((r) => r.seq)).toEqual([1, 2]);
         expect(await store.pendingOutbox(10)).toHaveLength(1);
-        expect(await store.verify()).toEqual({ valid: true, records: 2 });
+        await expectIntact(store, 2);
       });
 
       it('lists pending entries oldest first and forgets them once published', async () => {
@@ -436,34 +472,47 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
         ['hash', `hash = repeat('a', 64)`],
       ])('altering %s of one record', async (column, set) => {
         await tamper(admin, s, `UPDATE ${s}.audit_records SET ${set} WHERE seq = 3`);
-        expect(await store.verify()).toEqual({ valid: false, records: 2, first_bad: { seq: 3, id: records[2]!.id, reason: 'hash mismatch' } });
+        expect(await store.verify()).toEqual({
+          valid: false,
+          records: 2,
+          first_bad: { seq: 3, id: records[2]!.id, reason: 'hash mismatch' },
+          head: { seq: 2, hash: records[1]!.hash },
+          seals: { key_id: key.keyId, sealed: 2, unsealed: 0 },
+        });
       });
 
       it('rewriting a record with the same content (other key order, other spacing) is not tampering', async () => {
         await tamper(admin, s, `UPDATE ${s}.audit_records SET payload = '{ "i" :  3.0 }'::jsonb WHERE seq = 3`);
-        expect(await store.verify()).toEqual({ valid: true, records: 5 });
+        await expectIntact(store, 5);
       });
 
-      it('a record rewritten with a consistent hash breaks the link of the next one', async () => {
+      it('a record rewritten with a consistent hash fails its seal, and would break the link of the next one', async () => {
         const r = records[2]!;
         const forged = chainHash(r.prev_hash, {
           seq: 3, id: r.id, kind: r.kind, actor: r.actor, at: r.at,
           incident_id: null, proposal_id: 'p-3', tenant: null, payload: { i: 999 },
         });
         await tamper(admin, s, `UPDATE ${s}.audit_records SET payload = '{"i": 999}', hash = '${forged}' WHERE seq = 3`);
-        expect(await store.verify()).toEqual({
-          valid: false,
-          records: 3,
-          first_bad: { seq: 4, id: records[3]!.id, reason: 'broken link to previous record' },
-        });
+        expect((await store.verify()).first_bad).toEqual({ seq: 3, id: r.id, reason: expect.stringMatching(/^seal does not hold for audit key audit-[0-9a-f]{16}/) });
+        // Even with a seal forged by another key, the next record's link still gives it away.
+        const mallory = generateAuditKey();
+        await tamper(admin, s, `UPDATE ${s}.audit_records SET seal = '${sealOf(mallory, forged)}' WHERE seq = 3`);
+        expect((await store.verify()).first_bad?.reason).toMatch(/seal does not hold/);
+        const unsealed = new PgAuditStore({ connectionString: ctx.connectionString, schema: s, poolSize: 1 });
+        try {
+          expect((await unsealed.verify()).first_bad).toEqual({ seq: 4, id: records[3]!.id, reason: 'broken link to previous record' });
+        } finally {
+          await unsealed.close();
+        }
       });
 
       it('a deleted record leaves a gap', async () => {
         await tamper(admin, s, `DELETE FROM ${s}.audit_records WHERE seq = 3`);
-        expect(await store.verify()).toEqual({
+        expect(await store.verify()).toMatchObject({
           valid: false,
           records: 2,
           first_bad: { seq: 4, id: records[3]!.id, reason: 'missing record (gap at seq 3)' },
+          head: { seq: 2, hash: records[1]!.hash },
         });
       });
 
@@ -475,15 +524,185 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
       it('auditVerify prints the verdict and returns the exit code', async () => {
         const lines: string[] = [];
         expect(await auditVerify(store, (l) => lines.push(l))).toBe(0);
-        expect(lines).toEqual(['audit chain valid: 5 records']);
+        expect(lines).toEqual([
+          `audit chain valid: 5 records (head seq 5, hash ${records[4]!.hash.slice(0, 16)}…)`,
+          `seals: 5 records sealed by audit key ${key.keyId}`,
+        ]);
 
         await tamper(admin, s, `UPDATE ${s}.audit_records SET payload = '{"i": 0}' WHERE seq = 2`);
         lines.length = 0;
         expect(await auditVerify(store, (l) => lines.push(l))).toBe(1);
-        expect(lines).toHaveLength(1);
-        expect(lines[0]).toContain('seq 2');
+        expect(lines[0]).toContain('BROKEN at seq 2');
         expect(lines[0]).toContain(records[1]!.id);
         expect(lines[0]).toContain('hash mismatch');
+        expect(lines.at(-1)).toBe('audit log does NOT hold');
+      });
+    });
+
+    describe('seals: only the audit key makes records that verify', () => {
+      it('seals every record: Ed25519 by the audit key over its hash, stored and listed with it', async () => {
+        const [a, b] = await store.appendAll([{ input: note(1) }, { input: note(2) }]);
+        const c = await store.append(note(3));
+        for (const r of [a!, b!, c]) {
+          expect(r.seal).toMatch(/^[A-Za-z0-9_-]{86}$/);
+          expect(sealHolds(key, r.hash, r.seal!)).toBe(true);
+        }
+        expect(sealHolds(key, a!.hash, c.seal!)).toBe(false);
+        expect(await store.list()).toEqual([a, b, c]);
+        await expectIntact(store, 3);
+      });
+
+      it('a forged append with a correct hash but no seal fails at that record', async () => {
+        for (let i = 1; i <= 3; i++) await store.append(note(i));
+        const forged = await forgeAppend(null);
+        expect(await store.verify()).toMatchObject({
+          valid: false,
+          records: 3,
+          first_bad: { seq: 4, id: forged.id, reason: 'no seal, though records are sealed since seq 1: not written by Governor (a forged append?)' },
+        });
+      });
+
+      it('a forged append sealed with another key fails at that record', async () => {
+        await store.append(note(1));
+        const forged = await forgeAppend(null);
+        await tamper(admin, s, `UPDATE ${s}.audit_records SET seal = '${sealOf(generateAuditKey(), forged.hash)}' WHERE seq = ${forged.seq}`);
+        expect((await store.verify()).first_bad).toEqual({ seq: 2, id: forged.id, reason: expect.stringContaining(`seal does not hold for audit key ${key.keyId}`) });
+      });
+
+      it('counts the records written before sealing was enabled as unsealed, not as forged', async () => {
+        const before = new PgAuditStore({ connectionString: ctx.connectionString, schema: s, poolSize: 1 });
+        try {
+          for (let i = 1; i <= 3; i++) await before.append(note(i));
+        } finally {
+          await before.close();
+        }
+        const after = await store.append(note(4));
+        expect(await store.verify()).toEqual({ valid: true, records: 4, head: { seq: 4, hash: after.hash }, seals: { key_id: key.keyId, sealed: 1, unsealed: 3 } });
+        const lines: string[] = [];
+        expect(await auditVerify(store, (l) => lines.push(l))).toBe(0);
+        expect(lines).toContain(`seals: 1 record sealed by audit key ${key.keyId}; 3 unsealed, written before sealing was enabled`);
+      });
+
+      it('a store given only the public key checks seals and refuses to write', async () => {
+        const a = await store.append(note(1));
+        const verifier = new PgAuditStore({ connectionString: ctx.connectionString, schema: s, poolSize: 1, auditKey: auditPublicKey(key.publicKey) });
+        try {
+          expect(await verifier.verify()).toEqual({ valid: true, records: 1, head: { seq: 1, hash: a.hash }, seals: { key_id: key.keyId, sealed: 1, unsealed: 0 } });
+          await expect(verifier.append(note(2))).rejects.toThrow(/holds only the audit public key/);
+        } finally {
+          await verifier.close();
+        }
+        expect((await store.list()).length).toBe(1);
+      });
+
+      it('answers where the chain ends and what hash a seq has', async () => {
+        expect(await store.head()).toBeNull();
+        expect(await store.hashAt(1)).toBeNull();
+        const [a, b] = [await store.append(note(1)), await store.append(note(2))];
+        expect(await store.head()).toEqual({ seq: 2, hash: b.hash });
+        expect(await store.hashAt(1)).toBe(a.hash);
+        expect((await store.verify({ hashesAt: [1, 7] })).hashes_at).toEqual({ 1: a.hash });
+      });
+    });
+
+    describe('checkpoints: what was anchored outside the database cannot go missing unnoticed', () => {
+      let dir: string;
+      let file: string;
+      let records: AuditRecord[];
+      const clock = new VirtualClock(Date.parse('2026-11-24T10:00:00Z'));
+      const notices: string[] = [];
+      const checkpointer = () =>
+        new Checkpointer({ audit: store, key, schema: s, file, notify: (t) => void notices.push(t), clock, intervalMs: 60_000, logger: silentLogger() });
+      const verifyLines = async (): Promise<{ code: number; lines: string[]; report: VerifyReport }> => {
+        const lines: string[] = [];
+        const checkpoints = { file, schema: s, key: auditPublicKey(key.publicKey) };
+        const code = await auditVerify(store, (l) => lines.push(l), { checkpoints });
+        const json: string[] = [];
+        expect(await auditVerify(store, (l) => json.push(l), { checkpoints, json: true })).toBe(code);
+        return { code, lines, report: JSON.parse(json.join('\n')) as VerifyReport };
+      };
+
+      beforeEach(async () => {
+        dir = await mkdtemp(join(tmpdir(), 'governor-checkpoints-'));
+        file = join(dir, 'checkpoints.jsonl');
+        notices.length = 0;
+        records = [];
+        for (let i = 1; i <= 8; i++) records.push(await store.append(note(i)));
+      });
+      afterEach(async () => {
+        await rm(dir, { recursive: true, force: true });
+      });
+
+      it('signs the head into the file and the channel; a valid log with records after it passes and says they are not yet anchored', async () => {
+        const cp = checkpointer();
+        const first = await cp.start();
+        expect(first).toMatchObject({ status: 'written', checkpoint: { schema: s, seq: 8, hash: records[7]!.hash, at: '2026-11-24T10:00:00.000Z', key_id: key.keyId } });
+        expect(notices).toEqual([`Audit checkpoint: seq 8, hash ${records[7]!.hash.slice(0, 16)}… (${s}, key ${key.keyId})`]);
+        expect(await cp.checkpoint()).toEqual({ status: 'unchanged' });
+        for (let i = 9; i <= 11; i++) await store.append(note(i));
+        await cp.stop();
+        const cpLines = (await readFile(file, 'utf8')).trim().split('\n');
+        expect(cpLines).toHaveLength(2);
+        expect(JSON.parse(cpLines[1]!)).toMatchObject({ seq: 11 });
+
+        // Three more after the last checkpoint: present, not yet anchored, not a failure.
+        for (let i = 12; i <= 14; i++) await store.append(note(i));
+        const { code, lines, report } = await verifyLines();
+        expect(code).toBe(0);
+        expect(lines).toContain(`checkpoints: the latest checkpoint (at 2026-11-24T10:00:00.000Z) anchors seq 11, hash ${JSON.parse(cpLines[1]!).hash.slice(0, 16)}…, and the log has it; 3 records after it are not yet anchored (2 checkpoints in ${file})`);
+        expect(lines.at(-1)).toBe('audit log holds: chain, seals and checkpoints');
+        expect(report).toMatchObject({ valid: true, records: 14, problems: [], checkpoints: { status: 'anchored', count: 2, unanchored: 3, missing: null, latest: { seq: 11 } } });
+      });
+
+      it('a log truncated by its owner (the newest records deleted behind the trigger) fails and says which records are missing', async () => {
+        await checkpointer().start();
+        for (let i = 9; i <= 12; i++) await store.append(note(i));
+        const cp = checkpointer();
+        await cp.start(); // anchors seq 12
+        await tamper(admin, s, `DELETE FROM ${s}.audit_records WHERE seq > 9`);
+        // The chain alone still holds: a shorter chain is a valid chain.
+        expect((await store.verify()).valid).toBe(true);
+        const { code, lines, report } = await verifyLines();
+        expect(code).toBe(1);
+        const latest = report.checkpoints!.latest!;
+        const expected = `the latest checkpoint (at ${latest.at}) anchors seq 12, hash ${latest.hash.slice(0, 16)}…; the log ends at seq 9: records 10–12 are missing`;
+        expect(lines).toContain(`  - TRUNCATED: ${expected}`);
+        expect(report).toMatchObject({ valid: false, records: 9, checkpoints: { status: 'truncated', missing: { from: 10, to: 12 } }, problems: [{ kind: 'truncated', message: expected }] });
+
+        // The running checkpointer will not bless the shorter log, even once new records make it look longer.
+        notices.length = 0;
+        for (let i = 10; i <= 14; i++) await store.append(note(i));
+        const next = await cp.checkpoint();
+        expect(next).toMatchObject({ status: 'discontinuous' });
+        expect(notices).toEqual([expect.stringMatching(/^Audit log ALERT .*anchors seq 12, .*the records up to it were replaced\. No checkpoint is signed/)]);
+        expect(await cp.checkpoint()).toMatchObject({ status: 'discontinuous' });
+        expect(notices).toHaveLength(1); // said once, not every interval
+        expect((await verifyLines()).report.checkpoints).toMatchObject({ status: 'replaced' });
+        // A new process reading the file refuses just the same.
+        expect(await checkpointer().start()).toMatchObject({ status: 'discontinuous' });
+      });
+
+      it('a forged append after the latest checkpoint fails through its seal', async () => {
+        await checkpointer().start();
+        const forged = await forgeAppend(null);
+        const { code, lines, report } = await verifyLines();
+        expect(code).toBe(1);
+        expect(lines[0]).toBe(`audit chain BROKEN at seq 9 (id ${forged.id}): no seal, though records are sealed since seq 1: not written by Governor (a forged append?); 8 records before it are intact`);
+        expect(report.first_bad).toMatchObject({ seq: 9, id: forged.id });
+        expect(report.checkpoints).toMatchObject({ status: 'anchored' });
+      });
+
+      it('refuses a checkpoint line not signed by the audit key, and a log with no checkpoint at all', async () => {
+        const none = await verifyLines();
+        expect(none.code).toBe(1);
+        expect(none.report.problems).toEqual([{ kind: 'no_checkpoint', message: expect.stringContaining(`no checkpoint for schema '${s}' in ${file}`) }]);
+        await checkpointer().start();
+        const forged = signCheckpoint(generateAuditKey(), { schema: s, seq: 8, hash: records[7]!.hash, at: '2026-11-24T11:00:00.000Z' });
+        await writeFile(file, `${JSON.stringify({ ...forged, key_id: key.keyId })}\nnot json\n`, { flag: 'a' });
+        const bad = await verifyLines();
+        expect(bad.code).toBe(1);
+        expect(bad.report.problems).toEqual([{ kind: 'unsigned_checkpoint', message: expect.stringContaining('checkpoint file line 2 (seq 8) is not signed by audit key') }]);
+        expect(bad.report.checkpoints).toMatchObject({ status: 'anchored', count: 1 });
       });
     });
 
@@ -509,15 +728,18 @@ export function auditStoreContract(name: string, makeStore: () => Promise<Contra
            FROM jsonb_to_recordset('${json}'::jsonb) AS r(seq bigint, id uuid, kind text, actor text, at text,
              incident_id text, proposal_id text, tenant text, payload jsonb, prev_hash text, hash text)`,
         );
-        expect(await store.verify()).toEqual({ valid: true, records: 2500 });
+        // Written without the audit key: as records from before sealing was enabled.
+        expect(await store.verify()).toEqual({ valid: true, records: 2500, head: { seq: 2500, hash: prev }, seals: { key_id: key.keyId, sealed: 0, unsealed: 2500 } });
         const next = await store.append(note(1));
         expect(next).toMatchObject({ seq: 2501, prev_hash: prev });
+        expect((await store.verify()).seals).toEqual({ key_id: key.keyId, sealed: 1, unsealed: 2500 });
 
         await tamper(admin, s, `UPDATE ${s}.audit_records SET payload = '{"seq": 2222, "v": 0}' WHERE seq = 2222`);
-        expect(await store.verify()).toEqual({
+        expect(await store.verify()).toMatchObject({
           valid: false,
           records: 2221,
           first_bad: { seq: 2222, id: rows[2221]!.id, reason: 'hash mismatch' },
+          head: { seq: 2221, hash: rows[2220]!.hash },
         });
       });
     });

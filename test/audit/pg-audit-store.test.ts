@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgAuditStore } from '../../src/audit/pg-audit-store.ts';
+import { generateAuditKey } from '../../src/audit/audit-key.ts';
+import { GENESIS_HASH } from '../../src/audit/audit-store.ts';
+import { chainHash, PgAuditStore, type ChainContent } from '../../src/audit/pg-audit-store.ts';
 import { auditVerify } from '../../src/audit/verify-command.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { auditStoreContract, note } from './audit-store.contract.ts';
@@ -29,9 +31,9 @@ async function dropSchema(schema: string): Promise<void> {
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 }
 
-auditStoreContract('PostgreSQL', async () => {
+auditStoreContract('PostgreSQL', async (auditKey) => {
   const schema = freshSchema();
-  const store = new PgAuditStore({ connectionString: url, schema, poolSize: 10 });
+  const store = new PgAuditStore({ connectionString: url, schema, poolSize: 10, auditKey });
   return {
     store,
     connectionString: url,
@@ -101,7 +103,7 @@ describe('PgAuditStore on PostgreSQL beyond the contract', () => {
     try {
       await Promise.all(stores.map((s) => s.migrate()));
       await stores[0]!.append(note(1));
-      expect(await stores[2]!.verify()).toEqual({ valid: true, records: 1 });
+      expect(await stores[2]!.verify()).toMatchObject({ valid: true, records: 1 });
       const { rows } = await admin.query(`SELECT count(*)::int AS n FROM ${schema}.pgmigrations`);
       // Each migration applied exactly once, however many processes raced to apply it.
       const files = readdirSync(new URL('../../migrations/', import.meta.url)).filter((f) => f.endsWith('.sql'));
@@ -142,20 +144,27 @@ describe('PgAuditStore on PostgreSQL beyond the contract', () => {
   });
 });
 
+/** Applies the migrations that come before `before` (a file name prefix) to a fresh schema, as an older Governor left it. */
+async function migratedBefore(client: pg.Client, schema: string, before: string): Promise<void> {
+  const { runner } = await import('node-pg-migrate');
+  const dir = new URL('../../migrations/', import.meta.url);
+  const count = readdirSync(dir).filter((f) => f.endsWith('.sql') && f < before).length;
+  await runner({
+    dbClient: client, dir: dir.pathname, ignorePattern: '(?!.*\\.sql$).*',
+    direction: 'up', count, schema, createSchema: true, migrationsTable: 'pgmigrations', singleTransaction: true, noLock: true,
+    log: () => {},
+  });
+  await client.query('RESET search_path');
+}
+
 describe('migration 0004 (open_grants) on a log that already holds grants', () => {
   it('backfills the grants without an execution result, so the first decision after the upgrade sees what is in flight', async () => {
     const schema = freshSchema();
-    const { runner } = await import('node-pg-migrate');
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
-      // The log as it stood before 0004: three migrations applied, records written by an older store.
-      await runner({
-        dbClient: client, dir: new URL('../../migrations', import.meta.url).pathname, ignorePattern: '(?!.*\\.sql$).*',
-        direction: 'up', count: 3, schema, createSchema: true, migrationsTable: 'pgmigrations', singleTransaction: true, noLock: true,
-        log: () => {},
-      });
-      await client.query('RESET search_path');
+      // The log as it stood before 0004, records written by an older store.
+      await migratedBefore(client, schema, '1760000000004');
       const row = (seq: number, kind: string, payload: object, proposal: string | null) =>
         client.query(
           `INSERT INTO ${schema}.audit_records (seq, id, kind, actor, at, proposal_id, tenant, payload, prev_hash, hash)
@@ -177,6 +186,47 @@ describe('migration 0004 (open_grants) on a log that already holds grants', () =
       expect(ctx.inFlight).toEqual([
         { id: 'g-open', target: 'acme-prod/Deployment/b', proposal_id: 'p-2' },
       ]);
+    } finally {
+      await store.close();
+      await dropSchema(schema);
+    }
+  });
+});
+
+describe('migration 0006 (seals) on a log written before sealing', () => {
+  it('keeps the old records as they are, reported as unsealed rather than forged, and seals every record after it', async () => {
+    const schema = freshSchema();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    let prev = GENESIS_HASH;
+    try {
+      // The log as it stood before 0006, three records written by an older store.
+      await migratedBefore(client, schema, '1760000000006');
+      for (let seq = 1; seq <= 3; seq++) {
+        const content: ChainContent = {
+          seq, id: randomUUID(), kind: 'note', actor: 'test', at: new Date(Date.UTC(2026, 10, 24, 10, 0, seq)).toISOString(),
+          incident_id: null, proposal_id: null, tenant: null, payload: { seq },
+        };
+        const hash = chainHash(prev, content);
+        await client.query(
+          `INSERT INTO ${schema}.audit_records (seq, id, kind, actor, at, payload, prev_hash, hash) VALUES ($1, $2, 'note', 'test', $3, $4, $5, $6)`,
+          [seq, content.id, content.at, JSON.stringify(content.payload), prev, hash],
+        );
+        prev = hash;
+      }
+    } finally {
+      await client.end();
+    }
+    const key = generateAuditKey();
+    const store = new PgAuditStore({ connectionString: url, schema, poolSize: 1, auditKey: key });
+    try {
+      // Verifying never migrates; it says what to do.
+      await expect(store.verify()).rejects.toThrow(/predates sealing \(migration 1760000000006\): start Governor once against it to migrate, then verify/);
+      await store.migrate();
+      const next = await store.append(note(4));
+      expect(next).toMatchObject({ seq: 4, prev_hash: prev, seal: expect.any(String) });
+      expect(await store.verify()).toEqual({ valid: true, records: 4, head: { seq: 4, hash: next.hash }, seals: { key_id: key.keyId, sealed: 1, unsealed: 3 } });
+      expect((await store.list()).map((r) => r.seal === undefined)).toEqual([true, true, true, false]);
     } finally {
       await store.close();
       await dropSchema(schema);

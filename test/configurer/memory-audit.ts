@@ -68,6 +68,8 @@ export function memoryAudit(): MemoryAudit {
     expiredApprovals: unsupported('expiredApprovals'),
     pendingVerifications: unsupported('pendingVerifications'),
     verify: unsupported('verify'),
+    head: unsupported('head'),
+    hashAt: unsupported('hashAt'),
     close: async () => undefined,
   };
 }

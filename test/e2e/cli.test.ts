@@ -1,14 +1,19 @@
 // The `governor` command line as an operator uses it: real processes, real exit codes.
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
-import { PgAuditStore } from '../../src/audit/pg-audit-store.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateAuditKey } from '../../src/audit/audit-key.ts';
+import { Checkpointer } from '../../src/audit/checkpoints.ts';
+import { chainHash, PgAuditStore, type ChainContent } from '../../src/audit/pg-audit-store.ts';
+import { RealClock } from '../../src/core/clock.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { DEFAULT_BUNDLE_PATH } from '../../src/policy/wasm-policy-engine.ts';
 
 const run = promisify(execFile);
 const PG = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -31,40 +36,112 @@ async function governor(args: string[], env: NodeJS.ProcessEnv) {
 }
 
 describe('governor audit verify', () => {
-  const schema = `cli_${randomUUID().slice(0, 8)}`;
+  const schemas: string[] = [];
+  const fresh = () => {
+    const schema = `cli_${randomUUID().slice(0, 8)}`;
+    schemas.push(schema);
+    return schema;
+  };
+  let dir: string;
+  const key = generateAuditKey();
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'gov-verify-'));
+    await writeFile(join(dir, 'audit.pub.pem'), key.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+    await writeFile(join(dir, 'audit.pem'), key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+  });
   afterAll(async () => {
     const c = new pg.Client({ connectionString: PG });
     await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    for (const schema of schemas) await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await c.end();
+    await rm(dir, { recursive: true, force: true });
   });
 
-  it('exits 0 on an intact chain and 1 naming the record after a row is altered with psql', async () => {
-    const store = new PgAuditStore({ connectionString: PG, schema, poolSize: 2 });
+  /** A sealed log of `n` records, its head checkpointed into the checkpoint file, as a running system leaves it. */
+  async function sealedLog(schema: string, n: number) {
+    const store = new PgAuditStore({ connectionString: PG, schema, poolSize: 2, auditKey: key });
     await store.migrate();
     const recs = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < n; i++) {
       recs.push(await store.append({ kind: 'note', actor: 'test', at: new Date(Date.UTC(2026, 10, 24, 10, i)).toISOString(), payload: { i } }));
     }
+    const checkpointer = new Checkpointer({
+      audit: store, key, schema, file: join(dir, 'checkpoints.jsonl'), notify: () => {}, clock: new RealClock(), intervalMs: 60_000, logger: silentLogger(),
+    });
+    await checkpointer.start();
+    await checkpointer.stop();
     await store.close();
-    const env = bareEnv({ DATABASE_URL: PG });
-    const ok = await governor(['audit', 'verify', '--schema', schema], env);
+    return recs;
+  }
+  /** What an auditor runs with: the database, the public key alone, the published checkpoints. */
+  const auditorEnv = () =>
+    bareEnv({ DATABASE_URL: PG, GOVERNOR_AUDIT_PUBLIC_KEY_FILE: join(dir, 'audit.pub.pem'), GOVERNOR_AUDIT_CHECKPOINT_FILE: join(dir, 'checkpoints.jsonl') });
+  /** As the table's owner would: the append-only trigger switched off around the statement. */
+  const asOwner = (schema: string, sql: string) =>
+    run('psql', [PG, '-v', 'ON_ERROR_STOP=1', '-c', `BEGIN; ALTER TABLE "${schema}".audit_records DISABLE TRIGGER ALL; ${sql}; ALTER TABLE "${schema}".audit_records ENABLE TRIGGER ALL; COMMIT;`]);
+
+  it('exits 0 on an intact chain and 1 naming the record after a row is altered with psql', async () => {
+    const schema = fresh();
+    const recs = await sealedLog(schema, 5);
+    const ok = await governor(['audit', 'verify', '--schema', schema], auditorEnv());
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/valid: 5 records/);
+    expect(ok.stdout).toContain(`seals: 5 records sealed by audit key ${key.keyId}`);
+    expect(ok.stdout).toMatch(/audit log holds: chain, seals and checkpoints/);
 
     const victim = recs[2]!;
     // The table refuses updates; a privileged operator has to switch its guard off to tamper.
-    await run('psql', [
-      PG, '-v', 'ON_ERROR_STOP=1', '-c',
-      `BEGIN; ALTER TABLE "${schema}".audit_records DISABLE TRIGGER ALL; UPDATE "${schema}".audit_records SET actor = 'mallory' WHERE seq = ${victim.seq}; ALTER TABLE "${schema}".audit_records ENABLE TRIGGER ALL; COMMIT;`,
-    ]);
-    const bad = await governor(['audit', 'verify', '--schema', schema], env);
+    await asOwner(schema, `UPDATE "${schema}".audit_records SET actor = 'mallory' WHERE seq = ${victim.seq}`);
+    const bad = await governor(['audit', 'verify', '--schema', schema], auditorEnv());
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain(`seq ${victim.seq}`);
     expect(bad.stdout).toContain(victim.id);
   }, 60_000);
 
+  it('reports a log whose newest records were deleted by its owner: exit 1 and the records missing', async () => {
+    const schema = fresh();
+    const recs = await sealedLog(schema, 6);
+    await asOwner(schema, `DELETE FROM "${schema}".audit_records WHERE seq > 3`);
+    const r = await governor(['audit', 'verify', '--schema', schema], auditorEnv());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/valid: 3 records/); // the chain alone cannot tell
+    expect(r.stdout).toMatch(new RegExp(`TRUNCATED: the latest checkpoint \\(at [^)]+\\) anchors seq 6, hash ${recs[5]!.hash.slice(0, 16)}…; the log ends at seq 3: records 4–6 are missing`));
+    const json = await governor(['audit', 'verify', '--schema', schema, '--json'], auditorEnv());
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      schema, valid: false, records: 3, head: { seq: 3, hash: recs[2]!.hash },
+      seals: { key_id: key.keyId, sealed: 3, unsealed: 0 },
+      checkpoints: { status: 'truncated', missing: { from: 4, to: 6 }, latest: { seq: 6, hash: recs[5]!.hash, key_id: key.keyId } },
+      problems: [{ kind: 'truncated' }],
+    });
+  }, 60_000);
+
+  it('reports a forged append — a correctly computed hash and no seal — exit 1 and the record', async () => {
+    const schema = fresh();
+    const recs = await sealedLog(schema, 3);
+    const tail = recs[2]!;
+    const content: ChainContent = {
+      seq: 4, id: randomUUID(), kind: 'approval', actor: 'U0MALLORY', at: '2026-11-24T11:00:00.000Z', incident_id: null, proposal_id: 'p-1', tenant: null, payload: { approved: true },
+    };
+    const hash = chainHash(tail.hash, content);
+    // A plain INSERT: the writer role can do this much without switching anything off.
+    await run('psql', [PG, '-v', 'ON_ERROR_STOP=1', '-c',
+      `INSERT INTO "${schema}".audit_records (seq, id, kind, actor, at, proposal_id, payload, prev_hash, hash)
+       VALUES (4, '${content.id}', 'approval', 'U0MALLORY', '${content.at}', 'p-1', '{"approved": true}', '${tail.hash}', '${hash}')`]);
+    const r = await governor(['audit', 'verify', '--schema', schema], auditorEnv());
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain(`audit chain BROKEN at seq 4 (id ${content.id}): no seal, though records are sealed since seq 1: not written by Governor (a forged append?)`);
+  }, 60_000);
+
+  it('refuses the audit key itself where only its public key belongs — exit 78, naming the variable', async () => {
+    const r = await governor(['audit', 'verify', '--schema', fresh()], { ...auditorEnv(), GOVERNOR_AUDIT_PUBLIC_KEY_FILE: join(dir, 'audit.pem') });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain(`GOVERNOR_AUDIT_PUBLIC_KEY_FILE: ${join(dir, 'audit.pem')} holds a private key`);
+  });
+
   it('refuses a plain UPDATE with psql', async () => {
+    const schema = fresh();
+    await sealedLog(schema, 1);
     await expect(run('psql', [PG, '-v', 'ON_ERROR_STOP=1', '-c', `UPDATE "${schema}".audit_records SET actor = 'x'`])).rejects.toThrow(/append-only/);
   });
 });
@@ -98,6 +175,29 @@ describe('governor configuration errors', () => {
     expect(r.stderr).toMatch(/REDIS_URL/);
     expect(r.stderr).toMatch(/DATABASE_URL/);
   });
+
+  it('start refuses a policy bundle whose data.json was edited after signing, and a bundle path that does not exist', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gov-bundle-'));
+    try {
+      const src = join(dir, 'src');
+      await mkdir(src);
+      await run('tar', ['-xzf', DEFAULT_BUNDLE_PATH, '-C', src]);
+      const data = JSON.parse(await readFile(join(src, 'data.json'), 'utf8')) as { autonomy: { supervised_actions: string[] } };
+      data.autonomy.supervised_actions = [];
+      await writeFile(join(src, 'data.json'), JSON.stringify(data));
+      const tampered = join(dir, 'tampered.tar.gz');
+      await run('tar', ['-czf', tampered, '-C', src, '.']);
+      const env = bareEnv({ GOVERNOR_DATA_DIR: dir, GOVERNOR_CONSOLE_PORT: '0', SLACK_PORT: '0', LOG_LEVEL: 'fatal' });
+      const refused = await governor(['start'], { ...env, GOVERNOR_POLICY_BUNDLE: tampered });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^governor: the policy bundle .*tampered\.tar\.gz holds data\.json changed after signing/m);
+      const missing = await governor(['start'], { ...env, GOVERNOR_POLICY_BUNDLE: join(dir, 'absent.tar.gz') });
+      expect(missing.code).toBe(78);
+      expect(missing.stderr).toContain(`GOVERNOR_POLICY_BUNDLE: there is no policy bundle file at ${join(dir, 'absent.tar.gz')}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
 
 describe('npm start on a machine without Redis, PostgreSQL or credentials', () => {
@@ -120,6 +220,9 @@ describe('npm start on a machine without Redis, PostgreSQL or credentials', () =
       const text = lines.join('\n');
       expect(text).toMatch(/bus: in-memory \(REDIS_URL is not set\)/);
       expect(text).toMatch(/audit: embedded PGlite .*\(DATABASE_URL is not set\)/);
+      expect(text).toMatch(/policy: OPA Wasm bundle [0-9a-f]{12} \(reloads on change\), signed for the DEVELOPMENT key/);
+      expect(text).toMatch(new RegExp(`audit key: audit-[0-9a-f]{16} generated and kept in ${dataDir}/audit-key\\.pem`));
+      expect(text).toMatch(new RegExp(`audit checkpoints: every 60 s and at stop, to ${dataDir}/audit-checkpoints-governor\\.jsonl and the Slack channel`));
       expect(text).toMatch(/slack: sandbox console at http:\/\/127\.0\.0\.1:\d+/);
       expect(text).toMatch(/cluster: twin scenario/);
       const url = /open (http:\/\/\S+)/.exec(text)![1]!;

@@ -2,7 +2,14 @@
 // embedded defaults (in-memory bus, PGlite) and once on the real Redis and PostgreSQL. Then the
 // scenarios that need only Watchtower and Elastik: a traffic surge (scale out, nothing else) and a
 // quiet day (the false-positive check: no observation above info, no proposal at all).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openAuditPublicKey } from '../../src/audit/audit-key.ts';
+import { checkpointFile } from '../../src/audit/checkpoints.ts';
+import { PgAuditStore } from '../../src/audit/pg-audit-store.ts';
+import { verifyAuditLog } from '../../src/audit/verify-command.ts';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { runDemo, type DemoSummary } from '../../src/demo/run-demo.ts';
@@ -62,31 +69,41 @@ describe('governor demo --scenario jvm-heap-regression', () => {
     expectSeedOutcome(s);
   }, 240_000);
 
-  it('restores the SLA on the real Redis and PostgreSQL', async () => {
+  it('restores the SLA on the real Redis and PostgreSQL, and leaves a sealed, anchored log that `audit verify` checks afterwards', async () => {
     const schema = `demo_e2e_${process.pid}_${Date.now()}`;
-    const s = await runDemo({
-      scenario: 'jvm-heap-regression',
-      config: loadConfig({ REDIS_URL: REDIS, DATABASE_URL: PG }),
-      logger: silentLogger(),
-      auditSchema: schema,
-    });
-    expect(s.infrastructure).toEqual({ bus: 'redis', audit: 'postgresql' });
-    expectSeedOutcome(s);
-    // A second run in the same schema replays the same morning: the first run's actions must not
-    // look like recent ones (cooldowns, actions in flight) to the second.
-    const again = await runDemo({
-      scenario: 'jvm-heap-regression',
-      config: loadConfig({ REDIS_URL: REDIS, DATABASE_URL: PG }),
-      logger: silentLogger(),
-      auditSchema: schema,
-    });
-    expectSeedOutcome(again);
-    expect(again.mttr_s).toBe(s.mttr_s);
-    const pg = await import('pg');
-    const client = new pg.default.Client({ connectionString: PG });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    const dataDir = await mkdtemp(join(tmpdir(), 'governor-demo-'));
+    const config = loadConfig({ REDIS_URL: REDIS, DATABASE_URL: PG, GOVERNOR_DATA_DIR: dataDir });
+    /** What `governor audit verify --schema` reports, with the key and checkpoints the demo left in the data directory. */
+    const verifyAfterwards = async () => {
+      const { key } = openAuditPublicKey(config);
+      const store = new PgAuditStore({ connectionString: PG, schema, poolSize: 1, auditKey: key });
+      try {
+        return await verifyAuditLog(store, { file: checkpointFile(config, schema), schema, key });
+      } finally {
+        await store.close();
+      }
+    };
+    try {
+      const s = await runDemo({ scenario: 'jvm-heap-regression', config, logger: silentLogger(), auditSchema: schema });
+      expect(s.infrastructure).toEqual({ bus: 'redis', audit: 'postgresql' });
+      expectSeedOutcome(s);
+      const first = await verifyAfterwards();
+      expect(first).toMatchObject({ valid: true, problems: [], seals: { unsealed: 0 }, checkpoints: { status: 'anchored', unanchored: 0 } });
+      expect(first.seals!.sealed).toBe(first.records);
+      // A second run in the same schema replays the same morning: the first run's actions must not
+      // look like recent ones (cooldowns, actions in flight) to the second; its checkpoints start afresh too.
+      const again = await runDemo({ scenario: 'jvm-heap-regression', config, logger: silentLogger(), auditSchema: schema });
+      expectSeedOutcome(again);
+      expect(again.mttr_s).toBe(s.mttr_s);
+      expect(await verifyAfterwards()).toMatchObject({ valid: true, checkpoints: { status: 'anchored', unanchored: 0 } });
+    } finally {
+      const pg = await import('pg');
+      const client = new pg.default.Client({ connectionString: PG });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   }, 240_000);
 });
 

@@ -147,4 +147,13 @@ describe('governor mcp configuration errors', () => {
     expect(bad.stderr).toMatch(/entry #1/);
     expect(bad.stderr).not.toContain(secret);
   }, 120_000);
+
+  it('refuses the grant signing key where only the public key belongs, naming the variable — exit 78', async () => {
+    const privatePath = join(dir, 'grant-private.pem');
+    await writeFile(privatePath, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    const r = await governor(['mcp', 'billing', '--port', '0'], { GOVERNOR_GRANT_PUBLIC_KEY_FILE: privatePath, GOVERNOR_MCP_TOKENS_FILE: join(dir, 'absent-tokens.json') });
+    expect(r.code).toBe(78);
+    expect(r.stderr).toContain(`GOVERNOR_GRANT_PUBLIC_KEY_FILE: ${privatePath} holds a private key`);
+    expect(r.stderr).not.toContain('PRIVATE KEY');
+  }, 60_000);
 });

@@ -1,11 +1,12 @@
 // `governor policy eval` end to end: a fixture file in, one DESIGN §5 decision object out.
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyEval } from '../../commands/policy-eval.ts';
 import { PolicyDecision } from '../../src/policy/policy-engine.ts';
 import { WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
-import { loadFixtures, tempDir } from './helpers.ts';
+import { bundleFiles, loadFixtures, tempDir, writeBundle } from './helpers.ts';
 
 const fixtures = await loadFixtures();
 let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -17,7 +18,7 @@ afterAll(async () => {
   await tmp?.remove();
 });
 
-async function run(opts: { input: string; bundle?: string }): Promise<{ code: number; out: string[]; err: string[] }> {
+async function run(opts: { input: string; bundle?: string; publicKeyFile?: string }): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
   const code = await policyEval(opts, (s) => out.push(s), (s) => err.push(s));
@@ -80,5 +81,21 @@ describe('governor policy eval', () => {
     const { code, err } = await run({ input: fixtures[0]!.path, bundle });
     expect(code).toBe(1);
     expect(err[0]).toMatch(/policy_unavailable: the policy bundle .* is not a readable tar\.gz/);
+  });
+
+  it('gives no decision from a bundle whose signature does not hold for the configured key — exit 1 and why', async () => {
+    const { '.signatures.json': _sig, ...files } = await bundleFiles(tmp.dir);
+    const unsigned = await writeBundle(tmp.dir, 'eval-unsigned', files, false);
+    const f = fixtures.find((x) => x.file === 'design-example-allow.json')!;
+    const r = await run({ input: f.path, bundle: unsigned });
+    expect(r).toMatchObject({ code: 1, out: [] });
+    expect(r.err[0]).toMatch(/the policy bundle .*eval-unsigned\.tar\.gz is not signed/);
+    // The committed bundle, checked against a key it was not signed for.
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+    const publicKeyFile = join(tmp.dir, 'other.pub.pem');
+    await writeFile(publicKeyFile, other.export({ type: 'spki', format: 'pem' }) as string);
+    const foreign = await run({ input: f.path, publicKeyFile });
+    expect(foreign.code).toBe(1);
+    expect(foreign.err[0]).toMatch(/is not signed by the policy public key/);
   });
 });

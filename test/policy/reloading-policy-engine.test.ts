@@ -3,6 +3,7 @@
 // The Kubernetes case is tested exactly as kubelet updates a ConfigMap volume: the files live in a
 // timestamped directory, `..data` is a symlink to it, the visible file a symlink through `..data`,
 // and an update renames a new `..data` symlink over the old one.
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +11,7 @@ import { GovernorError } from '../../src/core/errors.ts';
 import type { PolicyDecision, PolicyEngine, PolicyInput } from '../../src/policy/policy-engine.ts';
 import { ReloadingPolicyEngine, type ReloadingPolicyEngineOptions } from '../../src/policy/reloading-policy-engine.ts';
 import { DEFAULT_BUNDLE_PATH, WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
-import { extractBundle, loadFixtures, tempDir, writeBundle } from './helpers.ts';
+import { bundleFiles, extractBundle, loadFixtures, tempDir, writeBundle } from './helpers.ts';
 
 const fixtures = await loadFixtures();
 const example = fixtures.find((f) => f.file === 'design-example-allow.json')!.input as unknown as PolicyInput;
@@ -243,6 +244,46 @@ describe('ReloadingPolicyEngine', () => {
     expect(l.reloads).toEqual([]);
     expect(await engine.reload()).toBe(false);
     expect((await engine.evaluate(example)).policy_version).toBe(goodVersion);
+  });
+
+  it('refuses a bundle changed after signing, or signed by another key, like a broken one; the signed one stays in force', async () => {
+    const files = await bundleFiles(tmp.dir);
+    const data = JSON.parse(files['data.json']!.toString('utf8')) as { autonomy: { supervised_actions: string[] } };
+    // What an attacker with write access to the bundle wants: no action supervised any more.
+    data.autonomy.supervised_actions = [];
+    const edited = await readFile(await writeBundle(tmp.dir, 'edited-after-signing', { ...files, 'data.json': JSON.stringify(data) }, false));
+    const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const { '.signatures.json': _dropped, ...unsigned } = files;
+    const foreign = await readFile(await writeBundle(tmp.dir, 'signed-by-another-key', unsigned, otherKey));
+    const volume = await configMapVolume('configmap-tampered', good);
+    const l = listen();
+    const engine = await start({ path: volume.path, pollIntervalMs: 0, ...l.opts });
+
+    await volume.swap(edited);
+    await l.until('the refusal', () => l.errors.length === 1);
+    expect(l.errors[0]!.message).toMatch(/^refused the new policy bundle at .*: policy_unavailable: the policy bundle .* holds data\.json changed after signing \(digest [0-9a-f]{64}, signed [0-9a-f]{64}\); version [0-9a-f]{12} stays in force$/);
+    await volume.swap(foreign);
+    await l.until('the second refusal', () => l.errors.length === 2);
+    expect(l.errors[1]!.message).toMatch(/is not signed by the policy public key/);
+    expect(l.reloads).toEqual([]);
+    expect(engine.version).toBe(goodVersion);
+    expect(await engine.evaluate(example)).toMatchObject({ verdict: 'allow', policy_version: goodVersion });
+  });
+
+  it('will not open on a bundle signed by another key than the one it is given, and opens with that one', async () => {
+    const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { '.signatures.json': _dropped, ...files } = await bundleFiles(tmp.dir);
+    const file = await plainFile('own-key', await readFile(await writeBundle(tmp.dir, 'own-key', files, otherKey.privateKey)));
+    await expect(ReloadingPolicyEngine.open({ path: file.path })).rejects.toThrow(/is not signed by the policy public key/);
+    const engine = await start({ path: file.path, publicKey: otherKey.publicKey, watch: false, pollIntervalMs: 0 });
+    expect(engine.version).toBe(goodVersion);
+    // And then the development-signed bundle is the foreign one.
+    await expect(ReloadingPolicyEngine.open({ path: DEFAULT_BUNDLE_PATH, publicKey: otherKey.publicKey })).rejects.toThrow(/not signed by the policy public key/);
+  });
+
+  it('says which path it cannot read when the bundle is missing at start, in one sentence', async () => {
+    const err = await ReloadingPolicyEngine.open({ path: join(tmp.dir, 'no', 'bundle.tar.gz') }).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'policy_unavailable', message: expect.stringMatching(/^cannot read the policy bundle .*no\/bundle\.tar\.gz: ENOENT/) });
   });
 
   it('will not open on a broken bundle: there is nothing to fall back on', async () => {

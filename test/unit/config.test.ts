@@ -1,6 +1,22 @@
-import { describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { GovernorError } from '../../src/core/errors.ts';
+import { DEFAULT_TENANTS_FILE } from '../../src/governance/tenants.ts';
+
+function configProblems(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(GovernorError);
+    expect((err as GovernorError).code).toBe('config_invalid');
+    return (err as GovernorError).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
 
 describe('config', () => {
   it('runs on embedded defaults with an empty environment', () => {
@@ -39,5 +55,77 @@ describe('config', () => {
   it('refuses SLACK_APPROVERS, which no longer restricts anything, instead of ignoring it', () => {
     expect(() => loadConfig({ SLACK_APPROVERS: 'U1,U2' })).toThrow(/SLACK_APPROVERS: is no longer read: approvers are configured in the tenants file/);
     expect(() => loadConfig({ SLACK_API_URL: 'slack.com/api' })).toThrow(/SLACK_API_URL: must be a HTTP URL/);
+  });
+});
+
+describe('files named by configuration, checked at start', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'governor-config-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const pem = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const ed = generateKeyPairSync('ed25519');
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const weak = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const edPrivate = pem('ed.pem', ed.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
+  const edPublic = pem('ed.pub.pem', ed.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+  const rsaPrivate = pem('rsa.pem', rsa.privateKey.export({ type: 'pkcs1', format: 'pem' }) as string);
+  const rsaPublic = pem('rsa.pub.pem', rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+  const weakPublic = pem('weak.pub.pem', weak.publicKey.export({ type: 'spki', format: 'pem' }) as string);
+  const notAKey = pem('note.txt', 'hello\n');
+
+  it('accepts every key of the right kind', () => {
+    const c = loadConfig({
+      GOVERNOR_GRANT_KEY_FILE: edPrivate,
+      GOVERNOR_GRANT_PUBLIC_KEY_FILE: edPublic,
+      GOVERNOR_AUDIT_KEY_FILE: edPrivate,
+      GOVERNOR_AUDIT_PUBLIC_KEY_FILE: edPublic,
+      GOVERNOR_POLICY_PUBLIC_KEY_FILE: rsaPublic,
+      GOVERNOR_AUDIT_CHECKPOINT_INTERVAL_S: '15',
+    });
+    expect(c.audit).toEqual({ keyFile: edPrivate, publicKeyFile: edPublic, checkpointFile: undefined, checkpointIntervalS: 15 });
+    expect(c.policyPublicKeyFile).toBe(rsaPublic);
+    expect(loadConfig({}).audit.checkpointIntervalS).toBe(60);
+  });
+
+  it('refuses a private key where a public key belongs, naming the variable', () => {
+    const msg = configProblems({ GOVERNOR_GRANT_PUBLIC_KEY_FILE: edPrivate });
+    expect(msg).toContain(`GOVERNOR_GRANT_PUBLIC_KEY_FILE: ${edPrivate} holds a private key`);
+    expect(configProblems({ GOVERNOR_AUDIT_PUBLIC_KEY_FILE: edPrivate })).toContain(`GOVERNOR_AUDIT_PUBLIC_KEY_FILE: ${edPrivate} holds a private key`);
+    expect(configProblems({ GOVERNOR_POLICY_PUBLIC_KEY_FILE: rsaPrivate })).toContain(`GOVERNOR_POLICY_PUBLIC_KEY_FILE: ${rsaPrivate} holds a private key`);
+  });
+
+  it('refuses a public key or another algorithm where an Ed25519 signing key belongs', () => {
+    expect(configProblems({ GOVERNOR_GRANT_KEY_FILE: edPublic })).toContain(`GOVERNOR_GRANT_KEY_FILE: ${edPublic} holds a public key; it must hold an Ed25519 private key`);
+    expect(configProblems({ GOVERNOR_GRANT_KEY_FILE: rsaPrivate })).toContain(`GOVERNOR_GRANT_KEY_FILE: ${rsaPrivate} holds an RSA key; it must hold an Ed25519 private key`);
+    expect(configProblems({ GOVERNOR_AUDIT_KEY_FILE: edPublic })).toContain(`GOVERNOR_AUDIT_KEY_FILE: ${edPublic} holds a public key`);
+    expect(configProblems({ GOVERNOR_AUDIT_KEY_FILE: rsaPrivate })).toContain(`GOVERNOR_AUDIT_KEY_FILE: ${rsaPrivate} holds an RSA key`);
+    expect(configProblems({ GOVERNOR_AUDIT_PUBLIC_KEY_FILE: rsaPublic })).toContain(`GOVERNOR_AUDIT_PUBLIC_KEY_FILE: ${rsaPublic} holds an RSA key; it must hold an Ed25519 public key`);
+    expect(configProblems({ GOVERNOR_POLICY_PUBLIC_KEY_FILE: edPublic })).toContain(`GOVERNOR_POLICY_PUBLIC_KEY_FILE: ${edPublic} holds an Ed25519 key; it must hold an RSA public key`);
+    expect(configProblems({ GOVERNOR_POLICY_PUBLIC_KEY_FILE: weakPublic })).toContain('RSA key of 1024 bits; at least 2048');
+    expect(configProblems({ GOVERNOR_GRANT_KEY_FILE: notAKey })).toContain(`GOVERNOR_GRANT_KEY_FILE: ${notAKey} does not hold a PEM key`);
+  });
+
+  it('reports every file problem together with the other keys, and never prints key material', () => {
+    const msg = configProblems({
+      REDIS_URL: 'nope',
+      GOVERNOR_GRANT_PUBLIC_KEY_FILE: edPrivate,
+      GOVERNOR_AUDIT_KEY_FILE: join(dir, 'absent.pem'),
+      GOVERNOR_POLICY_BUNDLE: join(dir, 'absent.tar.gz'),
+      GOVERNOR_TENANTS_FILE: pem('empty-tenants.json', JSON.stringify({ tenants: {} })),
+    });
+    expect(msg).toMatch(/REDIS_URL: must be a Redis URL/);
+    expect(msg).toContain('GOVERNOR_GRANT_PUBLIC_KEY_FILE:');
+    expect(msg).toContain(`GOVERNOR_AUDIT_KEY_FILE: ${join(dir, 'absent.pem')} does not exist`);
+    expect(msg).toContain(`GOVERNOR_POLICY_BUNDLE: there is no policy bundle file at ${join(dir, 'absent.tar.gz')}`);
+    expect(msg).not.toMatch(/ENOENT/);
+    expect(msg).toMatch(/GOVERNOR_TENANTS_FILE: tenants file .*empty-tenants\.json is invalid:\n\s+- tenants: names no tenant/);
+    expect(msg).not.toContain('PRIVATE KEY');
+  });
+
+  it('accepts the shipped tenants file', () => {
+    expect(loadConfig({ GOVERNOR_TENANTS_FILE: DEFAULT_TENANTS_FILE }).tenantsFile).toBe(DEFAULT_TENANTS_FILE);
   });
 });

@@ -1,0 +1,13 @@
+-- Up Migration
+-- Seals: the hash chain proves order, not authorship. Anyone who can insert into audit_records can
+-- append a record whose hash is computed correctly. A seal is the Ed25519 signature over a record's
+-- hash, made with the Governor audit key, which neither the database nor its writer role ever hold;
+-- `governor audit verify` checks it with the public half. A forged append has no valid seal.
+--
+-- Nullable on purpose: records written before sealing was enabled keep NULL, and verify reports them
+-- as unsealed rather than forged. A record without a seal after the first sealed one is refused by
+-- verify, not by the database: the database cannot check a signature without the public key, and a
+-- check here would only be as trustworthy as the owner who could drop it.
+-- Adding a nullable column rewrites no row, so the append-only trigger is not involved. No down
+-- section, as for every table of evidence.
+ALTER TABLE audit_records ADD COLUMN seal text CHECK (seal IS NULL OR seal ~ '^[A-Za-z0-9_-]{86}$');
