@@ -174,6 +174,44 @@ describe('Slack approval flow (Bolt against the Slack fake, decided by the appro
     expect((await w.grants(p.id))[0]!.payload).toMatchObject({ approvers: [{ id: ALICE }, { id: BOB }] });
   });
 
+  it('whoever breaks a freeze cannot also approve it: the override by Slack command, the self-approval refused, another approver grants', async () => {
+    const autonomy = {
+      phase: 'govern' as const,
+      statuses: () => [],
+      setLevel: async () => { throw new Error('unexpected level change'); },
+      pause: async () => { throw new Error('unexpected pause'); },
+    };
+    const w = await world({ app: { autonomy } });
+    await w.h.clock.advance(4 * 24 * 3600_000); // Saturday 28 Nov 2026, inside initech's weekend freeze
+    const at = new Date(w.h.clock.now()).toISOString();
+    const args = (replicas: number) => ({ namespace: 'initech-prod', deployment: 'api', replicas });
+    const { p } = await w.requestOneDenied({
+      ts: at, tenant: 'initech', namespace: 'initech-prod', target: { kind: 'Deployment', name: 'api' }, action: 'scale_deployment',
+      params: { from_replicas: 4, to_replicas: 5 }, blast_radius: { tenants: 1, services: 1, capacity_change_pct: 5 },
+      tool_call: { server: 'kubernetes', tool: 'scale_deployment', args: args(5) },
+      compensating_action: { server: 'kubernetes', tool: 'scale_deployment', args: args(4) },
+    });
+    await w.fake.slashCommand({ command: '/agents-override-freeze', text: `${p.id} checkout outage, CHG-1234 approved by the CAB`, userId: ALICE });
+    await waitFor(() => w.fake.messages().find((m) => m.text.includes('overrode the change freeze')), 'the announcement');
+    await w.deliver(p.id);
+    const m = await waitFor(() => w.fake.messages().find((x) => JSON.stringify(x.blocks).includes(`proposal:${p.id}`)), 'the approval request');
+    expect(JSON.stringify(m.blocks)).toContain(`(not <@${ALICE}>, who asked for it)`);
+
+    await w.fake.clickButton({ ts: m.ts, actionId: APPROVE_ACTION_ID, userId: ALICE });
+    const told = await waitFor(() => w.fake.ephemerals().find((e) => e.user === ALICE && /You asked for this change/.test(e.text)), 'the refusal');
+    expect(told.text).toContain('another approver must approve');
+    await w.deliver(p.id);
+    expect(await w.grants(p.id)).toEqual([]);
+
+    await w.fake.clickButton({ ts: m.ts, actionId: APPROVE_ACTION_ID, userId: BOB });
+    await waitFor(() => !hasButtons(w.message(m.ts)), 'the decision');
+    await w.deliver(p.id);
+    const grants = await w.grants(p.id);
+    expect(grants).toHaveLength(1);
+    expect(grants[0]!.payload).toMatchObject({ approvers: [{ id: BOB }] });
+    expect(await refusalsOf(w, p.id)).toEqual(['self_approval']);
+  });
+
   it('someone who is not an approver is refused and recorded, and the buttons stay for an approver', async () => {
     const w = await world();
     const { p, ts } = await w.requestOne();

@@ -114,6 +114,14 @@ export async function approvalWorld(opts: ApprovalWorldOptions = {}) {
       const m = await waitFor(() => fake.messages()[before], 'the approval message');
       return { p, ts: m.ts, channel: m.channel };
     },
+    /** A proposal the gateway denies (a change freeze, say): recorded and decided, no message posted. */
+    async requestOneDenied(over: Partial<Proposal>): Promise<{ p: Proposal }> {
+      const p = proposalFixture({ id: randomUUID(), ...over });
+      await recordProposal(h, p);
+      const d = await main.gateway.onProposal(p);
+      if (d.verdict !== 'deny') throw new Error(`expected a denial, got ${d.verdict}`);
+      return { p };
+    },
     /** Delivers every decided approval to the gateway, as the bus would (twice: at least once). */
     async deliver(proposalId: string): Promise<void> {
       for (const a of await publishedApprovals(h, proposalId)) {
