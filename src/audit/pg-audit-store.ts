@@ -325,7 +325,7 @@ export class PgAuditStore implements AuditStore {
         async (c, opened) => {
           const row = (opened[1]?.rows ?? [])[0] as { seq: string; hash: string } | undefined;
           const prepared = this.prepare(batch, row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH });
-          await c.query(INSERT_RECORDS(this.t), prepared.params);
+          await c.query(INSERT_RECORDS(this.t, prepared.derivedParts), prepared.params);
           return prepared;
         },
         { opening },
@@ -352,7 +352,7 @@ export class PgAuditStore implements AuditStore {
           if (items.length === 0) return undefined;
           const row = (opened[1]?.rows ?? [])[0] as { seq: string; hash: string } | undefined;
           const prepared = this.prepare([{ ...unit, items }], row ? { seq: Number(row.seq), hash: row.hash } : { seq: 0, hash: GENESIS_HASH });
-          await c.query(INSERT_RECORDS(this.t), prepared.params);
+          await c.query(INSERT_RECORDS(this.t, prepared.derivedParts), prepared.params);
           return prepared;
         },
         { opening },
@@ -413,7 +413,16 @@ export class PgAuditStore implements AuditStore {
       closed: JSON.stringify(closed),
       derived: derived.json(),
     };
-    return { out, docs, params: [docs.rows, docs.events, docs.opened, docs.closed, docs.derived], count: rows.length, tail: { seq, hash: prevHash } };
+    const derivedParts = derived.parts();
+    return {
+      out,
+      docs,
+      derivedParts,
+      // $5 only when a derived statement reads it: a parameter no statement uses has no type.
+      params: [docs.rows, docs.events, docs.opened, docs.closed, ...(derivedParts.length > 0 ? [docs.derived] : [])],
+      count: rows.length,
+      tail: { seq, hash: prevHash },
+    };
   }
 
   /**
@@ -427,7 +436,7 @@ export class PgAuditStore implements AuditStore {
     try {
       const sql =
         `BEGIN; SELECT pg_advisory_xact_lock(${CHAIN_LOCK}, ${this.schemaKey}); ` +
-        `${INSERT_RECORDS(this.t, {
+        `${INSERT_RECORDS(this.t, prepared.derivedParts, {
           rows: dollarQuoted(prepared.docs.rows),
           events: dollarQuoted(prepared.docs.events),
           opened: dollarQuoted(prepared.docs.opened),
@@ -740,6 +749,8 @@ interface Tables {
 interface Prepared {
   out: AuditRecord[][];
   docs: InsertDocs;
+  /** The derived tables this batch changes. */
+  derivedParts: DerivedPart[];
   /** The documents as the parameters $1..$5 of INSERT_RECORDS. */
   params: string[];
   count: number;
@@ -752,7 +763,7 @@ interface Prepared {
  * the relay publishes a unit's events in sequence. With `afterSeq`, the rows go in only if the log
  * still ends at that seq (checked under the chain lock), and the statement returns how many went in.
  */
-function INSERT_RECORDS(t: Tables, literal?: InsertDocs & { afterSeq: number }): string {
+function INSERT_RECORDS(t: Tables, derivedParts: readonly DerivedPart[], literal?: InsertDocs & { afterSeq: number }): string {
   const [rows, events, opened, closed, derived] = literal
     ? [literal.rows, literal.events, literal.opened, literal.closed, literal.derived]
     : ['$1', '$2', '$3', '$4', '$5'];
@@ -777,36 +788,7 @@ function INSERT_RECORDS(t: Tables, literal?: InsertDocs & { afterSeq: number }):
        ), closed AS (
          DELETE FROM ${t.openGrants}
           WHERE grant_id IN (SELECT json_array_elements_text(${closed}::json)) AND EXISTS (SELECT 1 FROM records)
-       ), votes AS (
-         INSERT INTO ${t.votes} (proposal_id, voter, approved, at)
-         SELECT proposal_id, voter, approved, at
-           FROM json_to_recordset((${derived}::json)->'votes') AS v(proposal_id text, voter text, approved boolean, at text)
-          WHERE EXISTS (SELECT 1 FROM records)
-       ), outcomes AS (
-         INSERT INTO ${t.outcomes} (proposal_id, outcome, at)
-         SELECT proposal_id, outcome, at
-           FROM json_to_recordset((${derived}::json)->'outcomes') AS o(proposal_id text, outcome text, at text)
-          WHERE EXISTS (SELECT 1 FROM records)
-       ), requested AS (
-         INSERT INTO ${t.pendingApprovals} (proposal_id, tenant, expires_at)
-         SELECT proposal_id, tenant, expires_at
-           FROM json_to_recordset((${derived}::json)->'requested') AS q(proposal_id text, tenant text, expires_at text)
-          WHERE EXISTS (SELECT 1 FROM records)
-         ON CONFLICT (proposal_id) DO NOTHING
-       ), settled AS (
-         DELETE FROM ${t.pendingApprovals}
-          WHERE proposal_id IN (SELECT json_array_elements_text((${derived}::json)->'settled')) AND EXISTS (SELECT 1 FROM records)
-       ), verifying AS (
-         INSERT INTO ${t.pendingVerifications} (proposal_id, tenant, started_at, deadline, level, before)
-         SELECT proposal_id, tenant, started_at, deadline, level, before
-           FROM json_to_recordset((${derived}::json)->'verifying')
-                AS v(proposal_id text, tenant text, started_at text, deadline text, level smallint, before double precision)
-          WHERE EXISTS (SELECT 1 FROM records)
-         ON CONFLICT (proposal_id) DO NOTHING
-       ), verified AS (
-         DELETE FROM ${t.pendingVerifications}
-          WHERE proposal_id IN (SELECT json_array_elements_text((${derived}::json)->'verified')) AND EXISTS (SELECT 1 FROM records)
-       )
+       )${derivedCtes(t, derived, derivedParts)}
        SELECT count(*) AS n FROM records`;
 }
 
@@ -837,11 +819,58 @@ function trackGrant(r: ChainContent, opened: Map<string, OpenGrant>, closed: str
 }
 
 /**
+ * The statements for the tables derived from the records (DerivedTables), only for the parts this
+ * batch changes: most batches change none, and every part left out is JSON PostgreSQL need not parse.
+ */
+function derivedCtes(t: Tables, doc: string, parts: readonly DerivedPart[]): string {
+  const cte: Record<DerivedPart, string> = {
+    votes: `votes AS (
+         INSERT INTO ${t.votes} (proposal_id, voter, approved, at)
+         SELECT proposal_id, voter, approved, at
+           FROM json_to_recordset((${doc}::json)->'votes') AS v(proposal_id text, voter text, approved boolean, at text)
+          WHERE EXISTS (SELECT 1 FROM records)
+       )`,
+    outcomes: `outcomes AS (
+         INSERT INTO ${t.outcomes} (proposal_id, outcome, at)
+         SELECT proposal_id, outcome, at
+           FROM json_to_recordset((${doc}::json)->'outcomes') AS o(proposal_id text, outcome text, at text)
+          WHERE EXISTS (SELECT 1 FROM records)
+       )`,
+    requested: `requested AS (
+         INSERT INTO ${t.pendingApprovals} (proposal_id, tenant, expires_at)
+         SELECT proposal_id, tenant, expires_at
+           FROM json_to_recordset((${doc}::json)->'requested') AS q(proposal_id text, tenant text, expires_at text)
+          WHERE EXISTS (SELECT 1 FROM records)
+         ON CONFLICT (proposal_id) DO NOTHING
+       )`,
+    settled: `settled AS (
+         DELETE FROM ${t.pendingApprovals}
+          WHERE proposal_id IN (SELECT json_array_elements_text((${doc}::json)->'settled')) AND EXISTS (SELECT 1 FROM records)
+       )`,
+    verifying: `verifying AS (
+         INSERT INTO ${t.pendingVerifications} (proposal_id, tenant, started_at, deadline, level, before)
+         SELECT proposal_id, tenant, started_at, deadline, level, before
+           FROM json_to_recordset((${doc}::json)->'verifying')
+                AS v(proposal_id text, tenant text, started_at text, deadline text, level smallint, before double precision)
+          WHERE EXISTS (SELECT 1 FROM records)
+         ON CONFLICT (proposal_id) DO NOTHING
+       )`,
+    verified: `verified AS (
+         DELETE FROM ${t.pendingVerifications}
+          WHERE proposal_id IN (SELECT json_array_elements_text((${doc}::json)->'verified')) AND EXISTS (SELECT 1 FROM records)
+       )`,
+  };
+  return parts.map((p) => `, ${cte[p]}`).join('');
+}
+
+/**
  * What records change in the tables derived from them, in the same statement as the records: a vote
  * per person (the primary key refuses a second), an outcome per proposal (the primary key refuses a
  * second decision), the approval requests still waiting, and the verifications still pending. A
  * failed constraint fails the whole append.
  */
+type DerivedPart = 'votes' | 'outcomes' | 'requested' | 'settled' | 'verifying' | 'verified';
+
 class DerivedTables {
   private readonly verifying = new Map<string, { proposal_id: string; tenant: string | null; started_at: string; deadline: string; level: number; before: number }>();
   private readonly verified: string[] = [];
@@ -874,6 +903,19 @@ class DerivedTables {
     // Sibling statements of one WITH do not see each other's rows: a request settled in the same
     // batch is simply never opened.
     if (!this.requested.delete(proposal_id)) this.settled.push(proposal_id);
+  }
+
+  /** The parts this batch changes. */
+  parts(): DerivedPart[] {
+    const sizes: Record<DerivedPart, number> = {
+      votes: this.votes.length,
+      outcomes: this.outcomes.length,
+      requested: this.requested.size,
+      settled: this.settled.length,
+      verifying: this.verifying.size,
+      verified: this.verified.length,
+    };
+    return (Object.keys(sizes) as DerivedPart[]).filter((k) => sizes[k] > 0);
   }
 
   json(): string {
