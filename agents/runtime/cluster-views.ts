@@ -13,6 +13,7 @@ export const PodMetrics = z
     memory_limit_bytes: z.number().nullable().optional(),
     memory_utilisation: z.number().nullable().optional(),
     cpu_millicores: z.number(),
+    cpu_limit_millicores: z.number().nullable().optional(),
     gc_pause_ms_per_min: z.number().nullable().optional(),
     restart_count: z.number().int().optional(),
     last_termination_reason: z.string().nullable().optional(),

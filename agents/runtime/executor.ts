@@ -12,10 +12,11 @@ import { GovernorError } from '../../src/core/errors.ts';
 import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { Notifier } from '../../src/governance/channels.ts';
-import { firstDecision, lifeOf } from '../../src/governance/proposal-life.ts';
+import { actionExecution, firstDecision, lifeOf, type ProposalLife } from '../../src/governance/proposal-life.ts';
 import { PAUSE_REVOCATION, assertIssuedAfterPause, isPauseRevocation, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { readToolError } from '../../src/mcp/tool-error.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
+import { capacitySample } from './capacity.ts';
 import type { Recorder } from '../../src/audit/recorder.ts';
 import type { ToolClient } from './tool-client.ts';
 import { verificationPlan, type Verifier } from './verifier.ts';
@@ -85,10 +86,7 @@ export class Executor {
     // The verification plan goes into the same record as the result: a process that dies before
     // verifying leaves it for the next one (verifier.ts: resume).
     let plan: VerificationPlan | undefined;
-    if (outcome.ok && g.basis !== 'compensation') {
-      const level: 2 | 3 = g.basis === 'policy' && (firstDecision(life)?.agent_level ?? 3) === 3 ? 3 : 2;
-      plan = verificationPlan(clock.now(), level, before.service.p99_ms);
-    }
+    if (outcome.ok) plan = this.planVerification(g, life, before);
     await this.report(g, {
       status: outcome.ok ? 'succeeded' : outcome.code.startsWith('grant_') || outcome.code === 'safety_violation' || outcome.code === 'tenant_forbidden' ? 'refused' : 'failed',
       response: outcome.ok ? outcome.data : { code: outcome.code, message: outcome.message, ...(revokedByPause(outcome.raw) ? { revoked_by: PAUSE_REVOCATION } : {}) },
@@ -103,6 +101,22 @@ export class Executor {
         : `${g.tool} on ${proposal.target.name} (${g.tenant}) was not executed: ${outcome.code}: ${outcome.message}`,
     );
     if (plan) this.deps.verifier.watch(proposal, plan);
+  }
+
+  /**
+   * How the executed call will be judged: an action by its SLO (and, when it adds capacity, by
+   * throughput and saturation too); a compensation by whether it brought the service back to where
+   * it was before the action.
+   */
+  private planVerification(g: Grant, life: ProposalLife, before: DeploymentMetrics): VerificationPlan {
+    const level: 2 | 3 = g.basis === 'policy' && (firstDecision(life)?.agent_level ?? 3) === 3 ? 3 : 2;
+    const now = this.deps.clock.now();
+    if (g.basis === 'compensation') {
+      const action = actionExecution(life);
+      const atAction = action?.before?.['p99_ms'];
+      return verificationPlan(now, level, typeof atAction === 'number' ? atAction : before.service.p99_ms, { of: 'compensation' });
+    }
+    return verificationPlan(now, level, before.service.p99_ms, life.proposal.verification.capacity ? { beforeCapacity: capacitySample(before) } : {});
   }
 
   private async latestPause(g: Grant): Promise<number | null> {

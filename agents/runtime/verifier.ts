@@ -20,6 +20,7 @@ import { lifeOf } from '../../src/governance/proposal-life.ts';
 import { ROLLBACK_BUDGET_MS } from '../../src/governance/rollback-budget.ts';
 import type { WorkTracker } from '../../src/core/work-tracker.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
+import { capacityGain, capacitySample, wouldServe, type CapacitySample } from './capacity.ts';
 import type { ToolClient } from './tool-client.ts';
 
 export interface VerifierDeps {
@@ -38,13 +39,29 @@ export interface VerifierDeps {
 
 export type VerdictOfOutcome = Verification['outcome'];
 
+export interface VerificationSample {
+  atMs: number;
+  /** The judged SLO metric. */
+  value: number;
+  /** Demand, throughput, errors and saturation, for actions that add capacity. */
+  capacity?: CapacitySample;
+}
+
+/**
+ * What a capacity action must have changed, by the end of its window, to count as having helped
+ * though the SLO is not back yet: 10% more throughput served, or 10% less saturation, or (when it
+ * was shedding load) 30% fewer errors.
+ */
+const PARTIAL = { servedPct: 10, saturationPct: 10, errorsPct: 30, errorFloor: 0.01 } as const;
+
 /** Pure judgement of one sample series; exported for tests. */
 export function judge(
   spec: Proposal['verification'],
   before: number,
-  samples: { atMs: number; value: number }[],
+  samples: readonly VerificationSample[],
   startMs: number,
   budgetMs: number,
+  beforeCapacity?: CapacitySample,
 ): VerdictOfOutcome | undefined {
   const n = samples.length;
   if (n >= 2 && samples[n - 1]!.value <= spec.slo_threshold && samples[n - 2]!.value <= spec.slo_threshold) return 'restored';
@@ -52,14 +69,48 @@ export function judge(
   if (!last) return undefined;
   const elapsed = last.atMs - startMs;
   const improvement = before > 0 ? ((before - last.value) / before) * 100 : 0;
-  if (elapsed >= spec.window_s * 1000 && improvement >= spec.min_improvement_pct) return 'improved';
+  if (elapsed >= spec.window_s * 1000) {
+    if (improvement >= spec.min_improvement_pct) return 'improved';
+    if (spec.capacity && beforeCapacity && last.capacity) {
+      const gain = capacityGain(beforeCapacity, last.capacity);
+      const shedding = beforeCapacity.error_ratio >= PARTIAL.errorFloor;
+      if (gain.served_pct >= PARTIAL.servedPct || (gain.saturation_pct ?? 0) >= PARTIAL.saturationPct || (shedding && gain.errors_pct >= PARTIAL.errorsPct)) {
+        return 'partially_helped';
+      }
+    }
+  }
   if (elapsed >= budgetMs) return 'not_helped';
   return undefined;
 }
 
+/**
+ * Pure judgement of a compensating action: did undoing the action bring the service back to where
+ * it was (within 10%) or under its SLO? Judged by the end of the window.
+ */
+export function judgeCompensation(spec: Proposal['verification'], beforeAction: number, samples: readonly VerificationSample[], startMs: number): VerdictOfOutcome | undefined {
+  const n = samples.length;
+  const ok = (v: number) => v <= Math.max(spec.slo_threshold, beforeAction * 1.1);
+  if (n >= 2 && ok(samples[n - 1]!.value) && ok(samples[n - 2]!.value)) return 'restored';
+  const last = samples[n - 1];
+  if (last && last.atMs - startMs >= spec.window_s * 1000) return 'not_helped';
+  return undefined;
+}
+
 /** The plan stored with an execution: when it started, its budget's end, and the metric before. */
-export function verificationPlan(startMs: number, level: 2 | 3, before: number): VerificationPlan {
-  return { started_at: new Date(startMs).toISOString(), deadline: new Date(startMs + ROLLBACK_BUDGET_MS[level]).toISOString(), level, before };
+export function verificationPlan(
+  startMs: number,
+  level: 2 | 3,
+  before: number,
+  opts: { of?: 'action' | 'compensation'; beforeCapacity?: CapacitySample } = {},
+): VerificationPlan {
+  return {
+    started_at: new Date(startMs).toISOString(),
+    deadline: new Date(startMs + ROLLBACK_BUDGET_MS[level]).toISOString(),
+    level,
+    before,
+    of: opts.of ?? 'action',
+    ...(opts.beforeCapacity ? { before_capacity: opts.beforeCapacity } : {}),
+  };
 }
 
 export class Verifier {
@@ -70,11 +121,12 @@ export class Verifier {
 
   /** Starts watching an executed action; reports through the audit log and the bus. */
   watch(p: Proposal, plan: VerificationPlan): void {
-    if (this.watching.has(p.id)) return;
-    this.watching.add(p.id);
+    const key = `${p.id}:${plan.of}`;
+    if (this.watching.has(key)) return;
+    this.watching.add(key);
     const startMs = Date.parse(plan.started_at);
     const budgetMs = ROLLBACK_BUDGET_MS[plan.level];
-    const samples: { atMs: number; value: number }[] = [];
+    const samples: VerificationSample[] = [];
     const args = judgedService(p);
     const sampleMs = this.deps.sampleMs ?? 15_000;
     const tick = () => {
@@ -82,14 +134,17 @@ export class Verifier {
         this.deps.tracker.spawn(
           async () => {
             const m = await readTool(this.deps.tools, 'get_pod_metrics', args, DeploymentMetrics);
-            samples.push({ atMs: this.deps.clock.now(), value: m.service.p99_ms });
-            const outcome = judge(p.verification, plan.before, samples, startMs, budgetMs);
+            samples.push({ atMs: this.deps.clock.now(), value: m.service.p99_ms, capacity: capacitySample(m) });
+            const outcome =
+              plan.of === 'compensation'
+                ? judgeCompensation(p.verification, plan.before, samples, startMs)
+                : judge(p.verification, plan.before, samples, startMs, budgetMs, plan.before_capacity);
             if (!outcome) return tick();
-            await this.report(p, outcome, plan.before, samples[samples.length - 1]!.value, { compensation: outcome === 'not_helped' ? 'requested' : 'none' });
-            this.watching.delete(p.id);
+            await this.conclude(p, plan, outcome, samples[samples.length - 1]!.value, m);
+            this.watching.delete(key);
           },
           (err) => {
-            this.deps.logger.error({ proposal_id: p.id, err: describeError(err) }, 'verification sample failed; retrying');
+            this.deps.logger.error({ proposal_id: p.id, of: plan.of, err: describeError(err) }, 'verification sample failed; retrying');
             tick();
           },
         ),
@@ -107,16 +162,15 @@ export class Verifier {
     let resumed = 0;
     let overdue = 0;
     for (const v of pending) {
-      if (this.watching.has(v.proposal_id)) continue;
+      if (this.watching.has(`${v.proposal_id}:${v.plan.of}`)) continue;
       const life = lifeOf(await this.deps.audit.list({ proposal_id: v.proposal_id }));
-      if (!life || life.verification) continue;
-      const plan: VerificationPlan = { started_at: v.started_at, deadline: v.deadline, level: v.level, before: v.before };
-      if (this.deps.clock.now() < Date.parse(v.deadline)) {
-        this.deps.logger.info({ proposal_id: v.proposal_id, tenant: v.tenant ?? undefined }, 'verification resumed after a restart');
-        this.watch(life.proposal, plan);
+      if (!life || (v.plan.of === 'compensation' ? life.compensationVerification : life.verification)) continue;
+      if (this.deps.clock.now() < Date.parse(v.plan.deadline)) {
+        this.deps.logger.info({ proposal_id: v.proposal_id, tenant: v.tenant ?? undefined, of: v.plan.of }, 'verification resumed after a restart');
+        this.watch(life.proposal, v.plan);
         resumed++;
       } else {
-        await this.overdue(life.proposal, v);
+        await this.overdue(life.proposal, v.plan);
         overdue++;
       }
     }
@@ -124,28 +178,50 @@ export class Verifier {
   }
 
   /**
+   * The end of a watch: the verdict, and for an action that did not help, its compensating action —
+   * unless undoing it would make things worse (a scale-down while demand exceeds what the smaller
+   * size serves), in which case the record says so and the incident goes on from here.
+   */
+  private async conclude(p: Proposal, plan: VerificationPlan, outcome: VerdictOfOutcome, after: number, now: DeploymentMetrics, note?: string): Promise<boolean> {
+    if (plan.of === 'compensation' || outcome !== 'not_helped' || !p.compensating_action) {
+      return this.report(p, plan, outcome, after, { compensation: 'none', ...(note ? { note } : {}) });
+    }
+    const guard = compensationWouldHurt(p, now);
+    if (guard) return this.report(p, plan, outcome, after, { compensation: 'not_fired', note: note ? `${note}; ${guard}` : guard });
+    return this.report(p, plan, outcome, after, { compensation: 'requested', ...(note ? { note } : {}) });
+  }
+
+  /**
    * A verification whose deadline passed while no verifier ran: judged by the metric now. A
    * compensating action fires only while the lateness is within one more budget; beyond that the
    * world it would undo into is gone, and a human decides.
    */
-  private async overdue(p: Proposal, v: PendingVerification): Promise<void> {
+  private async overdue(p: Proposal, plan: VerificationPlan): Promise<void> {
     const m = await readTool(this.deps.tools, 'get_pod_metrics', judgedService(p), DeploymentMetrics);
     const now = this.deps.clock.now();
     const value = m.service.p99_ms;
-    const improvement = v.before > 0 ? ((v.before - value) / v.before) * 100 : 0;
-    const outcome: VerdictOfOutcome = value <= p.verification.slo_threshold ? 'restored' : improvement >= p.verification.min_improvement_pct ? 'improved' : 'not_helped';
-    const lateMs = now - Date.parse(v.deadline);
+    const sample: VerificationSample = { atMs: now, value, capacity: capacitySample(m) };
+    const improvement = plan.before > 0 ? ((plan.before - value) / plan.before) * 100 : 0;
+    const outcome: VerdictOfOutcome =
+      plan.of === 'compensation'
+        ? (judgeCompensation(p.verification, plan.before, [sample, sample], Date.parse(plan.started_at)) ?? 'not_helped')
+        : value <= p.verification.slo_threshold
+          ? 'restored'
+          : improvement >= p.verification.min_improvement_pct
+            ? 'improved'
+            : (judge(p.verification, plan.before, [sample], Date.parse(plan.started_at), Number.POSITIVE_INFINITY, plan.before_capacity) ?? 'not_helped');
+    const lateMs = now - Date.parse(plan.deadline);
     const late = `its deadline passed ${Math.round(lateMs / 1000)} s ago while no verifier ran`;
-    if (outcome !== 'not_helped' || !p.compensating_action) {
-      await this.report(p, outcome, v.before, value, { compensation: 'none', note: `resumed after a restart: ${late}; judged by one sample` });
+    if (plan.of === 'compensation' || outcome !== 'not_helped' || !p.compensating_action) {
+      await this.report(p, plan, outcome, value, { compensation: 'none', note: `resumed after a restart: ${late}; judged by one sample` });
       return;
     }
-    if (lateMs <= ROLLBACK_BUDGET_MS[v.level]) {
-      await this.report(p, outcome, v.before, value, { compensation: 'requested', note: `resumed after a restart: ${late}, within one more budget, so the compensating action fires` });
+    if (lateMs <= ROLLBACK_BUDGET_MS[plan.level]) {
+      await this.conclude(p, plan, outcome, value, m, `resumed after a restart: ${late}, within one more budget, so the compensating action fires`);
       return;
     }
     const note = `resumed after a restart: ${late}, more than its budget; the compensating action was not fired automatically — a human must decide`;
-    const written = await this.report(p, outcome, v.before, value, { compensation: 'not_fired', note });
+    const written = await this.report(p, plan, outcome, value, { compensation: 'not_fired', note });
     if (written) {
       await this.deps.notifier?.notify(
         `${p.action} of ${p.target.name} (${p.tenant}) did not help, and ${note}. The recorded compensating action: ${p.compensating_action.tool} ${JSON.stringify(p.compensating_action.args)}`,
@@ -160,11 +236,12 @@ export class Verifier {
    */
   private async report(
     p: Proposal,
+    plan: VerificationPlan,
     outcome: VerdictOfOutcome,
-    before: number,
     after: number,
     how: { compensation: 'requested' | 'not_fired' | 'none'; note?: string },
   ): Promise<boolean> {
+    const before = plan.before;
     const ts = new Date(this.deps.clock.now()).toISOString();
     const verification: Verification = {
       id: newId(),
@@ -180,8 +257,9 @@ export class Verifier {
       before,
       after,
       slo_threshold: p.verification.slo_threshold,
+      ...(plan.of === 'compensation' ? { of: 'compensation' as const } : {}),
     };
-    const fire = outcome === 'not_helped' && how.compensation === 'requested' && p.compensating_action !== undefined;
+    const fire = plan.of === 'action' && outcome === 'not_helped' && how.compensation === 'requested' && p.compensating_action !== undefined;
     const entries: AuditEntry[] = [
       entryOfEvent<'verification'>(verification, { compensation: fire ? 'requested' : how.compensation === 'not_fired' ? 'not_fired' : 'none', ...(how.note ? { note: how.note } : {}) }),
     ];
@@ -201,12 +279,36 @@ export class Verifier {
       entries.push(entryOfEvent<'rollback'>(rollback, {}));
     }
     const written = await this.deps.recorder.recordChecked(async (read) => {
-      const existing = await read.list({ proposal_id: p.id, kind: 'verification' });
+      const existing = (await read.list({ proposal_id: p.id, kind: 'verification' })).filter(
+        (r) => r.kind === 'verification' && (r.payload.verification.of ?? 'action') === plan.of,
+      );
       return existing.length > 0 ? { entries: [], result: false } : { entries, result: true };
     });
     if (written) {
-      this.deps.logger.info({ proposal_id: p.id, agent: p.agent }, `verification of ${p.action}: ${outcome} (${Math.round(before)} → ${Math.round(after)})`);
+      const what = plan.of === 'compensation' ? `the compensation of ${p.action}` : p.action;
+      this.deps.logger.info({ proposal_id: p.id, agent: p.agent }, `verification of ${what}: ${outcome} (${Math.round(before)} → ${Math.round(after)})`);
+      if (plan.of === 'compensation' && outcome === 'not_helped') {
+        await this.deps.notifier?.notify(
+          `Undoing ${p.action} of ${p.target.name} (${p.tenant}) did not bring it back: ${p.verification.metric} ${Math.round(before)} before the action, ${Math.round(after)} now. Nothing more is undone automatically; a human must look.`,
+        );
+      }
     }
     return written;
   }
+}
+
+/**
+ * Why firing this proposal's compensating action would make things worse, if it would: a
+ * scale-down back to fewer pods than now serve what is offered. Undefined when it is safe (or not
+ * a scale-down).
+ */
+export function compensationWouldHurt(p: Proposal, now: DeploymentMetrics): string | undefined {
+  const c = p.compensating_action;
+  if (!c || c.tool !== 'scale_deployment') return undefined;
+  const to = Number(c.args['replicas']);
+  const current = now.deployment.replicas;
+  if (!Number.isFinite(to) || to >= current) return undefined;
+  if (wouldServe(now, to) !== false) return undefined;
+  const s = capacitySample(now);
+  return `not fired: ${Math.round(s.offered_rps)} requests/s are offered, more than ${to} pods serve; scaling back down would shed load and deepen the incident`;
 }

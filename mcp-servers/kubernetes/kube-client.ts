@@ -59,6 +59,7 @@ export interface PodMetricsView {
   memory_limit_bytes: number | null;
   memory_utilisation: number | null;
   cpu_millicores: number;
+  cpu_limit_millicores: number | null;
   gc_pause_ms_per_min: number | null;
   restart_count: number;
   last_termination_reason: string | null;
@@ -334,6 +335,7 @@ export class KubeClient {
         memory_limit_bytes: limit,
         memory_utilisation: ratio === null ? null : round(ratio, 4),
         cpu_millicores: round(cpu * 1000, 1),
+        cpu_limit_millicores: ((l) => (l === null ? null : round(l * 1000, 1)))(podLimit(pod, 'cpu')),
         gc_pause_ms_per_min: gc.get(podName) ?? null,
         ...restartsOf(pod),
       });
@@ -649,17 +651,20 @@ export function isLive(pod: V1Pod): boolean {
 }
 
 /** Sum of the containers' memory limits; null when any container is unlimited. */
-function memoryLimit(pod: V1Pod): number | null {
+/** The sum of the containers' limits of one resource; null when a container has none (unbounded). */
+function podLimit(pod: V1Pod, resource: 'memory' | 'cpu'): number | null {
   const containers = pod.spec?.containers ?? [];
   if (containers.length === 0) return null;
   let sum = 0;
   for (const c of containers) {
-    const l = quantityOrNull(c.resources?.limits?.['memory']);
+    const l = quantityOrNull(c.resources?.limits?.[resource]);
     if (l === null) return null;
     sum += l;
   }
   return sum;
 }
+
+const memoryLimit = (pod: V1Pod): number | null => podLimit(pod, 'memory');
 
 function sameTemplate(a: V1PodTemplateSpec | undefined, b: V1PodTemplateSpec): boolean {
   const strip = (t: V1PodTemplateSpec | undefined) => {

@@ -110,6 +110,7 @@ const podMetricsOut = z.object({
     .nullable()
     .describe('Memory use relative to the limit, 0..1: the custom metric memory_utilisation_ratio when served, else memory_bytes / memory_limit_bytes.'),
   cpu_millicores: z.number().describe('CPU use of all containers (metrics.k8s.io), millicores.'),
+  cpu_limit_millicores: z.number().nullable().describe('Sum of container CPU limits, millicores; null when a container has no limit. With cpu_millicores: how saturated the pod is.'),
   gc_pause_ms_per_min: z.number().nullable().describe('JVM garbage-collection pause time per minute (custom metric jvm_gc_pause_ms_per_min), null when not served.'),
   restart_count: z.number().int().describe("Restarts of the pod's containers since the pod started."),
   last_termination_reason: z

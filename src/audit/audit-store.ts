@@ -3,7 +3,7 @@
 // `pg` runs against a real PostgreSQL or against PGlite served over the wire protocol; the same
 // contract suite (test/audit/audit-store.contract.ts) runs against both.
 import type { GovernorEvent } from '../contracts/events.ts';
-import type { AuditEntry, AuditInput, AuditKind, AuditRecord } from './records.ts';
+import type { AuditEntry, AuditInput, AuditKind, AuditRecord, VerificationPlan } from './records.ts';
 
 export type { AuditEntry, AuditInput, AuditKind, AuditRecord } from './records.ts';
 
@@ -105,14 +105,11 @@ export interface AuditStore {
   close(): Promise<void>;
 }
 
-/** An executed action still waiting for its verification (stored with its execution result). */
+/** An executed action (or compensation) still waiting for its verification, with the plan stored with its execution. */
 export interface PendingVerification {
   proposal_id: string;
   tenant: string | null;
-  started_at: string;
-  deadline: string;
-  level: 2 | 3;
-  before: number;
+  plan: VerificationPlan;
 }
 
 /** Reads inside an appendChecked transaction. */

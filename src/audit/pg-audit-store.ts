@@ -27,7 +27,7 @@ import {
   type OutboxMessage,
 } from './audit-store.ts';
 import type { GovernorEvent } from '../contracts/events.ts';
-import { checkRecord, type AuditEntry, type AuditInput, type AuditRecord } from './records.ts';
+import { VerificationPlan, checkRecord, type AuditEntry, type AuditInput, type AuditRecord } from './records.ts';
 import { canonicalJson, sha256Hex } from '../core/canonical-json.ts';
 import { GovernorError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
@@ -526,10 +526,11 @@ export class PgAuditStore implements AuditStore {
 
   pendingVerifications(): Promise<PendingVerification[]> {
     return this.guard('pendingVerifications', async () => {
-      const { rows } = await this.pool.query<PendingVerification>(
-        `SELECT proposal_id, tenant, started_at, deadline, level, before FROM ${this.t.pendingVerifications} ORDER BY deadline`,
+      const { rows } = await this.pool.query<{ proposal_id: string; tenant: string | null; plan: unknown }>(
+        `SELECT proposal_id, tenant, plan FROM ${this.t.pendingVerifications} ORDER BY deadline`,
       );
-      return rows.map((r) => ({ ...r, level: Number(r.level) as 2 | 3, before: Number(r.before) }));
+      // Plans were checked against their schema when their execution result was written.
+      return rows.map((r) => ({ proposal_id: r.proposal_id, tenant: r.tenant, plan: VerificationPlan.parse(r.plan) }));
     });
   }
 
@@ -848,16 +849,16 @@ function derivedCtes(t: Tables, doc: string, parts: readonly DerivedPart[]): str
           WHERE proposal_id IN (SELECT json_array_elements_text((${doc}::json)->'settled')) AND EXISTS (SELECT 1 FROM records)
        )`,
     verifying: `verifying AS (
-         INSERT INTO ${t.pendingVerifications} (proposal_id, tenant, started_at, deadline, level, before)
-         SELECT proposal_id, tenant, started_at, deadline, level, before
-           FROM json_to_recordset((${doc}::json)->'verifying')
-                AS v(proposal_id text, tenant text, started_at text, deadline text, level smallint, before double precision)
+         INSERT INTO ${t.pendingVerifications} (proposal_id, of, tenant, deadline, plan)
+         SELECT proposal_id, of, tenant, deadline, plan
+           FROM json_to_recordset((${doc}::json)->'verifying') AS v(proposal_id text, of text, tenant text, deadline text, plan jsonb)
           WHERE EXISTS (SELECT 1 FROM records)
-         ON CONFLICT (proposal_id) DO NOTHING
+         ON CONFLICT (proposal_id, of) DO NOTHING
        )`,
     verified: `verified AS (
-         DELETE FROM ${t.pendingVerifications}
-          WHERE proposal_id IN (SELECT json_array_elements_text((${doc}::json)->'verified')) AND EXISTS (SELECT 1 FROM records)
+         DELETE FROM ${t.pendingVerifications} AS p
+          USING json_to_recordset((${doc}::json)->'verified') AS v(proposal_id text, of text)
+          WHERE p.proposal_id = v.proposal_id AND p.of = v.of AND EXISTS (SELECT 1 FROM records)
        )`,
   };
   return parts.map((p) => `, ${cte[p]}`).join('');
@@ -872,8 +873,8 @@ function derivedCtes(t: Tables, doc: string, parts: readonly DerivedPart[]): str
 type DerivedPart = 'votes' | 'outcomes' | 'requested' | 'settled' | 'verifying' | 'verified';
 
 class DerivedTables {
-  private readonly verifying = new Map<string, { proposal_id: string; tenant: string | null; started_at: string; deadline: string; level: number; before: number }>();
-  private readonly verified: string[] = [];
+  private readonly verifying = new Map<string, { proposal_id: string; of: string; tenant: string | null; deadline: string; plan: unknown }>();
+  private readonly verified: { proposal_id: string; of: string }[] = [];
   private readonly votes: { proposal_id: string; voter: string; approved: boolean; at: string }[] = [];
   private readonly outcomes: { proposal_id: string; outcome: string; at: string }[] = [];
   private readonly requested = new Map<string, { proposal_id: string; tenant: string | null; expires_at: string }>();
@@ -891,10 +892,12 @@ class DerivedTables {
     } else if (r.kind === 'approval_expired') {
       this.settle(r.proposal_id, 'expired', r.at);
     } else if (r.kind === 'execution_result' && p['verification'] && p['result']?.status === 'succeeded') {
-      const v = p['verification'] as { started_at: string; deadline: string; level: number; before: number };
-      this.verifying.set(r.proposal_id, { proposal_id: r.proposal_id, tenant: r.tenant, ...v });
+      const plan = p['verification'] as { deadline: string; of?: string };
+      const of = plan.of ?? 'action';
+      this.verifying.set(`${r.proposal_id}\u0000${of}`, { proposal_id: r.proposal_id, of, tenant: r.tenant, deadline: plan.deadline, plan });
     } else if (r.kind === 'verification') {
-      if (!this.verifying.delete(r.proposal_id)) this.verified.push(r.proposal_id);
+      const of = (p['verification'] as { of?: string }).of ?? 'action';
+      if (!this.verifying.delete(`${r.proposal_id}\u0000${of}`)) this.verified.push({ proposal_id: r.proposal_id, of });
     }
   }
 

@@ -50,12 +50,27 @@ export type ApprovalRequirement = z.infer<typeof ApprovalRequirement>;
 
 export const FreezeOverride = z.object({ by: z.string(), reason: z.string() });
 
+/** What a capacity action is judged by besides the SLO metric (agents/elastik/capacity.ts). */
+export const CapacitySample = z.strictObject({
+  offered_rps: z.number(),
+  served_rps: z.number(),
+  error_ratio: z.number(),
+  /** Mean CPU of the ready pods over their CPU limit. */
+  saturation: z.number().nullable(),
+  ready_pods: z.number().int(),
+});
+export type CapacitySample = z.infer<typeof CapacitySample>;
+
 export const VerificationPlan = z.strictObject({
   started_at: z.string().datetime(),
   deadline: z.string().datetime(),
   level: z.union([z.literal(2), z.literal(3)]),
   /** The judged metric when the action ran. */
   before: z.number(),
+  /** What is verified: the action, or the compensating action that undid it. */
+  of: z.enum(['action', 'compensation']).default('action'),
+  /** For a capacity action: throughput, errors and saturation when it ran. */
+  before_capacity: CapacitySample.optional(),
 });
 export type VerificationPlan = z.infer<typeof VerificationPlan>;
 

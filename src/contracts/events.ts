@@ -106,6 +106,12 @@ export const Proposal = z.object({
      * cordoned for the deployment it hurt, a neighbour throttled for its victim.
      */
     target: z.object({ namespace: z.string(), deployment: z.string() }).optional(),
+    /**
+     * The action adds capacity (a scale-up): judge it also by what it can change — throughput
+     * served, saturation, errors shed — so that a step that helped but did not restore is
+     * `partially_helped`, not undone.
+     */
+    capacity: z.boolean().optional(),
   }),
   reasoning: z.array(z.string()).min(1),
   observation_id: z.string().optional(),
@@ -195,11 +201,13 @@ export const Verification = z.object({
   proposal_id: z.string(),
   agent: AgentName,
   tenant: z.string(),
-  outcome: z.enum(['restored', 'improved', 'not_helped']),
+  outcome: z.enum(['restored', 'improved', 'partially_helped', 'not_helped']),
   metric: z.string(),
   before: z.number(),
   after: z.number(),
   slo_threshold: z.number(),
+  /** What was verified: the action (absent) or the compensating action that undid it. */
+  of: z.enum(['action', 'compensation']).optional(),
 });
 export type Verification = z.infer<typeof Verification>;
 

@@ -45,7 +45,10 @@ export interface ProposalLife {
   /** The compensating action recorded before the action executed. */
   compensatingAction: ToolCall | undefined;
   executions: ExecutionResult[];
+  /** How the action was judged. */
   verification: Verification | undefined;
+  /** How the compensating action that undid it was judged, when one ran. */
+  compensationVerification: Verification | undefined;
   rollback: Rollback | undefined;
 }
 
@@ -63,6 +66,7 @@ export function lifeOf(records: readonly AuditRecord[]): ProposalLife | undefine
     compensatingAction: undefined,
     executions: [],
     verification: undefined,
+    compensationVerification: undefined,
     rollback: undefined,
   };
   for (const r of records) {
@@ -104,7 +108,8 @@ export function lifeOf(records: readonly AuditRecord[]): ProposalLife | undefine
         life.executions.push(r.payload.result);
         break;
       case 'verification':
-        life.verification ??= r.payload.verification;
+        if (r.payload.verification.of === 'compensation') life.compensationVerification ??= r.payload.verification;
+        else life.verification ??= r.payload.verification;
         break;
       case 'rollback':
         life.rollback ??= r.payload.rollback;

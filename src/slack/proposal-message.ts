@@ -286,12 +286,15 @@ export function noticeMessage(p: Proposal, e: ExecutionResult | Verification | R
       break;
     }
     case 'verification': {
+      const what = e.of === 'compensation' ? 'the compensating action' : 'the action';
       headline =
         e.outcome === 'restored'
-          ? '✅ *Verified: SLO restored*'
+          ? e.of === 'compensation' ? '✅ *Verified: back to where it was*' : '✅ *Verified: SLO restored*'
           : e.outcome === 'improved'
             ? '➖ *Verified: improved, not yet restored*'
-            : '⚠️ *Verification: the action did not help*';
+            : e.outcome === 'partially_helped'
+              ? '➖ *Verified: partially helped* (more served, less saturated; not yet within the SLO)'
+              : `⚠️ *Verification: ${what} did not help*`;
       detail = `${code(e.metric)} ${e.before} → ${e.after} (SLO ${e.slo_threshold})`;
       break;
     }

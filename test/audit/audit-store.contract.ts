@@ -331,9 +331,9 @@ export function auditStoreContract(name: string, makeStore: (auditKey: AuditKey)
 
       it('keeps the verifications pending that an execution planned, until its verification is recorded', async () => {
         const exec = resultInput({ at: atSec(1), tenant: 'acme', proposal_id: 'p-v', grant_id: 'g1', tool: 'scale_deployment', args: {} });
-        const plan = { started_at: atSec(1), deadline: atSec(301), level: 3 as const, before: 900 };
+        const plan = { started_at: atSec(1), deadline: atSec(301), level: 3 as const, before: 900, of: 'action' as const };
         await store.append({ ...exec, payload: { ...exec.payload, verification: plan } });
-        expect(await store.pendingVerifications()).toEqual([{ proposal_id: 'p-v', tenant: 'acme', ...plan }]);
+        expect(await store.pendingVerifications()).toEqual([{ proposal_id: 'p-v', tenant: 'acme', plan }]);
         const v = { id: 'v1', v: 1 as const, ts: atSec(60), type: 'verification' as const, proposal_id: 'p-v', agent: 'elastik' as const, tenant: 'acme',
           outcome: 'restored' as const, metric: 'p99', before: 900, after: 200, slo_threshold: 500 };
         await store.append({ kind: 'verification', actor: 'elastik', at: atSec(60), proposal_id: 'p-v', tenant: 'acme', payload: { verification: v } });

@@ -65,7 +65,7 @@ let twin: ReturnType<typeof buildScenario>['twin'];
 let kubeconfig: string;
 
 beforeAll(async () => {
-  twin = buildScenario('jvm-heap-regression', realClock).twin;
+  twin = buildScenario('steady-state', realClock).twin; // the seed cluster, nothing wrong with it: what changes is what the test does
   const api = await startKubeApiServer(twin, { logger });
   kubeconfig = api.kubeconfig();
   audit = new PgAuditStore({ connectionString: PG, schema, poolSize: 4 });
@@ -114,6 +114,16 @@ async function until(cond: () => Promise<boolean> | boolean, what: string, ms = 
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Moves a process's clock a sample at a time, letting each sample's work finish, until `cond`. */
+async function stepUntil(clock: VirtualClock, cond: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    if (await cond()) return;
+    await clock.advance(15_000);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${what}: not after 300 simulated seconds`);
 }
 
 /** A scale the service cannot be saved by: its p99 must fall by 95 %, to 50 ms. */
@@ -181,6 +191,7 @@ async function survivor(clock: VirtualClock) {
     }),
   ];
   return {
+    clock,
     verifier,
     notifier,
     executed,
@@ -198,29 +209,34 @@ describe('verification survives the process that began it', () => {
   it('a process killed between execution and verification: a new one verifies, and compensates the scale that did not help', async () => {
     const { p, pending } = await executedThenKilled();
     expect(replicas()).toBe(9);
-    expect(pending).toMatchObject({ level: 3 });
-    expect(Date.parse(pending.deadline) - Date.parse(pending.started_at)).toBe(5 * 60_000);
+    expect(pending.plan).toMatchObject({ level: 3, of: 'action' });
+    expect(Date.parse(pending.plan.deadline) - Date.parse(pending.plan.started_at)).toBe(5 * 60_000);
 
     // The new process starts a minute after the deadline: the verification is overdue, within one more budget.
-    const s = await survivor(new VirtualClock(Date.parse(pending.deadline) + 60_000));
+    const s = await survivor(new VirtualClock(Date.parse(pending.plan.deadline) + 60_000));
     try {
       expect(await s.verifier.resume()).toEqual({ resumed: 0, overdue: 1 });
       await until(() => replicas() === 8, 'the compensating scale back to 8');
       await until(async () => (await bus.backlog()) === 0, 'every message handled');
+      // The compensation is verified in turn: back to where the service was before the scale.
+      await until(async () => (await audit.pendingVerifications()).some((v) => v.proposal_id === p.id && v.plan.of === 'compensation'), 'the compensation watched');
+      await stepUntil(s.clock, async () => lifeOf(await audit.list({ proposal_id: p.id }))!.compensationVerification !== undefined, 'the compensation judged');
     } finally {
       await s.stop();
     }
     const life = lifeOf(await audit.list({ proposal_id: p.id }))!;
     expect(life.verification).toMatchObject({ outcome: 'not_helped' });
+    expect(life.compensationVerification).toMatchObject({ outcome: 'restored', of: 'compensation' });
     expect(life.rollback).toBeDefined();
     expect(life.executions.map((e) => [e.status, e.compensation_for ?? null])).toEqual([['succeeded', null], ['succeeded', p.id]]);
     const [verification] = await audit.list({ proposal_id: p.id, kind: 'verification' });
     expect(verification!.payload).toMatchObject({ compensation: 'requested', note: expect.stringMatching(/resumed after a restart: its deadline passed 60 s ago/) });
+    expect(s.notifier.texts.join('\n')).not.toMatch(/did not bring it back/);
     // The dead process's grant came back to the survivor and was not executed again.
     expect(s.executed.filter((b) => b === 'policy')).toHaveLength(1);
     expect(await audit.pendingVerifications()).toEqual([]);
     // A second process resuming finds nothing left to do.
-    const again = await survivor(new VirtualClock(Date.parse(pending.deadline) + 90_000));
+    const again = await survivor(new VirtualClock(Date.parse(pending.plan.deadline) + 90_000));
     try {
       expect(await again.verifier.resume()).toEqual({ resumed: 0, overdue: 0 });
     } finally {
@@ -230,7 +246,7 @@ describe('verification survives the process that began it', () => {
 
   it('before its deadline, a resumed verification is watched as if never interrupted', async () => {
     const { p, pending } = await executedThenKilled();
-    const clock = new VirtualClock(Date.parse(pending.started_at) + 60_000);
+    const clock = new VirtualClock(Date.parse(pending.plan.started_at) + 60_000);
     const s = await survivor(clock);
     try {
       expect(await s.verifier.resume()).toEqual({ resumed: 1, overdue: 0 });
@@ -241,6 +257,8 @@ describe('verification survives the process that began it', () => {
       // ... and at the budget's end, the compensating action fires.
       await clock.advance(30_000);
       await until(() => replicas() === 8, 'the compensating scale back to 8');
+      await until(async () => (await audit.pendingVerifications()).some((v) => v.proposal_id === p.id && v.plan.of === 'compensation'), 'the compensation watched');
+      await stepUntil(clock, async () => (await audit.pendingVerifications()).length === 0, 'the compensation judged');
     } finally {
       await s.stop();
     }
@@ -250,7 +268,7 @@ describe('verification survives the process that began it', () => {
 
   it('long past its deadline, the compensation is not fired blindly: the record says why, and the channel is told', async () => {
     const { p, pending } = await executedThenKilled();
-    const s = await survivor(new VirtualClock(Date.parse(pending.deadline) + 60 * 60_000));
+    const s = await survivor(new VirtualClock(Date.parse(pending.plan.deadline) + 60 * 60_000));
     try {
       expect(await s.verifier.resume()).toEqual({ resumed: 0, overdue: 1 });
       await new Promise((r) => setTimeout(r, 500));
