@@ -1,22 +1,44 @@
 // Elastik: turns observations into scaling, rollback and node (cordon and drain) proposals (one per action, each recorded and
-// published through the outbox). Consumes observations with its own consumer group; idempotent: an
-// observation it has already answered is skipped, so a redelivery proposes nothing twice.
+// published through the outbox), and then works each incident to its end (incident-work.ts): the
+// next scaling step after each verification, cooldown, approval or denial, or an escalation.
+// Consumes observations with its own consumer group; idempotent: an observation it has already
+// answered is skipped, so a redelivery proposes nothing twice.
 import { proposalOf, recordProposal } from '../runtime/propose.ts';
 import type { Observation, Proposal } from '../../src/contracts/events.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
 import { DeploymentMetrics, NamespaceCapacity, NodesStatus, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
-import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
+import { IncidentWork, type IncidentWorkDeps } from './incident-work.ts';
 import { plan } from './planner.ts';
 
 /** The session is the Elastik's own; see agents/runtime/agent-deps.ts. */
-export type ElastikDeps = ObservationAgentDeps;
+export type ElastikDeps = IncidentWorkDeps;
 
 export class Elastik {
-  constructor(private readonly deps: ElastikDeps) {}
+  readonly work: IncidentWork;
 
+  constructor(private readonly deps: ElastikDeps) {
+    this.work = new IncidentWork(deps);
+  }
+
+  start(): void {
+    this.work.start();
+  }
+
+  stop(): void {
+    this.work.stop();
+  }
+
+  /** Observations, and what becomes of the proposals of the incidents it works. */
   async onMessage(msg: BusMessage): Promise<void> {
-    if (msg.event.type !== 'observation') return;
-    await this.onObservation(msg.event);
+    const e = msg.event;
+    if (e.type === 'observation') {
+      this.work.onObservation(e);
+      if (e.severity !== 'info') await this.work.enqueue(e.incident_id ?? e.id, () => this.onObservation(e));
+      return;
+    }
+    if ((e.type === 'verification' || e.type === 'decision' || e.type === 'approval' || e.type === 'execution_result') && e.incident_id) {
+      this.work.prompt(e.incident_id);
+    }
   }
 
   async onObservation(obs: Observation): Promise<void> {
@@ -65,5 +87,7 @@ export class Elastik {
       });
       this.deps.logger.info({ agent: 'elastik', proposal_id: proposal.id, tenant: proposal.tenant }, `proposed ${p.action}`);
     }
+    // Capacity: the incident's first scaling step, sized from demand (incident-work.ts).
+    await this.work.stepWithin(obs.incident_id ?? obs.id);
   }
 }

@@ -1,12 +1,16 @@
-// Elastik's rule-based planner: from one observation and what the cluster says now, the proposals
-// an SRE would make — more replicas to relieve the symptom, a rollback when a recent rollout lines
-// up with the memory / GC signals, and moving the workload off a node when the trouble sits on the
-// one node of the deployment that is short of memory. Pure: no clock, no I/O; the agent feeds it
-// and publishes.
+// Elastik's rule-based planner for the causes of an incident: from one observation and what the
+// cluster says now, a rollback when a recent rollout lines up with the memory / GC signals, and
+// moving the workload off a node when the trouble sits on the one node of the deployment that is
+// short of memory. Capacity — how many replicas, step after step — is incident-work.ts's, sized by
+// sizing.ts; `scaleAction` here is the one shape of a scale proposal. Pure: no clock, no I/O; the
+// agent feeds it and publishes.
 // It proposes; it never decides whether an action is allowed (that is the gateway's job).
 import type { PlannedAction } from '../runtime/planned-action.ts';
 import type { Observation } from '../../src/contracts/events.ts';
 import type { DeploymentMetrics, NamespaceCapacity, NodeStatus, RolloutHistory } from '../runtime/cluster-views.ts';
+import { capacityChangePct } from './sizing.ts';
+
+export { capacityChangePct } from './sizing.ts';
 
 /**
  * A node counts as short of memory when its kubelet says so (MemoryPressure), or when its memory in
@@ -49,49 +53,40 @@ export function pressuredNode(input: Pick<PlannerInput, 'observation' | 'nodes'>
   return node;
 }
 
-/** Scale-up step: +50%, never more than the 3x hard limit nor the tenant's entitlement. */
-export function targetReplicas(current: number, maxReplicas: number): number {
-  return Math.max(current, Math.min(Math.ceil(current * 1.5), current * 3, maxReplicas));
-}
-
-/** Signed capacity change of the workload, relative to the tenant's capacity in the namespace (DESIGN §5). */
-export function capacityChangePct(capacity: NamespaceCapacity, deployment: string, from: number, to: number): number {
-  const cost = (d: NamespaceCapacity['deployments'][number]) => d.cpu_request_millicores || 1;
-  const total = capacity.deployments.reduce((sum, d) => sum + d.replicas * cost(d), 0);
-  const target = capacity.deployments.find((d) => d.name === deployment);
-  if (!target || total <= 0) return 100; // unknown footprint: assume the worst, the gateway limits it
-  return Math.round((((to - from) * cost(target)) / total) * 1000) / 10;
+/** A scale of `deployment` from one size to another, with what undoes it and how it is judged. */
+export function scaleAction(a: {
+  namespace: string;
+  deployment: string;
+  tenant: string;
+  from: number;
+  to: number;
+  capacity: NamespaceCapacity;
+  sloP99Ms: number;
+  reasoning: string[];
+}): ElastikAction {
+  const change = capacityChangePct(a.capacity, a.deployment, a.from, a.to);
+  return {
+    action: 'scale_deployment',
+    params: { from_replicas: a.from, to_replicas: a.to },
+    blast_radius: { tenants: 1, services: 1, capacity_change_pct: change },
+    tool_call: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: a.namespace, deployment: a.deployment, replicas: a.to } },
+    compensating_action: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: a.namespace, deployment: a.deployment, replicas: a.from } },
+    // A scale-up adds capacity: judged by throughput and saturation too, so a step that helped but
+    // did not restore is followed by the next step, not undone.
+    verification: { metric: 'http_request_duration_p99_ms', slo_threshold: a.sloP99Ms, min_improvement_pct: 20, window_s: 120, capacity: a.to > a.from },
+    reasoning: a.reasoning,
+  };
 }
 
 export function plan(input: PlannerInput): ElastikAction[] {
-  const { observation: obs, metrics } = input;
+  const { observation: obs } = input;
   if (obs.severity !== 'critical' && obs.severity !== 'warning') return [];
   const ns = obs.namespace;
   const name = obs.target.name;
   const actions: ElastikAction[] = [];
-  const p99 = metrics.service.p99_ms;
   const gcSignals = obs.signals.filter((s) => s.metric === 'jvm_gc_pause_ms_per_min');
   // Memory trouble: pods near their limit now, or killed at it (their memory resets after each restart).
   const memSignals = obs.signals.filter((s) => s.metric === 'memory_utilisation_ratio' || s.metric === 'container_oom_kills');
-
-  const from = metrics.deployment.replicas;
-  const to = targetReplicas(from, input.maxReplicas);
-  if (to > from) {
-    const change = capacityChangePct(input.capacity, name, from, to);
-    actions.push({
-      action: 'scale_deployment',
-      params: { from_replicas: from, to_replicas: to },
-      blast_radius: { tenants: 1, services: 1, capacity_change_pct: change },
-      tool_call: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: ns, deployment: name, replicas: to } },
-      compensating_action: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: ns, deployment: name, replicas: from } },
-      verification: { metric: 'http_request_duration_p99_ms', slo_threshold: input.sloP99Ms, min_improvement_pct: 20, window_s: 120 },
-      reasoning: [
-        `p99 latency of ${name} is ${Math.round(p99)} ms against a ${input.sloP99Ms} ms SLO`,
-        `spreading load over ${to} instead of ${from} replicas lowers per-pod load and allocation pressure`,
-        `+${to - from} pods is a ${change}% capacity change for tenant ${obs.tenant} in ${ns}`,
-      ],
-    });
-  }
 
   const change = obs.correlated_change;
   if (change && (gcSignals.length > 0 || memSignals.length > 0)) {

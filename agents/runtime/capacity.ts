@@ -55,6 +55,49 @@ export function replicasFor(demandRps: number, podRps: number | undefined, targe
   return Math.max(1, Math.ceil(demandRps / (podRps * targetUtilisation)));
 }
 
+/** One look at a service during an incident: what each pod served, and whether the SLO held. */
+export interface LoadSample {
+  atMs: number;
+  offered_rps: number;
+  /** Served requests per second per ready pod. */
+  served_per_pod: number;
+  p99_ms: number;
+  /** Every replica ready and reporting: the sample speaks for the size it was taken at. */
+  steady: boolean;
+}
+
+export function loadSample(atMs: number, m: DeploymentMetrics): LoadSample {
+  const s = capacitySample(m);
+  return {
+    atMs,
+    offered_rps: s.offered_rps,
+    served_per_pod: s.ready_pods > 0 ? s.served_rps / s.ready_pods : 0,
+    p99_ms: m.service.p99_ms,
+    steady: s.ready_pods === m.deployment.replicas && s.ready_pods > 0,
+  };
+}
+
+/**
+ * Requests per second a pod serves within the SLO, as far as the service has shown it: what its CPU
+ * allows at the target utilisation; and once it has been seen breaching, no more than the load it
+ * carried healthily (`knownGood`, Watchtower's recent high) nor 85% of the lightest load it breached
+ * at. A JVM's allocation pressure, a lock or a pool can bind before the CPU does; this learns where,
+ * erring towards the load the service has proven it serves. Undefined without a CPU estimate.
+ */
+export function podRpsWithinSlo(
+  podRps: number | undefined,
+  samples: readonly LoadSample[],
+  sloP99Ms: number,
+  knownGood?: number,
+  targetUtilisation = TARGET_UTILISATION,
+): number | undefined {
+  if (podRps === undefined || podRps <= 0) return undefined;
+  const byCpu = podRps * targetUtilisation;
+  const breaching = samples.filter((s) => s.steady && s.p99_ms > sloP99Ms && s.served_per_pod > 0).map((s) => s.served_per_pod);
+  if (breaching.length === 0) return byCpu;
+  const knownBad = Math.min(...breaching);
+  return Math.min(byCpu, knownBad * 0.85, knownGood !== undefined && knownGood > 0 ? knownGood : Number.POSITIVE_INFINITY);
+}
 /**
  * Demand ahead: the trend of the offered load over the recent samples carried `horizonMs` forward.
  * Never below the demand now — a dip during an incident is no reason to plan for less.

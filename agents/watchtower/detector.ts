@@ -36,6 +36,12 @@ export const DEFAULT_DETECTOR_OPTIONS: Omit<DetectorOptions, 'sloP99Ms'> = {
 
 export interface DetectorState {
   baselineP99Ms: number | undefined;
+  /**
+   * Requests per second each ready pod served while its latency stayed near its baseline, as a
+   * recent high (rises quickly, falls slowly): the load a pod is known to carry well, which Elastik
+   * sizes from.
+   */
+  healthyServedPerPod: number | undefined;
   breaching: number;
   healthy: number;
   open: boolean;
@@ -45,7 +51,28 @@ export interface DetectorState {
   oomKills: Readonly<Record<string, { count: number; lastMs: number }>>;
 }
 
-export const initialDetectorState = (): DetectorState => ({ baselineP99Ms: undefined, breaching: 0, healthy: 0, open: false, restarts: {}, oomKills: {} });
+export const initialDetectorState = (): DetectorState => ({
+  baselineP99Ms: undefined,
+  healthyServedPerPod: undefined,
+  breaching: 0,
+  healthy: 0,
+  open: false,
+  restarts: {},
+  oomKills: {},
+});
+
+/** Served requests per second per ready pod in a sample; undefined when no pod is ready. */
+export function servedPerPod(m: DeploymentMetrics): number | undefined {
+  const ready = m.pods.filter((p) => p.ready).length;
+  return ready > 0 ? (m.service.rps * (1 - m.service.error_ratio)) / ready : undefined;
+}
+
+/** A recent high: up fast, down slowly. */
+function recentHigh(previous: number | undefined, x: number | undefined): number | undefined {
+  if (x === undefined) return previous;
+  if (previous === undefined) return x;
+  return x > previous ? previous * 0.7 + x * 0.3 : previous * 0.995 + x * 0.005;
+}
 
 /**
  * OOM kills seen between the previous sample and this one (a restart count that went up, with
@@ -106,6 +133,9 @@ export function assess(
   const next: DetectorState = {
     // The baseline learns only from healthy samples, so an incident cannot become the new normal.
     baselineP99Ms: breach ? baseline : baseline * 0.9 + p99 * 0.1,
+    // Only near its usual latency does a load count as one the pods carry well: a ramp can stay under
+    // the SLO for a while on its way to breaking it.
+    healthyServedPerPod: breach || p99 > baseline * 1.25 ? state.healthyServedPerPod : recentHigh(state.healthyServedPerPod, servedPerPod(sample.metrics)),
     breaching: breach ? state.breaching + 1 : 0,
     // Pods being OOM-killed are not healthy, whatever the latency says between kills.
     healthy: breach || killing ? 0 : state.healthy + 1,
@@ -115,7 +145,7 @@ export function assess(
 
   if (!state.open && next.breaching >= opts.confirmSamples) {
     next.open = true;
-    return { state: next, finding: describeIncident(sample, baseline, opts, next.oomKills) };
+    return { state: next, finding: describeIncident(sample, baseline, opts, next.oomKills, state.healthyServedPerPod) };
   }
   if (state.open && next.healthy >= opts.resolveSamples) {
     next.open = false;
@@ -139,12 +169,19 @@ function describeIncident(
   baseline: number,
   opts: DetectorOptions,
   oomKills: DetectorState['oomKills'] = {},
+  healthyServedPerPod?: number,
 ): Finding {
   const { metrics, deployment } = sample;
   const p99 = metrics.service.p99_ms;
   const signals: Signal[] = [
     { metric: 'http_request_duration_p99_ms', target: deployment, value: p99, baseline, change_pct: pct(p99, baseline), unit: 'ms' },
   ];
+  // What each pod carries now against what it carried while the SLO held: evidence for sizing.
+  const perPod = servedPerPod(metrics);
+  if (perPod !== undefined && healthyServedPerPod !== undefined) {
+    const r = (x: number) => Math.round(x * 10) / 10;
+    signals.push({ metric: 'served_rps_per_pod', target: deployment, value: r(perPod), baseline: r(healthyServedPerPod), change_pct: pct(perPod, healthyServedPerPod), unit: 'req/s' });
+  }
 
   const gcValues = metrics.pods.map((p) => p.gc_pause_ms_per_min ?? 0);
   const gcMedian = median(gcValues);

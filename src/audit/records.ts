@@ -179,6 +179,19 @@ export const RecordPayloads = {
   }),
   rollback: z.strictObject({ rollback: Rollback }),
   control: z.looseObject({ control: Control }),
+  /**
+   * An incident no agent can move further on its own: what was tried, what blocks the next step
+   * (blast radius, cooldown, entitlement, budget, a declined approval), and what a human could approve.
+   */
+  escalation: z.strictObject({
+    /** The same blockage is escalated once: its key. */
+    key: z.string(),
+    target: z.object({ namespace: z.string(), deployment: z.string() }),
+    summary: z.string(),
+    tried: z.array(z.string()),
+    blocked: z.array(z.object({ reason: z.string(), detail: z.string() })),
+    options: z.array(z.string()),
+  }),
   /** Free-form evidence that belongs to no other kind (tests, operators' notes). */
   note: z.record(z.string(), z.unknown()),
 } as const;

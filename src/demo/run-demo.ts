@@ -33,6 +33,30 @@ export interface DemoAction {
   approved_by?: string;
 }
 
+export interface DemoStep {
+  t_s: number;
+  proposal_id: string;
+  agent: string;
+  action: string;
+  params: Record<string, unknown>;
+  verdict: string;
+  approved_by?: string;
+  executed: boolean;
+  verification?: string;
+  compensation?: string;
+  /** What came next in this incident: the next step's action, or how the incident ended. */
+  next: string;
+}
+
+export interface DemoIncident {
+  incident_id: string;
+  target: string;
+  opened_t_s: number;
+  closed_t_s: number | null;
+  steps: DemoStep[];
+  escalations: { t_s: number; summary: string }[];
+}
+
 export interface DemoSummary {
   scenario: string;
   detected: boolean;
@@ -50,6 +74,11 @@ export interface DemoSummary {
   llm: 'used' | 'unavailable';
   infrastructure: { bus: string; audit: string };
   timeline: { t_s: number; event: string }[];
+  /**
+   * Each incident worked to its end: its target, when it opened and closed, each step (attempt,
+   * verdict, what became of it, and what followed it) and any escalation.
+   */
+  incidents: DemoIncident[];
   /** Whether any watched service breached its SLO during the run. */
   slo_breached: boolean;
   /** Simulated seconds the run lasted. */
@@ -208,7 +237,7 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
       );
     }
 
-    if (restoredAt !== null && spec.expect.incident) {
+    if (restoredAt !== null && spec.expect.incident && !spec.expect.run_to_end) {
       const summary = await summarise(sys, firstSeq);
       const open = summary.actions.some((a) => a.executed && !a.verified && !a.rolled_back) || summary.actions.some((a) => a.verdict === 'require_approval' && !a.executed && !a.approved_by);
       if (!open || ++quietAfterRestore > 60) break;
@@ -246,6 +275,7 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
       audit: opts.config.databaseUrl ? 'postgresql' : 'pglite',
     },
     timeline: s.timeline.map((e) => ({ t_s: (e.at - START) / 1000, event: e.event })),
+    incidents: s.incidents,
   };
   const outcome = checkOutcome(spec.expect, { ...core, breached: core.slo_breached });
   return { ...core, expected: spec.expect, outcome };
@@ -290,7 +320,7 @@ async function summarise(sys: System, afterSeq: number) {
   const rank = { info: 0, warning: 1, critical: 2 } as const;
   const maxSeverity = observed.reduce<Severity | null>((m, o) => (m === null || rank[o.severity] > rank[m] ? o.severity : m), null);
   const timeline = records
-    .filter((r) => ['observation', 'proposal', 'decision', 'approval_requested', 'approval', 'approval_expired', 'execution_result', 'verification', 'rollback'].includes(r.kind))
+    .filter((r) => ['observation', 'proposal', 'decision', 'approval_requested', 'approval', 'approval_expired', 'execution_result', 'verification', 'rollback', 'escalation'].includes(r.kind))
     .map((r) => ({ at: Date.parse(r.at), event: describe(r) }));
   return {
     actions,
@@ -299,7 +329,59 @@ async function summarise(sys: System, afterSeq: number) {
     firstIncidentAt: firstIncident ? firstIncident.at : null,
     observations: { count: observed.length, max_severity: maxSeverity },
     timeline,
+    incidents: incidentsOf(records),
   };
+}
+
+/** Each incident's steps in order, as an operator reads them afterwards. */
+function incidentsOf(records: AuditRecord[]): DemoIncident[] {
+  const tS = (at: string) => (Date.parse(at) - START) / 1000;
+  const byIncident = new Map<string, AuditRecord[]>();
+  for (const r of records) if (r.incident_id) byIncident.set(r.incident_id, [...(byIncident.get(r.incident_id) ?? []), r]);
+  const out: DemoIncident[] = [];
+  for (const [id, rs] of byIncident) {
+    const observations = rs.flatMap((r) => (r.kind === 'observation' ? [r] : []));
+    const first = observations[0];
+    if (!first) continue;
+    const closing = observations.find((o) => o.payload.observation.severity === 'info');
+    const byProposal = new Map<string, AuditRecord[]>();
+    for (const r of rs) if (r.proposal_id) byProposal.set(r.proposal_id, [...(byProposal.get(r.proposal_id) ?? []), r]);
+    const lives = [...byProposal.values()].flatMap((x) => {
+      const l = lifeOf(x);
+      return l ? [l] : [];
+    });
+    const steps: DemoStep[] = lives.map((l, i) => {
+      const exec = actionExecution(l);
+      const approvedBy = l.outcome?.outcome === 'approved' ? l.outcome.approvers.map((a) => a.name ?? a.id).join(', ') : undefined;
+      const following = lives[i + 1];
+      return {
+        t_s: tS(l.proposal.ts),
+        proposal_id: l.proposal.id,
+        agent: l.proposal.agent,
+        action: l.proposal.action,
+        params: l.proposal.params,
+        verdict: firstDecision(l)?.verdict ?? 'pending',
+        ...(approvedBy ? { approved_by: approvedBy } : {}),
+        executed: exec?.status === 'succeeded',
+        ...(l.verification ? { verification: l.verification.outcome } : {}),
+        ...(compensationExecution(l)?.status === 'succeeded' ? { compensation: 'rolled back' } : {}),
+        next: following
+          ? `${following.proposal.action} ${JSON.stringify(following.proposal.params)} at ${tS(following.proposal.ts)} s`
+          : closing
+            ? `the SLO held again at ${tS(closing.at)} s`
+            : 'nothing yet',
+      };
+    });
+    out.push({
+      incident_id: id,
+      target: `${first.payload.observation.namespace}/${first.payload.observation.target.name}`,
+      opened_t_s: tS(first.at),
+      closed_t_s: closing ? tS(closing.at) : null,
+      steps,
+      escalations: rs.flatMap((r) => (r.kind === 'escalation' ? [{ t_s: tS(r.at), summary: r.payload.summary }] : [])),
+    });
+  }
+  return out;
 }
 
 function describe(r: AuditRecord): string {
@@ -317,6 +399,8 @@ function describe(r: AuditRecord): string {
         (r.payload.outcome ? ` (${r.payload.outcome})` : r.payload.required ? ` (${r.payload.approvals} of ${r.payload.required})` : '');
     case 'approval_expired':
       return 'approval expired unanswered';
+    case 'escalation':
+      return `escalated to a human: ${r.payload.summary}`;
     case 'execution_result':
       return `executed ${r.payload.result.tool}: ${r.payload.result.status}`;
     case 'verification':

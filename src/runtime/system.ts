@@ -372,7 +372,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     if (!config.pagerdutyRoutingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
 
     const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared });
-    const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants });
+    const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
     const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker });
@@ -388,6 +388,8 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const sub = (stream: string, group: string, handler: (m: Parameters<Gateway['onMessage']>[0]) => Promise<void>) =>
       subs.push(bus.subscribe(stream, { group, consumer, blockMs: 200, claimIdleMs: 10_000 }, handler));
     sub(STREAMS.observation, 'elastik', (m) => elastik.onMessage(m));
+    // What becomes of the proposals of the incidents Elastik works: it re-plans after each.
+    for (const stream of [STREAMS.verification, STREAMS.decision, STREAMS.approval, STREAMS.execution_result]) sub(stream, 'elastik-incidents', (m) => elastik.onMessage(m));
     sub(STREAMS.observation, 'configurer', (m) => configurer.onMessage(m));
     sub(STREAMS.observation, 'arbitrator', (m) => arbitrator.onMessage(m));
     sub(STREAMS.proposal, 'gateway', (m) => gateway.onMessage(m));
@@ -399,10 +401,12 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     closers.push(async () => {
       watchtower.stop();
       strategist.stop();
+      elastik.stop();
       await Promise.all(subs.map((s) => s.stop()));
     });
     watchtower.start();
     strategist.start();
+    elastik.start();
     // Verifications a previous process began and never finished (it died after executing).
     tracker.spawn(
       async () => {

@@ -1,7 +1,8 @@
-// The scenarios whose remedy is not Elastik's alone, end to end through `governor demo` on the
+// The scenarios whose remedy is not one level-3 scale, end to end through `governor demo` on the
 // embedded defaults: each must meet the outcome its file declares, and the action that fixes it must
 // be the one an SRE would pick — a config revert for a bad push, a throttle of the neighbour, a
-// rollback of the leaking release, a drained node, advice (never an action) for over-provisioning.
+// rollback of the leaking release, a drained node, advice (never an action) for over-provisioning —
+// and an incident that one step cannot fix is worked, step after step, to its end.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/core/logger.ts';
@@ -56,6 +57,53 @@ describe('governor demo: every remedy through the governed flow', () => {
       expect(s.recommendations).toBe(1);
       expect(s.policy_denials).toBe(0);
       expect(s.slo_breached).toBe(false);
+    });
+  }, 240_000);
+
+  it('launch-surge: a surge beyond 3x is restored within two cooldowns, step after step, no guardrail broken, no scale-down during the overload', async () => {
+    await demo('launch-surge', (s) => {
+      const [incident] = s.incidents;
+      expect(s.incidents).toHaveLength(1);
+      const steps = incident!.steps.filter((x) => x.action === 'scale_deployment');
+      expect(steps.length).toBeGreaterThanOrEqual(2);
+      // Each step scales up, never by more than 3x, and none is undone while demand exceeds capacity.
+      for (const st of steps) {
+        const from = Number(st.params['from_replicas']);
+        const to = Number(st.params['to_replicas']);
+        expect(to).toBeGreaterThan(from);
+        expect(to).toBeLessThanOrEqual(3 * from);
+        expect(st.executed).toBe(true);
+        expect(st.compensation).toBeUndefined();
+      }
+      expect(steps[0]!.verification).toMatch(/partially_helped|improved/);
+      expect(steps.at(-1)!.verification).toBe('restored');
+      expect(steps[0]!.next).toMatch(/^scale_deployment/);
+      expect(s.mttr_s).toBeLessThanOrEqual(600);
+      expect(s.slo_violation_minutes).toBeLessThan(10);
+    });
+  }, 240_000);
+
+  it('two-tenants: two incidents on two tenants, each worked within its own blast radius, both restored', async () => {
+    await demo('two-tenants', (s) => {
+      const byTarget = new Map(s.incidents.map((i) => [i.target, i]));
+      const checkout = byTarget.get('acme-prod/checkout');
+      const storefront = byTarget.get('globex-prod/storefront');
+      expect(checkout?.closed_t_s).not.toBeNull();
+      expect(storefront?.closed_t_s).not.toBeNull();
+      expect(checkout!.steps.map((x) => x.action).sort()).toEqual(['rollback_deployment', 'scale_deployment']);
+      // The storefront's steps belong to its own incident, and there are several of them.
+      expect(storefront!.steps.length).toBeGreaterThanOrEqual(3);
+      expect(storefront!.steps.every((x) => x.action === 'scale_deployment' && x.executed)).toBe(true);
+      expect(s.sla_restored).toBe(true);
+    });
+  }, 240_000);
+
+  it('rising-surge: the load keeps climbing; each breach is answered within minutes, and the SLA holds at the end', async () => {
+    await demo('rising-surge', (s) => {
+      const steps = s.incidents.flatMap((i) => i.steps);
+      expect(steps.length).toBeGreaterThanOrEqual(3);
+      expect(steps.every((x) => x.action === 'scale_deployment' && Number(x.params['to_replicas']) > Number(x.params['from_replicas']))).toBe(true);
+      expect(s.sla_restored).toBe(true);
     });
   }, 240_000);
 });

@@ -4,25 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
 import type { ToolClient, ToolOutcome } from '../../agents/runtime/tool-client.ts';
+import { ScriptedTools } from '../fixtures/scripted-tools.ts';
 import { recordOfEvent } from '../../src/audit/records.ts';
 import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { RecordingNotifier, T0, field, harness, proposal } from './harness.ts';
-
-/** A scripted MCP session: answers the tools it was given, fails loudly on anything else. */
-class ScriptedTools implements ToolClient {
-  calls: { tool: string; args: Record<string, unknown> }[] = [];
-  constructor(private readonly script: Record<string, (args: Record<string, unknown>) => ToolOutcome<unknown>>) {}
-  async callTool<T>(tool: string, args: Record<string, unknown>): Promise<ToolOutcome<T>> {
-    this.calls.push({ tool, args });
-    const answer = this.script[tool];
-    if (!answer) throw new Error(`unscripted tool call: ${tool}`);
-    // Let concurrent callers interleave, as a real network round trip would.
-    await new Promise((r) => setTimeout(r, 5));
-    return answer(args) as ToolOutcome<T>;
-  }
-  async close() {}
-}
 
 const metrics = { pods: [], service: { p50_ms: 80, p99_ms: 1200, rps: 900, error_ratio: 0 }, deployment: { replicas: 8, revision: 2 } };
 const keys = generateGrantKeys('test');

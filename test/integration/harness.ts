@@ -72,10 +72,10 @@ export async function recordProposal(h: Harness, p: Proposal): Promise<void> {
 /** Records what an executor reports after acting on a grant. */
 export async function recordExecution(
   h: Harness,
-  r: { proposal_id: string; grant_id: string; tool: string; args: Record<string, unknown>; at: string; status?: ExecutionResult['status']; tenant?: string },
+  r: { proposal_id: string; grant_id: string; tool: string; args: Record<string, unknown>; at: string; status?: ExecutionResult['status']; tenant?: string; incident_id?: string },
 ): Promise<void> {
   const result: ExecutionResult = {
-    id: randomUUID(), v: EVENT_VERSION, ts: r.at, type: 'execution_result', proposal_id: r.proposal_id, grant_id: r.grant_id,
+    id: randomUUID(), v: EVENT_VERSION, ts: r.at, ...(r.incident_id ? { incident_id: r.incident_id } : {}), type: 'execution_result', proposal_id: r.proposal_id, grant_id: r.grant_id,
     agent: 'elastik', tenant: r.tenant ?? 'acme', tool: r.tool, args: r.args, status: r.status ?? 'succeeded', response: {},
   };
   await h.recorder.record(recordOfEvent<'execution_result'>(result, {

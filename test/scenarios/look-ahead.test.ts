@@ -61,6 +61,8 @@ describe('incident scenarios, undisturbed', () => {
     ['bad-config-push', 120, 180, 10 * 60],
     ['memory-leak', 180, 600, 3 * 60],
     ['node-pressure', 300, 900, 90],
+    ['launch-surge', 120, 300, 20 * 60],
+    ['rising-surge', 240, 600, 20 * 60],
   ];
   for (const [name, earliest, latest, holdS] of cases) {
     it(`${name}: starts within its SLO, breaches ${earliest}-${latest} s in, and stays breached for ${holdS} s`, async () => {
@@ -134,6 +136,43 @@ describe('incident scenarios, with the action the scenario expects', () => {
     const back = restoredAt(r, r.breachS, 20 * 60);
     expect(back).not.toBeNull();
     expect(back! - (r.breachS + 10)).toBeLessThanOrEqual(60);
+  });
+});
+
+describe('the cases that need an incident worked to its end', () => {
+  const scaleTo = (n: number, i = 0): Action['act'] => (twin, s) => {
+    const t = s.targets[i]!;
+    twin.scale(t.namespace, t.deployment, n);
+  };
+
+  it('launch-surge: the one step the level-3 blast radius allows (3 → 5) does not restore it; what the demand needs (9) does', async () => {
+    const oneStep = await run('launch-surge', 25 * 60, [{ atS: at(30), act: scaleTo(5) }]);
+    expectSustainedBreach(oneStep, 15 * 60, oneStep.breachS + 120);
+    const enough = await run('launch-surge', 25 * 60, [{ atS: at(30), act: scaleTo(5) }, { atS: at(330), act: scaleTo(9) }]);
+    const back = restoredAt(enough, enough.breachS, 25 * 60);
+    expect(back).not.toBeNull();
+    expect(back! - (enough.breachS + 330)).toBeLessThanOrEqual(90);
+  });
+
+  it('rising-surge: a step that restores it is overtaken by the demand minutes later', async () => {
+    const once = await run('rising-surge', 30 * 60, [{ atS: at(30), act: scaleBy(1.5) }]);
+    const back = restoredAt(once, once.breachS, 12 * 60);
+    expect(back).toBeNull();
+    let relapsed = false;
+    for (let t = once.breachS + 120; t <= 30 * 60; t += 5) if (once.p99(t) > once.slo()) relapsed = true;
+    expect(relapsed).toBe(true);
+  });
+
+  it('two-tenants: both breach left alone; the seed incident\'s rollback and the storefront sized from its healthy load restore both', async () => {
+    const alone = await run('two-tenants', 20 * 60);
+    expect(alone.p99(10 * 60, 0)).toBeGreaterThan(alone.slo(0));
+    expect(alone.p99(10 * 60, 1)).toBeGreaterThan(alone.slo(1));
+    const rollback: Action['act'] = (twin) => twin.applyTemplate('acme-prod', 'checkout', twin.templateOfRevision('acme-prod', 'checkout', 1)!, 'rollback to revision 1');
+    const fixed = await run('two-tenants', 35 * 60, [{ atS: 150, act: rollback }, { atS: 300, act: scaleTo(9, 1) }, { atS: 600, act: scaleTo(15, 1) }, { atS: 900, act: scaleTo(24, 1) }, { atS: 1200, act: scaleTo(30, 1) }]);
+    for (let t = 25 * 60; t <= 35 * 60; t += 60) {
+      expect(fixed.p99(t, 0)).toBeLessThanOrEqual(fixed.slo(0));
+      expect(fixed.p99(t, 1)).toBeLessThanOrEqual(fixed.slo(1));
+    }
   });
 });
 

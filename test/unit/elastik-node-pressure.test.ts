@@ -40,8 +40,8 @@ describe('Elastik planner: node memory pressure', () => {
   it('proposes cordon_node with drain for the one pressured node, compensated by uncordon_node', () => {
     const sick = node('n1', 0.91, false, ['web-a', 'web-f', 'api-x']);
     const actions = plan({ ...base, nodes: [sick, ...healthy] });
-    expect(actions.map((a) => a.action)).toEqual(['scale_deployment', 'cordon_node']);
-    const cordon = actions[1]!;
+    expect(actions.map((a) => a.action)).toEqual(['cordon_node']);
+    const cordon = actions[0]!;
     expect(cordon.tool_call).toEqual({ server: 'kubernetes', tool: 'cordon_node', args: { node: 'n1', drain: true } });
     expect(cordon.compensating_action).toEqual({ server: 'kubernetes', tool: 'uncordon_node', args: { node: 'n1' } });
     // acme and the co-tenant; web, api and the co-tenant's service.
@@ -59,8 +59,8 @@ describe('Elastik planner: node memory pressure', () => {
 
   it('does not propose a cordon when the nodes are healthy, or without node status', () => {
     const justBelow = node('n1', NODE_MEMORY_PRESSURE_RATIO - 0.01, false, ['web-a']);
-    expect(plan({ ...base, nodes: [justBelow, ...healthy] }).map((a) => a.action)).toEqual(['scale_deployment']);
-    expect(plan(base).map((a) => a.action)).toEqual(['scale_deployment']);
+    expect(plan({ ...base, nodes: [justBelow, ...healthy] }).map((a) => a.action)).toEqual([]);
+    expect(plan(base).map((a) => a.action)).toEqual([]);
   });
 
   it('does not cordon when every node of the deployment is pressured, or the pressured node runs none of its pods', () => {
@@ -83,6 +83,6 @@ describe('Elastik planner: node memory pressure', () => {
     };
     const sick = node('n1', 0.9, false, ['web-a']);
     const actions = plan({ ...base, observation: leak, history: { revisions: [{ revision: 1 }, { revision: 2 }], current_revision: 2 }, nodes: [sick, ...healthy] });
-    expect(actions.map((a) => a.action)).toEqual(['scale_deployment', 'rollback_deployment']);
+    expect(actions.map((a) => a.action)).toEqual(['rollback_deployment']);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { capacityChangePct, plan, targetReplicas } from '../../agents/elastik/planner.ts';
+import { capacityChangePct, plan, scaleAction } from '../../agents/elastik/planner.ts';
+import { nextStep } from '../../agents/elastik/sizing.ts';
 import type { Observation } from '../../src/contracts/events.ts';
 
 const obs: Observation = {
@@ -26,16 +27,23 @@ const input = {
 };
 
 describe('Elastik planner', () => {
-  it('proposes the seed incident actions: scale 8 → 12 at 10% capacity, and a rollback to revision 1', () => {
+  it('proposes the seed incident\'s cause: a rollback to revision 1 (capacity is the incident work\'s)', () => {
     const actions = plan(input);
-    expect(actions.map((a) => a.action)).toEqual(['scale_deployment', 'rollback_deployment']);
-    const [scale, rollback] = actions;
-    expect(scale!.params).toEqual({ from_replicas: 8, to_replicas: 12 });
-    expect(scale!.blast_radius.capacity_change_pct).toBe(10);
-    expect(scale!.tool_call.args).toEqual({ namespace: 'acme-prod', deployment: 'checkout', replicas: 12 });
-    expect(scale!.compensating_action.args).toMatchObject({ replicas: 8 });
+    expect(actions.map((a) => a.action)).toEqual(['rollback_deployment']);
+    const [rollback] = actions;
     expect(rollback!.tool_call.args).toEqual({ namespace: 'acme-prod', deployment: 'checkout', to_revision: 1 });
     expect(rollback!.compensating_action.args).toMatchObject({ to_revision: 2 });
+  });
+
+  it('the seed incident\'s first scaling step: 8 → 12 at 10% capacity, within level 3, judged by capacity too', () => {
+    const step = nextStep({ deployment: 'checkout', current: 8, needed: undefined, maxReplicas: 40, capacity, supervisedAllowed: true, first: true });
+    expect(step).toMatchObject({ kind: 'scale', to: 12, supervised: false });
+    const scale = scaleAction({ namespace: 'acme-prod', deployment: 'checkout', tenant: 'acme', from: 8, to: 12, capacity, sloP99Ms: 500, reasoning: ['r'] });
+    expect(scale.params).toEqual({ from_replicas: 8, to_replicas: 12 });
+    expect(scale.blast_radius.capacity_change_pct).toBe(10);
+    expect(scale.tool_call.args).toEqual({ namespace: 'acme-prod', deployment: 'checkout', replicas: 12 });
+    expect(scale.compensating_action.args).toMatchObject({ replicas: 8 });
+    expect(scale.verification).toMatchObject({ capacity: true, slo_threshold: 500 });
   });
 
   it('rolls back a recent release whose pods are being OOM-killed, even when their memory looks normal between kills', () => {
@@ -46,22 +54,23 @@ describe('Elastik planner', () => {
         { metric: 'container_oom_kills', target: 'checkout-3', value: 2, baseline: 0, change_pct: 100 },
       ],
     };
-    expect(plan({ ...input, observation: oom }).map((a) => a.action)).toEqual(['scale_deployment', 'rollback_deployment']);
+    expect(plan({ ...input, observation: oom }).map((a) => a.action)).toEqual(['rollback_deployment']);
     const latencyOnly: Observation = { ...obs, signals: [oom.signals[0]!] };
-    expect(plan({ ...input, observation: latencyOnly }).map((a) => a.action)).toEqual(['scale_deployment']);
+    expect(plan({ ...input, observation: latencyOnly }).map((a) => a.action)).toEqual([]);
   });
 
-  it('respects the 3x limit and the entitlement', () => {
-    expect(targetReplicas(8, 40)).toBe(12);
-    expect(targetReplicas(1, 40)).toBe(2);
-    expect(targetReplicas(30, 40)).toBe(40);
-    expect(targetReplicas(40, 40)).toBe(40);
+  it('without a capacity estimate scales by half as many again, within the 3x limit and the entitlement', () => {
+    const step = (current: number, max: number) => nextStep({ deployment: 'checkout', current, needed: undefined, maxReplicas: max, capacity, supervisedAllowed: true });
+    expect(step(8, 40)).toMatchObject({ kind: 'scale', to: 12, supervised: false });
+    expect(step(1, 40)).toMatchObject({ kind: 'scale', to: 2 });
+    expect(step(30, 40)).toMatchObject({ kind: 'scale', to: 40 });
+    expect(step(40, 40)).toMatchObject({ kind: 'blocked', reason: 'entitlement' });
   });
 
   it('proposes nothing for informational observations, and no rollback without a correlated rollout', () => {
     expect(plan({ ...input, observation: { ...obs, severity: 'info' } })).toEqual([]);
     const { correlated_change: _, ...uncorrelated } = obs;
-    expect(plan({ ...input, observation: uncorrelated }).map((a) => a.action)).toEqual(['scale_deployment']);
+    expect(plan({ ...input, observation: uncorrelated }).map((a) => a.action)).toEqual([]);
   });
 
   it('computes signed capacity change, and assumes the worst for an unknown workload', () => {

@@ -269,6 +269,12 @@ export const ExpectSpec = z
     required_actions: z.array(ActionExpectation).default([]),
     forbidden_actions: z.array(ActionExpectation.partial({ agent: true })).default([]),
     no_actions: z.boolean().default(false),
+    /**
+     * Judge at the end of the declared duration, not at the first restoration: the demo runs the
+     * whole scenario (a load that keeps changing can break the SLA again), and `sla_restored` means
+     * the SLO holds at the end.
+     */
+    run_to_end: z.boolean().default(false),
   })
   .strict();
 export type ExpectSpec = z.infer<typeof ExpectSpec>;
