@@ -109,6 +109,17 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   bench
+    .command('detect')
+    .description("NAB score of Watchtower's detector on ../shared/data/nab (standard profile), precision, recall, delay, throughput")
+    .option('--json', 'print one JSON object')
+    .option('--out <dir>', 'where the JSON and the PNG charts are written', 'bench-results')
+    .option('--profile <name>', 'NAB scoring profile: standard, reward_low_FP_rate, reward_low_FN_rate', 'standard')
+    .action(async (o: { json?: boolean; out: string; profile: string }) => {
+      const { benchDetectCommand } = await import('../commands/bench-detect.ts');
+      process.exitCode = benchDetectCommand({ json: Boolean(o.json), out: o.out, profile: o.profile });
+    });
+
+  bench
     .command('twin')
     .description('one simulated day of the WorldCup-trace cluster in the twin: wall time and size')
     .option('--json', 'print one JSON object')
