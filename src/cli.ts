@@ -37,6 +37,20 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await demo({ scenario: o.scenario, json: Boolean(o.json), approvalDelayS: Number(o.approvalDelay) });
     });
 
+  program
+    .command('detect')
+    .description("run Watchtower's streaming detector over one timestamp,value series; writes timestamp,value,anomaly_score,label")
+    .requiredOption('--input <csv>', 'a timestamp,value CSV with a header line')
+    .option('--output <csv>', 'where to write the scored series (default: stdout)')
+    .action(async (o: { input: string; output?: string }) => {
+      const { detect } = await import('../commands/detect.ts');
+      process.exitCode = detect(
+        { input: o.input, ...(o.output ? { output: o.output } : {}) },
+        (s) => process.stdout.write(`${s}\n`),
+        (s) => process.stderr.write(`${s}\n`),
+      );
+    });
+
   const policy = program.command('policy').description('policy tools');
   policy
     .command('eval')
