@@ -134,6 +134,16 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   bench
+    .command('forecast')
+    .description("Strategist's demand forecast against the seasonal-naive forecast on the hourly web traces (MASE, sMAPE)")
+    .option('--json', 'print one JSON object')
+    .option('--out <dir>', 'where the JSON and the PNG chart are written', 'bench-results')
+    .action(async (o: { json?: boolean; out: string }) => {
+      const { benchForecastCommand } = await import('../commands/bench-forecast.ts');
+      process.exitCode = benchForecastCommand({ json: Boolean(o.json), out: o.out });
+    });
+
+  bench
     .command('twin')
     .description('one simulated day of the WorldCup-trace cluster in the twin: wall time and size')
     .option('--json', 'print one JSON object')
