@@ -29,8 +29,17 @@ export function seasonFor(historyLength: number, day: number): number {
 /** Profile value (log) at absolute index `i`, from the periods before `end`. */
 function profileAt(log: Float64Array, end: number, i: number, season: number, weights: readonly number[], day: number): number {
   if (season === day || end < 7 * day) return end < 7 * day ? 0.5 * latestPeriod(log, end, i, day) + 0.5 * weightedPeriods(log, end, i, day, weights) : weightedPeriods(log, end, i, day, weights);
-  // With a week or more: the same hour of the same weekday, and the same hour of recent days, in equal parts.
-  return 0.5 * weightedPeriods(log, end, i, season, weights) + 0.5 * weightedPeriods(log, end, i, day, weights);
+  // With a week or more: the same hour of the same weekday, and the same hour of recent days moved
+  // to that weekday's level (a Saturday is not a Friday), in equal parts.
+  const dayStart = i - (i % day);
+  let weekdayLevel = 0;
+  let recentLevel = 0;
+  for (let h = 0; h < day; h++) {
+    weekdayLevel += weightedPeriods(log, end, dayStart + h, season, weights);
+    recentLevel += weightedPeriods(log, end, dayStart + h, day, weights);
+  }
+  const shift = (weekdayLevel - recentLevel) / day;
+  return 0.5 * weightedPeriods(log, end, i, season, weights) + 0.5 * (weightedPeriods(log, end, i, day, weights) + shift);
 }
 
 /**
@@ -38,7 +47,8 @@ function profileAt(log: Float64Array, end: number, i: number, season: number, we
  * alike (a weekend comes), so the latest day counts as much as the average of all of them.
  */
 function latestPeriod(log: Float64Array, end: number, i: number, season: number): number {
-  return log[i - season * Math.ceil((i - end + 1) / season)]!;
+  const k = i - season * Math.ceil((i - end + 1) / season);
+  return k >= 0 ? log[k]! : log[end - 1]!;
 }
 
 function weightedPeriods(log: Float64Array, end: number, i: number, season: number, weights: readonly number[]): number {
