@@ -86,23 +86,21 @@ export function expect(s: BaselineState, ms: number, out: Expectation): Expectat
   out.scale = floorScale(s.errLevel, s.level);
   out.layer = 'level';
   if (span >= 2 * WEEK_MS && s.errWeekly < SEASONAL_GAIN * s.errLevel && s.errWeekly <= s.errDaily) {
-    const b = weeklyBin(ms);
-    if (s.weeklySeen[b]! > 0) {
-      out.value = s.weekly[b]!;
-      out.scale = floorScale(s.errWeekly, s.level);
-      out.layer = 'weekly';
-      return out;
-    }
+    if (fromProfile(out, s.weekly, s.weeklySeen, weeklyBin(ms), s.errWeekly, s.level, 'weekly')) return out;
   }
   if (span >= 2 * DAY_MS && s.errDaily < SEASONAL_GAIN * s.errLevel) {
-    const b = dailyBin(ms);
-    if (s.dailySeen[b]! > 0) {
-      out.value = s.daily[b]!;
-      out.scale = floorScale(s.errDaily, s.level);
-      out.layer = 'daily';
-    }
+    fromProfile(out, s.daily, s.dailySeen, dailyBin(ms), s.errDaily, s.level, 'daily');
   }
   return out;
+}
+
+/** The expectation from one profile's bin, when that bin has been seen. */
+function fromProfile(out: Expectation, profile: Float64Array, seen: Float64Array, b: number, err: number, level: number, layer: Expectation['layer']): boolean {
+  if (!(seen[b]! > 0)) return false;
+  out.value = profile[b]!;
+  out.scale = floorScale(err, level);
+  out.layer = layer;
+  return true;
 }
 
 /** Learns one sample (in place). `stepMs` is the series' sampling interval; `weight` < 1 teaches the profiles less. */
