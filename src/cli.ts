@@ -37,6 +37,20 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await demo({ scenario: o.scenario, json: Boolean(o.json), approvalDelayS: Number(o.approvalDelay) });
     });
 
+  program
+    .command('detect')
+    .description("run Watchtower's streaming detector over one timestamp,value series; writes timestamp,value,anomaly_score,label")
+    .requiredOption('--input <csv>', 'a timestamp,value CSV with a header line')
+    .option('--output <csv>', 'where to write the scored series (default: stdout)')
+    .action(async (o: { input: string; output?: string }) => {
+      const { detect } = await import('../commands/detect.ts');
+      process.exitCode = detect(
+        { input: o.input, ...(o.output ? { output: o.output } : {}) },
+        (s) => process.stdout.write(`${s}\n`),
+        (s) => process.stderr.write(`${s}\n`),
+      );
+    });
+
   const policy = program.command('policy').description('policy tools');
   policy
     .command('eval')
@@ -106,6 +120,27 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (o: { json?: boolean; rate: string; duration: string; tenants: string }) => {
       const { benchGatewayCommand } = await import('../commands/bench.ts');
       process.exitCode = await benchGatewayCommand({ json: Boolean(o.json), rate: Number(o.rate), duration: Number(o.duration), tenants: Number(o.tenants) });
+    });
+
+  bench
+    .command('detect')
+    .description("NAB score of Watchtower's detector on ../shared/data/nab (standard profile), precision, recall, delay, throughput")
+    .option('--json', 'print one JSON object')
+    .option('--out <dir>', 'where the JSON and the PNG charts are written', 'bench-results')
+    .option('--profile <name>', 'NAB scoring profile: standard, reward_low_FP_rate, reward_low_FN_rate', 'standard')
+    .action(async (o: { json?: boolean; out: string; profile: string }) => {
+      const { benchDetectCommand } = await import('../commands/bench-detect.ts');
+      process.exitCode = benchDetectCommand({ json: Boolean(o.json), out: o.out, profile: o.profile });
+    });
+
+  bench
+    .command('forecast')
+    .description("Strategist's demand forecast against the seasonal-naive forecast on the hourly web traces (MASE, sMAPE)")
+    .option('--json', 'print one JSON object')
+    .option('--out <dir>', 'where the JSON and the PNG chart are written', 'bench-results')
+    .action(async (o: { json?: boolean; out: string }) => {
+      const { benchForecastCommand } = await import('../commands/bench-forecast.ts');
+      process.exitCode = benchForecastCommand({ json: Boolean(o.json), out: o.out });
     });
 
   bench

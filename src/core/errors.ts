@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'event_invalid'
   | 'policy_unavailable'
   | 'policy_invalid'
+  | 'input_invalid'
   | 'audit_unavailable'
   | 'audit_chain_broken'
   | 'grant_invalid'
