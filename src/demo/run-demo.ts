@@ -12,6 +12,7 @@ import { VirtualClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AuditRecord } from '../audit/audit-store.ts';
 import { actionExecution, compensationExecution, firstDecision, lifeOf } from '../governance/proposal-life.ts';
+import { describeRecord } from '../governance/record-text.ts';
 import { SANDBOX_USERS } from '../sandbox/slack-web-api-fake.ts';
 import { startSystem, type System } from '../runtime/system.ts';
 import { newId } from '../core/ids.ts';
@@ -320,8 +321,10 @@ async function summarise(sys: System, afterSeq: number) {
   const rank = { info: 0, warning: 1, critical: 2 } as const;
   const maxSeverity = observed.reduce<Severity | null>((m, o) => (m === null || rank[o.severity] > rank[m] ? o.severity : m), null);
   const timeline = records
-    .filter((r) => ['observation', 'proposal', 'decision', 'approval_requested', 'approval', 'approval_expired', 'execution_result', 'verification', 'rollback', 'escalation'].includes(r.kind))
-    .map((r) => ({ at: Date.parse(r.at), event: describe(r) }));
+    .flatMap((r) => {
+      const event = describeRecord(r);
+      return event === undefined ? [] : [{ at: Date.parse(r.at), event }];
+    });
   return {
     actions,
     approvals,
@@ -384,30 +387,3 @@ function incidentsOf(records: AuditRecord[]): DemoIncident[] {
   return out;
 }
 
-function describe(r: AuditRecord): string {
-  switch (r.kind) {
-    case 'observation':
-      return `observation (${r.payload.observation.severity}): ${r.payload.observation.summary}`;
-    case 'proposal':
-      return `proposal by ${r.actor}: ${r.payload.proposal.action} ${JSON.stringify(r.payload.proposal.params)}`;
-    case 'decision':
-      return `decision: ${r.payload.decision.action} → ${r.payload.decision.verdict} (level ${r.payload.decision.agent_level})`;
-    case 'approval_requested':
-      return `approval requested in Slack (${r.payload.requirement.required} of ${r.payload.requirement.approvers.join(', ') || 'nobody'})`;
-    case 'approval':
-      return `${r.payload.approval.override ? 'freeze overridden' : r.payload.approval.approved ? 'approved' : 'rejected'} by ${r.payload.approval.approver.name ?? r.actor}` +
-        (r.payload.outcome ? ` (${r.payload.outcome})` : r.payload.required ? ` (${r.payload.approvals} of ${r.payload.required})` : '');
-    case 'approval_expired':
-      return 'approval expired unanswered';
-    case 'escalation':
-      return `escalated to a human: ${r.payload.summary}`;
-    case 'execution_result':
-      return `executed ${r.payload.result.tool}: ${r.payload.result.status}`;
-    case 'verification':
-      return `verification: ${r.payload.verification.outcome} (${Math.round(r.payload.verification.before)} → ${Math.round(r.payload.verification.after)} ms)`;
-    case 'rollback':
-      return `rollback: ${r.payload.rollback.reason}`;
-    default:
-      return r.kind;
-  }
-}
