@@ -183,7 +183,6 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
   const progress = opts.onProgress ?? (() => {});
 
   // Clicks done per message, and messages with a click on its way.
-  const clicks = new Map<string, number>();
   const scheduled = new Set<string>();
   let breachAt: number | null = null;
   let healthySince: number | null = null;
@@ -214,23 +213,19 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
       progress(`t=${t / 1000}s ${per.join('  ')}`);
     }
 
-    // The scripted on-call engineers: read the channel and click Approve a fixed time after each
-    // request — the next one only once the message shows the previous vote and still asks for more
-    // (a two-person rule takes two people).
+    // The scripted on-call engineers: paged together when a request appears, each answers a fixed
+    // time later, in order, as long as the message still asks for a vote (a two-person rule takes
+    // two people; once a proposal is decided nobody clicks a stale card).
     for (const m of fake.messages()) {
-      const hasButtons = JSON.stringify(m.blocks ?? []).includes('proposal_approve');
-      const done = clicks.get(m.ts) ?? 0;
-      if (!hasButtons || scheduled.has(m.ts) || m.updates !== done || done >= SCRIPTED_APPROVERS.length) continue;
+      if (scheduled.has(m.ts) || !asksForVote(m)) continue;
       scheduled.add(m.ts);
-      const who = SCRIPTED_APPROVERS[done]!;
       clock.setTimer(approvalDelayMs, () =>
         sys.tracker.spawn(
           async () => {
-            try {
+            for (const who of SCRIPTED_APPROVERS) {
+              const now = fake.messages().find((x) => x.ts === m.ts);
+              if (!now || !asksForVote(now)) break;
               await fake.clickButton({ ts: m.ts, actionId: 'proposal_approve', userId: who.id, userName: who.name });
-            } finally {
-              clicks.set(m.ts, done + 1);
-              scheduled.delete(m.ts);
             }
           },
           (err) => opts.logger.error({ err: String(err) }, 'scripted approval failed'),
@@ -283,6 +278,8 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+const asksForVote = (m: { blocks?: unknown }) => JSON.stringify(m.blocks ?? []).includes('proposal_approve');
 
 /** The sandbox's on-call engineers (config/sandbox.json names them as approvers), in the order they answer. */
 const SCRIPTED_APPROVERS = SANDBOX_USERS.filter((u) => u.id.startsWith('U0ONCALL'));
