@@ -1008,7 +1008,7 @@ function toAuditError(op: string, schema: string, err: unknown): GovernorError {
   const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
   if (sqlstate === '42P01') {
     // A reader pointed at a schema nothing was ever recorded in: say where records usually are.
-    return new GovernorError('not_found', `no audit log in schema '${schema}': nothing was recorded there (a demo's records are in 'governor_demo': --schema governor_demo)`, {
+    return new GovernorError('audit_unavailable', `no audit log in schema '${schema}': nothing was recorded there (a demo's records are in 'governor_demo': --schema governor_demo)`, {
       cause: err,
       details: { op, schema, sqlstate },
     });

@@ -133,7 +133,7 @@ describe('PgAuditStore on PostgreSQL beyond the contract', () => {
   it('reports a schema that was never migrated as a terminal error', async () => {
     const store = new PgAuditStore({ connectionString: url, schema: freshSchema(), poolSize: 1 });
     try {
-      await expect(store.verify()).rejects.toMatchObject({ code: 'audit_unavailable', retryable: false });
+      await expect(store.verify()).rejects.toMatchObject({ code: 'audit_unavailable', retryable: false, message: expect.stringMatching(/no audit log in schema .*governor_demo/) });
     } finally {
       await store.close();
     }
