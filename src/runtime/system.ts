@@ -369,7 +369,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       report.push(`audit checkpoints: every ${config.audit.checkpointIntervalS} s and at stop, to ${file} and the Slack channel${first.status === 'discontinuous' ? `; ALERT: ${first.problem}` : ''}`);
     } else report.push('audit checkpoints: none (the log lives in memory and ends with this run)');
     if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
-    if (!config.pagerdutyRoutingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
+    if (!config.pagerduty.routingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
 
     const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier });
