@@ -6,17 +6,9 @@
 import { api } from '@pagerduty/pdjs';
 // Types only: pdjs does not re-export them from the package root.
 import type { APIParameters, APIResponse } from '@pagerduty/pdjs/build/src/api.js';
-import type { Agent } from 'node:https';
 import { z } from 'zod';
 import { GovernorError } from '../../src/core/errors.ts';
-import {
-  DEFAULT_CALL_LIMITS,
-  agentTrusting,
-  boundedCall,
-  pagerDutyFailure,
-  pagerDutyTransportFailure,
-  type PagerDutyCallLimits,
-} from '../../src/paging/pagerduty-http.ts';
+import { PagerDutyEndpoint, pagerDutyFailure, type PagerDutyEndpointOptions } from '../../src/paging/pagerduty-http.ts';
 
 export const DEFAULT_API_HOST = 'api.pagerduty.com';
 /** The most one request returns; PagerDuty's own maximum page size. */
@@ -81,24 +73,16 @@ export interface PagerDutyReads {
   openIncidents(): Promise<{ incidents: OpenIncident[]; truncated: boolean }>;
 }
 
-export interface PagerDutyRestOptions {
+export interface PagerDutyRestOptions extends PagerDutyEndpointOptions {
+  /** A REST API token (read access is enough). */
   token: string;
-  /** host[:port] of the REST API; default PagerDuty's own. */
-  host?: string;
-  limits?: Partial<PagerDutyCallLimits>;
-  /** A CA to trust besides the public roots, in process (tests); processes use NODE_EXTRA_CA_CERTS. */
-  caPem?: string;
 }
 
 export class PagerDutyRestClient implements PagerDutyReads {
-  private readonly host: string;
-  private readonly limits: PagerDutyCallLimits;
-  private readonly agent: Agent | undefined;
+  private readonly endpoint: PagerDutyEndpoint;
 
   constructor(private readonly opts: PagerDutyRestOptions) {
-    this.host = opts.host ?? DEFAULT_API_HOST;
-    this.limits = { ...DEFAULT_CALL_LIMITS, ...opts.limits };
-    this.agent = opts.caPem ? agentTrusting(opts.caPem) : undefined;
+    this.endpoint = new PagerDutyEndpoint(opts, DEFAULT_API_HOST);
   }
 
   async onCall(q: { escalationPolicyIds?: readonly string[]; scheduleIds?: readonly string[] }) {
@@ -146,22 +130,11 @@ export class PagerDutyRestClient implements PagerDutyReads {
 
   private async get<T>(endpoint: string, schema: z.ZodType<T>, query: Record<string, string | string[]>): Promise<T> {
     const what = `PagerDuty GET /${endpoint}`;
-    const call = boundedCall(this.limits, { agent: this.agent });
     // The overload taking an endpoint, which answers with a response (not a partial call).
     const request = api as (p: APIParameters) => Promise<APIResponse>;
-    let res: APIResponse;
-    try {
-      res = await request({ token: this.opts.token, server: this.host, endpoint, method: 'GET', queryParameters: query, ...call.options });
-    } catch (err) {
-      // pdjs rejects with the Response itself when the body is not JSON.
-      const status = (err as { status?: unknown } | undefined)?.status;
-      if (typeof status === 'number' && !(err instanceof Error)) {
-        throw status >= 200 && status < 300
-          ? new GovernorError('upstream_unavailable', `${what}: PagerDuty answered with a body that is not JSON`, { retryable: true, details: { status } })
-          : pagerDutyFailure(what, status, undefined);
-      }
-      throw pagerDutyTransportFailure(what, err, call, this.limits);
-    }
+    const res = await this.endpoint.call(what, (options) =>
+      request({ token: this.opts.token, server: this.endpoint.host, endpoint, method: 'GET', queryParameters: query, ...options }),
+    );
     if (res.status !== 200) throw pagerDutyFailure(what, res.status, res.data);
     const parsed = schema.safeParse(res.data);
     if (!parsed.success) throw new GovernorError('upstream_unavailable', `${what}: PagerDuty answered in a shape this client does not know (${parsed.error.issues[0]?.message ?? 'invalid'})`, { retryable: false });

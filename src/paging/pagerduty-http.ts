@@ -27,24 +27,61 @@ export interface PagerDutyCallLimits {
 export const DEFAULT_CALL_LIMITS: PagerDutyCallLimits = { timeoutMs: 10_000, retryAfter429Ms: 1_000 };
 
 /** An agent that trusts the public roots and `caPem` as well: for a client pointed at a local fake. */
-export function agentTrusting(caPem: string): Agent {
+function agentTrusting(caPem: string): Agent {
   return new Agent({ ca: [...rootCertificates, caPem] });
 }
 
-export interface BoundedCall {
-  /** Spread into pdjs's parameters. */
-  options: { requestTimeout: 0; retryTimeout: number; signal: AbortSignal; agent?: Agent };
-  /** Whether the call's own time ran out (as opposed to the caller abandoning it). */
-  timedOut(): boolean;
+/** Where and how a client reaches one PagerDuty API. */
+export interface PagerDutyEndpointOptions {
+  /** host[:port]; default PagerDuty's own. */
+  host?: string;
+  /** Time limits of one call (default: 10 s in all, 1 s before each retry of a 429). */
+  limits?: Partial<PagerDutyCallLimits>;
+  /**
+   * A CA to trust besides the public roots, for a client in the same process as a local fake.
+   * Processes trust a private CA through NODE_EXTRA_CA_CERTS instead.
+   */
+  caPem?: string;
 }
 
-export function boundedCall(limits: PagerDutyCallLimits, opts: { agent?: Agent | undefined; signal?: AbortSignal | undefined } = {}): BoundedCall {
-  const timeout = AbortSignal.timeout(limits.timeoutMs);
-  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
-  return {
-    options: { requestTimeout: 0, retryTimeout: limits.retryAfter429Ms, signal, ...(opts.agent ? { agent: opts.agent } : {}) },
-    timedOut: () => timeout.aborted,
-  };
+/** The options spread into a pdjs call to bound it. */
+export interface BoundedOptions {
+  requestTimeout: 0;
+  retryTimeout: number;
+  signal: AbortSignal;
+  agent?: Agent;
+}
+
+/** One PagerDuty API as a client reaches it: its host, its time limits, the CA it trusts. */
+export class PagerDutyEndpoint {
+  readonly host: string;
+  private readonly limits: PagerDutyCallLimits;
+  private readonly agent: Agent | undefined;
+
+  constructor(opts: PagerDutyEndpointOptions, defaultHost: string) {
+    this.host = opts.host ?? defaultHost;
+    this.limits = { ...DEFAULT_CALL_LIMITS, ...opts.limits };
+    this.agent = opts.caPem ? agentTrusting(opts.caPem) : undefined;
+  }
+
+  /**
+   * Runs one pdjs call within the time limits (and until `signal`, the caller stopping), turning
+   * anything but an HTTP answer into a coded error. The status of the answer is the caller's to check.
+   */
+  async call<R>(what: string, fn: (options: BoundedOptions) => Promise<R>, signal?: AbortSignal): Promise<R> {
+    const timeout = AbortSignal.timeout(this.limits.timeoutMs);
+    const options: BoundedOptions = {
+      requestTimeout: 0,
+      retryTimeout: this.limits.retryAfter429Ms,
+      signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
+      ...(this.agent ? { agent: this.agent } : {}),
+    };
+    try {
+      return await fn(options);
+    } catch (err) {
+      throw transportFailure(what, err, timeout.aborted, this.limits);
+    }
+  }
 }
 
 /** The coded error for an HTTP answer that is not the success expected. */
@@ -61,11 +98,17 @@ export function pagerDutyFailure(what: string, status: number, body: unknown): G
 }
 
 /** The coded error for a call that got no usable answer (network, TLS, timeout, a body that is not JSON). */
-export function pagerDutyTransportFailure(what: string, err: unknown, call: BoundedCall, limits: PagerDutyCallLimits): GovernorError {
+function transportFailure(what: string, err: unknown, timedOut: boolean, limits: PagerDutyCallLimits): GovernorError {
   if (err instanceof GovernorError) return err;
-  const e = err as { name?: string; code?: string; type?: string; message?: string } | undefined;
+  const e = err as { name?: string; code?: string; type?: string; message?: string; status?: unknown } | undefined;
+  // pdjs's `api` rejects with the response itself when its body is not JSON.
+  if (typeof e?.status === 'number' && !(err instanceof Error)) {
+    return e.status >= 200 && e.status < 300
+      ? new GovernorError('upstream_unavailable', `${what}: PagerDuty answered with a body that is not JSON`, { retryable: true, details: { status: e.status } })
+      : pagerDutyFailure(what, e.status, undefined);
+  }
   if (e?.name === 'AbortError' || e?.type === 'aborted') {
-    return call.timedOut()
+    return timedOut
       ? new GovernorError('timeout', `${what}: PagerDuty did not answer within ${limits.timeoutMs} ms`, { retryable: true, cause: err })
       : new GovernorError('upstream_unavailable', `${what} was abandoned: its caller stopped`, { retryable: true, cause: err });
   }

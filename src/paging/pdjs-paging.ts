@@ -7,44 +7,23 @@
 import { event } from '@pagerduty/pdjs';
 // Types only: pdjs does not re-export its event types from the package root.
 import type { EventPayloadV2 } from '@pagerduty/pdjs/build/src/events.js';
-import type { Agent } from 'node:https';
-import {
-  DEFAULT_CALL_LIMITS,
-  agentTrusting,
-  boundedCall,
-  pagerDutyFailure,
-  pagerDutyTransportFailure,
-  type PagerDutyCallLimits,
-} from './pagerduty-http.ts';
+import { PagerDutyEndpoint, pagerDutyFailure, type PagerDutyEndpointOptions } from './pagerduty-http.ts';
 import type { PageAction, PageReceipt, PagingService, SendOptions, TriggerEvent } from './paging-service.ts';
 
 export const DEFAULT_EVENTS_HOST = 'events.pagerduty.com';
 
-export interface PdjsPagingOptions {
+export interface PdjsPagingOptions extends PagerDutyEndpointOptions {
   /** The Events API v2 integration key of the service to page. */
   routingKey: string;
-  /** host[:port] of the Events API; default PagerDuty's own. */
-  host?: string;
-  /** Time limits of one event (default: 10 s in all, 1 s before each retry of a 429). */
-  limits?: Partial<PagerDutyCallLimits>;
-  /**
-   * A CA to trust besides the public roots, for a client in the same process as a local fake.
-   * Processes trust a private CA through NODE_EXTRA_CA_CERTS instead.
-   */
-  caPem?: string;
 }
 
 export class PdjsPagingService implements PagingService {
   readonly target: string;
-  private readonly host: string;
-  private readonly limits: PagerDutyCallLimits;
-  private readonly agent: Agent | undefined;
+  private readonly endpoint: PagerDutyEndpoint;
 
   constructor(private readonly opts: PdjsPagingOptions) {
-    this.host = opts.host ?? DEFAULT_EVENTS_HOST;
-    this.limits = { ...DEFAULT_CALL_LIMITS, ...opts.limits };
-    this.agent = opts.caPem ? agentTrusting(opts.caPem) : undefined;
-    this.target = `PagerDuty Events API v2 at ${this.host}`;
+    this.endpoint = new PagerDutyEndpoint(opts, DEFAULT_EVENTS_HOST);
+    this.target = `PagerDuty Events API v2 at ${this.endpoint.host}`;
   }
 
   trigger(e: TriggerEvent, opts?: SendOptions): Promise<PageReceipt> {
@@ -71,15 +50,9 @@ export class PdjsPagingService implements PagingService {
 
   private async send(action: PageAction, dedupKey: string, rest: Partial<EventPayloadV2>, opts: SendOptions = {}): Promise<PageReceipt> {
     const what = `PagerDuty ${action} of ${dedupKey}`;
-    const call = boundedCall(this.limits, { agent: this.agent, signal: opts.signal });
     // acknowledge and resolve carry no payload on the wire; pdjs's type asks for one on every event.
     const data = { routing_key: this.opts.routingKey, event_action: action, dedup_key: dedupKey, ...rest } as EventPayloadV2;
-    let res: Awaited<ReturnType<typeof event>>;
-    try {
-      res = await event({ server: this.host, data, ...call.options });
-    } catch (err) {
-      throw pagerDutyTransportFailure(what, err, call, this.limits);
-    }
+    const res = await this.endpoint.call(what, (options) => event({ server: this.endpoint.host, data, ...options }), opts.signal);
     if (res.status !== 202) throw pagerDutyFailure(what, res.status, res.data);
     const body = (res.data ?? {}) as { dedup_key?: unknown; message?: unknown };
     return {

@@ -61,12 +61,24 @@ interface Incidents {
   truncated: boolean;
 }
 
+/** A client on an in-process session of a server with no REST API configured and pages kept in memory. */
+async function inMemorySession(): Promise<{ client: Client; close(): Promise<void> }> {
+  const server = createPagerDutyMcpServer({ paging: new MemoryPagingService(), reads: undefined, tenants, session: { agent: 'watchtower', namespaces: ['acme-prod'] } });
+  const [a, b] = InMemoryTransport.createLinkedPair();
+  const client = new Client({ name: 'test', version: '1.0.0' });
+  await Promise.all([server.connect(a), client.connect(b)]);
+  return {
+    client,
+    close: async () => {
+      await client.close();
+      await server.close();
+    },
+  };
+}
+
 describe('PagerDuty MCP server: the tool list', () => {
   it('offers typed escalation and read tools with honest annotations, and nothing generic', async () => {
-    const server = createPagerDutyMcpServer({ paging: new MemoryPagingService(), reads: undefined, tenants, session: { agent: 'watchtower', namespaces: ['acme-prod'] } });
-    const [a, b] = InMemoryTransport.createLinkedPair();
-    const client = new Client({ name: 'test', version: '1.0.0' });
-    await Promise.all([server.connect(a), client.connect(b)]);
+    const { client, close } = await inMemorySession();
     try {
       const tools = Object.fromEntries((await client.listTools()).tools.map((t) => [t.name, t]));
       expect(Object.keys(tools).sort()).toEqual(['acknowledge_incident', 'open_incidents', 'resolve_incident', 'trigger_incident', 'who_is_on_call']);
@@ -79,8 +91,7 @@ describe('PagerDuty MCP server: the tool list', () => {
         expect(t.description!.length, t.name).toBeGreaterThan(60);
       }
     } finally {
-      await client.close();
-      await server.close();
+      await close();
     }
   });
 });
@@ -180,10 +191,7 @@ describe('PagerDuty MCP server against the HTTPS fake', () => {
   });
 
   it('refuses the read tools, saying what to set, when no API token is configured', async () => {
-    const server = createPagerDutyMcpServer({ paging: new MemoryPagingService(), reads: undefined, tenants, session: { agent: 'watchtower', namespaces: ['acme-prod'] } });
-    const [a, b] = InMemoryTransport.createLinkedPair();
-    const client = new Client({ name: 'test', version: '1.0.0' });
-    await Promise.all([server.connect(a), client.connect(b)]);
+    const { client, close } = await inMemorySession();
     try {
       const r = await client.callTool({ name: 'who_is_on_call', arguments: {} });
       expect(r.isError).toBe(true);
@@ -192,8 +200,7 @@ describe('PagerDuty MCP server against the HTTPS fake', () => {
       const t = await client.callTool({ name: 'trigger_incident', arguments: { namespace: 'acme-prod', key: 'k', severity: 'info', summary: 's' } });
       expect(t.isError).toBeFalsy();
     } finally {
-      await client.close();
-      await server.close();
+      await close();
     }
   });
 });

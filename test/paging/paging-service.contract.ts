@@ -27,14 +27,15 @@ const trigger = (dedup_key: string, over: Partial<TriggerEvent> = {}): TriggerEv
   ...over,
 });
 
-async function refusal(p: Promise<unknown>): Promise<GovernorError> {
+/** The GovernorError `p` rejects with; fails the test when it resolves or rejects with anything else. */
+export async function refusal(p: Promise<unknown>): Promise<GovernorError> {
   try {
     await p;
   } catch (err) {
     expect(err).toBeInstanceOf(GovernorError);
     return err as GovernorError;
   }
-  throw new Error('expected the event to be refused');
+  throw new Error('expected a coded failure');
 }
 
 export function pagingServiceContract(name: string, setup: () => Promise<PagingHarness & { close(): Promise<void> }>): void {

@@ -3,11 +3,10 @@
 // only the pdjs one meets: PagerDuty's wire format, its failures (500, 429, a hang, an untrusted or
 // unreachable host) as coded errors within the configured time, and never the routing key in one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GovernorError } from '../../src/core/errors.ts';
 import { MemoryPagingService } from '../../src/paging/memory-paging.ts';
 import { PdjsPagingService } from '../../src/paging/pdjs-paging.ts';
 import { FAKE_ROUTING_KEY, startPagerDutyFake, type PagerDutyFake } from './pagerduty-fake.ts';
-import { pagingServiceContract } from './paging-service.contract.ts';
+import { pagingServiceContract, refusal } from './paging-service.contract.ts';
 
 pagingServiceContract('pdjs against the HTTPS fake of the Events API', async () => {
   const fake = await startPagerDutyFake();
@@ -23,16 +22,6 @@ pagingServiceContract('memory', async () => {
   const paging = new MemoryPagingService();
   return { paging, openAlerts: async () => paging.openAlerts().map((a) => a.dedup_key), close: async () => {} };
 });
-
-async function failure(p: Promise<unknown>): Promise<GovernorError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(GovernorError);
-    return err as GovernorError;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('pdjs paging against the HTTPS fake', () => {
   let fake: PagerDutyFake;
@@ -63,14 +52,14 @@ describe('pdjs paging against the HTTPS fake', () => {
 
   it('turns a 500 into a retryable upstream_unavailable, naming the status', async () => {
     fake.fail({ status: 500, times: 1 });
-    const err = await failure(client().trigger({ dedup_key: 'f-500', summary: 's', source: 'x', severity: 'info' }));
+    const err = await refusal(client().trigger({ dedup_key: 'f-500', summary: 's', source: 'x', severity: 'info' }));
     expect(err).toMatchObject({ code: 'upstream_unavailable', retryable: true, details: { status: 500 } });
   });
 
   it('lets pdjs retry a 429 three times, then reports it throttled (retryable)', async () => {
     const before = fake.requests().length;
     fake.fail({ status: 429, times: 4 });
-    const err = await failure(client().trigger({ dedup_key: 'f-429', summary: 's', source: 'x', severity: 'info' }));
+    const err = await refusal(client().trigger({ dedup_key: 'f-429', summary: 's', source: 'x', severity: 'info' }));
     expect(err).toMatchObject({ code: 'upstream_unavailable', retryable: true, details: { status: 429 } });
     expect(fake.requests().length - before).toBe(4);
     // A throttle that clears within pdjs's retries is a success.
@@ -81,22 +70,22 @@ describe('pdjs paging against the HTTPS fake', () => {
   it('gives up on a PagerDuty that hangs within its timeout, as a retryable timeout', async () => {
     fake.fail({ hang: true, times: 1 });
     const started = Date.now();
-    const err = await failure(client({ limits: { timeoutMs: 300, retryAfter429Ms: 10 } }).trigger({ dedup_key: 'f-hang', summary: 's', source: 'x', severity: 'info' }));
+    const err = await refusal(client({ limits: { timeoutMs: 300, retryAfter429Ms: 10 } }).trigger({ dedup_key: 'f-hang', summary: 's', source: 'x', severity: 'info' }));
     expect(err).toMatchObject({ code: 'timeout', retryable: true });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('refuses a host whose certificate it does not trust, saying where a private CA goes; not retryable', async () => {
-    const err = await failure(client({ caPem: undefined }).trigger({ dedup_key: 'f-tls', summary: 's', source: 'x', severity: 'info' }));
+    const err = await refusal(client({ caPem: undefined }).trigger({ dedup_key: 'f-tls', summary: 's', source: 'x', severity: 'info' }));
     expect(err).toMatchObject({ code: 'upstream_unavailable', retryable: false });
     expect(err.message).toMatch(/NODE_EXTRA_CA_CERTS/);
   });
 
   it('reports an unreachable host as retryable, and an unknown routing key as refused; never the key itself', async () => {
-    const down = await failure(client({ host: '127.0.0.1:1' }).resolve('f-down'));
+    const down = await refusal(client({ host: '127.0.0.1:1' }).resolve('f-down'));
     expect(down).toMatchObject({ code: 'upstream_unavailable', retryable: true });
     const wrongKey = 'WRONGKEY0000000000000000000000ZZ';
-    const refused = await failure(client({ routingKey: wrongKey }).resolve('f-key'));
+    const refused = await refusal(client({ routingKey: wrongKey }).resolve('f-key'));
     expect(refused).toMatchObject({ code: 'input_invalid', retryable: false });
     for (const e of [down, refused]) expect(`${e.message} ${JSON.stringify(e.details)}`).not.toMatch(new RegExp(`${FAKE_ROUTING_KEY}|${wrongKey}`));
   });
