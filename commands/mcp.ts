@@ -1,5 +1,6 @@
 // `governor mcp NAME --stdio | --port N`: one MCP server as its own process, against the cluster in
-// KUBECONFIG (a real one, or the twin from `governor twin --kubeconfig FILE`).
+// KUBECONFIG (a real one, or the twin from `governor twin --kubeconfig FILE`) — or, for `pagerduty`,
+// against PagerDuty (PAGERDUTY_*; no cluster, no grants: paging governs nothing).
 //   --stdio: one session on stdin/stdout, whose identity (--agent, --namespaces) the launching
 //            process vouches for; stdout belongs to the protocol, logs go to stderr.
 //   --port:  Streamable HTTP; each session is bound by its bearer token to the identity given in
@@ -32,9 +33,16 @@ import { startBillingMcpHttp } from '../mcp-servers/billing/http.ts';
 import { runBillingMcpStdio } from '../mcp-servers/billing/stdio.ts';
 import { startFinopsMcpHttp } from '../mcp-servers/finops/http.ts';
 import { runFinopsMcpStdio } from '../mcp-servers/finops/stdio.ts';
+import { startPagerDutyMcpHttp } from '../mcp-servers/pagerduty/http.ts';
+import { runPagerDutyMcpStdio } from '../mcp-servers/pagerduty/stdio.ts';
+import { PagerDutyRestClient } from '../mcp-servers/pagerduty/rest-client.ts';
+import type { PagerDutyMcpDeps } from '../mcp-servers/pagerduty/server.ts';
+import { MemoryPagingService } from '../src/paging/memory-paging.ts';
+import { PdjsPagingService } from '../src/paging/pdjs-paging.ts';
 
-export const MCP_SERVERS = ['kubernetes', 'configmap', 'billing', 'finops'] as const;
+export const MCP_SERVERS = ['kubernetes', 'configmap', 'billing', 'finops', 'pagerduty'] as const;
 type ServerName = (typeof MCP_SERVERS)[number];
+type ClusterServerName = Exclude<ServerName, 'pagerduty'>;
 
 const Identity = z.object({ agent: z.string().min(1), namespaces: z.array(z.string().min(1)).min(1) });
 /** GOVERNOR_MCP_TOKENS_FILE: bearer token → the identity its sessions are bound to. */
@@ -56,31 +64,21 @@ export async function mcpServer(name: string, opts: McpCommandOptions, env: Reco
     throw new GovernorError('config_invalid', `--port must be a TCP port number, not '${opts.port}'`);
   }
   const config = loadConfig(env);
-  if (!config.kubeconfig) {
-    throw new GovernorError('config_invalid', 'an MCP server talks to a cluster: set KUBECONFIG (for the twin: governor twin --scenario NAME --kubeconfig FILE)');
-  }
   const logger = createLogger({ level: config.logLevel, name: `governor-mcp-${name}` });
-  const kube = new KubeConfig();
-  kube.loadFromFile(config.kubeconfig);
-  const grantPublicKeys = readGrantKeys(config, logger);
-  const sharedState = openSharedState(config, logger);
-  const clock = new RealClock();
   const tenants = loadTenants(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
-  const pauseEpoch = new SharedStatePauseEpoch(sharedState);
-  const base = { kube, sharedState, clock, grantPublicKeys, logger, pauseEpoch };
+  const served = name === 'pagerduty' ? pagerDutyServer(config, logger, tenants) : clusterServer(name as ClusterServerName, config, logger, tenants);
 
   let stop: () => Promise<void>;
   let done: Promise<void>;
   if (opts.stdio) {
     const given = Identity.safeParse({ agent: opts.agent, namespaces: (opts.namespaces ?? '').split(',').map((s) => s.trim()).filter(Boolean) });
     if (!given.success) throw new GovernorError('config_invalid', '--stdio needs the identity the launching process vouches for: --agent NAME --namespaces ns1,ns2');
-    const session = given.data;
-    const running = await runStdio(name as ServerName, { ...base, session, tenants });
+    const running = await served.stdio(given.data);
     stop = () => running.close();
     done = running.closed;
   } else {
     const tokens = readTokens(config);
-    const running = await runHttp(name as ServerName, { ...base, tokens, tenants, port: opts.port! });
+    const running = await served.http(tokens, opts.port!);
     process.stdout.write(`ready ${running.url}\n`);
     stop = () => running.close();
     done = new Promise<void>(() => {});
@@ -98,9 +96,53 @@ export async function mcpServer(name: string, opts: McpCommandOptions, env: Reco
   try {
     await stop();
   } finally {
-    await sharedState.close();
+    await served.close();
     logger.info({ server: name }, 'MCP server stopped');
   }
+}
+
+/** One server, ready to serve a stdio session or HTTP sessions, and what to close after it. */
+interface Served {
+  stdio(session: z.infer<typeof Identity>): Promise<StdioSession>;
+  http(tokens: Map<string, z.infer<typeof Identity>>, port: number): Promise<McpHttpHost>;
+  close(): Promise<void>;
+}
+
+function clusterServer(name: ClusterServerName, config: Config, logger: Logger, tenants: ReturnType<typeof loadTenants>): Served {
+  if (!config.kubeconfig) {
+    throw new GovernorError('config_invalid', 'an MCP server talks to a cluster: set KUBECONFIG (for the twin: governor twin --scenario NAME --kubeconfig FILE)');
+  }
+  const kube = new KubeConfig();
+  kube.loadFromFile(config.kubeconfig);
+  const grantPublicKeys = readGrantKeys(config, logger);
+  const sharedState = openSharedState(config, logger);
+  const base: Base = { kube, sharedState, clock: new RealClock(), grantPublicKeys, logger, pauseEpoch: new SharedStatePauseEpoch(sharedState), tenants };
+  return {
+    stdio: (session) => runStdio(name, { ...base, session }),
+    http: (tokens, port) => runHttp(name, { ...base, tokens, port }),
+    close: () => sharedState.close(),
+  };
+}
+
+/**
+ * PagerDuty: pages through the Events API with PAGERDUTY_ROUTING_KEY (in memory without, which it
+ * says: nobody is paged), reads through the REST API with PAGERDUTY_API_TOKEN (refused without).
+ */
+function pagerDutyServer(config: Config, logger: Logger, tenants: ReturnType<typeof loadTenants>): Served {
+  const pd = config.pagerduty;
+  if (!pd.routingKey) logger.warn('PAGERDUTY_ROUTING_KEY is not set: pages are kept in this process and reach nobody');
+  if (!pd.apiToken) logger.warn('PAGERDUTY_API_TOKEN is not set: who_is_on_call and open_incidents are refused');
+  const deps: Omit<PagerDutyMcpDeps, 'session'> = {
+    paging: pd.routingKey ? new PdjsPagingService({ routingKey: pd.routingKey, host: pd.eventsHost }) : new MemoryPagingService(),
+    reads: pd.apiToken ? new PagerDutyRestClient({ token: pd.apiToken, host: pd.apiHost }) : undefined,
+    tenants,
+    logger,
+  };
+  return {
+    stdio: (session) => runPagerDutyMcpStdio({ ...deps, session }),
+    http: (tokens, port) => startPagerDutyMcpHttp({ ...deps, tokens, port }),
+    close: async () => {},
+  };
 }
 
 type Base = {
@@ -113,7 +155,7 @@ type Base = {
   tenants: ReturnType<typeof loadTenants>;
 };
 
-function runStdio(name: ServerName, d: Base & { session: z.infer<typeof Identity> }): Promise<StdioSession> {
+function runStdio(name: ClusterServerName, d: Base & { session: z.infer<typeof Identity> }): Promise<StdioSession> {
   switch (name) {
     case 'kubernetes':
       return runKubernetesMcpStdio(d);
@@ -126,7 +168,7 @@ function runStdio(name: ServerName, d: Base & { session: z.infer<typeof Identity
   }
 }
 
-function runHttp(name: ServerName, d: Base & { tokens: Map<string, z.infer<typeof Identity>>; port: number }): Promise<McpHttpHost> {
+function runHttp(name: ClusterServerName, d: Base & { tokens: Map<string, z.infer<typeof Identity>>; port: number }): Promise<McpHttpHost> {
   switch (name) {
     case 'kubernetes':
       return startKubernetesMcpHttp(d);

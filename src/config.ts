@@ -21,6 +21,11 @@ const urlWithScheme = (schemes: string[], what: string) =>
     message: `must be a ${what} URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`,
   });
 
+/** host[:port], no scheme and no path: pdjs always speaks HTTPS to `https://<host>/…`. */
+const pagerDutyHost = optionalString.refine((v) => v === undefined || /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$/.test(v), {
+  message: 'must be host[:port] without a scheme or path (PagerDuty is always reached over HTTPS)',
+});
+
 const EnvSchema = z
   .object({
     REDIS_URL: urlWithScheme(['redis', 'rediss'], 'Redis'),
@@ -41,7 +46,14 @@ const EnvSchema = z
     SLACK_HOST: optionalString,
     SLACK_API_URL: urlWithScheme(['http', 'https'], 'HTTP'),
     ANTHROPIC_API_KEY: optionalString,
-    PAGERDUTY_ROUTING_KEY: optionalString,
+    // PagerDuty (src/paging/, mcp-servers/pagerduty/). Both hosts are host[:port] and always spoken
+    // to over HTTPS (pdjs builds the URL itself); a private CA is trusted through NODE_EXTRA_CA_CERTS.
+    PAGERDUTY_ROUTING_KEY: optionalString.refine((v) => v === undefined || /^\S{32}$/.test(v), {
+      message: 'must be the 32-character integration key of an Events API v2 integration',
+    }),
+    PAGERDUTY_EVENTS_HOST: pagerDutyHost.default('events.pagerduty.com'),
+    PAGERDUTY_API_TOKEN: optionalString,
+    PAGERDUTY_API_HOST: pagerDutyHost.default('api.pagerduty.com'),
     GOVERNOR_PHASE: optionalString.pipe(Phase.optional()).default('govern'),
     GOVERNOR_GRANT_KEY_FILE: optionalString,
     GOVERNOR_GRANT_KEY_ID: optionalString.default('governor'),
@@ -71,7 +83,16 @@ export interface Config {
     | { mode: 'real'; botToken: string; signingSecret: string; channel: string; port: number; host: string; apiUrl: string | undefined }
     | { mode: 'sandbox'; channel: string; port: number };
   anthropicApiKey: string | undefined;
-  pagerdutyRoutingKey: string | undefined;
+  pagerduty: {
+    /** Events API v2 integration key; without it pages stay in memory (src/paging/memory-paging.ts). */
+    routingKey: string | undefined;
+    /** host[:port] of the Events API. */
+    eventsHost: string;
+    /** REST API token for the read tools (who is on call, open incidents); they refuse without it. */
+    apiToken: string | undefined;
+    /** host[:port] of the REST API. */
+    apiHost: string;
+  };
   phase: Phase;
   grantKeyFile: string | undefined;
   grantKeyId: string;
@@ -146,7 +167,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : { mode: 'sandbox', channel: e.SLACK_CHANNEL, port: e.SLACK_PORT },
     anthropicApiKey: e.ANTHROPIC_API_KEY,
-    pagerdutyRoutingKey: e.PAGERDUTY_ROUTING_KEY,
+    pagerduty: {
+      routingKey: e.PAGERDUTY_ROUTING_KEY,
+      // An empty variable means the default too.
+      eventsHost: e.PAGERDUTY_EVENTS_HOST ?? 'events.pagerduty.com',
+      apiToken: e.PAGERDUTY_API_TOKEN,
+      apiHost: e.PAGERDUTY_API_HOST ?? 'api.pagerduty.com',
+    },
     phase: e.GOVERNOR_PHASE ?? 'govern',
     grantKeyFile: e.GOVERNOR_GRANT_KEY_FILE,
     grantKeyId: e.GOVERNOR_GRANT_KEY_ID,

@@ -67,6 +67,9 @@ import { startFinopsMcpHttp } from '../../mcp-servers/finops/http.ts';
 import { Executor } from '../../agents/runtime/executor.ts';
 import { Verifier } from '../../agents/runtime/verifier.ts';
 import { WorkTracker } from '../core/work-tracker.ts';
+import { MemoryPagingService } from '../paging/memory-paging.ts';
+import { PdjsPagingService } from '../paging/pdjs-paging.ts';
+import { PAGER_STREAMS, Pager } from '../paging/pager.ts';
 
 export interface SystemOptions {
   config: Config;
@@ -369,7 +372,6 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       report.push(`audit checkpoints: every ${config.audit.checkpointIntervalS} s and at stop, to ${file} and the Slack channel${first.status === 'discontinuous' ? `; ALERT: ${first.problem}` : ''}`);
     } else report.push('audit checkpoints: none (the log lives in memory and ends with this run)');
     if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
-    if (!config.pagerdutyRoutingKey) report.push('paging: Slack only (PAGERDUTY_ROUTING_KEY is not set)');
 
     const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier });
@@ -398,6 +400,19 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     for (const [agent, executor] of Object.entries(executors)) sub(STREAMS.grant, `executor-${agent}`, (m) => executor.onMessage(m));
     // Agent rollback: the error-rate window lives in this process (the one running the gateway).
     for (const stream of [STREAMS.execution_result, STREAMS.verification, STREAMS.rollback]) sub(stream, 'agent-health', (m) => health.onMessage(m));
+
+    // Paging (src/paging/): supervised proposals and critical incidents page the on-call — through
+    // PagerDuty's Events API with a routing key, else kept in memory. Its own consumer group; sends
+    // run in the background, so PagerDuty down holds up nothing. Stopped after its subscriptions.
+    const paging = config.pagerduty.routingKey
+      ? new PdjsPagingService({ routingKey: config.pagerduty.routingKey, host: config.pagerduty.eventsHost })
+      : new MemoryPagingService({ clock });
+    const pager = new Pager({ paging, audit, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError) });
+    for (const stream of PAGER_STREAMS) sub(stream, 'pager', (m) => pager.onMessage(m));
+    pager.start();
+    closers.push(() => pager.stop());
+    report.push(`paging: ${config.pagerduty.routingKey ? paging.target : 'in memory, Slack only (PAGERDUTY_ROUTING_KEY is not set)'}`);
+
     closers.push(async () => {
       watchtower.stop();
       strategist.stop();

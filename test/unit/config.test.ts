@@ -52,6 +52,18 @@ describe('config', () => {
     expect(local.slack).toMatchObject({ mode: 'real', host: '127.0.0.1', port: 8080, apiUrl: 'http://127.0.0.1:9/api/' });
   });
 
+  it("takes PagerDuty's hosts as host[:port] (always HTTPS, PagerDuty's own by default) and a 32-character routing key, never echoing it", () => {
+    expect(loadConfig({}).pagerduty).toEqual({ routingKey: undefined, eventsHost: 'events.pagerduty.com', apiToken: undefined, apiHost: 'api.pagerduty.com' });
+    const key = 'R0123456789abcdef0123456789abcde';
+    const c = loadConfig({ PAGERDUTY_ROUTING_KEY: key, PAGERDUTY_EVENTS_HOST: '127.0.0.1:8443', PAGERDUTY_API_TOKEN: 't0ken', PAGERDUTY_API_HOST: '[::1]:9443' });
+    expect(c.pagerduty).toEqual({ routingKey: key, eventsHost: '127.0.0.1:8443', apiToken: 't0ken', apiHost: '[::1]:9443' });
+    const msg = configProblems({ PAGERDUTY_ROUTING_KEY: 'short-secret', PAGERDUTY_EVENTS_HOST: 'https://events.pagerduty.com', PAGERDUTY_API_HOST: 'api.pagerduty.com/v2' });
+    expect(msg).toMatch(/PAGERDUTY_ROUTING_KEY: must be the 32-character integration key/);
+    expect(msg).toMatch(/PAGERDUTY_EVENTS_HOST: must be host\[:port\] without a scheme or path/);
+    expect(msg).toMatch(/PAGERDUTY_API_HOST: must be host\[:port\]/);
+    expect(msg).not.toContain('short-secret');
+  });
+
   it('refuses SLACK_APPROVERS, which no longer restricts anything, instead of ignoring it', () => {
     expect(() => loadConfig({ SLACK_APPROVERS: 'U1,U2' })).toThrow(/SLACK_APPROVERS: is no longer read: approvers are configured in the tenants file/);
     expect(() => loadConfig({ SLACK_API_URL: 'slack.com/api' })).toThrow(/SLACK_API_URL: must be a HTTP URL/);
