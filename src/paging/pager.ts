@@ -3,7 +3,8 @@
 // incident's records from the audit log, works out what PagerDuty should show for that dedup key,
 // and sends what is missing — a trigger, or the resolve that ends it. A sweep in the run's clock
 // does the same for the pages still open or waiting: it notices an approval that expired (no bus
-// event says so), a Slack message recorded after the decision, and the retries that are due.
+// event says so), a Slack message recorded after the decision, and the retries that are due; and
+// it looks for escalations recorded since the last sweep (an escalation is a record, not an event).
 //
 // PagerDuty down never blocks or fails anything. A handler awaits only its audit reads; sends run
 // in the background and are never counted as work the demo's clock waits for. A failed send is
@@ -21,7 +22,7 @@ import type { BusMessage } from '../bus/event-bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { GovernorError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { incidentPageState, proposalPageState, type PageState } from './paging-policy.ts';
+import { escalationKey, escalationPageState, incidentPageState, proposalPageState, type PageState } from './paging-policy.ts';
 import type { PageAction, PagingService, TriggerEvent } from './paging-service.ts';
 
 /** The streams whose events can change what is paged. */
@@ -44,7 +45,7 @@ export interface PagerDeps {
   drainMs?: number;
 }
 
-type Ref = { kind: 'proposal' | 'incident'; id: string };
+type Ref = { kind: 'proposal' | 'incident'; id: string } | { kind: 'escalation'; id: string; incident_id: string };
 /** What PagerDuty was told about a key, as far as this process knows; undefined: it does not know. */
 type Delivered = 'nothing' | 'triggered' | 'resolved' | undefined;
 
@@ -72,6 +73,8 @@ export class Pager {
   private readonly inFlight = new Set<Promise<void>>();
   private cancelSweep: (() => void) | undefined;
   private stopped = false;
+  /** The newest escalation record looked at; undefined until the first sweep. */
+  private escalationsSeen: number | undefined;
   private readonly sweepMs: number;
   private readonly graceMs: number;
   private readonly retry: { firstMs: number; maxMs: number; attempts: number };
@@ -85,7 +88,12 @@ export class Pager {
   async onMessage(msg: BusMessage): Promise<void> {
     const e = msg.event;
     if (e.type === 'decision' || e.type === 'approval') await this.check({ kind: 'proposal', id: e.proposal_id });
-    else if (e.type === 'observation' && e.incident_id && (e.severity === 'critical' || e.severity === 'info')) await this.check({ kind: 'incident', id: e.incident_id });
+    else if (e.type === 'observation' && e.incident_id && (e.severity === 'critical' || e.severity === 'info')) {
+      await this.check({ kind: 'incident', id: e.incident_id });
+      // The incident's end also ends its escalation page, if one is open here.
+      const escalated = this.pages.get(escalationKey(e.incident_id));
+      if (e.severity === 'info' && escalated) await this.check(escalated.ref);
+    }
   }
 
   start(): void {
@@ -111,6 +119,24 @@ export class Pager {
       if (page.sending) continue;
       await this.check(page.ref);
     }
+    await this.newEscalations();
+  }
+
+  /**
+   * Escalations recorded since the last look page at once. At the first look (a start) only those
+   * of incidents still open count: an old escalation of a resolved incident owes nothing.
+   */
+  private async newEscalations(): Promise<void> {
+    const recent = await this.deps.audit.list({ kind: 'escalation', newest_first: true, limit: 50 });
+    const first = this.escalationsSeen === undefined;
+    const since = this.escalationsSeen ?? 0;
+    this.escalationsSeen = Math.max(since, recent[0]?.seq ?? 0);
+    for (const r of recent.reverse()) {
+      if (r.seq <= since || !r.incident_id) continue;
+      const ref: Ref = { kind: 'escalation', id: escalationKey(r.incident_id), incident_id: r.incident_id };
+      if (first && (await this.stateOf(ref)).state !== 'open') continue;
+      await this.check(ref);
+    }
   }
 
   /** Pages still tracked: open, waiting, or owed a resolve (for tests and the start report). */
@@ -133,6 +159,10 @@ export class Pager {
 
   private async stateOf(ref: Ref): Promise<PageState> {
     if (ref.kind === 'proposal') return proposalPageState(await this.deps.audit.list({ proposal_id: ref.id }), this.deps.clock.now(), { graceMs: this.graceMs });
+    if (ref.kind === 'escalation') {
+      const records = await this.deps.audit.list({ incident_id: ref.incident_id });
+      return escalationPageState(records.filter((r) => r.kind === 'escalation' || r.kind === 'observation' || r.kind === 'decision'));
+    }
     const records = await this.deps.audit.list({ incident_id: ref.id, kind: 'observation' });
     return incidentPageState(records.flatMap((r) => (r.kind === 'observation' ? [r.payload.observation] : [])));
   }
@@ -224,7 +254,7 @@ export class Pager {
   }
 
   private ids(page: Page): Record<string, string> {
-    return page.ref.kind === 'proposal' ? { proposal_id: page.ref.id } : { incident_id: page.ref.id };
+    return page.ref.kind === 'proposal' ? { proposal_id: page.ref.id } : { incident_id: page.ref.kind === 'escalation' ? page.ref.incident_id : page.ref.id };
   }
 
   private schedule(): void {
@@ -233,7 +263,7 @@ export class Pager {
       this.deps.spawn(
         async () => {
           try {
-            if (this.pages.size > 0) await this.sweep();
+            await this.sweep();
           } finally {
             this.schedule();
           }

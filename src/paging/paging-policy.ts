@@ -9,6 +9,9 @@
 //     decided (approved or rejected) or its approval expires.
 //   - A critical observation pages as an incident: dedup key = the incident id; over when the
 //     incident resolves (Watchtower's info observation of the same incident id).
+//   - An escalation (an incident no agent can move further) pages whatever the incident's severity:
+//     dedup key = `<incident id>:escalation`, with what was tried, what blocks it and the options a
+//     human could approve; over when the incident resolves.
 // It must never page about anything no human is asked to decide or look at, and never invent a fact
 // the records do not hold (an unknown tier pages as critical rather than guessing it harmless).
 import { z } from 'zod';
@@ -144,5 +147,34 @@ function incidentTrigger(o: Observation, incidentId: string): TriggerEvent {
       signals: o.signals,
       ...(o.correlated_change ? { correlated_change: o.correlated_change } : {}),
     },
+  };
+}
+
+type EscalationRecord = Extract<AuditRecord, { kind: 'escalation' }>;
+
+/** The dedup key of an incident's escalation page. */
+export const escalationKey = (incidentId: string): string => `${incidentId}:escalation`;
+
+/** An incident's escalation page, from its escalation and observation records (chain order). */
+export function escalationPageState(records: readonly AuditRecord[]): PageState {
+  const first = ofKind(records, 'escalation')[0];
+  if (!first?.incident_id) return { state: 'none' };
+  const resolved = ofKind(records, 'observation').some((r) => r.seq > first.seq && r.payload.observation.severity === 'info');
+  if (resolved) return { state: 'closed', paged: true };
+  return { state: 'open', trigger: escalationTrigger(first, first.incident_id, tenantFactsOf(records)) };
+}
+
+function escalationTrigger(e: EscalationRecord, incidentId: string, facts: TenantFacts | undefined): TriggerEvent {
+  const { target, summary, tried, blocked, options } = e.payload;
+  return {
+    dedup_key: escalationKey(incidentId),
+    summary: fitSummary(`Needs a human: ${summary} (${target.namespace}/${target.deployment}, tenant ${e.tenant ?? 'unknown'})`),
+    source: `${target.namespace}/${target.deployment}`,
+    severity: facts ? pageSeverity(facts) : 'critical',
+    timestamp: e.at,
+    component: target.deployment,
+    ...(e.tenant ? { group: e.tenant } : {}),
+    class: 'escalation',
+    custom_details: { incident_id: incidentId, escalated_by: e.actor, tried, blocked, options },
   };
 }

@@ -49,8 +49,9 @@ export function memoryAudit(): MemoryAudit {
       return true;
     },
     list: async (filter = {}) => {
-      if (filter.payload_contains || filter.newest_first) throw new Error('memoryAudit: payload_contains / newest_first are not part of this fake');
+      if (filter.payload_contains) throw new Error('memoryAudit: payload_contains is not part of this fake');
       const out = records.filter((r) => matches(r, filter));
+      if (filter.newest_first) out.reverse();
       return filter.limit === undefined ? out : out.slice(0, filter.limit);
     },
     pendingOutbox: unsupported('pendingOutbox'),

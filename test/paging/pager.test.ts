@@ -15,7 +15,7 @@ import { MemoryPagingService } from '../../src/paging/memory-paging.ts';
 import { Pager, type PagerDeps } from '../../src/paging/pager.ts';
 import type { PageReceipt, PagingService, SendOptions, TriggerEvent } from '../../src/paging/paging-service.ts';
 import { memoryAudit, type MemoryAudit } from '../configurer/memory-audit.ts';
-import { T0, approvalRequested, askedDecision, decidedBy, expired, observation, observationInput, rollbackProposal, type ProposalScript } from './paging-records.ts';
+import { T0, approvalRequested, askedDecision, decidedBy, escalationInput, expired, observation, observationInput, rollbackProposal, type ProposalScript } from './paging-records.ts';
 
 /**
  * A paging service that fails as scripted: each call takes the next scripted outcome ('ok', an
@@ -199,6 +199,42 @@ describe('pager: a critical incident', () => {
     await r.record(observationInput(warning));
     await r.deliver(warning);
     expect(paging.pages().map((p) => [p.action, p.dedup_key, p.event?.severity])).toEqual([['trigger', id, 'critical'], ['resolve', id, undefined]]);
+  });
+});
+
+describe('pager: an escalation', () => {
+  it('pages a warning incident once it is escalated (found at the next sweep), with what blocks it, and resolves with the incident', async () => {
+    const paging = new MemoryPagingService();
+    const r = rig(paging);
+    const id = randomUUID();
+    const warning = observation(id, 'warning');
+    await r.record(observationInput(warning));
+    await r.deliver(warning);
+    await r.advance(10_000);
+    expect(paging.pages()).toEqual([]);
+    await r.record(escalationInput(id), escalationInput(id, 320, 'enough:9'));
+    await r.advance(10_000);
+    const [trigger, ...rest] = paging.pages();
+    expect(rest).toEqual([]);
+    expect(trigger).toMatchObject({ action: 'trigger', dedup_key: `${id}:escalation`, event: { severity: 'critical', class: 'escalation' } });
+    expect(trigger!.event!.summary).toMatch(/Needs a human: checkout cannot be scaled further/);
+    expect(trigger!.event!.custom_details).toMatchObject({ blocked: [{ reason: 'entitlement' }], options: [expect.stringMatching(/max_replicas/)] });
+    const resolved = observation(id, 'info', 600);
+    await r.record(observationInput(resolved));
+    await r.deliver(resolved);
+    await r.advance(10_000);
+    expect(paging.pages().map((p) => [p.action, p.dedup_key])).toEqual([['trigger', `${id}:escalation`], ['resolve', `${id}:escalation`]]);
+  });
+
+  it('after a restart, pages an escalation of an incident still open and leaves a resolved one alone', async () => {
+    const audit = memoryAudit();
+    const open = randomUUID();
+    const over = randomUUID();
+    for (const i of [observationInput(observation(over, 'warning')), escalationInput(over), observationInput(observation(over, 'info', 400)), observationInput(observation(open, 'warning', 500)), escalationInput(open, 600)]) await audit.append(i);
+    const paging = new MemoryPagingService();
+    const r = rig(paging, {}, audit);
+    await r.advance(10_000);
+    expect(paging.pages().map((p) => [p.action, p.dedup_key])).toEqual([['trigger', `${open}:escalation`]]);
   });
 });
 

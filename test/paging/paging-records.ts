@@ -66,3 +66,14 @@ export function observation(incidentId: string, severity: Observation['severity'
 }
 
 export const observationInput = (o: Observation): AuditInput<'observation'> => recordOfEvent<'observation'>(o, { tool_calls: [] });
+
+/** Elastik's escalation of an incident it cannot move further (the blast radius blocks the next step). */
+export const escalationInput = (incidentId: string, atS = 300, key = 'blocked:blast_radius:9'): AuditInput<'escalation'> => ({
+  kind: 'escalation', actor: 'elastik', at: at(atS), incident_id: incidentId, tenant: 'acme',
+  payload: {
+    key, target: { namespace: 'acme-prod', deployment: 'checkout' }, summary: 'checkout cannot be scaled further by an agent',
+    tried: ['scale_deployment {"from_replicas":6,"to_replicas":9}: verified (partially_helped)'],
+    blocked: [{ reason: 'entitlement', detail: 'max_replicas 9 reached' }],
+    options: ['raise acme\'s max_replicas to 20 and approve a scale to 20'],
+  },
+});
