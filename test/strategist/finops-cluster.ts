@@ -25,8 +25,9 @@ export interface FinopsCluster {
   close(): Promise<void>;
 }
 
-export async function finopsCluster(): Promise<FinopsCluster> {
-  const clock = new VirtualClock(T0);
+/** `startAtMs`: when the cluster (and the FinOps server's sampling) starts; T0 by default. */
+export async function finopsCluster(opts: { startAtMs?: number } = {}): Promise<FinopsCluster> {
+  const clock = new VirtualClock(opts.startAtMs ?? T0);
   const { twin, tenants } = buildFixture('overprovisioned-tenant', clock);
   twin.start();
   const api = await startKubeApiServer(twin, { port: 0 });

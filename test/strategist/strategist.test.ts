@@ -12,7 +12,7 @@ import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
 import { WorkTracker } from '../../src/core/work-tracker.ts';
 import { AuditRecorder } from '../../src/audit/recorder.ts';
 import { Strategist, type ReviewOutcome } from '../../agents/strategist/strategist.ts';
-import { STRATEGIST_TOKEN, finopsCluster, type FinopsCluster } from './finops-cluster.ts';
+import { STRATEGIST_TOKEN, T0, finopsCluster, type FinopsCluster } from './finops-cluster.ts';
 
 const MINUTE = 60_000;
 
@@ -33,7 +33,9 @@ describe('Strategist on the twin, on its schedule', () => {
   let outcomes: ReviewOutcome[][];
 
   beforeEach(async () => {
-    cluster = await finopsCluster();
+    // Sampling starts 10 s past the hour, so a sample never falls on a review's quarter hour: which
+    // of two things due at one instant runs first is a race, and the history a review sees is not.
+    cluster = await finopsCluster({ startAtMs: T0 + 10_000 });
     audit = new PgAuditStore({ connectionString: embedded.connectionString, schema: `strategist_${randomUUID().slice(0, 8)}`, poolSize: 1 });
     await audit.migrate();
     tools = await connectMcp({ url: cluster.finops.url, token: STRATEGIST_TOKEN, name: 'strategist' });
@@ -78,7 +80,7 @@ describe('Strategist on the twin, on its schedule', () => {
   const acme = (o: ReviewOutcome[]) => o.filter((x) => x.tenant === 'acme');
 
   it('waits for 30 minutes of history, then recommends once, with the saving, and does not repeat itself', async () => {
-    // The review at a quarter hour runs before that instant's sample: at 10:15 it sees 14.5 minutes.
+    // Samples from 10:00:10 every 30 s: at 10:15 the review sees 14.5 minutes of them.
     await advance(15 * MINUTE);
     expect(outcomes).toHaveLength(1);
     expect(acme(outcomes[0]!)).toEqual([
