@@ -49,6 +49,7 @@ import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { connectMcp } from '../mcp/mcp-client.ts';
 import { createSlackApp, type GovernorSlackApp } from '../slack/slack-app.ts';
+import { httpTransport, socketModeTransport } from '../slack/slack-transport.ts';
 import { startSlackSandbox } from '../sandbox/slack-sandbox.ts';
 import type { SlackFake } from '../sandbox/slack-web-api-fake.ts';
 import { AuditRecorder } from '../audit/recorder.ts';
@@ -297,13 +298,16 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // Slack: the real workspace with credentials, else the local Web API fake and its console.
     let slackFake: SlackFake | undefined;
     if (config.slack.mode === 'real') {
+      const s = config.slack;
+      // One app, one set of listeners; only how requests arrive differs (src/slack/slack-transport.ts).
+      const transport = s.connection === 'socket'
+        ? socketModeTransport({ appToken: s.appToken!, ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}), logger })
+        : httpTransport({ signingSecret: s.signingSecret!, port: s.port, host: s.host, logger });
       slack = await createSlackApp({
-        signingSecret: config.slack.signingSecret,
-        botToken: config.slack.botToken,
-        ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-        channel: config.slack.channel,
-        port: config.slack.port,
-        host: config.slack.host,
+        transport,
+        botToken: s.botToken,
+        ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}),
+        channel: s.channel,
         approvals: desk,
         replayGuard: shared,
         autonomy: autonomyManager,
@@ -311,7 +315,10 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       });
       const started = await slack.start();
       closers.push(() => slack!.stop());
-      report.push(`slack: workspace via the Web API${config.slack.apiUrl ? ` at ${config.slack.apiUrl}` : ''}, channel #${config.slack.channel}, interactions at ${started.url}`);
+      report.push(
+        `slack: workspace via the Web API${s.apiUrl ? ` at ${s.apiUrl}` : ''}, channel #${s.channel}, ` +
+          (s.connection === 'socket' ? `Socket Mode (SLACK_APP_TOKEN) connected to ${started.url}` : `interactions at ${started.url}`),
+      );
     } else {
       const sandbox = await startSlackSandbox({
         channel: config.slack.channel,

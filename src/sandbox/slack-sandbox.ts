@@ -3,7 +3,8 @@
 // Nothing else differs from production, and this file must keep it that way: no shortcut that
 // delivers a decision without a signed request through Bolt.
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../core/logger.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { httpTransport } from '../slack/slack-transport.ts';
 import { createSlackApp, type GovernorSlackApp, type SlackAppOptions } from '../slack/slack-app.ts';
 import { SANDBOX_CHANNEL, SANDBOX_USERS, startSlackWebApiFake, type FakeUser, type FakeUserGroup, type SlackFake } from './slack-web-api-fake.ts';
 
@@ -47,11 +48,9 @@ export async function startSlackSandbox(opts: {
   try {
     app = await createSlackApp({
       botToken,
-      signingSecret,
+      transport: httpTransport({ signingSecret, port: 0, ...(opts.host === undefined ? {} : { host: opts.host }), logger: opts.logger ?? silentLogger() }),
       slackApiUrl: fake.apiUrl,
       channel: channel.id,
-      port: 0,
-      ...(opts.host === undefined ? {} : { host: opts.host }),
       approvals: opts.approvals,
       ...(opts.autonomy ? { autonomy: opts.autonomy } : {}),
       ...(opts.replayGuard ? { replayGuard: opts.replayGuard } : {}),
