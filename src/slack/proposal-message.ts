@@ -6,6 +6,7 @@
 // unescaped `<!channel>` or `<https://evil|link>` in it would page a whole channel or disguise a link.
 import type { Decision, ExecutionResult, Proposal, Rollback, ToolCall, Verification } from '../contracts/events.ts';
 import type { ApprovalRequirement } from '../audit/records.ts';
+import { actionExecution, approvalsSoFar, firstDecision, latestDecision, stageOf, type ProposalLife } from '../governance/proposal-life.ts';
 import { LIMITS, agentName, clip, code, context, escapeMrkdwn, header, mrkdwnText, plural, principal, section, slackDate, type KnownBlock, type SlackMessage } from './mrkdwn.ts';
 
 export type { KnownBlock, SlackMessage } from './mrkdwn.ts';
@@ -241,4 +242,63 @@ export function noticeMessage(p: Proposal, e: ExecutionResult | Verification | R
   ];
   const plain = headline.replace(/\*/g, '');
   return { text: clip(`${plain}: ${who} — ${escapeMrkdwn(subject(p))}`, LIMITS.fallback), blocks };
+}
+
+const VERIFIED_TEXT: Record<Verification['outcome'], string> = {
+  restored: '✅ *Verified: SLO restored*',
+  improved: '➖ *Verified: improved, not yet restored*',
+  partially_helped: '➖ *Verified: partially helped*',
+  not_helped: '⚠️ *Verified: did not help*',
+};
+
+/** Where a proposal stands, for its card's status line: every fact from its records, with its time. */
+export function stageText(l: ProposalLife): string {
+  const stage = stageOf(l);
+  const decided = l.outcome && l.outcome.outcome !== 'expired'
+    ? `${resolutionText({ outcome: l.outcome.outcome, user_ids: l.outcome.approvers.map((a) => a.id), at_ms: Date.parse(l.outcome.at) })}\n`
+    : '';
+  const exec = actionExecution(l);
+  const v = l.verification;
+  switch (stage) {
+    case 'deciding':
+      return '⏳ *Deciding*';
+    case 'awaiting_approval':
+      return awaitingText(l.request?.requirement, approvalsSoFar(l).map((p) => p.id));
+    case 'denied': {
+      const d = latestDecision(l)!;
+      return `⛔ *Denied by policy*: ${d.violations.map((x) => escapeMrkdwn(x.message)).join('; ') || 'no reason given'}`;
+    }
+    case 'rejected':
+    case 'expired':
+      return resolutionText({ outcome: l.outcome!.outcome, user_ids: l.outcome!.approvers.map((a) => a.id), at_ms: Date.parse(l.outcome!.at) });
+    case 'granted':
+      return `${decided}▶️ *Granted*: executing now`;
+    case 'executed':
+      return `${decided}▶️ *Executed* at ${slackDate(Date.parse(exec!.ts))}; verifying within ${l.proposal.verification.window_s} s`;
+    case 'failed':
+      return `${decided}⚠️ *Execution ${exec!.status}*${exec!.error ? `: ${escapeMrkdwn(exec!.error)}` : ''}`;
+    case 'verified':
+      return `${decided}${VERIFIED_TEXT[v!.outcome]}: ${code(v!.metric)} ${v!.before} → ${v!.after} (SLO ${v!.slo_threshold}) at ${slackDate(Date.parse(v!.ts))}`;
+    case 'rolled_back': {
+      const back = l.compensationVerification;
+      return `${decided}↩️ *Rolled back*${l.rollback ? `: ${escapeMrkdwn(l.rollback.reason)}` : ''}${back ? `\n${back.outcome === 'restored' ? '✅ back to where it was' : `compensation ${back.outcome.replace(/_/g, ' ')}`}: ${code(back.metric)} ${back.before} → ${back.after}` : ''}`;
+    }
+  }
+}
+
+/**
+ * A proposal's card as its records tell it now: while it waits for a human, the approval message
+ * with its buttons and the votes so far; after that, the same card without buttons and with where
+ * it stands. What the cockpit edits in place as the proposal moves; undefined before any decision.
+ */
+export function proposalCard(l: ProposalLife): SlackMessage | undefined {
+  const d = firstDecision(l);
+  if (!d) return undefined;
+  const base = proposalAwaitingApproval(l.proposal, d, l.request?.requirement);
+  const waiting = stageOf(l) === 'awaiting_approval';
+  const status = stageText(l);
+  return {
+    text: waiting ? base.text : clip(`${status.split('\n').at(-1)!.replace(/\*/g, '')} — ${escapeMrkdwn(subject(l.proposal))}`, LIMITS.fallback),
+    blocks: replaceStatus(base.blocks, l.proposal.id, status, !waiting) as KnownBlock[],
+  };
 }
