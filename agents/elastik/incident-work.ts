@@ -189,16 +189,20 @@ export class IncidentWork {
     // says the pods suffice (latency from GC or a release, not from load) that still spreads each
     // pod's load while the cause is dealt with.
     const first = scales.length === 0;
+    const relief = Math.ceil(current * 1.5);
     const decision = nextStep({
       deployment: inc.deployment,
       current,
-      needed: first ? Math.max(needed ?? 0, Math.ceil(current * 1.5)) : needed,
+      needed: first ? Math.max(needed ?? 0, relief) : needed,
       maxReplicas: tenant.max_replicas,
       capacity,
       supervisedAllowed: declined.length === 0,
       first,
     });
     const sizing = sizingNote(metrics, podRps, perPod, demand, needed);
+    if (first && (needed === undefined || needed < relief)) {
+      sizing.push(`the first step adds at least half as many pods again (${relief}), relieving each pod while the cause is dealt with`);
+    }
     if (decision.kind === 'scale') {
       // The same size declined before is not proposed again: the level-3 step instead, or a human.
       if (declined.some((l) => l.proposal.params['to_replicas'] === decision.to && l.proposal.params['from_replicas'] === current)) {

@@ -12,6 +12,7 @@ import { VirtualClock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AuditRecord } from '../audit/audit-store.ts';
 import { actionExecution, compensationExecution, firstDecision, lifeOf } from '../governance/proposal-life.ts';
+import { describeRecord } from '../governance/record-text.ts';
 import { SANDBOX_USERS } from '../sandbox/slack-web-api-fake.ts';
 import { startSystem, type System } from '../runtime/system.ts';
 import { newId } from '../core/ids.ts';
@@ -182,7 +183,6 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
   const progress = opts.onProgress ?? (() => {});
 
   // Clicks done per message, and messages with a click on its way.
-  const clicks = new Map<string, number>();
   const scheduled = new Set<string>();
   let breachAt: number | null = null;
   let healthySince: number | null = null;
@@ -213,23 +213,19 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
       progress(`t=${t / 1000}s ${per.join('  ')}`);
     }
 
-    // The scripted on-call engineers: read the channel and click Approve a fixed time after each
-    // request — the next one only once the message shows the previous vote and still asks for more
-    // (a two-person rule takes two people).
+    // The scripted on-call engineers: paged together when a request appears, each answers a fixed
+    // time later, in order, as long as the message still asks for a vote (a two-person rule takes
+    // two people; once a proposal is decided nobody clicks a stale card).
     for (const m of fake.messages()) {
-      const hasButtons = JSON.stringify(m.blocks ?? []).includes('proposal_approve');
-      const done = clicks.get(m.ts) ?? 0;
-      if (!hasButtons || scheduled.has(m.ts) || m.updates !== done || done >= SCRIPTED_APPROVERS.length) continue;
+      if (scheduled.has(m.ts) || !asksForVote(m)) continue;
       scheduled.add(m.ts);
-      const who = SCRIPTED_APPROVERS[done]!;
       clock.setTimer(approvalDelayMs, () =>
         sys.tracker.spawn(
           async () => {
-            try {
+            for (const who of SCRIPTED_APPROVERS) {
+              const now = fake.messages().find((x) => x.ts === m.ts);
+              if (!now || !asksForVote(now)) break;
               await fake.clickButton({ ts: m.ts, actionId: 'proposal_approve', userId: who.id, userName: who.name });
-            } finally {
-              clicks.set(m.ts, done + 1);
-              scheduled.delete(m.ts);
             }
           },
           (err) => opts.logger.error({ err: String(err) }, 'scripted approval failed'),
@@ -283,6 +279,8 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+const asksForVote = (m: { blocks?: unknown }) => JSON.stringify(m.blocks ?? []).includes('proposal_approve');
+
 /** The sandbox's on-call engineers (config/sandbox.json names them as approvers), in the order they answer. */
 const SCRIPTED_APPROVERS = SANDBOX_USERS.filter((u) => u.id.startsWith('U0ONCALL'));
 
@@ -320,8 +318,10 @@ async function summarise(sys: System, afterSeq: number) {
   const rank = { info: 0, warning: 1, critical: 2 } as const;
   const maxSeverity = observed.reduce<Severity | null>((m, o) => (m === null || rank[o.severity] > rank[m] ? o.severity : m), null);
   const timeline = records
-    .filter((r) => ['observation', 'proposal', 'decision', 'approval_requested', 'approval', 'approval_expired', 'execution_result', 'verification', 'rollback', 'escalation'].includes(r.kind))
-    .map((r) => ({ at: Date.parse(r.at), event: describe(r) }));
+    .flatMap((r) => {
+      const event = describeRecord(r);
+      return event === undefined ? [] : [{ at: Date.parse(r.at), event }];
+    });
   return {
     actions,
     approvals,
@@ -384,30 +384,3 @@ function incidentsOf(records: AuditRecord[]): DemoIncident[] {
   return out;
 }
 
-function describe(r: AuditRecord): string {
-  switch (r.kind) {
-    case 'observation':
-      return `observation (${r.payload.observation.severity}): ${r.payload.observation.summary}`;
-    case 'proposal':
-      return `proposal by ${r.actor}: ${r.payload.proposal.action} ${JSON.stringify(r.payload.proposal.params)}`;
-    case 'decision':
-      return `decision: ${r.payload.decision.action} → ${r.payload.decision.verdict} (level ${r.payload.decision.agent_level})`;
-    case 'approval_requested':
-      return `approval requested in Slack (${r.payload.requirement.required} of ${r.payload.requirement.approvers.join(', ') || 'nobody'})`;
-    case 'approval':
-      return `${r.payload.approval.override ? 'freeze overridden' : r.payload.approval.approved ? 'approved' : 'rejected'} by ${r.payload.approval.approver.name ?? r.actor}` +
-        (r.payload.outcome ? ` (${r.payload.outcome})` : r.payload.required ? ` (${r.payload.approvals} of ${r.payload.required})` : '');
-    case 'approval_expired':
-      return 'approval expired unanswered';
-    case 'escalation':
-      return `escalated to a human: ${r.payload.summary}`;
-    case 'execution_result':
-      return `executed ${r.payload.result.tool}: ${r.payload.result.status}`;
-    case 'verification':
-      return `verification: ${r.payload.verification.outcome} (${Math.round(r.payload.verification.before)} → ${Math.round(r.payload.verification.after)} ms)`;
-    case 'rollback':
-      return `rollback: ${r.payload.rollback.reason}`;
-    default:
-      return r.kind;
-  }
-}

@@ -237,3 +237,50 @@ describe('npm start on a machine without Redis, PostgreSQL or credentials', () =
     expect(lines.join('\n')).toMatch(/stopped/);
   }, 90_000);
 });
+
+describe('governor incident', () => {
+  const schema = `inc_${randomUUID().slice(0, 8)}`;
+  afterAll(async () => {
+    const c = new pg.Client({ connectionString: PG });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.end();
+  });
+
+  it('after the seed incident, lists it, shows its timeline and explains the rollback from its records, by rules', async () => {
+    const { runDemo } = await import('../../src/demo/run-demo.ts');
+    const { loadConfig } = await import('../../src/config.ts');
+    const { silentLogger } = await import('../../src/core/logger.ts');
+    const s = await runDemo({ scenario: 'jvm-heap-regression', config: loadConfig({ DATABASE_URL: PG }), logger: silentLogger(), auditSchema: schema });
+    expect(s.outcome.met).toBe(true);
+    const env = bareEnv({ DATABASE_URL: PG });
+
+    const list = await governor(['incident', 'list', '--schema', schema, '--json'], env);
+    expect(list.code).toBe(0);
+    const [incident] = JSON.parse(list.stdout) as { incident_id: string; service: string; resolved_at: string | null }[];
+    expect(incident).toMatchObject({ service: 'acme-prod/checkout', resolved_at: expect.any(String) });
+
+    const show = await governor(['incident', 'show', incident!.incident_id, '--schema', schema], env);
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(/proposal by elastik: rollback_deployment checkout revision 2 → 1 {2}\[#\d+\]/);
+    expect(show.stdout).toMatch(/approved by alice \(approved\)/);
+
+    const explain = await governor(['incident', 'explain', 'latest', 'why did you roll back?', '--schema', schema, '--json'], env);
+    expect(explain.code).toBe(0);
+    const answer = JSON.parse(explain.stdout) as { incident_id: string; answer: string; source: string; llm: string; cites: { seq: number }[] };
+    expect(answer).toMatchObject({ incident_id: incident!.incident_id, source: 'rules', llm: 'unavailable' });
+    expect(answer.answer).toMatch(/revision 2 of checkout \(JVM heap tuning/);
+    expect(answer.answer).toMatch(/scale checkout 8 → 12/);
+    expect(answer.answer).toMatch(/roll checkout back from revision 2 to 1 .* approved by alice/s);
+    expect(answer.answer).toMatch(/The SLO held again at .* \(p99 \d+ ms\)/);
+    expect(answer.cites.length).toBeGreaterThan(5);
+
+    const who = await governor(['incident', 'explain', 'latest', 'who', 'approved', 'the', 'rollback?', '--schema', schema], env);
+    expect(who.stdout).toMatch(/approved by alice/);
+    const without = await governor(['incident', 'explain', 'latest', 'what would have happened without it?', '--schema', schema], env);
+    expect(without.stdout).toMatch(/The records do not hold what would have happened without the actions/);
+    const missing = await governor(['incident', 'show', 'no-such-incident', '--schema', schema], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/no incident 'no-such-incident'/);
+  }, 180_000);
+});

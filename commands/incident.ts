@@ -1,0 +1,51 @@
+// `governor incident list | show ID|latest | explain ID|latest [QUESTION…]` (DESIGN §8): the same
+// answers as Slack's `/incident`, from the audit log DATABASE_URL names (`--schema`, as for
+// `governor audit verify`; a demo's records are in `governor_demo`) or the sandbox's embedded one.
+// `--json` prints one object; otherwise a short report for people.
+import { loadConfig } from '../src/config.ts';
+import { GovernorError } from '../src/core/errors.ts';
+import { RecordsIncidentQueries } from '../src/governance/incident-answers.ts';
+import { openAuditForReading } from './open-audit.ts';
+
+type Out = (line: string) => void;
+
+export async function incidentCommand(
+  verb: 'list' | 'show' | 'explain',
+  args: { id?: string; question?: string[]; schema: string; json: boolean; limit?: number },
+  out: Out = (l) => process.stdout.write(`${l}\n`),
+): Promise<number> {
+  const config = loadConfig();
+  const { store, close } = await openAuditForReading(config, args.schema, 'read');
+  try {
+    const q = new RecordsIncidentQueries(store);
+    if (verb === 'list') {
+      const list = await q.list({ limit: args.limit ?? 20 });
+      if (args.json) out(JSON.stringify(list, null, 2));
+      else if (list.length === 0) out('no incidents');
+      else for (const i of list) out(`${i.incident_id}  ${i.opened_at}  ${i.resolved_at ? `resolved ${i.resolved_at}` : 'OPEN'}  ${i.severity}  ${i.tenant}  ${i.service}  ${i.summary}`);
+      return 0;
+    }
+    const id = args.id ?? 'latest';
+    if (verb === 'show') {
+      const t = await q.timeline(id);
+      if (!t) throw new GovernorError('not_found', `no incident '${id}' in schema ${args.schema} (see 'governor incident list')`);
+      if (args.json) out(JSON.stringify(t, null, 2));
+      else {
+        out(`${t.summary.incident_id}  ${t.summary.tenant}  ${t.summary.service}  ${t.summary.resolved_at ? 'resolved' : 'OPEN'}`);
+        for (const e of t.entries) out(`  +${String(e.t_s).padStart(5)} s  ${e.text}  [#${e.cites.seq}]`);
+      }
+      return 0;
+    }
+    const question = (args.question ?? []).join(' ').trim();
+    const a = await q.explain(id, question);
+    if (!a) throw new GovernorError('not_found', `no incident '${id}' in schema ${args.schema} (see 'governor incident list')`);
+    if (args.json) out(JSON.stringify({ incident_id: a.incident_id, answer: a.answer, source: a.source, llm: a.llm, cites: a.cites }, null, 2));
+    else {
+      out(a.answer);
+      out(`(${a.source === 'rules' ? 'answered by rules' : 'answered by the model'}; records ${a.cites.map((c) => `#${c.seq}`).join(', ')})`);
+    }
+    return 0;
+  } finally {
+    await close();
+  }
+}
