@@ -27,6 +27,10 @@ export async function startSlackSandbox(opts: {
   approvals: SlackAppOptions['approvals'];
   autonomy?: SlackAppOptions['autonomy'];
   replayGuard?: SlackAppOptions['replayGuard'];
+  threadOf?: SlackAppOptions['threadOf'];
+  observations?: SlackAppOptions['observations'];
+  home?: SlackAppOptions['home'];
+  incidents?: SlackAppOptions['incidents'];
   logger?: Logger;
 }): Promise<SlackSandbox> {
   // Fresh secrets per run: nothing outside this process can sign a click or call the fake.
@@ -54,6 +58,10 @@ export async function startSlackSandbox(opts: {
       approvals: opts.approvals,
       ...(opts.autonomy ? { autonomy: opts.autonomy } : {}),
       ...(opts.replayGuard ? { replayGuard: opts.replayGuard } : {}),
+      ...(opts.threadOf ? { threadOf: opts.threadOf } : {}),
+      ...(opts.observations ? { observations: opts.observations } : {}),
+      ...(opts.home ? { home: opts.home } : {}),
+      ...(opts.incidents ? { incidents: opts.incidents } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
     const { url } = await app.start();
