@@ -254,7 +254,7 @@ export function incidentChartSpec(v: IncidentView, points: readonly Point[], now
     title: clip(`p99 latency of ${o.namespace}/${o.target.name} (${o.tenant})`, 120),
     subtitle: `incident ${v.incident_id.slice(0, 8)} — shaded from the first observation ${v.resolvedAt ? 'to the resolution' : 'to now'}; green dots: actions executed`,
     series: [{ name: 'p99 (ms)', x: points.map((p) => p.t), y: points.map((p) => p.v), color: '#1f77b4' }],
-    bands: [{ from: opened, to: until, color: 'rgba(214,39,40,0.12)', label: v.resolvedAt ? 'incident' : 'incident (open)' }],
+    bands: [{ from: opened, to: until, color: '#d62728', label: v.resolvedAt ? 'incident' : 'incident (open)' }],
     ...(slo !== undefined ? { thresholds: [{ value: slo, label: `SLO ${slo} ms`, color: '#d62728' }] } : {}),
     markers: executed,
     yAxis: { label: 'ms', min: 0 },
