@@ -87,15 +87,6 @@ export interface PgCockpitStoreOptions {
   logger?: Logger;
 }
 
-interface Row {
-  key: string;
-  incident_id: string;
-  channel: string | null;
-  ts: string | null;
-  digest: string | null;
-  claimed_at: string;
-}
-
 const COLUMNS = 'key, incident_id, channel, ts, digest, claimed_at';
 
 export class PgCockpitStore implements CockpitStore {
@@ -117,11 +108,11 @@ export class PgCockpitStore implements CockpitStore {
   }
 
   get(key: string): Promise<ShownMessage | undefined> {
-    return this.guard('get', async () => (await this.pool.query<Row>(`SELECT ${COLUMNS} FROM ${this.table} WHERE key = $1`, [key])).rows[0]);
+    return this.guard('get', async () => (await this.pool.query<ShownMessage>(`SELECT ${COLUMNS} FROM ${this.table} WHERE key = $1`, [key])).rows[0]);
   }
 
   ofIncident(incidentId: string): Promise<ShownMessage[]> {
-    return this.guard('ofIncident', async () => (await this.pool.query<Row>(`SELECT ${COLUMNS} FROM ${this.table} WHERE incident_id = $1 ORDER BY claimed_at, key`, [incidentId])).rows);
+    return this.guard('ofIncident', async () => (await this.pool.query<ShownMessage>(`SELECT ${COLUMNS} FROM ${this.table} WHERE incident_id = $1 ORDER BY claimed_at, key`, [incidentId])).rows);
   }
 
   claim(key: string, incidentId: string, nowIso: string, staleBefore: string): Promise<boolean> {

@@ -1,12 +1,9 @@
 // One contract for both cockpit stores (memory, and PostgreSQL through the audit store's migration):
 // a key is claimed once, a posted message is remembered with its digest, an abandoned claim can be
 // taken again, a failed post gives its claim back.
-import { randomUUID } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PgAuditStore } from '../../src/audit/pg-audit-store.ts';
 import { MemoryCockpitStore, PgCockpitStore, type CockpitStore } from '../../src/slack/cockpit-store.ts';
-import { PG_URL } from '../integration/harness.ts';
+import { PG_URL, harness } from '../integration/harness.ts';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -14,18 +11,10 @@ afterAll(async () => {
 });
 
 async function pgStore(): Promise<CockpitStore> {
-  const schema = `ck_${randomUUID().slice(0, 8)}`;
-  const audit = new PgAuditStore({ connectionString: PG_URL, schema, poolSize: 1 });
-  await audit.migrate();
-  const store = new PgCockpitStore({ connectionString: PG_URL, schema, poolSize: 4 });
-  closers.push(async () => {
-    await store.close();
-    await audit.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.end();
-  });
+  // The integration harness's schema, migrated by the audit store as production does, dropped after.
+  const h = await harness();
+  const store = new PgCockpitStore({ connectionString: PG_URL, schema: h.schema, poolSize: 4 });
+  closers.push(() => h.close(), () => store.close());
   return store;
 }
 

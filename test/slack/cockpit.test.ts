@@ -200,7 +200,7 @@ describe('the incident thread', () => {
       ['confirmed', ALICE, undefined],
       ['page_on_call', ALICE, 'recorded'],
     ]);
-    await waitFor(() => JSON.stringify(w.message(parent.ts).blocks).includes('confirmed by <@U0ONCALL01>'), 'the parent showing the answer');
-    expect(JSON.stringify(w.message(parent.ts).blocks)).toContain('page requested by <@U0ONCALL01>');
+    const shown = () => JSON.stringify(w.message(parent.ts).blocks);
+    await waitFor(() => shown().includes('confirmed by <@U0ONCALL01>') && shown().includes('page requested by <@U0ONCALL01>'), 'the parent showing the answers');
   });
 });

@@ -30,6 +30,23 @@ async function world(): Promise<ApprovalWorld> {
   return w;
 }
 
+/** The Web API fake, the Socket Mode fake, and an app (not started) connecting with `appToken`, answering /incident from the script. */
+async function socketApp(appToken: string) {
+  const fake = await startSlackWebApiFake({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: APP_TOKEN });
+  cleanups.push(() => fake.close());
+  const socket = await startSocketModeFake(fake);
+  cleanups.push(() => socket.close());
+  const unexpected = async () => { throw new Error('unexpected'); };
+  const app = await createSlackApp({
+    transport: socketModeTransport({ appToken, slackApiUrl: fake.apiUrl, logger: silentLogger() }),
+    botToken: BOT_TOKEN, slackApiUrl: fake.apiUrl, channel: 'governor-approvals', logger: silentLogger(),
+    approvals: { vote: unexpected, overrideFreeze: unexpected, may: unexpected, refuse: unexpected },
+    incidents: queries,
+  });
+  cleanups.push(() => app.stop());
+  return { fake, socket, app };
+}
+
 const acks = (w: ApprovalWorld) => w.socket!.frames() as Array<{ envelope_id: string; payload?: Record<string, unknown> }>;
 
 describe('Socket Mode (the Bolt app against the Socket Mode fake)', () => {
@@ -74,17 +91,7 @@ describe('Socket Mode (the Bolt app against the Socket Mode fake)', () => {
   }, 30_000);
 
   it('/incident through Socket Mode: acknowledged at once, the answer through response_url', async () => {
-    const fake = await startSlackWebApiFake({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: APP_TOKEN });
-    cleanups.push(() => fake.close());
-    const socket = await startSocketModeFake(fake);
-    cleanups.push(() => socket.close());
-    const app = await createSlackApp({
-      transport: socketModeTransport({ appToken: APP_TOKEN, slackApiUrl: fake.apiUrl, logger: silentLogger() }),
-      botToken: BOT_TOKEN, slackApiUrl: fake.apiUrl, channel: 'governor-approvals', logger: silentLogger(),
-      approvals: { vote: async () => { throw new Error('unexpected'); }, overrideFreeze: async () => { throw new Error('unexpected'); }, may: async () => { throw new Error('unexpected'); }, refuse: async () => { throw new Error('unexpected'); } },
-      incidents: queries,
-    });
-    cleanups.push(() => app.stop());
+    const { fake, app } = await socketApp(APP_TOKEN);
     await app.start();
     const { status, body } = await fake.slashCommand({ command: '/incident', text: 'explain latest why did you roll back?', userId: ALICE });
     expect(status).toBe(200);
@@ -96,16 +103,7 @@ describe('Socket Mode (the Bolt app against the Socket Mode fake)', () => {
   });
 
   it('a wrong app-level token fails the start loudly, without retrying for ever', async () => {
-    const fake = await startSlackWebApiFake({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: APP_TOKEN });
-    cleanups.push(() => fake.close());
-    const socket = await startSocketModeFake(fake);
-    cleanups.push(() => socket.close());
-    const app = await createSlackApp({
-      transport: socketModeTransport({ appToken: 'xapp-1-wrong', slackApiUrl: fake.apiUrl, logger: silentLogger() }),
-      botToken: BOT_TOKEN, slackApiUrl: fake.apiUrl, channel: 'governor-approvals', logger: silentLogger(),
-      approvals: { vote: async () => { throw new Error('unexpected'); }, overrideFreeze: async () => { throw new Error('unexpected'); }, may: async () => { throw new Error('unexpected'); }, refuse: async () => { throw new Error('unexpected'); } },
-    });
-    cleanups.push(() => app.stop());
+    const { socket, app } = await socketApp('xapp-1-wrong');
     const t0 = Date.now();
     await expect(app.start()).rejects.toMatchObject({ code: 'unauthenticated' });
     expect(Date.now() - t0).toBeLessThan(5_000);
