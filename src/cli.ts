@@ -149,6 +149,17 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   bench
+    .command('slack')
+    .description('acknowledgement latency p50/p99 of signed Slack interactions through the real app, beside a bare HTTP round trip')
+    .option('--json', 'print one JSON object')
+    .option('--rate <n>', 'interactions per second', '50')
+    .option('--duration <s>', 'seconds of load', '20')
+    .action(async (o: { json?: boolean; rate: string; duration: string }) => {
+      const { benchSlackCommand } = await import('../commands/bench-slack.ts');
+      process.exitCode = await benchSlackCommand({ json: Boolean(o.json), rate: Number(o.rate), duration: Number(o.duration) });
+    });
+
+  bench
     .command('detect')
     .description("NAB score of Watchtower's detector on ../shared/data/nab (standard profile), precision, recall, delay, throughput")
     .option('--json', 'print one JSON object')

@@ -36,6 +36,10 @@ const EnvSchema = z
       message: "must be a bot token starting with 'xoxb-'",
     }),
     SLACK_SIGNING_SECRET: optionalString,
+    // Socket Mode: the app opens a WebSocket to Slack itself, so no public endpoint is needed.
+    SLACK_APP_TOKEN: optionalString.refine((v) => v === undefined || v.startsWith('xapp-'), {
+      message: "must be an app-level token starting with 'xapp-' (the app's Basic Information → App-Level Tokens, scope connections:write)",
+    }),
     SLACK_CHANNEL: optionalString.default('governor-approvals'),
     // Approvers moved to the tenants file (per tenant, per action class, M of N); a variable that
     // silently stopped restricting who approves would be worse than one that stops the start.
@@ -80,7 +84,19 @@ export interface Config {
   kubeconfig: string | undefined;
   prometheusUrl: string | undefined;
   slack:
-    | { mode: 'real'; botToken: string; signingSecret: string; channel: string; port: number; host: string; apiUrl: string | undefined }
+    | {
+        mode: 'real';
+        /** `socket` when SLACK_APP_TOKEN is set (no public endpoint); else `http` on host:port. */
+        connection: 'socket' | 'http';
+        botToken: string;
+        /** Required for HTTP mode; Socket Mode requests are not signed. */
+        signingSecret: string | undefined;
+        appToken: string | undefined;
+        channel: string;
+        port: number;
+        host: string;
+        apiUrl: string | undefined;
+      }
     | { mode: 'sandbox'; channel: string; port: number };
   anthropicApiKey: string | undefined;
   pagerduty: {
@@ -128,13 +144,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Checked on the raw environment so that it is reported together with any other problem.
   const hasToken = Boolean(env['SLACK_BOT_TOKEN']?.trim());
   const hasSecret = Boolean(env['SLACK_SIGNING_SECRET']?.trim());
-  if (hasToken !== hasSecret) {
-    issues.push({
-      code: 'custom',
-      path: [hasToken ? 'SLACK_SIGNING_SECRET' : 'SLACK_BOT_TOKEN'],
-      message: 'SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET go together: set both to talk to Slack, or neither for the sandbox',
-      input: undefined,
-    });
+  const hasAppToken = Boolean(env['SLACK_APP_TOKEN']?.trim());
+  const slackIssue = (key: string, message: string) => issues.push({ code: 'custom', path: [key], message, input: undefined });
+  if (hasToken && !hasSecret && !hasAppToken) {
+    slackIssue('SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) to receive clicks and commands; set neither for the sandbox');
+  } else if (!hasToken && (hasSecret || hasAppToken)) {
+    slackIssue('SLACK_BOT_TOKEN', `${hasAppToken ? 'SLACK_APP_TOKEN' : 'SLACK_SIGNING_SECRET'} goes with SLACK_BOT_TOKEN: set the bot token to talk to Slack, or neither for the sandbox`);
   }
   issues.push(...fileIssues(env));
   if (!res.success || issues.length > 0) {
@@ -154,11 +169,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     kubeconfig: e.KUBECONFIG,
     prometheusUrl: e.PROMETHEUS_URL,
     slack:
-      e.SLACK_BOT_TOKEN && e.SLACK_SIGNING_SECRET
+      e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)
         ? {
             mode: 'real',
+            connection: e.SLACK_APP_TOKEN ? 'socket' : 'http',
             botToken: e.SLACK_BOT_TOKEN,
             signingSecret: e.SLACK_SIGNING_SECRET,
+            appToken: e.SLACK_APP_TOKEN,
             channel: e.SLACK_CHANNEL,
             port: e.SLACK_PORT,
             // Slack must reach the endpoint: every interface unless told otherwise (DESIGN §8).

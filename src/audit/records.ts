@@ -192,6 +192,20 @@ export const RecordPayloads = {
     blocked: z.array(z.object({ reason: z.string(), detail: z.string() })),
     options: z.array(z.string()),
   }),
+  /**
+   * A human's word on an incident Watchtower raised (the buttons on its Slack thread): confirmed,
+   * a false alarm (the latest of these counts), or a request to page the on-call. What Watchtower's
+   * precision and the phase exit checks are computed from (src/governance/phase-evidence.ts).
+   */
+  observation_feedback: z.strictObject({
+    answer: z.enum(['confirmed', 'false_alarm', 'page_on_call']),
+    by: Person,
+    /** The observation that opened the incident: what was judged. */
+    observation_id: z.string(),
+    source: z.enum(['slack', 'cli']),
+    /** For a page: what the pager said (sent, or only recorded when no pager is configured). */
+    page: z.strictObject({ status: z.enum(['paged', 'recorded', 'failed']), detail: z.string() }).optional(),
+  }),
   /** Free-form evidence that belongs to no other kind (tests, operators' notes). */
   note: z.record(z.string(), z.unknown()),
 } as const;

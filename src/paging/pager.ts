@@ -22,7 +22,7 @@ import type { BusMessage } from '../bus/event-bus.ts';
 import type { Clock } from '../core/clock.ts';
 import { GovernorError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { escalationKey, escalationPageState, incidentPageState, proposalPageState, type PageState } from './paging-policy.ts';
+import { escalationKey, escalationPageState, incidentPageState, proposalPageState, requestedKey, requestedPageState, type PageState } from './paging-policy.ts';
 import type { PageAction, PagingService, TriggerEvent } from './paging-service.ts';
 
 /** The streams whose events can change what is paged. */
@@ -45,7 +45,7 @@ export interface PagerDeps {
   drainMs?: number;
 }
 
-type Ref = { kind: 'proposal' | 'incident'; id: string } | { kind: 'escalation'; id: string; incident_id: string };
+type Ref = { kind: 'proposal' | 'incident'; id: string } | { kind: 'escalation' | 'requested'; id: string; incident_id: string };
 /** What PagerDuty was told about a key, as far as this process knows; undefined: it does not know. */
 type Delivered = 'nothing' | 'triggered' | 'resolved' | undefined;
 
@@ -93,6 +93,8 @@ export class Pager {
       // The incident's end also ends its escalation page, if one is open here.
       const escalated = this.pages.get(escalationKey(e.incident_id));
       if (e.severity === 'info' && escalated) await this.check(escalated.ref);
+      // A page a person asked for (sent by the Slack desk) ends with the incident too.
+      if (e.severity === 'info') await this.check({ kind: 'requested', id: requestedKey(e.incident_id), incident_id: e.incident_id });
     }
   }
 
@@ -159,6 +161,7 @@ export class Pager {
 
   private async stateOf(ref: Ref): Promise<PageState> {
     if (ref.kind === 'proposal') return proposalPageState(await this.deps.audit.list({ proposal_id: ref.id }), this.deps.clock.now(), { graceMs: this.graceMs });
+    if (ref.kind === 'requested') return requestedPageState(await this.deps.audit.list({ incident_id: ref.incident_id }));
     if (ref.kind === 'escalation') {
       const records = await this.deps.audit.list({ incident_id: ref.incident_id });
       return escalationPageState(records.filter((r) => r.kind === 'escalation' || r.kind === 'observation' || r.kind === 'decision'));
@@ -254,7 +257,7 @@ export class Pager {
   }
 
   private ids(page: Page): Record<string, string> {
-    return page.ref.kind === 'proposal' ? { proposal_id: page.ref.id } : { incident_id: page.ref.kind === 'escalation' ? page.ref.incident_id : page.ref.id };
+    return page.ref.kind === 'proposal' ? { proposal_id: page.ref.id } : { incident_id: page.ref.kind === 'escalation' || page.ref.kind === 'requested' ? page.ref.incident_id : page.ref.id };
   }
 
   private schedule(): void {

@@ -12,6 +12,9 @@
 //   - An escalation (an incident no agent can move further) pages whatever the incident's severity:
 //     dedup key = `<incident id>:escalation`, with what was tried, what blocks it and the options a
 //     human could approve; over when the incident resolves.
+//   - A person's "Page on-call" on an incident is sent at once by the one who asked (the answer is
+//     theirs to see: paged, or failed and try again) under `<incident id>:requested`; the pager only
+//     ends it when the incident resolves.
 // It must never page about anything no human is asked to decide or look at, and never invent a fact
 // the records do not hold (an unknown tier pages as critical rather than guessing it harmless).
 import { z } from 'zod';
@@ -177,4 +180,40 @@ function escalationTrigger(e: EscalationRecord, incidentId: string, facts: Tenan
     class: 'escalation',
     custom_details: { incident_id: incidentId, escalated_by: e.actor, tried, blocked, options },
   };
+}
+
+/** The dedup key of a page a person asked for on an incident. */
+export const requestedKey = (incidentId: string): string => `${incidentId}:requested`;
+
+/** A person's request to page the on-call about an incident, as the Slack desk sends it. */
+export function requestedTrigger(r: {
+  incident_id: string;
+  tenant: string;
+  service: string;
+  severity: Observation['severity'];
+  summary: string;
+  requested_by: { id: string; name?: string | undefined };
+  at: string;
+}): TriggerEvent {
+  const who = r.requested_by.name ?? r.requested_by.id;
+  return {
+    dedup_key: requestedKey(r.incident_id),
+    summary: fitSummary(`${who} asks for the on-call: ${r.summary} (${r.service}, tenant ${r.tenant})`),
+    source: r.service,
+    severity: r.severity === 'critical' ? 'critical' : 'error',
+    timestamp: r.at,
+    component: r.service.split('/')[1] ?? r.service,
+    group: r.tenant,
+    class: 'page_requested',
+    custom_details: { incident_id: r.incident_id, requested_by: r.requested_by, observation_severity: r.severity },
+  };
+}
+
+/** A requested page: over (a resolve owed) once the incident resolves after a page that went out. */
+export function requestedPageState(records: readonly AuditRecord[]): PageState {
+  const paged = ofKind(records, 'observation_feedback').find((r) => r.payload.answer === 'page_on_call' && r.payload.page?.status === 'paged');
+  if (!paged) return { state: 'none' };
+  const resolved = ofKind(records, 'observation').some((r) => r.payload.observation.severity === 'info' && r.seq > paged.seq);
+  // Open: sent by the desk already; the pager has nothing to add until the incident resolves.
+  return resolved ? { state: 'closed', paged: true } : { state: 'none' };
 }

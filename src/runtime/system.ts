@@ -49,6 +49,15 @@ import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { connectMcp } from '../mcp/mcp-client.ts';
 import { createSlackApp, type GovernorSlackApp } from '../slack/slack-app.ts';
+import { httpTransport, socketModeTransport } from '../slack/slack-transport.ts';
+import { COCKPIT_EVENTS, CockpitProjector } from '../slack/cockpit-projector.ts';
+import { PgCockpitStore } from '../slack/cockpit-store.ts';
+import { PrometheusMetricHistory, type MetricHistory } from '../slack/metric-history.ts';
+import { ObservationAnswers, recordOnlyPager, type PageOnCall } from '../slack/observation-answers.ts';
+import { AuditHome } from '../slack/app-home.ts';
+import { RecordsIncidentQueries } from '../governance/incident-answers.ts';
+import { startSampler } from '../twin/metrics/sampler.ts';
+import { startQueryApiServer } from '../twin/metrics/query-api.ts';
 import { startSlackSandbox } from '../sandbox/slack-sandbox.ts';
 import type { SlackFake } from '../sandbox/slack-web-api-fake.ts';
 import { AuditRecorder } from '../audit/recorder.ts';
@@ -70,6 +79,7 @@ import { WorkTracker } from '../core/work-tracker.ts';
 import { MemoryPagingService } from '../paging/memory-paging.ts';
 import { PdjsPagingService } from '../paging/pdjs-paging.ts';
 import { PAGER_STREAMS, Pager } from '../paging/pager.ts';
+import { requestedTrigger } from '../paging/paging-policy.ts';
 
 export interface SystemOptions {
   config: Config;
@@ -297,24 +307,73 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     });
     if (!desk.anyApprover) report.push('approvals: nobody can approve supervised actions (no approvers in the tenants file); they wait and expire');
 
-    // Slack: the real workspace with credentials, else the local Web API fake and its console.
+    // Slack: the real workspace with credentials, else the local Web API fake and its console. The
+    // cockpit (one thread per incident, src/slack/cockpit-projector.ts) reads the key metric for its
+    // charts from Prometheus — PROMETHEUS_URL, or on the twin the twin's own Prometheus-compatible
+    // query API — and keeps which message is which in the audit schema (slack_messages).
+    let history: MetricHistory | undefined;
+    if (config.prometheusUrl) history = new PrometheusMetricHistory(config.prometheusUrl);
+    else if (twin) {
+      const sampler = startSampler(twin);
+      closers.push(async () => sampler.stop());
+      const promApi = await startQueryApiServer(sampler.store, { now: () => clock.now() });
+      closers.push(() => promApi.close());
+      history = new PrometheusMetricHistory(promApi.url);
+    }
+    const cockpitStore = new PgCockpitStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize: poolSize === 1 ? 1 : 2, logger });
+    closers.push(() => cockpitStore.close());
+    let projector: CockpitProjector | undefined;
+    const watched = targets.map((t) => ({ namespace: t.namespace, deployment: t.deployment }));
+    // Paging: PagerDuty's Events API with a routing key, else kept in memory (the pager is below).
+    const paging = config.pagerduty.routingKey
+      ? new PdjsPagingService({ routingKey: config.pagerduty.routingKey, host: config.pagerduty.eventsHost })
+      : new MemoryPagingService({ clock });
+    // Page on-call from an incident's message: sent at once through PagerDuty (a failure is the
+    // asker's to see and retry); without a routing key nobody is paged, and the answer says so.
+    const pageOnCall: PageOnCall = config.pagerduty.routingKey
+      ? async (req) => {
+          const receipt = await paging.trigger(requestedTrigger({ ...req, at: new Date(clock.now()).toISOString() }));
+          return { status: 'paged', detail: `PagerDuty took the page (${receipt.dedup_key})` };
+        }
+      : recordOnlyPager;
+    const slackFeatures = {
+      threadOf: (incidentId: string) => projector?.threadFor(incidentId) ?? Promise.resolve(undefined),
+      observations: new ObservationAnswers({ audit, recorder, clock, pageOnCall, onAnswered: (id) => void projector?.refresh(id).catch(() => undefined) }),
+      home: new AuditHome({
+        audit, autonomy: autonomyManager, tenants, clock,
+        coverage: async () => ({
+          watched: watched.map((w) => `${w.namespace}/${w.deployment}`),
+          reporting: history
+            ? (await Promise.all(watched.map(async (w) => ((await history!.p99(w, clock.now() - 5 * 60_000, clock.now(), 15_000).catch(() => [])).length > 0 ? [`${w.namespace}/${w.deployment}`] : [])))).flat()
+            : [],
+        }),
+      }),
+      incidents: new RecordsIncidentQueries(audit),
+    };
     let slackFake: SlackFake | undefined;
     if (config.slack.mode === 'real') {
+      const s = config.slack;
+      // One app, one set of listeners; only how requests arrive differs (src/slack/slack-transport.ts).
+      const transport = s.connection === 'socket'
+        ? socketModeTransport({ appToken: s.appToken!, ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}), logger })
+        : httpTransport({ signingSecret: s.signingSecret!, port: s.port, host: s.host, logger });
       slack = await createSlackApp({
-        signingSecret: config.slack.signingSecret,
-        botToken: config.slack.botToken,
-        ...(config.slack.apiUrl ? { slackApiUrl: config.slack.apiUrl } : {}),
-        channel: config.slack.channel,
-        port: config.slack.port,
-        host: config.slack.host,
+        transport,
+        botToken: s.botToken,
+        ...(s.apiUrl ? { slackApiUrl: s.apiUrl } : {}),
+        channel: s.channel,
         approvals: desk,
         replayGuard: shared,
         autonomy: autonomyManager,
+        ...slackFeatures,
         logger,
       });
       const started = await slack.start();
       closers.push(() => slack!.stop());
-      report.push(`slack: workspace via the Web API${config.slack.apiUrl ? ` at ${config.slack.apiUrl}` : ''}, channel #${config.slack.channel}, interactions at ${started.url}`);
+      report.push(
+        `slack: workspace via the Web API${s.apiUrl ? ` at ${s.apiUrl}` : ''}, channel #${s.channel}, ` +
+          (s.connection === 'socket' ? `Socket Mode (SLACK_APP_TOKEN) connected to ${started.url}` : `interactions at ${started.url}`),
+      );
     } else {
       const sandbox = await startSlackSandbox({
         channel: config.slack.channel,
@@ -322,6 +381,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         approvals: desk,
         replayGuard: shared,
         autonomy: autonomyManager,
+        ...slackFeatures,
         logger,
       });
       closers.push(() => sandbox.stop());
@@ -330,6 +390,8 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       report.push(`slack: sandbox console at ${sandbox.consoleUrl} (SLACK_BOT_TOKEN is not set)`);
     }
     const slackApp = slack;
+    projector = new CockpitProjector({ audit, store: cockpitStore, slack: slackApp, ...(history ? { history } : {}), clock, logger });
+    const cockpit = projector;
 
     const approvals: ApprovalChannel = {
       requestApproval: (p: Proposal, d: Decision, requirement: ApprovalRequirement) => slackApp.requestApproval(p, d, requirement),
@@ -355,6 +417,10 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
           await slackApp.approvalEnded({ channel: ref.channel, ts: ref.ts }, life.proposal, d, { outcome: 'expired', user_ids: [], at_ms: clock.now() }, life.request?.requirement);
         }
         await notifier.notify(`Approval of ${life.proposal.action} of ${life.proposal.target.name} (${life.proposal.tenant}) expired unanswered; nothing runs.`);
+        // An expiry travels no event: the incident's thread is told here.
+        if (life.proposal.incident_id) {
+          await cockpit.refresh(life.proposal.incident_id).catch((err: unknown) => logger.warn({ err: describeError(err), incident_id: life.proposal.incident_id }, 'incident thread not updated after an expiry'));
+        }
       },
     });
     expiry.start();
@@ -393,6 +459,8 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // What becomes of the proposals of the incidents Elastik works: it re-plans after each.
     for (const stream of [STREAMS.verification, STREAMS.decision, STREAMS.approval, STREAMS.execution_result]) sub(stream, 'elastik-incidents', (m) => elastik.onMessage(m));
     sub(STREAMS.observation, 'configurer', (m) => configurer.onMessage(m));
+    // The cockpit: every event that changes what an incident's Slack thread shows, in a group of its own.
+    for (const type of COCKPIT_EVENTS) sub(STREAMS[type], 'cockpit', (m) => cockpit.onMessage(m));
     sub(STREAMS.observation, 'arbitrator', (m) => arbitrator.onMessage(m));
     sub(STREAMS.proposal, 'gateway', (m) => gateway.onMessage(m));
     sub(STREAMS.approval, 'gateway', (m) => gateway.onMessage(m));
@@ -404,9 +472,6 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // Paging (src/paging/): supervised proposals and critical incidents page the on-call — through
     // PagerDuty's Events API with a routing key, else kept in memory. Its own consumer group; sends
     // run in the background, so PagerDuty down holds up nothing. Stopped after its subscriptions.
-    const paging = config.pagerduty.routingKey
-      ? new PdjsPagingService({ routingKey: config.pagerduty.routingKey, host: config.pagerduty.eventsHost })
-      : new MemoryPagingService({ clock });
     const pager = new Pager({ paging, audit, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError) });
     for (const stream of PAGER_STREAMS) sub(stream, 'pager', (m) => pager.onMessage(m));
     pager.start();

@@ -3,7 +3,8 @@
 // Nothing else differs from production, and this file must keep it that way: no shortcut that
 // delivers a decision without a signed request through Bolt.
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../core/logger.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import { httpTransport } from '../slack/slack-transport.ts';
 import { createSlackApp, type GovernorSlackApp, type SlackAppOptions } from '../slack/slack-app.ts';
 import { SANDBOX_CHANNEL, SANDBOX_USERS, startSlackWebApiFake, type FakeUser, type FakeUserGroup, type SlackFake } from './slack-web-api-fake.ts';
 
@@ -26,6 +27,10 @@ export async function startSlackSandbox(opts: {
   approvals: SlackAppOptions['approvals'];
   autonomy?: SlackAppOptions['autonomy'];
   replayGuard?: SlackAppOptions['replayGuard'];
+  threadOf?: SlackAppOptions['threadOf'];
+  observations?: SlackAppOptions['observations'];
+  home?: SlackAppOptions['home'];
+  incidents?: SlackAppOptions['incidents'];
   logger?: Logger;
 }): Promise<SlackSandbox> {
   // Fresh secrets per run: nothing outside this process can sign a click or call the fake.
@@ -47,14 +52,16 @@ export async function startSlackSandbox(opts: {
   try {
     app = await createSlackApp({
       botToken,
-      signingSecret,
+      transport: httpTransport({ signingSecret, port: 0, ...(opts.host === undefined ? {} : { host: opts.host }), logger: opts.logger ?? silentLogger() }),
       slackApiUrl: fake.apiUrl,
       channel: channel.id,
-      port: 0,
-      ...(opts.host === undefined ? {} : { host: opts.host }),
       approvals: opts.approvals,
       ...(opts.autonomy ? { autonomy: opts.autonomy } : {}),
       ...(opts.replayGuard ? { replayGuard: opts.replayGuard } : {}),
+      ...(opts.threadOf ? { threadOf: opts.threadOf } : {}),
+      ...(opts.observations ? { observations: opts.observations } : {}),
+      ...(opts.home ? { home: opts.home } : {}),
+      ...(opts.incidents ? { incidents: opts.incidents } : {}),
       ...(opts.logger ? { logger: opts.logger } : {}),
     });
     const { url } = await app.start();

@@ -1,17 +1,23 @@
 // A local stand-in for Slack, for tests, the sandbox (`npm start` without credentials) and the demo.
 // It speaks Slack's wire protocols on both sides: the Web API (POST /api/<method>, form or JSON, bearer
-// token, `{ ok, error }` answers with HTTP 200) that the Bolt app calls, and signed `block_actions`
-// interactions that it POSTs to the app exactly as Slack does. Its console (GET /) shows the channel
-// as a person would see it, with buttons that go through that same signed path.
+// token, `{ ok, error }` answers with HTTP 200; the file upload flow in slack-fake-files.ts;
+// views.publish for the App Home; apps.connections.open for Socket Mode) that the Bolt app calls, and
+// what people do — clicks, slash commands, opening the App Home — delivered to the app as Slack
+// delivers them (slack-fake-delivery.ts: signed HTTP requests, or Socket Mode envelopes). Its console
+// (GET /) shows the channel with its threads and charts and the App Home as a person would see them,
+// with buttons and a command box that go through that same delivery.
 // It must never give the app a way around what real Slack enforces: no unsigned interactions, no
 // clicks on buttons that are not on the message, no token-less API calls. A fake more lenient than
 // Slack would hide bugs until production.
-import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { consolePageHtml } from './slack-console-page.ts';
-import { signSlackRequest } from './slack-signing.ts';
+import { ApiError, isRecord, randomId, readBody, sendJson, str } from './slack-fake-api.ts';
+import { HttpDelivery, type DeliveryKind, type SignOverrides, type SlackDelivery } from './slack-fake-delivery.ts';
+import { FakeFiles } from './slack-fake-files.ts';
+
+export type { SignOverrides, SlackDelivery } from './slack-fake-delivery.ts';
 
 export interface FakeChannel {
   id: string;
@@ -56,6 +62,8 @@ export interface FakeMessage {
   text: string;
   blocks: unknown[];
   thread_ts?: string;
+  /** Files shared with the message (files.completeUploadExternal), as Slack's file objects. */
+  files?: Record<string, unknown>[];
   /** Set once chat.update (or a response_url replace) has changed it. */
   edited?: { user: string; ts: string };
   updates: number;
@@ -84,16 +92,6 @@ export interface FakeResponseUrlPost {
   body: unknown;
 }
 
-export interface SignOverrides {
-  /** Sign with this secret instead of the app's (a forgery). */
-  signingSecret?: string;
-  /** Seconds since the epoch to sign with (a stale or replayed request). */
-  timestampSec?: number;
-  /** Sent as X-Slack-Retry-Num / X-Slack-Retry-Reason, as Slack does when it re-sends. */
-  retryNum?: number;
-  retryReason?: string;
-}
-
 export interface ClickOptions extends SignOverrides {
   ts: string;
   actionId: string;
@@ -116,7 +114,18 @@ export interface SlackFake {
   apiUrl: string;
   /** The sandbox console: the channel as a person sees it. */
   consoleUrl: string;
+  /** Where the app's HTTP endpoint is: clicks and commands are then delivered there, signed. */
   setInteractionsUrl(url: string): void;
+  /** Delivers through another transport instead (Socket Mode: test/slack/socket-mode-fake.ts). */
+  useDelivery(d: SlackDelivery): void;
+  /** What apps.connections.open answers: the Socket Mode WebSocket URL (with its ticket). */
+  setSocketModeUrl(open: () => string): void;
+  /** The App Home view published for a user (views.publish), if any. */
+  homeView(userId: string): Record<string, unknown> | undefined;
+  /** Opens the App Home as `userId`: an `app_home_opened` event delivered to the app. */
+  openAppHome(userId: string): Promise<{ status: number }>;
+  /** A file's bytes as uploaded. */
+  fileBytes(fileId: string): Buffer | undefined;
   messages(): FakeMessage[];
   ephemerals(): FakeEphemeral[];
   apiCalls(): FakeApiCall[];
@@ -144,6 +153,8 @@ export interface SlackFake {
 export interface SlackFakeOptions {
   botToken: string;
   signingSecret: string;
+  /** The app-level token (`xapp-…`) that may call apps.connections.open (Socket Mode). */
+  appToken?: string;
   port?: number;
   host?: string;
   interactionsUrl?: string;
@@ -155,51 +166,11 @@ export interface SlackFakeOptions {
 
 // Slack's documented limits that the app's messages are checked against.
 const LIMITS = { blocks: 50, blockId: 255, actionId: 255, section: 3000, header: 150, fields: 10, field: 2000, buttonText: 75, value: 2000, elements: 25, context: 10 };
-const BODY_LIMIT = 1024 * 1024;
 const RESPONSE_URL_USES = 5;
 const RESPONSE_URL_TTL_MS = 30 * 60 * 1000;
-const INTERACTION_TIMEOUT_MS = 10_000;
-
-class ApiError extends Error {
-  constructor(
-    readonly error: string,
-    readonly extra: Record<string, unknown> = {},
-  ) {
-    super(error);
-  }
-}
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
-const randomId = (n: number): string => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
-
-/** Reads a request body, refusing more than `limit` bytes. */
-function readBody(req: IncomingMessage, limit = BODY_LIMIT): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        reject(new ApiError('request_too_large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
 /** Checks blocks the way Slack does before accepting a message, and fills in the ids Slack assigns. */
-function checkBlocks(raw: unknown): unknown[] {
+function checkBlocks(raw: unknown, maxBlocks: number = LIMITS.blocks): unknown[] {
   let blocks = raw;
   if (typeof blocks === 'string') {
     try {
@@ -213,7 +184,7 @@ function checkBlocks(raw: unknown): unknown[] {
   const problem = (path: string, msg: string): void => {
     problems.push(`[ERROR] ${msg} [json-pointer:/blocks${path}]`);
   };
-  if (blocks.length > LIMITS.blocks) problem('', `no more than ${LIMITS.blocks} items allowed`);
+  if (blocks.length > maxBlocks) problem('', `no more than ${maxBlocks} items allowed`);
   const blockIds = new Set<string>();
   const out = blocks.map((b, i) => {
     if (!isRecord(b) || typeof b.type !== 'string') {
@@ -299,15 +270,21 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
   const channels = [...(opts.channels ?? [SANDBOX_CHANNEL])];
   const users = new Map<string, FakeUser>((opts.users ?? SANDBOX_USERS).map((u) => [u.id, { ...u }]));
   const groups = new Map<string, FakeUserGroup>((opts.groups ?? SANDBOX_GROUPS).map((g) => [g.id, g]));
-  let lastSent: { headers: Record<string, string>; body: string } | undefined;
   const messages: FakeMessage[] = [];
   const ephemerals: FakeEphemeral[] = [];
   const calls: FakeApiCall[] = [];
   const responsePosts: FakeResponseUrlPost[] = [];
   const responseUrls = new Map<string, { channel: string; message_ts: string; user: string; uses: number; expires: number }>();
   const failures = new Map<string, string[]>();
-  let interactionsUrl = opts.interactionsUrl;
+  let delivery: SlackDelivery | undefined = opts.interactionsUrl ? new HttpDelivery(opts.interactionsUrl, opts.signingSecret) : undefined;
+  let socketModeUrl: (() => string) | undefined;
+  const homeViews = new Map<string, Record<string, unknown>>();
   let baseUrl = '';
+  const files = new FakeFiles(() => baseUrl);
+  const deliver = (kind: DeliveryKind, payload: Record<string, unknown>, sign?: SignOverrides) => {
+    if (!delivery) throw new Error('the Slack fake has no app connected yet: no interactions URL (setInteractionsUrl) and no Socket Mode connection (useDelivery)');
+    return delivery.deliver(kind, payload, sign);
+  };
   const created = Math.floor(Date.now() / 1000);
 
   // Slack's ts is seconds.microseconds and unique per channel; keep it strictly increasing.
@@ -340,6 +317,7 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
     team: TEAM.id,
     blocks: m.blocks,
     ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+    ...(m.files ? { files: m.files, upload: true } : {}),
     ...(m.edited ? { edited: m.edited } : {}),
   });
 
@@ -448,6 +426,47 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
         },
       };
     },
+    'files.getUploadURLExternal': (args) => files.reserve(args),
+    'files.completeUploadExternal': (args) => {
+      const done = files.complete(args);
+      const channelId = str(args.channel_id);
+      if (channelId !== undefined) {
+        const channel = channelByRef(channelId, true);
+        const thread = str(args.thread_ts);
+        if (thread !== undefined && !messages.some((m) => m.channel === channel.id && m.ts === thread)) throw new ApiError('thread_not_found');
+        const comment = typeof args.initial_comment === 'string' ? args.initial_comment : '';
+        messages.push({
+          channel: channel.id,
+          ts: nextTs(),
+          user: BOT.user_id,
+          bot_id: BOT.bot_id,
+          text: comment,
+          blocks: [],
+          ...(thread ? { thread_ts: thread } : {}),
+          files: done.map((f) => files.json(f)),
+          updates: 0,
+        });
+      }
+      return { files: done.map((f) => ({ id: f.id, title: f.title })) };
+    },
+    'views.publish': (args) => {
+      const user = str(args.user_id);
+      if (user === undefined || !users.has(user)) throw new ApiError('user_not_found');
+      let view: unknown = args.view;
+      if (typeof view === 'string') {
+        try {
+          view = JSON.parse(view);
+        } catch {
+          throw new ApiError('invalid_arguments', { detail: 'view is not JSON' });
+        }
+      }
+      if (!isRecord(view) || view.type !== 'home') throw new ApiError('invalid_arguments', { detail: "view.type must be 'home'" });
+      // A home view holds up to 100 blocks; each block is checked as a message's are.
+      if (Array.isArray(view.blocks) && view.blocks.length > 100) throw new ApiError('invalid_blocks', { errors: ['no more than 100 items allowed [json-pointer:/view/blocks]'] });
+      const stored = { ...view, blocks: checkBlocks(view.blocks ?? [], 100), id: `V${randomId(10).toUpperCase()}`, team_id: TEAM.id, app_id: BOT.app_id, bot_id: BOT.bot_id };
+      homeViews.set(user, stored);
+      return { view: stored };
+    },
     'usergroups.users.list': (args) => {
       const id = str(args.usergroup);
       if (id === undefined) throw new ApiError('invalid_arguments');
@@ -504,6 +523,14 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
       const auth = req.headers.authorization;
       const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length).trim() : parsed.bodyToken;
       if (!token) throw new ApiError('not_authed');
+      // apps.connections.open takes the app-level token, and only it does: as in Slack.
+      if (method === 'apps.connections.open') {
+        if (!opts.appToken || token !== opts.appToken) throw new ApiError(token === opts.botToken ? 'not_allowed_token_type' : 'invalid_auth');
+        if (!socketModeUrl) throw new ApiError('socket_mode_not_enabled');
+        reply({ ok: true, url: socketModeUrl() }, args);
+        return;
+      }
+      if (opts.appToken && token === opts.appToken) throw new ApiError('not_allowed_token_type');
       if (token !== opts.botToken) throw new ApiError('invalid_auth');
       const impl = methods[method];
       if (!impl) throw new ApiError('unknown_method', { req_method: method });
@@ -578,28 +605,20 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
   }
 
   async function postInteraction(payload: unknown, sign: SignOverrides = {}): Promise<{ status: number }> {
-    if (!interactionsUrl) throw new Error('the Slack fake has no interactions URL yet: call setInteractionsUrl with the app URL');
-    const raw = new URLSearchParams({ payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }).toString();
-    const ts = sign.timestampSec ?? Math.floor(Date.now() / 1000);
-    const headers: Record<string, string> = {
-      // Exactly this, with no charset: it is what Slack sends, and Bolt compares it verbatim.
-      'content-type': 'application/x-www-form-urlencoded',
-      'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
-      ...signSlackRequest(sign.signingSecret ?? opts.signingSecret, raw, ts),
-      ...(sign.retryNum !== undefined ? { 'x-slack-retry-num': String(sign.retryNum) } : {}),
-      ...(sign.retryReason !== undefined ? { 'x-slack-retry-reason': sign.retryReason } : {}),
-    };
-    lastSent = { headers, body: raw };
-    const res = await fetch(interactionsUrl, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(INTERACTION_TIMEOUT_MS) });
-    await res.arrayBuffer();
-    return { status: res.status };
+    if (!delivery) throw new Error('the Slack fake has no app connected yet: no interactions URL (setInteractionsUrl) and no Socket Mode connection (useDelivery)');
+    // A string is sent as it is (a malformed payload); only HTTP can carry one.
+    if (typeof payload === 'string') {
+      if (!(delivery instanceof HttpDelivery)) throw new Error('a raw payload can only be sent over HTTP');
+      return delivery.deliverRaw(payload, sign);
+    }
+    const { status } = await deliver('interactive', payload as Record<string, unknown>, sign);
+    return { status };
   }
 
   async function replayLast(): Promise<{ status: number }> {
-    if (!interactionsUrl || !lastSent) throw new Error('the Slack fake has sent nothing to replay');
-    const res = await fetch(interactionsUrl, { method: 'POST', headers: lastSent.headers, body: lastSent.body, signal: AbortSignal.timeout(INTERACTION_TIMEOUT_MS) });
-    await res.arrayBuffer();
-    return { status: res.status };
+    if (!(delivery instanceof HttpDelivery)) throw new Error('replays are an HTTP matter: Socket Mode requests are not signed');
+    const { status } = await delivery.replayLast();
+    return { status };
   }
 
   async function clickButton(c: ClickOptions): Promise<{ status: number; payload: Record<string, unknown> }> {
@@ -655,7 +674,6 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
   }
 
   async function slashCommand(c: FakeSlashCommand): Promise<{ status: number; body: unknown }> {
-    if (!interactionsUrl) throw new Error('the Slack fake has no interactions URL yet: call setInteractionsUrl with the app URL');
     const channel = c.channel === undefined ? channels[0] : channels.find((x) => x.id === c.channel || x.name === c.channel?.replace(/^#/, ''));
     if (!channel) throw new Error(`no channel ${c.channel} in the Slack fake`);
     let user = users.get(c.userId);
@@ -666,7 +684,7 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
     const responseId = randomId(24);
     responseUrls.set(responseId, { channel: channel.id, message_ts: '', user: user.id, uses: 0, expires: Date.now() + RESPONSE_URL_TTL_MS });
     // The fields and order of Slack's slash command request.
-    const raw = new URLSearchParams({
+    const fields: Record<string, string> = {
       token: 'sandboxverificationtoken',
       team_id: TEAM.id,
       team_domain: TEAM.domain,
@@ -680,23 +698,9 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
       is_enterprise_install: 'false',
       response_url: `${baseUrl}/response/${responseId}`,
       trigger_id: `${Date.now()}.${randomId(10)}`,
-    }).toString();
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-www-form-urlencoded',
-      'user-agent': 'Slackbot 1.0 (+https://api.slack.com/robots)',
-      ...signSlackRequest(c.signingSecret ?? opts.signingSecret, raw, c.timestampSec ?? Math.floor(Date.now() / 1000)),
-      ...(c.retryNum !== undefined ? { 'x-slack-retry-num': String(c.retryNum) } : {}),
-      ...(c.retryReason !== undefined ? { 'x-slack-retry-reason': c.retryReason } : {}),
     };
-    lastSent = { headers, body: raw };
-    const res = await fetch(interactionsUrl, { method: 'POST', headers, body: raw, signal: AbortSignal.timeout(INTERACTION_TIMEOUT_MS) });
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      // Slack shows a plain-text answer as it is.
-    }
+    const { status, body } = await deliver('slash_commands', fields, c);
+    const res = { ok: status >= 200 && status < 300, status };
     if (res.ok && body !== undefined) {
       const answer = isRecord(body) ? body : { text: String(body) };
       const shown = contentOf(answer);
@@ -712,9 +716,30 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
     return { status: res.status, body };
   }
 
-  async function handleConsoleClick(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // A JSON body cannot be sent cross-site without a CORS preflight, which this server never grants:
-    // a web page the operator happens to visit cannot approve anything.
+  async function openAppHome(userId: string): Promise<{ status: number }> {
+    if (!users.has(userId)) throw new Error(`no user ${userId} in the Slack fake`);
+    const now = nextTs();
+    // The event_callback Slack sends when a person opens the app's Home tab.
+    const { status } = await deliver('events_api', {
+      token: 'sandboxverificationtoken',
+      team_id: TEAM.id,
+      api_app_id: BOT.app_id,
+      event: { type: 'app_home_opened', user: userId, channel: `D${userId.slice(1)}`, tab: 'home', event_ts: now, ...(homeViews.has(userId) ? { view: homeViews.get(userId) } : {}) },
+      type: 'event_callback',
+      event_id: `Ev${randomId(10).toUpperCase()}`,
+      event_time: Math.floor(Date.now() / 1000),
+      authorizations: [{ enterprise_id: null, team_id: TEAM.id, user_id: BOT.user_id, is_bot: true, is_enterprise_install: false }],
+      is_ext_shared_channel: false,
+    });
+    return { status };
+  }
+
+  /**
+   * A console action (click, command, App Home): a JSON body, which a web page elsewhere cannot send
+   * without a CORS preflight this server never grants, so a page the operator happens to visit
+   * cannot approve or command anything.
+   */
+  async function handleConsole(req: IncomingMessage, res: ServerResponse, act: (body: Record<string, unknown>) => Promise<{ status: number } | string>): Promise<void> {
     const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     const origin = req.headers.origin;
     if (type !== 'application/json' || (origin !== undefined && origin !== baseUrl)) {
@@ -728,30 +753,51 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
       sendJson(res, 400, { ok: false, error: 'invalid_json' });
       return;
     }
-    const ts = isRecord(body) ? str(body.ts) : undefined;
-    const actionId = isRecord(body) ? str(body.actionId) : undefined;
-    const userId = isRecord(body) ? str(body.userId) : undefined;
-    if (!ts || !actionId || !userId) {
-      sendJson(res, 400, { ok: false, error: 'ts, actionId and userId are required' });
+    if (!isRecord(body)) {
+      sendJson(res, 400, { ok: false, error: 'a JSON object is required' });
       return;
     }
-    if (!interactionsUrl) {
+    if (!delivery) {
       sendJson(res, 503, { ok: false, error: 'no app is connected (interactions URL not set)' });
       return;
     }
     try {
-      const { status } = await clickButton({ ts, actionId, userId });
-      sendJson(res, 200, { ok: status >= 200 && status < 300, status });
+      const done = await act(body);
+      if (typeof done === 'string') sendJson(res, 400, { ok: false, error: done });
+      else sendJson(res, 200, { ok: done.status >= 200 && done.status < 300, status: done.status });
     } catch (err) {
       sendJson(res, 409, { ok: false, error: err instanceof Error ? err.message : String(err) });
     }
   }
 
+  const consoleClick = async (body: Record<string, unknown>) => {
+    const ts = str(body.ts);
+    const actionId = str(body.actionId);
+    const userId = str(body.userId);
+    if (!ts || !actionId || !userId) return 'ts, actionId and userId are required';
+    return clickButton({ ts, actionId, userId });
+  };
+  const consoleCommand = async (body: Record<string, unknown>) => {
+    // What a person types in the message box: `/command text…`.
+    const line = typeof body.line === 'string' ? body.line.trim() : '';
+    const userId = str(body.userId);
+    const m = /^(\/[a-z0-9_-]+)(?:\s+([\s\S]*))?$/i.exec(line);
+    if (!m || !userId) return 'a slash command (`/command text`) and userId are required';
+    return slashCommand({ command: m[1]!.toLowerCase(), text: m[2] ?? '', userId });
+  };
+  const consoleHome = async (body: Record<string, unknown>) => {
+    const userId = str(body.userId);
+    if (!userId) return 'userId is required';
+    return openAppHome(userId);
+  };
+
   const consoleState = (): Record<string, unknown> => ({
     team: TEAM,
     bot: { id: BOT.user_id, name: BOT.name },
     channels,
-    connected: interactionsUrl !== undefined,
+    connected: delivery !== undefined,
+    transport: delivery?.kind ?? null,
+    home: Object.fromEntries(homeViews),
     users: [...users.values()].map((u) => ({ id: u.id, name: u.name, real_name: u.real_name ?? u.name })),
     messages: messages.map((m) => ({ ...messageJson(m), channel: m.channel, updates: m.updates })),
     ephemerals,
@@ -768,14 +814,18 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
           'content-type': 'text/html; charset=utf-8',
           'cache-control': 'no-store',
           // The page is self-contained: inline script and style only, nothing fetched from elsewhere.
-          'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+          'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'",
           'x-frame-options': 'DENY',
         });
         res.end(html);
         return;
       }
       if (req.method === 'GET' && url.pathname === '/console/state') return sendJson(res, 200, consoleState());
-      if (req.method === 'POST' && url.pathname === '/console/click') return handleConsoleClick(req, res);
+      if (req.method === 'POST' && url.pathname === '/console/click') return handleConsole(req, res, consoleClick);
+      if (req.method === 'POST' && url.pathname === '/console/command') return handleConsole(req, res, consoleCommand);
+      if (req.method === 'POST' && url.pathname === '/console/home') return handleConsole(req, res, consoleHome);
+      if (req.method === 'POST' && url.pathname.startsWith('/upload/')) return files.receive(req, res, url.pathname.slice('/upload/'.length));
+      if (req.method === 'GET' && url.pathname.startsWith('/files/')) return files.serve(res, url.pathname.slice('/files/'.length));
       sendJson(res, 404, { ok: false, error: 'not_found' });
     };
     route().catch((err: unknown) => {
@@ -806,8 +856,17 @@ export async function startSlackWebApiFake(opts: SlackFakeOptions): Promise<Slac
     apiUrl: `${baseUrl}/api/`,
     consoleUrl: `${baseUrl}/`,
     setInteractionsUrl(u) {
-      interactionsUrl = u;
+      delivery = new HttpDelivery(u, opts.signingSecret);
     },
+    useDelivery(d) {
+      delivery = d;
+    },
+    setSocketModeUrl(open) {
+      socketModeUrl = open;
+    },
+    homeView: (userId) => (homeViews.has(userId) ? structuredClone(homeViews.get(userId)) : undefined),
+    openAppHome,
+    fileBytes: (id) => files.get(id)?.bytes,
     messages: () => messages.map((m) => structuredClone(m)),
     ephemerals: () => ephemerals.map((e) => structuredClone(e)),
     apiCalls: () => calls.map((c) => structuredClone(c)),

@@ -4,17 +4,12 @@
 // and the real Slack all show the same thing.
 // Never put agent-supplied text into mrkdwn unescaped: reasoning may come from an LLM, and an
 // unescaped `<!channel>` or `<https://evil|link>` in it would page a whole channel or disguise a link.
-import type { types as SlackTypes } from '@slack/bolt';
 import type { Decision, ExecutionResult, Proposal, Rollback, ToolCall, Verification } from '../contracts/events.ts';
 import type { ApprovalRequirement } from '../audit/records.ts';
+import { actionExecution, approvalsSoFar, firstDecision, latestDecision, stageOf, type ProposalLife } from '../governance/proposal-life.ts';
+import { LIMITS, agentName, clip, code, context, escapeMrkdwn, header, mrkdwnText, plural, principal, section, slackDate, type KnownBlock, type SlackMessage } from './mrkdwn.ts';
 
-export type KnownBlock = SlackTypes.KnownBlock;
-
-/** What Slack needs to post a message: blocks, and the plain text shown in notifications. */
-export interface SlackMessage {
-  text: string;
-  blocks: KnownBlock[];
-}
+export type { KnownBlock, SlackMessage } from './mrkdwn.ts';
 
 export const APPROVE_ACTION_ID = 'proposal_approve';
 export const REJECT_ACTION_ID = 'proposal_reject';
@@ -31,36 +26,6 @@ export function proposalIdFromBlockId(blockId: string): string | undefined {
     : undefined;
 }
 
-// Slack's documented limits; a message beyond them is refused with `invalid_blocks`.
-const HEADER_MAX = 150;
-const SECTION_TEXT_MAX = 3000;
-const FIELD_MAX = 2000;
-const CONTEXT_TEXT_MAX = 2000;
-const FALLBACK_MAX = 3000;
-
-/** Escapes the three characters Slack treats as control characters in mrkdwn and plain text. */
-export function escapeMrkdwn(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** Cuts escaped text to `max` characters without splitting an `&amp;`-style entity. */
-function clip(s: string, max: number): string {
-  if (s.length <= max) return s;
-  let cut = s.slice(0, max - 1);
-  const amp = cut.lastIndexOf('&');
-  if (amp >= 0 && amp > cut.length - 6 && !cut.slice(amp).includes(';')) cut = cut.slice(0, amp);
-  return `${cut}…`;
-}
-
-/** Inline code can hold neither backticks nor line breaks. */
-const code = (s: string): string => `\`${escapeMrkdwn(s).replace(/`/g, "'").replace(/\s*\n\s*/g, ' ')}\``;
-
-const agentName = (a: string): string => a.charAt(0).toUpperCase() + a.slice(1);
-
-const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
-
 function formatValue(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean' || v === null) return String(v);
@@ -76,21 +41,13 @@ function toolCallText(t: ToolCall): string {
   return code(clip(`${t.server}.${t.tool}(${paramsSummary(t.args)})`, 500));
 }
 
+const signed = (n: number): string => (n > 0 ? `+${n}` : String(n));
+
 const targetText = (p: Pick<Proposal, 'target'>): string => `${p.target.kind}/${p.target.name}`;
 
 /** The one-line subject used in headers and notification text. */
 function subject(p: Proposal): string {
   return `${p.action} ${targetText(p)} (${p.tenant}/${p.namespace})`;
-}
-
-/**
- * Slack renders `<!date^…>` in the reader's own time zone; the fallback after `|` is what clients that
- * cannot (and the sandbox console) show.
- */
-export function slackDate(atMs: number): string {
-  const sec = Math.floor(atMs / 1000);
-  const fallback = `${new Date(sec * 1000).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ' UTC')}`;
-  return `<!date^${sec}^{date_num} {time_secs}|${fallback}>`;
 }
 
 const VERDICT_TEXT: Record<Decision['verdict'], string> = {
@@ -108,28 +65,6 @@ function violationLines(d: Decision): string {
   return d.violations
     .map((v) => `• *${escapeMrkdwn(v.layer)}* ${code(v.rule)}: ${escapeMrkdwn(v.message)}`)
     .join('\n');
-}
-
-function section(text: string, blockId?: string): KnownBlock {
-  return {
-    type: 'section',
-    ...(blockId === undefined ? {} : { block_id: blockId }),
-    text: { type: 'mrkdwn', text: clip(text, SECTION_TEXT_MAX) },
-  };
-}
-
-function context(text: string, blockId?: string): KnownBlock {
-  return {
-    type: 'context',
-    ...(blockId === undefined ? {} : { block_id: blockId }),
-    elements: [{ type: 'mrkdwn', text: clip(text, CONTEXT_TEXT_MAX) }],
-  };
-}
-
-/** A Slack user or user group, as a mention (ids are [A-Z0-9]; anything else is shown escaped). */
-function principal(id: string): string {
-  if (!/^[A-Z0-9]+$/.test(id)) return escapeMrkdwn(id);
-  return id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`;
 }
 
 /** Who must approve, how many, and until when: the status line of a message awaiting approval. */
@@ -157,7 +92,7 @@ export function proposalAwaitingApproval(p: Proposal, d: Decision, req?: Approva
       `${plural(blast.tenants, 'tenant')} · ${plural(blast.services, 'service')} · ${signed(blast.capacity_change_pct)}% capacity`,
     ],
     ['Verdict', `${VERDICT_TEXT[d.verdict]}${d.violations.length ? ` (${plural(d.violations.length, 'violation')})` : ''}`],
-  ].map(([label, value]) => ({ type: 'mrkdwn' as const, text: clip(`*${label}*\n${value}`, FIELD_MAX) }));
+  ].map(([label, value]) => (mrkdwnText(`*${label}*\n${value}`, LIMITS.field)));
 
   const reasoning = p.reasoning.map((r) => `• ${escapeMrkdwn(r)}`).join('\n');
   const v = p.verification;
@@ -170,11 +105,7 @@ export function proposalAwaitingApproval(p: Proposal, d: Decision, req?: Approva
   ];
 
   const blocks: KnownBlock[] = [
-    {
-      type: 'header',
-      block_id: `proposal_header:${p.id}`,
-      text: { type: 'plain_text', text: clip(`${agentName(p.agent)} proposes: ${subject(p)}`, HEADER_MAX), emoji: true },
-    },
+    header(`${agentName(p.agent)} proposes: ${subject(p)}`, `proposal_header:${p.id}`),
     section(awaitingText(req), statusBlockId(p.id)),
     { type: 'section', fields },
     section(`*Why*\n${reasoning}`),
@@ -207,7 +138,7 @@ export function proposalAwaitingApproval(p: Proposal, d: Decision, req?: Approva
   ];
   const text = clip(
     `Approval needed: ${agentName(p.agent)} proposes ${escapeMrkdwn(subject(p))} — ${VERDICT_TEXT[d.verdict]}`,
-    FALLBACK_MAX,
+    LIMITS.fallback,
   );
   return { text, blocks };
 }
@@ -263,7 +194,7 @@ export function proposalResolved(p: Proposal, d: Decision, r: Resolution, req?: 
 export function resolvedText(r: Resolution, what: string): string {
   const verb = r.outcome === 'approved' ? 'Approved' : r.outcome === 'rejected' ? 'Rejected' : 'Expired';
   const by = r.user_ids.length > 0 ? ` by ${r.user_ids.map(principal).join(', ')}` : '';
-  return clip(`${verb}${by}: ${escapeMrkdwn(what)}`, FALLBACK_MAX);
+  return clip(`${verb}${by}: ${escapeMrkdwn(what)}`, LIMITS.fallback);
 }
 
 /** What happened after the decision: one message per execution, verification or rollback. */
@@ -310,5 +241,64 @@ export function noticeMessage(p: Proposal, e: ExecutionResult | Verification | R
     context(`Proposal ${code(p.id)}${p.incident_id ? ` · incident ${code(p.incident_id)}` : ''}`),
   ];
   const plain = headline.replace(/\*/g, '');
-  return { text: clip(`${plain}: ${who} — ${escapeMrkdwn(subject(p))}`, FALLBACK_MAX), blocks };
+  return { text: clip(`${plain}: ${who} — ${escapeMrkdwn(subject(p))}`, LIMITS.fallback), blocks };
+}
+
+const VERIFIED_TEXT: Record<Verification['outcome'], string> = {
+  restored: '✅ *Verified: SLO restored*',
+  improved: '➖ *Verified: improved, not yet restored*',
+  partially_helped: '➖ *Verified: partially helped*',
+  not_helped: '⚠️ *Verified: did not help*',
+};
+
+/** Where a proposal stands, for its card's status line: every fact from its records, with its time. */
+export function stageText(l: ProposalLife): string {
+  const stage = stageOf(l);
+  const decided = l.outcome && l.outcome.outcome !== 'expired'
+    ? `${resolutionText({ outcome: l.outcome.outcome, user_ids: l.outcome.approvers.map((a) => a.id), at_ms: Date.parse(l.outcome.at) })}\n`
+    : '';
+  const exec = actionExecution(l);
+  const v = l.verification;
+  switch (stage) {
+    case 'deciding':
+      return '⏳ *Deciding*';
+    case 'awaiting_approval':
+      return awaitingText(l.request?.requirement, approvalsSoFar(l).map((p) => p.id));
+    case 'denied': {
+      const d = latestDecision(l)!;
+      return `⛔ *Denied by policy*: ${d.violations.map((x) => escapeMrkdwn(x.message)).join('; ') || 'no reason given'}`;
+    }
+    case 'rejected':
+    case 'expired':
+      return resolutionText({ outcome: l.outcome!.outcome, user_ids: l.outcome!.approvers.map((a) => a.id), at_ms: Date.parse(l.outcome!.at) });
+    case 'granted':
+      return `${decided}▶️ *Granted*: executing now`;
+    case 'executed':
+      return `${decided}▶️ *Executed* at ${slackDate(Date.parse(exec!.ts))}; verifying within ${l.proposal.verification.window_s} s`;
+    case 'failed':
+      return `${decided}⚠️ *Execution ${exec!.status}*${exec!.error ? `: ${escapeMrkdwn(exec!.error)}` : ''}`;
+    case 'verified':
+      return `${decided}${VERIFIED_TEXT[v!.outcome]}: ${code(v!.metric)} ${v!.before} → ${v!.after} (SLO ${v!.slo_threshold}) at ${slackDate(Date.parse(v!.ts))}`;
+    case 'rolled_back': {
+      const back = l.compensationVerification;
+      return `${decided}↩️ *Rolled back*${l.rollback ? `: ${escapeMrkdwn(l.rollback.reason)}` : ''}${back ? `\n${back.outcome === 'restored' ? '✅ back to where it was' : `compensation ${back.outcome.replace(/_/g, ' ')}`}: ${code(back.metric)} ${back.before} → ${back.after}` : ''}`;
+    }
+  }
+}
+
+/**
+ * A proposal's card as its records tell it now: while it waits for a human, the approval message
+ * with its buttons and the votes so far; after that, the same card without buttons and with where
+ * it stands. What the cockpit edits in place as the proposal moves; undefined before any decision.
+ */
+export function proposalCard(l: ProposalLife): SlackMessage | undefined {
+  const d = firstDecision(l);
+  if (!d) return undefined;
+  const base = proposalAwaitingApproval(l.proposal, d, l.request?.requirement);
+  const waiting = stageOf(l) === 'awaiting_approval';
+  const status = stageText(l);
+  return {
+    text: waiting ? base.text : clip(`${status.split('\n').at(-1)!.replace(/\*/g, '')} — ${escapeMrkdwn(subject(l.proposal))}`, LIMITS.fallback),
+    blocks: replaceStatus(base.blocks, l.proposal.id, status, !waiting) as KnownBlock[],
+  };
 }

@@ -1,19 +1,19 @@
-// The Slack side of the approval flow: posts proposals that need a human as messages with Approve /
-// Reject buttons, receives the clicks through Bolt's own HTTP receiver (signature and staleness
-// checked there; replays and timestamps from the future refused here), hands each vote to the
-// approval desk (src/governance/approvals.ts), which decides it against the proposal's records, and
-// shows the result: the message resolved, or the votes so far, or — to the person only — why their
-// click was refused. The same code talks to Slack and to the sandbox's fake Web API; only
-// `slackApiUrl` differs. Given the autonomy manager, it also serves the operator's slash commands
-// (slash-commands.ts) on the same signed endpoint.
+// The Governor Slack app: posts proposals that need a human as messages with Approve / Reject
+// buttons (into their incident's thread when they have one), receives the clicks through the
+// injected transport (slack-transport.ts: signed HTTP, or Socket Mode envelopes), hands each vote to
+// the approval desk (src/governance/approvals.ts), which decides it against the proposal's records,
+// and shows the result: the message resolved, or the votes so far, or — to the person only — why
+// their click was refused. Over the same transport it serves the operator's slash commands
+// (slash-commands.ts, incident-command.ts), the observation buttons (observation-actions.ts) and
+// the App Home (app-home.ts), and it offers the cockpit projector (cockpit-projector.ts) the few Web
+// API calls it needs: post, update, upload a file. The same code talks to Slack and to the sandbox's
+// fake Web API; only `slackApiUrl` differs.
 // It must never decide anything itself: who may approve, and whether a vote counts, is the desk's
-// word; a request whose signature was seen before is refused whatever it asks; and a message is only
-// changed once the desk has recorded what it says.
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// word; a signed HTTP request whose signature was seen before is refused whatever it asks; and a
+// message is only changed once the desk has recorded what it says. Errors of listeners end in one
+// place, `app.error`.
 import {
   App,
-  HTTPReceiver,
   type AllMiddlewareArgs,
   type BlockAction,
   type ButtonAction,
@@ -43,57 +43,97 @@ import {
 } from './proposal-message.ts';
 import { toGovernorError } from './slack-errors.ts';
 import { registerSlashCommands, type AutonomyCommands } from './slash-commands.ts';
+import type { SlackTransport } from './slack-transport.ts';
+import type { IncidentQueries } from '../governance/incident-queries.ts';
+import { registerIncidentCommand } from './incident-command.ts';
+import { registerObservationActions, type ObservationDesk } from './observation-actions.ts';
+import { registerAppHome, type HomeSource } from './app-home.ts';
+import type { SlackMessage } from './mrkdwn.ts';
+
+export { INTERACTIONS_PATH } from './slack-transport.ts';
+
+/** Where a message is: what chat.update and thread replies need. */
+// A type, not an interface: it is stored as a record's `channel` (Record<string, unknown>).
+export type MessageRef = { channel: string; ts: string };
+
+/** A file put into a channel or thread with Slack's upload flow (files.getUploadURLExternal, upload, files.completeUploadExternal). */
+export interface FileUpload {
+  /** Defaults to the app's channel. */
+  channel?: string;
+  thread_ts?: string;
+  filename: string;
+  title: string;
+  alt_text?: string;
+  bytes: Buffer;
+  initial_comment?: string;
+}
 
 /** What the Slack app asks of the approval desk: votes, freeze overrides, rights, and recording a refusal. */
 export type Approvals = Pick<ApprovalDesk, 'vote' | 'overrideFreeze' | 'may' | 'refuse'>;
 
 export interface SlackAppOptions {
-  signingSecret: string;
+  /** How requests arrive (signed HTTP or Socket Mode): chosen by the composition root, shared by every listener. */
+  transport: SlackTransport;
   botToken: string;
   /** Base URL of the Web API, ending with `/api/`; Slack's own when omitted. */
   slackApiUrl?: string;
   /** Channel id or name where proposals are posted. */
   channel: string;
-  /** Port for the interactions endpoint; 0 picks a free one. */
-  port: number;
-  /** Address the endpoint binds; 127.0.0.1 when omitted (0.0.0.0 to be reachable from outside). */
-  host?: string;
   /** Decides every vote and override, and knows who may pull which lever. */
   approvals: Approvals;
   /**
    * Where seen request signatures are kept for Slack's five-minute window, so a replayed request is
-   * refused in every process (Redis across processes); this process's memory when omitted.
+   * refused in every process (Redis across processes); this process's memory when omitted. HTTP only:
+   * Socket Mode envelopes are not signed (slack-transport.ts).
    */
   replayGuard?: SharedState;
   logger?: Logger;
   clock?: Clock;
-  /** Longest wait for one Web API call, and for one incoming request to arrive. */
+  /** Longest wait for one Web API call. */
   requestTimeoutMs?: number;
   /**
    * The autonomy manager behind `/agents-pause` and `/agents-level` (src/slack/slash-commands.ts);
    * without it the commands are not registered. Who may use them is the desk's word.
    */
   autonomy?: AutonomyCommands;
+  /**
+   * The thread of an incident (its parent message), where a proposal of that incident asks for
+   * approval; the projector owns the parents (cockpit-projector.ts). Top-level when absent or when it
+   * answers undefined.
+   */
+  threadOf?: (incidentId: string) => Promise<MessageRef | undefined>;
+  /** Confirm / False alarm / Page on-call on an incident's parent message; without it, no such buttons are served. */
+  observations?: ObservationDesk;
+  /** What the App Home shows; without it, app_home_opened is ignored. */
+  home?: HomeSource;
+  /** The answers behind `/incident`; without it the command is not registered. */
+  incidents?: IncidentQueries;
 }
 
 export interface GovernorSlackApp {
-  /** Verifies the bot token (auth.test) and starts listening. `url` is where Slack must send interactions. */
+  /** `http` or `socket`: how requests reach this app. */
+  readonly transport: SlackTransport['kind'];
+  /** Verifies the bot token (auth.test) and starts receiving. `url` is where Slack must send interactions (HTTP) or the socket's host. */
   start(): Promise<{ url: string }>;
   /** Stops listening, after the clicks already being handled have finished. */
   stop(): Promise<void>;
-  /** Posts the proposal with its buttons; posting the same proposal twice returns the first message. */
-  requestApproval(p: Proposal, d: Decision, requirement?: ApprovalRequirement): Promise<{ channel: string; ts: string }>;
+  /** Posts the proposal with its buttons (in its incident's thread); posting the same proposal twice returns the first message. */
+  requestApproval(p: Proposal, d: Decision, requirement?: ApprovalRequirement): Promise<MessageRef & { thread_ts?: string }>;
   /** Shows how an approval ended on its message (an expiry, which no click announces). */
   approvalEnded(ref: { channel: string; ts: string }, p: Proposal, d: Decision, r: Resolution, requirement?: ApprovalRequirement): Promise<void>;
   notify(text: string, blocks?: unknown[]): Promise<void>;
   /** A user group's members (`usergroups.users.list`), cached for a minute: approvers named by group. */
   membersOf(groupId: string): Promise<readonly string[]>;
+  /** Posts a message in the app's channel, or as a reply in a thread. */
+  post(msg: SlackMessage, opts?: { thread_ts?: string }): Promise<MessageRef>;
+  /** Replaces a message the app posted. */
+  update(ref: MessageRef, msg: SlackMessage): Promise<void>;
+  /** Uploads a file with Slack's external upload flow and shares it (in a thread when given); returns its id. */
+  upload(f: FileUpload): Promise<{ file_id: string }>;
 }
 
 /** How long a user group's membership is believed before Slack is asked again. */
 const GROUP_CACHE_MS = 60_000;
-
-export const INTERACTIONS_PATH = '/slack/events';
 
 // Enough for weeks of proposals; beyond it the oldest are forgotten (a forgotten one is rebuilt from
 // the blocks Slack sends back with a click).
@@ -117,44 +157,19 @@ const FUTURE_SKEW_S = 60;
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
 export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSlackApp> {
-  const missing = (['signingSecret', 'botToken', 'channel'] as const).filter((k) => !opts[k]);
+  const missing = (['botToken', 'channel'] as const).filter((k) => !opts[k]);
   if (missing.length > 0) {
     throw new GovernorError('config_invalid', `Slack app needs ${missing.join(', ')}`, { details: { missing } });
   }
   const log = (opts.logger ?? createLogger({ name: 'slack' })).child({ component: 'slack' });
   const clock = opts.clock ?? new RealClock();
   const timeoutMs = opts.requestTimeoutMs ?? 10_000;
-  const host = opts.host ?? '127.0.0.1';
   const replayGuard = opts.replayGuard ?? new MemorySharedState();
   const apiUrl = opts.slackApiUrl === undefined ? undefined : opts.slackApiUrl.replace(/\/?$/, '/');
 
-  const receiver = new HTTPReceiver({
-    signingSecret: opts.signingSecret,
-    signatureVerification: true,
-    endpoints: INTERACTIONS_PATH,
-    // The listener acks before it does any work, so Slack gets its 200 within its 3 s limit.
-    processBeforeResponse: false,
-    logger: boltLogger(log),
-    // Runs after Bolt verified the signature: what the replay guard needs, handed to the middleware.
-    customPropertiesExtractor: (req) => ({
-      slack_signature: String(req.headers['x-slack-signature'] ?? ''),
-      slack_request_ts: Number(req.headers['x-slack-request-timestamp'] ?? NaN),
-    }),
-    customRoutes: [
-      {
-        path: '/healthz',
-        method: ['GET'],
-        handler: (_req, res) => {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end('{"ok":true}');
-        },
-      },
-    ],
-  });
-
   const app = new App({
     token: opts.botToken,
-    receiver,
+    receiver: opts.transport.receiver,
     logger: boltLogger(log),
     // auth.test runs in start(), where a bad token fails loudly; Bolt would otherwise fire it from the
     // constructor and leave its rejection unhandled.
@@ -172,15 +187,16 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
   // The one place where errors from Bolt listeners end up.
   // Typed structurally: Bolt does not export ExtendedErrorHandlerArgs from its entry point.
   app.error(async ({ error, body }: { error: Error & { code?: string }; body: unknown }) => {
-    const action = (body as { actions?: Array<{ value?: string; action_id?: string }> } | undefined)?.actions?.[0];
+    const b = body as { actions?: Array<{ value?: string; action_id?: string }>; command?: string; event?: { type?: string } } | undefined;
+    const action = b?.actions?.[0];
     log.error(
-      { err: error, code: error.code, proposal_id: action?.value, action_id: action?.action_id },
+      { err: error, code: error.code, proposal_id: action?.value, action_id: action?.action_id, command: b?.command, event: b?.event?.type, transport: opts.transport.kind },
       'slack interaction failed',
     );
   });
 
   // Proposals posted by this process, so a resolved message can be rebuilt if Slack's payload lacks blocks.
-  const posted = new Map<string, { p: Proposal; d: Decision; requirement: ApprovalRequirement | undefined; message: Promise<{ channel: string; ts: string }> }>();
+  const posted = new Map<string, { p: Proposal; d: Decision; requirement: ApprovalRequirement | undefined; message: Promise<MessageRef & { thread_ts?: string }> }>();
   const inflight = new Set<Promise<unknown>>();
   const groupCache = new Map<string, { atMs: number; users: Promise<readonly string[]> }>();
 
@@ -192,9 +208,11 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
     }
   }
 
-  // Bolt checked the signature and that the request is not stale; here: not seen before, and not
-  // from the future. A refused request is acknowledged (so Slack does not retry it) and does nothing.
-  app.use(async (args) => {
+  // HTTP: Bolt checked the signature and that the request is not stale; here: not seen before, and
+  // not from the future. A refused request is acknowledged (so Slack does not retry it) and does
+  // nothing. Socket Mode envelopes carry no signature or timestamp to check (slack-transport.ts):
+  // a redelivered envelope is handled by the handlers' own idempotence, as a retried event is.
+  if (opts.transport.kind === 'http') app.use(async (args) => {
     const { context, body, next } = args;
     const signature = context['slack_signature'];
     const ts = context['slack_request_ts'];
@@ -306,39 +324,29 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
   };
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: APPROVE_ACTION_ID }, tracked);
   app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: REJECT_ACTION_ID }, tracked);
-  if (opts.autonomy) {
-    registerSlashCommands(app, {
-      autonomy: opts.autonomy,
-      approvals: opts.approvals,
-      logger: log,
-      track: (work) => {
-        inflight.add(work);
-        void work.catch(() => undefined).finally(() => inflight.delete(work));
-      },
-    });
-  }
+  const track = (work: Promise<unknown>): void => {
+    inflight.add(work);
+    void work.catch(() => undefined).finally(() => inflight.delete(work));
+  };
+  if (opts.autonomy) registerSlashCommands(app, { autonomy: opts.autonomy, approvals: opts.approvals, logger: log, track });
+  if (opts.incidents) registerIncidentCommand(app, { queries: opts.incidents, logger: log, track });
+  if (opts.observations) registerObservationActions(app, { desk: opts.observations, logger: log, track });
+  if (opts.home) registerAppHome(app, { home: opts.home, logger: log, track });
 
-  let server: Server | undefined;
   let url: string | undefined;
   let starting: Promise<{ url: string }> | undefined;
 
   return {
+    transport: opts.transport.kind,
+
     start() {
-      if (server && url) return Promise.resolve({ url });
+      if (url) return Promise.resolve({ url });
       starting ??= (async () => {
         await call('auth.test', () => app.init());
-        try {
-          server = (await receiver.start({ port: opts.port, host }, { headersTimeout: timeoutMs, requestTimeout: timeoutMs })) as Server;
-        } catch (err) {
-          throw new GovernorError('config_invalid', `Slack interactions endpoint cannot listen on ${host}:${opts.port}: ${describeError(err)}`, {
-            cause: err,
-          });
-        }
-        const addr = server.address() as AddressInfo;
-        const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-        url = `http://${shownHost}:${addr.port}${INTERACTIONS_PATH}`;
-        log.info({ url }, 'slack interactions endpoint listening');
-        return { url };
+        const started = await opts.transport.start();
+        url = started.url;
+        log.info({ url, transport: opts.transport.kind }, 'slack app receiving');
+        return started;
       })().finally(() => {
         starting = undefined;
       });
@@ -346,12 +354,9 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
     },
 
     async stop() {
-      if (!server) return;
-      const s = server;
-      server = undefined;
+      if (!url) return;
       url = undefined;
-      const closing = receiver.stop();
-      s.closeIdleConnections();
+      const closing = opts.transport.stop();
       // A click whose onDecision is still running finishes before we report stopped (within bounds:
       // a hung onDecision must not hang shutdown).
       let bound: NodeJS.Timeout | undefined;
@@ -362,13 +367,7 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
         }),
       ]);
       clearTimeout(bound);
-      const force = setTimeout(() => s.closeAllConnections(), 2_000);
-      force.unref();
-      try {
-        await closing;
-      } finally {
-        clearTimeout(force);
-      }
+      await closing;
     },
 
     requestApproval(p, d, requirement) {
@@ -390,22 +389,34 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
       const earlier = posted.get(p.id);
       if (earlier) return earlier.message;
       const msg = proposalAwaitingApproval(p, d, requirement);
-      const message = call('chat.postMessage', () =>
-        app.client.chat.postMessage({
-          channel: opts.channel,
-          text: msg.text,
-          blocks: msg.blocks,
-          unfurl_links: false,
-          unfurl_media: false,
-        }),
-      ).then((res) => {
+      const message = (async () => {
+        // A thread that cannot be had (Slack down for the parent) must not keep the approvers from
+        // being asked: top-level then.
+        const thread = p.incident_id && opts.threadOf
+          ? await opts.threadOf(p.incident_id).catch((err: unknown) => {
+              log.warn({ err: describeError(err), incident_id: p.incident_id }, 'incident thread unavailable; asking at top level');
+              return undefined;
+            })
+          : undefined;
+        return call('chat.postMessage', () =>
+          app.client.chat.postMessage({
+            channel: thread?.channel ?? opts.channel,
+            ...(thread ? { thread_ts: thread.ts } : {}),
+            text: msg.text,
+            blocks: msg.blocks,
+            unfurl_links: false,
+            unfurl_media: false,
+          }),
+        );
+      })().then((res) => {
         if (!res.channel || !res.ts) {
           throw new GovernorError('upstream_unavailable', 'Slack chat.postMessage answered without channel or ts', {
             retryable: true,
           });
         }
         log.info({ proposal_id: p.id, tenant: p.tenant, agent: p.agent, ts: res.ts }, 'approval requested in slack');
-        return { channel: res.channel, ts: res.ts };
+        const thread = (res.message as { thread_ts?: string } | undefined)?.thread_ts;
+        return { channel: res.channel, ts: res.ts, ...(thread ? { thread_ts: thread } : {}) };
       });
       setBounded(posted, p.id, { p, d, requirement, message });
       // A failed post is forgotten so that the bus's redelivery can try again.
@@ -428,6 +439,43 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
       // A failed lookup is not remembered: the next vote asks again.
       users.catch(() => groupCache.delete(groupId));
       return users;
+    },
+
+    async post(msg, o = {}) {
+      const res = await call('chat.postMessage', () =>
+        app.client.chat.postMessage({
+          channel: opts.channel,
+          ...(o.thread_ts ? { thread_ts: o.thread_ts } : {}),
+          text: msg.text,
+          blocks: msg.blocks,
+          unfurl_links: false,
+          unfurl_media: false,
+        }),
+      );
+      if (!res.channel || !res.ts) throw new GovernorError('upstream_unavailable', 'Slack chat.postMessage answered without channel or ts', { retryable: true });
+      return { channel: res.channel, ts: res.ts };
+    },
+
+    async update(ref, msg) {
+      await call('chat.update', () => app.client.chat.update({ channel: ref.channel, ts: ref.ts, text: msg.text, blocks: msg.blocks }));
+    },
+
+    async upload(f) {
+      const res = await call('files.uploadV2', () =>
+        app.client.filesUploadV2({
+          channel_id: f.channel ?? opts.channel,
+          ...(f.thread_ts ? { thread_ts: f.thread_ts } : {}),
+          file: f.bytes,
+          filename: f.filename,
+          title: f.title,
+          ...(f.alt_text ? { alt_text: f.alt_text } : {}),
+          ...(f.initial_comment ? { initial_comment: f.initial_comment } : {}),
+        } as Parameters<typeof app.client.filesUploadV2>[0]),
+      );
+      const done = (res as unknown as { files?: Array<{ files?: Array<{ id?: string }> }> }).files ?? [];
+      const id = done[0]?.files?.[0]?.id;
+      if (!id) throw new GovernorError('upstream_unavailable', 'Slack files.completeUploadExternal answered without the file', { retryable: true });
+      return { file_id: id };
     },
 
     async notify(text, blocks) {

@@ -238,6 +238,27 @@ describe('pager: an escalation', () => {
   });
 });
 
+describe('pager: a page a person asked for', () => {
+  it('resolves it when the incident resolves, and only one that went out', async () => {
+    const paging = new MemoryPagingService();
+    const r = rig(paging);
+    const [asked, notSent] = [randomUUID(), randomUUID()];
+    for (const [id, status] of [[asked, 'paged'], [notSent, 'recorded']] as const) {
+      const warning = observation(id, 'warning');
+      await r.record(observationInput(warning), {
+        kind: 'observation_feedback', actor: 'U0ONCALL1', at: warning.ts, incident_id: id, tenant: 'acme',
+        payload: { answer: 'page_on_call', by: { id: 'U0ONCALL1' }, observation_id: warning.id, source: 'slack', page: { status, detail: 'x' } },
+      });
+      await r.deliver(warning);
+      const resolved = observation(id, 'info', 300);
+      await r.record(observationInput(resolved));
+      await r.deliver(resolved);
+      await r.deliver(resolved, 2);
+    }
+    expect(paging.pages().map((p) => [p.action, p.dedup_key])).toEqual([['resolve', `${asked}:requested`]]);
+  });
+});
+
 describe('pager: PagerDuty down', () => {
   it('never fails a handler; retries with backoff at later sweeps; a trigger refused every time is not resolved', async () => {
     const paging = new ScriptedPaging([http500(), http500(), 'ok']);

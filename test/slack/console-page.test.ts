@@ -82,7 +82,7 @@ describe('sandbox console page', () => {
       ],
     };
     const ids: Record<string, El> = Object.fromEntries(
-      ['feed', 'who', 'chan', 'title', 'status', 'toast'].map((id) => [id, new El(id === 'who' ? 'select' : 'div')]),
+      ['feed', 'who', 'chan', 'title', 'status', 'toast', 'thread', 'thread-pane', 'home', 'home-view', 'channel-view', 'cmd', 'home-link', 'thread-close', 'composer'].map((id) => [id, new El(id === 'who' ? 'select' : 'div')]),
     );
     const clicks: unknown[] = [];
     const ctx = {

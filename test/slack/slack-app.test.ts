@@ -9,6 +9,7 @@ import { SANDBOX_CHANNEL, startSlackWebApiFake } from '../../src/sandbox/slack-w
 import { signSlackRequest } from '../../src/sandbox/slack-signing.ts';
 import { APPROVE_ACTION_ID, REJECT_ACTION_ID } from '../../src/slack/proposal-message.ts';
 import { createSlackApp, type Approvals, type GovernorSlackApp, type SlackAppOptions } from '../../src/slack/slack-app.ts';
+import { httpTransport, socketModeTransport } from '../../src/slack/slack-transport.ts';
 import { decisionFixture, proposalFixture } from './fixtures.ts';
 import {
   ALICE,
@@ -430,10 +431,9 @@ const NO_APPROVALS: Approvals = {
 describe('Slack Web API failures reach the caller fast', () => {
   async function appWith(over: Partial<SlackAppOptions>): Promise<GovernorSlackApp> {
     const app = await createSlackApp({
-      signingSecret: SIGNING_SECRET,
+      transport: httpTransport({ signingSecret: SIGNING_SECRET, port: 0, logger: silentLogger() }),
       botToken: BOT_TOKEN,
       channel: SANDBOX_CHANNEL.name,
-      port: 0,
       logger: silentLogger(),
       approvals: NO_APPROVALS,
       ...over,
@@ -502,8 +502,10 @@ describe('Slack Web API failures reach the caller fast', () => {
   });
 
   it('refuses to start without its secrets', async () => {
+    expect(() => httpTransport({ signingSecret: '', port: 0, logger: silentLogger() })).toThrow(/SLACK_SIGNING_SECRET/);
+    expect(() => socketModeTransport({ appToken: 'xoxb-not-an-app-token', logger: silentLogger() })).toThrow(/SLACK_APP_TOKEN/);
     await expect(
-      createSlackApp({ signingSecret: '', botToken: '', channel: 'x', port: 0, approvals: NO_APPROVALS, logger: silentLogger() }),
+      createSlackApp({ transport: httpTransport({ signingSecret: 's', port: 0, logger: silentLogger() }), botToken: '', channel: 'x', approvals: NO_APPROVALS, logger: silentLogger() }),
     ).rejects.toMatchObject({ code: 'config_invalid' });
   });
 });

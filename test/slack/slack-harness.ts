@@ -17,11 +17,14 @@ import type { ApprovalDefaults, Operators } from '../../src/governance/tenants.t
 import { SANDBOX_CHANNEL, startSlackWebApiFake, type FakeMessage, type SlackFake } from '../../src/sandbox/slack-web-api-fake.ts';
 import { APPROVE_ACTION_ID } from '../../src/slack/proposal-message.ts';
 import { createSlackApp, type GovernorSlackApp, type SlackAppOptions } from '../../src/slack/slack-app.ts';
+import { httpTransport, socketModeTransport } from '../../src/slack/slack-transport.ts';
+import { startSocketModeFake } from './socket-mode-fake.ts';
 import { harness as pgHarness, publishedApprovals, RecordingNotifier, recordProposal } from '../integration/harness.ts';
 import { proposalFixture } from './fixtures.ts';
 
 export const BOT_TOKEN = 'xoxb-sandbox-test-token';
 export const SIGNING_SECRET = 'sandbox-signing-secret-for-tests';
+export const APP_TOKEN = 'xapp-1-A0GOVERNOR-test-app-level-token';
 export const ALICE = 'U0ONCALL01';
 export const BOB = 'U0ONCALL02';
 export const CAROL = 'U0VIEWER03';
@@ -43,6 +46,8 @@ export interface ApprovalWorldOptions {
   defaults?: Partial<ApprovalDefaults>;
   operators?: Partial<Operators>;
   app?: Partial<SlackAppOptions>;
+  /** Socket Mode instead of HTTP: the app connects to the Socket Mode fake, and clicks travel as envelopes. */
+  socketMode?: boolean;
 }
 
 export type ApprovalWorld = Awaited<ReturnType<typeof approvalWorld>>;
@@ -50,7 +55,8 @@ export type ApprovalWorld = Awaited<ReturnType<typeof approvalWorld>>;
 /** One PostgreSQL schema and one Slack fake; `instance()` starts an app (with its own store) on them. */
 export async function approvalWorld(opts: ApprovalWorldOptions = {}) {
   const h = await pgHarness();
-  const fake = await startSlackWebApiFake({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET });
+  const fake = await startSlackWebApiFake({ botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: APP_TOKEN });
+  const socket = opts.socketMode ? await startSocketModeFake(fake) : undefined;
   const replayGuard: SharedState = new MemorySharedState();
   const notifier = new RecordingNotifier();
   const autonomy = new AutonomyLevels('govern');
@@ -74,11 +80,12 @@ export async function approvalWorld(opts: ApprovalWorldOptions = {}) {
       logger: silentLogger(),
     });
     app = await createSlackApp({
-      signingSecret: SIGNING_SECRET,
+      transport: opts.socketMode
+        ? socketModeTransport({ appToken: APP_TOKEN, slackApiUrl: fake.apiUrl, logger: silentLogger() })
+        : httpTransport({ signingSecret: SIGNING_SECRET, port: 0, logger: silentLogger() }),
       botToken: BOT_TOKEN,
       slackApiUrl: fake.apiUrl,
       channel: SANDBOX_CHANNEL.name,
-      port: 0,
       logger: silentLogger(),
       approvals: desk,
       replayGuard,
@@ -96,11 +103,12 @@ export async function approvalWorld(opts: ApprovalWorldOptions = {}) {
   }
 
   const main = await instance();
-  fake.setInteractionsUrl(main.url);
+  if (!socket) fake.setInteractionsUrl(main.url);
 
   return {
     h,
     fake,
+    socket,
     notifier,
     autonomy,
     ...main,
@@ -138,6 +146,7 @@ export async function approvalWorld(opts: ApprovalWorldOptions = {}) {
     },
     async close() {
       while (closers.length) await closers.pop()!();
+      await socket?.close();
       await fake.close();
       await h.close();
     },

@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/core/logger.ts';
 import { AGENTS } from '../../src/governance/autonomy.ts';
 import { SANDBOX_CHANNEL, startSlackWebApiFake, type SlackFake } from '../../src/sandbox/slack-web-api-fake.ts';
 import { createSlackApp } from '../../src/slack/slack-app.ts';
+import { httpTransport } from '../../src/slack/slack-transport.ts';
 import { levelsTable, parseLevelCommand, parseOverrideCommand } from '../../src/slack/slash-commands.ts';
 import { ApprovalDesk, NO_GROUPS } from '../../src/governance/approvals.ts';
 import { loadTenants } from '../../src/governance/tenants.ts';
@@ -32,11 +33,10 @@ beforeEach(async () => {
     operators: { pause: ['*'], set_level: [ALICE], override_freeze: [ALICE] }, directory: NO_GROUPS, clock: world.clock, logger: silentLogger(),
   });
   const app = await createSlackApp({
-    signingSecret: SIGNING_SECRET,
+    transport: httpTransport({ signingSecret: SIGNING_SECRET, port: 0, logger: silentLogger() }),
     botToken: BOT_TOKEN,
     slackApiUrl: fake.apiUrl,
     channel: SANDBOX_CHANNEL.name,
-    port: 0,
     logger: silentLogger(),
     approvals: desk,
     autonomy: proc.manager,
@@ -81,7 +81,7 @@ describe('/agents-pause', () => {
       operators: { pause: [ALICE], set_level: [ALICE], override_freeze: [ALICE] }, directory: NO_GROUPS, clock: world.clock, logger: silentLogger(),
     });
     const app = await createSlackApp({
-      signingSecret: SIGNING_SECRET, botToken: BOT_TOKEN, slackApiUrl: fake.apiUrl, channel: SANDBOX_CHANNEL.name, port: 0,
+      transport: httpTransport({ signingSecret: SIGNING_SECRET, port: 0, logger: silentLogger() }), botToken: BOT_TOKEN, slackApiUrl: fake.apiUrl, channel: SANDBOX_CHANNEL.name,
       logger: silentLogger(), approvals: strict, autonomy: proc.manager,
     });
     const { url } = await app.start();

@@ -64,6 +64,16 @@ describe('config', () => {
     expect(msg).not.toContain('short-secret');
   });
 
+  it('takes Socket Mode with an app-level token (no signing secret, no endpoint needed); refuses a half-configured Slack', () => {
+    const c = loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1-A1-2-abc' });
+    expect(c.slack).toMatchObject({ mode: 'real', connection: 'socket', appToken: 'xapp-1-A1-2-abc', signingSecret: undefined });
+    expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's' }).slack).toMatchObject({ connection: 'http' });
+    expect(configProblems({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxb-not-app-level' })).toMatch(/SLACK_APP_TOKEN: must be an app-level token starting with 'xapp-'/);
+    expect(configProblems({ SLACK_APP_TOKEN: 'xapp-1-A1-2-abc' })).toMatch(/SLACK_BOT_TOKEN: SLACK_APP_TOKEN goes with SLACK_BOT_TOKEN/);
+    expect(configProblems({ SLACK_BOT_TOKEN: 'xoxb-1' })).toMatch(/SLACK_SIGNING_SECRET: SLACK_BOT_TOKEN needs SLACK_SIGNING_SECRET \(HTTP mode\) or SLACK_APP_TOKEN \(Socket Mode\)/);
+    expect(configProblems({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxp-secret-value' })).not.toContain('xoxp-secret-value');
+  });
+
   it('refuses SLACK_APPROVERS, which no longer restricts anything, instead of ignoring it', () => {
     expect(() => loadConfig({ SLACK_APPROVERS: 'U1,U2' })).toThrow(/SLACK_APPROVERS: is no longer read: approvers are configured in the tenants file/);
     expect(() => loadConfig({ SLACK_API_URL: 'slack.com/api' })).toThrow(/SLACK_API_URL: must be a HTTP URL/);
