@@ -289,6 +289,7 @@ export class IncidentWork {
       `:rotating_light: Incident ${inc.id} (${inc.tenant}, ${inc.namespace}/${inc.deployment}) needs a human: ${summary}. ` +
         `Tried: ${tried.join('; ') || 'nothing yet'}. Blocked by: ${blocked.map((b) => `${b.reason} (${b.detail})`).join('; ')}. ` +
         `Options: ${options.join('; ')}.`,
+      { incident_id: inc.id },
     );
   }
 

@@ -99,6 +99,7 @@ export class Executor {
       outcome.ok
         ? `${verb} ${g.tool} on ${proposal.target.name} (${g.tenant}) for ${g.agent} — ${g.basis === 'approval' ? 'approved by a human' : g.basis === 'policy' ? 'within guardrails' : 'compensating a failed action'}`
         : `${g.tool} on ${proposal.target.name} (${g.tenant}) was not executed: ${outcome.code}: ${outcome.message}`,
+      { incident_id: proposal.incident_id ?? g.incident_id },
     );
     if (plan) this.deps.verifier.watch(proposal, plan);
   }
@@ -131,7 +132,7 @@ export class Executor {
   private async refuse(g: Grant, err: GovernorError): Promise<void> {
     await this.report(g, { status: 'refused', response: { code: err.code, message: err.message, ...err.details }, error: `${err.code}: ${err.message}` }, null);
     this.deps.logger.warn({ proposal_id: g.proposal_id, agent: g.agent, tenant: g.tenant }, err.message);
-    await this.deps.notifier.notify(`${g.tool} for ${g.agent} (${g.tenant}) not executed: ${err.message}`);
+    await this.deps.notifier.notify(`${g.tool} for ${g.agent} (${g.tenant}) not executed: ${err.message}`, { incident_id: g.incident_id });
   }
 
   /** Records what became of a grant, with the exact tool call and response, and publishes it. */

@@ -225,6 +225,7 @@ export class Verifier {
     if (written) {
       await this.deps.notifier?.notify(
         `${p.action} of ${p.target.name} (${p.tenant}) did not help, and ${note}. The recorded compensating action: ${p.compensating_action.tool} ${JSON.stringify(p.compensating_action.args)}`,
+        { incident_id: p.incident_id },
       );
     }
   }
@@ -290,6 +291,7 @@ export class Verifier {
       if (plan.of === 'compensation' && outcome === 'not_helped') {
         await this.deps.notifier?.notify(
           `Undoing ${p.action} of ${p.target.name} (${p.tenant}) did not bring it back: ${p.verification.metric} ${Math.round(before)} before the action, ${Math.round(after)} now. Nothing more is undone automatically; a human must look.`,
+          { incident_id: p.incident_id },
         );
       }
     }

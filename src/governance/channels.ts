@@ -13,5 +13,9 @@ export interface ApprovalChannel {
 }
 
 export interface Notifier {
-  notify(text: string): Promise<void>;
+  /**
+   * Tells the humans something. `about.incident_id`: it belongs to that incident, and goes into its
+   * thread (the channel stays quiet) where the incident has one.
+   */
+  notify(text: string, about?: { incident_id?: string | undefined }): Promise<void>;
 }

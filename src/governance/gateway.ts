@@ -92,14 +92,14 @@ export class Gateway {
       // Advice from a level-1 agent is never executed by Governor (the policy's autonomy layer says
       // so); it is put in front of the humans as advice, not announced as a refused action.
       await this.deps.notifier.notify(
-        `Recommendation from ${p.agent} for ${p.target.name} (${p.tenant}), advisory — Governor executes nothing: ${p.reasoning.join(' ')}`,
+        `Recommendation from ${p.agent} for ${p.target.name} (${p.tenant}), advisory — Governor executes nothing: ${p.reasoning.join(' ')}`, { incident_id: p.incident_id },
       );
     } else if (decision.verdict === 'deny') {
       // A freeze is the one denial a human may lift, for one proposal, with a reason (safety still applies).
       const frozen = decision.violations.some((v) => /freeze/.test(v.rule)) && !decision.violations.some((v) => v.layer === 'safety');
       await this.deps.notifier.notify(
         `Denied ${p.action} of ${p.target.name} (${p.tenant}) proposed by ${p.agent}: ${decision.violations.map((v) => v.message).join('; ')}` +
-          (frozen ? `. An approver can break the freeze for this proposal: /agents-override-freeze ${p.id} <reason>` : ''),
+          (frozen ? `. An approver can break the freeze for this proposal: /agents-override-freeze ${p.id} <reason>` : ''), { incident_id: p.incident_id },
       );
     }
   }
@@ -253,7 +253,7 @@ export class Gateway {
     if (a.override === 'change_freeze') return this.onFreezeOverride(life, a);
     const p = life.proposal;
     if (life.outcome?.outcome === 'rejected') {
-      await this.deps.notifier.notify(`${p.action} of ${p.target.name} rejected by ${a.approver.name ?? a.approver.id}`);
+      await this.deps.notifier.notify(`${p.action} of ${p.target.name} rejected by ${a.approver.name ?? a.approver.id}`, { incident_id: p.incident_id });
       return;
     }
     // The desk decided it under the chain lock; checked again here because a grant must never rest
@@ -267,7 +267,7 @@ export class Gateway {
     // A pause after the request outranks the approval: paused agents are advisory only.
     const level = this.deps.autonomy.level(p.agent);
     if (level < 2) {
-      await this.deps.notifier.notify(`Approval of ${p.action} not honoured: ${p.agent} is at level 1 (paused or demoted)`);
+      await this.deps.notifier.notify(`Approval of ${p.action} not honoured: ${p.agent} is at level 1 (paused or demoted)`, { incident_id: p.incident_id });
       return;
     }
     const override = life.overrides[0];
@@ -280,7 +280,7 @@ export class Gateway {
       const again = await this.decide(p, { reevaluation: true, approvalId: a.id, ...(freezeOverride ? { freezeOverride } : {}) });
       if (again.verdict === 'deny') {
         await this.deps.notifier.notify(
-          `Approval of ${p.action} on ${p.target.name} not honoured: re-evaluation denies it (${again.violations.map((v) => v.message).join('; ')})`,
+          `Approval of ${p.action} on ${p.target.name} not honoured: re-evaluation denies it (${again.violations.map((v) => v.message).join('; ')})`, { incident_id: p.incident_id },
         );
         return;
       }
@@ -302,7 +302,7 @@ export class Gateway {
     );
     if (d.verdict === 'deny') {
       await this.deps.notifier.notify(
-        `Freeze override for ${p.action} of ${p.target.name} (${p.tenant}) by ${a.approver.name ?? a.approver.id}: still denied (${d.violations.map((v) => v.message).join('; ')})`,
+        `Freeze override for ${p.action} of ${p.target.name} (${p.tenant}) by ${a.approver.name ?? a.approver.id}: still denied (${d.violations.map((v) => v.message).join('; ')})`, { incident_id: p.incident_id },
       );
       return;
     }

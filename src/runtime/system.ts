@@ -397,9 +397,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       requestApproval: (p: Proposal, d: Decision, requirement: ApprovalRequirement) => slackApp.requestApproval(p, d, requirement),
     };
     const notifier: Notifier = {
-      notify: async (text) => {
+      // What belongs to an incident goes into its thread (the thread shows its records as well, so
+      // the channel holds one message per incident); the rest, and anything before a thread exists,
+      // to the channel.
+      notify: async (text, about) => {
         try {
-          await slackApp.notify(text);
+          const thread = about?.incident_id ? await cockpit.threadFor(about.incident_id).catch(() => undefined) : undefined;
+          await slackApp.notify(text, undefined, thread?.ts);
         } catch (err) {
           logger.warn({ err: describeError(err) }, 'slack notification failed');
         }
@@ -416,7 +420,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         if (typeof ref?.channel === 'string' && typeof ref.ts === 'string') {
           await slackApp.approvalEnded({ channel: ref.channel, ts: ref.ts }, life.proposal, d, { outcome: 'expired', user_ids: [], at_ms: clock.now() }, life.request?.requirement);
         }
-        await notifier.notify(`Approval of ${life.proposal.action} of ${life.proposal.target.name} (${life.proposal.tenant}) expired unanswered; nothing runs.`);
+        await notifier.notify(`Approval of ${life.proposal.action} of ${life.proposal.target.name} (${life.proposal.tenant}) expired unanswered; nothing runs.`, { incident_id: life.proposal.incident_id });
         // An expiry travels no event: the incident's thread is told here.
         if (life.proposal.incident_id) {
           await cockpit.refresh(life.proposal.incident_id).catch((err: unknown) => logger.warn({ err: describeError(err), incident_id: life.proposal.incident_id }, 'incident thread not updated after an expiry'));

@@ -121,7 +121,8 @@ export interface GovernorSlackApp {
   requestApproval(p: Proposal, d: Decision, requirement?: ApprovalRequirement): Promise<MessageRef & { thread_ts?: string }>;
   /** Shows how an approval ended on its message (an expiry, which no click announces). */
   approvalEnded(ref: { channel: string; ts: string }, p: Proposal, d: Decision, r: Resolution, requirement?: ApprovalRequirement): Promise<void>;
-  notify(text: string, blocks?: unknown[]): Promise<void>;
+  /** A message in the channel, or a reply in the thread `threadTs` names. */
+  notify(text: string, blocks?: unknown[], threadTs?: string): Promise<void>;
   /** A user group's members (`usergroups.users.list`), cached for a minute: approvers named by group. */
   membersOf(groupId: string): Promise<readonly string[]>;
   /** Posts a message in the app's channel, or as a reply in a thread. */
@@ -478,11 +479,12 @@ export async function createSlackApp(opts: SlackAppOptions): Promise<GovernorSla
       return { file_id: id };
     },
 
-    async notify(text, blocks) {
+    async notify(text, blocks, threadTs) {
       await call('chat.postMessage', () =>
         app.client.chat.postMessage({
           channel: opts.channel,
           text,
+          ...(threadTs ? { thread_ts: threadTs } : {}),
           ...(blocks ? { blocks: blocks as never[] } : {}),
           unfurl_links: false,
           unfurl_media: false,
