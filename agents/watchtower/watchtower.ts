@@ -97,6 +97,7 @@ export class Watchtower {
       summary: finding.summary,
       target: { kind: 'Deployment', name: t.deployment },
       signals: finding.signals,
+      ...(finding.onset ? { onset: finding.onset } : {}),
       ...(finding.correlated_change ? { correlated_change: finding.correlated_change } : {}),
     };
     await publishEvent<'observation'>(this.deps.recorder, observation, {
