@@ -78,6 +78,36 @@ export function scaleAction(a: {
   };
 }
 
+/** The HorizontalPodAutoscaler that owns a deployment's replica count (get_hpa_status). */
+export interface OwningHpa {
+  name: string;
+  min_replicas: number;
+  max_replicas: number;
+}
+
+/**
+ * A scale of a deployment an HPA owns, as the HPA's bounds: minReplicas raised to the step's size (and
+ * maxReplicas to at least that), so that the HPA runs at least that many pods instead of setting the
+ * count straight back. Judged, undone and limited as the plain scale is; its compensating action
+ * restores the bounds it found.
+ */
+export function hpaScaleAction(a: Parameters<typeof scaleAction>[0] & { hpa: OwningHpa }): ElastikAction {
+  const plain = scaleAction(a);
+  const max = Math.max(a.hpa.max_replicas, a.to);
+  const args = (min: number, maxReplicas: number) => ({ namespace: a.namespace, hpa: a.hpa.name, deployment: a.deployment, min_replicas: min, max_replicas: maxReplicas });
+  return {
+    ...plain,
+    params: { ...plain.params, hpa: a.hpa.name, from_bounds: [a.hpa.min_replicas, a.hpa.max_replicas], to_bounds: [a.to, max] },
+    tool_call: { server: 'kubernetes', tool: 'set_hpa_bounds', args: args(a.to, max) },
+    compensating_action: { server: 'kubernetes', tool: 'set_hpa_bounds', args: args(a.hpa.min_replicas, a.hpa.max_replicas) },
+    reasoning: [
+      ...plain.reasoning,
+      `HorizontalPodAutoscaler ${a.hpa.name} owns ${a.deployment}'s replica count (${a.hpa.min_replicas}-${a.hpa.max_replicas}): scaling the deployment itself would be undone by it, ` +
+        `so its minReplicas goes to ${a.to}${max !== a.hpa.max_replicas ? ` and its maxReplicas to ${max}` : ''}; undone by restoring ${a.hpa.min_replicas}-${a.hpa.max_replicas}`,
+    ],
+  };
+}
+
 export function plan(input: PlannerInput): ElastikAction[] {
   const { observation: obs } = input;
   if (obs.severity !== 'critical' && obs.severity !== 'warning') return [];

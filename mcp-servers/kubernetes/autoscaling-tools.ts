@@ -181,6 +181,7 @@ export function registerAutoscalingTools(server: McpServer, deps: AutoscalingToo
       inputSchema: {
         namespace: namespaceArg,
         hpa: objectNameArg('Name of the autoscaling/v2 HorizontalPodAutoscaler.'),
+        deployment: objectNameArg("Name of the Deployment the HPA scales (its scaleTargetRef): checked, so that the call says what it scales."),
         min_replicas: z.number().int().min(1).max(100_000).describe('New spec.minReplicas.'),
         max_replicas: z.number().int().min(1).max(100_000).describe('New spec.maxReplicas (at least min_replicas).'),
         grant: grantArg,
@@ -188,13 +189,15 @@ export function registerAutoscalingTools(server: McpServer, deps: AutoscalingToo
       outputSchema: setHpaBoundsOut,
       annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false },
     },
-    async ({ namespace, hpa, min_replicas, max_replicas, grant }) =>
+    async ({ namespace, hpa, deployment, min_replicas, max_replicas, grant }) =>
       respond('set_hpa_bounds', { namespace, hpa }, async () => {
         assertNamespace(namespace);
-        const g = await gate.check('set_hpa_bounds', { namespace, hpa, min_replicas, max_replicas }, grant);
+        const g = await gate.check('set_hpa_bounds', { namespace, hpa, deployment, min_replicas, max_replicas }, grant);
         const [{ view, target }, labels] = await Promise.all([autoscaling.readHpa(namespace, hpa), kube.readNamespaceLabels(namespace)]);
         gate.checkTenant(g, namespace, labels);
-        if (target.kind !== 'Deployment') throw new GovernorError('conflict', `HorizontalPodAutoscaler ${namespace}/${hpa} targets a ${target.kind || 'nothing'}, not a Deployment`);
+        if (target.kind !== 'Deployment' || target.name !== deployment) {
+          throw new GovernorError('conflict', `HorizontalPodAutoscaler ${namespace}/${hpa} scales ${target.kind || 'nothing'} ${target.name}, not Deployment ${deployment}`);
+        }
         const live = await kube.readDeployment(namespace, target.name);
         const current = live.spec?.replicas ?? 0;
         const violations = hpaBoundsViolations({

@@ -370,8 +370,13 @@ function recentOf(ctx: DecisionContext): Recent {
     const tool = r.payload.result.tool;
     if (!lastByTool.has(tool)) lastByTool.set(tool, r);
   }
-  return { lastScale: lastByTool.get('scale_deployment'), lastByTool, inFlight: ctx.inFlight.length };
+  // Moving an HPA's bounds scales the deployment as surely as scale_deployment: both count as its last scale.
+  const lastScale = ctx.recentResults.find((r) => r.kind === 'execution_result' && SCALE_TOOLS.has(r.payload.result.tool));
+  return { lastScale, lastByTool, inFlight: ctx.inFlight.length };
 }
+
+/** Tools whose execution scales a deployment. */
+const SCALE_TOOLS = new Set(['scale_deployment', 'set_hpa_bounds']);
 
 const targetKey = (p: Proposal): string => `${p.namespace}/${p.target.kind}/${p.target.name}`;
 
@@ -384,6 +389,8 @@ function staleness(p: Proposal, recent: Recent): string | undefined {
   if (Date.parse(recent.lastScale.at) < Date.parse(p.ts)) return undefined;
   if (recent.lastScale.kind !== 'execution_result') return undefined;
   const res = recent.lastScale.payload.result;
+  // After an HPA's bounds moved, the HPA sets the count: the proposal re-reads it, nothing to compare here.
+  if (res.tool !== 'scale_deployment') return undefined;
   const replicas = Number(res.args['replicas']);
   const from = p.params['from_replicas'];
   if (replicas === from) return undefined;

@@ -82,7 +82,7 @@ describe('get_hpa_status and set_hpa_bounds: working with the HPA that owns a de
     await createHpa(8, 16);
     await clock.advance(30_000);
     const refused = async (args: Record<string, unknown>, rule: RegExp) => {
-      const out = await call('set_hpa_bounds', { namespace: ns, hpa: 'checkout', ...args });
+      const out = await call('set_hpa_bounds', { namespace: ns, hpa: 'checkout', deployment: 'checkout', ...args });
       expect(out).toMatchObject({ ok: false, code: 'safety_violation' });
       expect(out.ok ? '' : out.message).toMatch(rule);
     };
@@ -90,9 +90,10 @@ describe('get_hpa_status and set_hpa_bounds: working with the HPA that owns a de
     await refused({ min_replicas: 12, max_replicas: 10 }, /hpa_bounds_order: .*maxReplicas 10 is below minReplicas 12/);
     await refused({ min_replicas: 12, max_replicas: 40 }, /max_scale_up_factor: .*maxReplicas 16 → 40 opens the ceiling past 3x the 8 running replicas \(at most 24\)/);
     await refused({ min_replicas: 1, max_replicas: 16 }, /min_production_replicas/);
-    expect(await call('set_hpa_bounds', { namespace: ns, hpa: 'checkout', min_replicas: 12, max_replicas: 20 }, false)).toMatchObject({ ok: false });
+    expect(await call('set_hpa_bounds', { namespace: ns, hpa: 'checkout', deployment: 'checkout', min_replicas: 12, max_replicas: 20 }, false)).toMatchObject({ ok: false });
+    expect(await call('set_hpa_bounds', { namespace: ns, hpa: 'checkout', deployment: 'cart', min_replicas: 12, max_replicas: 20 })).toMatchObject({ ok: false, code: 'conflict', message: expect.stringMatching(/scales Deployment checkout, not Deployment cart/) });
 
-    const ok = await call('set_hpa_bounds', { namespace: ns, hpa: 'checkout', min_replicas: 12, max_replicas: 20 });
+    const ok = await call('set_hpa_bounds', { namespace: ns, hpa: 'checkout', deployment: 'checkout', min_replicas: 12, max_replicas: 20 });
     expect(ok).toMatchObject({ ok: true, data: { deployment: 'checkout', from: { min_replicas: 8, max_replicas: 16 }, to: { min_replicas: 12, max_replicas: 20 } } });
     await clock.advance(30_000);
     expect(await replicas()).toBeGreaterThanOrEqual(12);
@@ -100,14 +101,14 @@ describe('get_hpa_status and set_hpa_bounds: working with the HPA that owns a de
     // Within 300 s of that, another bound change is refused: the cooldown of the deployment's scaling.
     await refused({ min_replicas: 14, max_replicas: 20 }, /scale_cooldown/);
     await clock.advance(301_000);
-    expect(await call('set_hpa_bounds', { namespace: ns, hpa: 'checkout', min_replicas: 8, max_replicas: 16 })).toMatchObject({ ok: true });
+    expect(await call('set_hpa_bounds', { namespace: ns, hpa: 'checkout', deployment: 'checkout', min_replicas: 8, max_replicas: 16 })).toMatchObject({ ok: true });
   });
 
   it("another tenant's namespace is an isError result for every new tool, and nothing changes", async () => {
     for (const [tool, args, withGrant] of [
       ['get_hpa_status', { namespace: 'globex-prod', deployment: 'storefront' }, false],
       ['get_events', { namespace: 'globex-prod' }, false],
-      ['set_hpa_bounds', { namespace: 'globex-prod', hpa: 'storefront', min_replicas: 4, max_replicas: 8 }, true],
+      ['set_hpa_bounds', { namespace: 'globex-prod', hpa: 'storefront', deployment: 'storefront', min_replicas: 4, max_replicas: 8 }, true],
       ['patch_resource_limits', { namespace: 'globex-prod', deployment: 'storefront', container: 'app', limits: { memory: '3Gi' } }, true],
     ] as const) {
       const out = await call(tool, { ...args }, withGrant);
