@@ -46,6 +46,7 @@ import { ClusterTwin } from '../twin/cluster-twin.ts';
 import { startKubeApiServer } from '../twin/kube-api-server.ts';
 import { loadKubeconfig } from '../twin/kubeconfig.ts';
 import { ClusterDiscovery } from '../cluster/cluster-discovery.ts';
+import { KubeBlastRadiusFacts } from '../cluster/cluster-facts.ts';
 import { SLO_P99_ANNOTATION, TENANT_LABEL, type DiscoveredTarget } from '../cluster/watch-targets.ts';
 import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
@@ -463,7 +464,8 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     } else report.push('audit checkpoints: none (the log lives in memory and ends with this run)');
     if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
 
-    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared });
+    // Blast radii computed from the target on the cluster, never taken on the agent's word alone.
+    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared, blastRadius: new KubeBlastRadiusFacts(kube) });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
