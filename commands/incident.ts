@@ -1,7 +1,9 @@
 // `governor incident list | show ID|latest | explain ID|latest [QUESTION…]` (DESIGN §8): the same
 // answers as Slack's `/incident`, from the audit log DATABASE_URL names (`--schema`, as for
 // `governor audit verify`; a demo's records are in `governor_demo`) or the sandbox's embedded one.
-// `--json` prints one object; otherwise a short report for people.
+// Without `--schema`, `governor` is read, and when nothing was ever recorded there but a demo's
+// records exist, those are read instead (said on stderr): after `governor demo`, `governor incident
+// explain latest` answers about the demo. `--json` prints one object; otherwise a short report.
 import { loadConfig } from '../src/config.ts';
 import { GovernorError } from '../src/core/errors.ts';
 import { RecordsIncidentQueries } from '../src/governance/incident-answers.ts';
@@ -11,8 +13,37 @@ type Out = (line: string) => void;
 
 export async function incidentCommand(
   verb: 'list' | 'show' | 'explain',
-  args: { id?: string; question?: string[]; schema: string; json: boolean; limit?: number },
+  args: { id?: string; question?: string[]; schema?: string; json: boolean; limit?: number },
   out: Out = (l) => process.stdout.write(`${l}\n`),
+  note: Out = (l) => process.stderr.write(`${l}\n`),
+  schemas: { main: string; demo: string } = { main: 'governor', demo: 'governor_demo' },
+): Promise<number> {
+  if (args.schema !== undefined) return answer(verb, { ...args, schema: args.schema }, out);
+  try {
+    return await answer(verb, { ...args, schema: schemas.main }, out);
+  } catch (err) {
+    if (!isMissingLog(err)) throw err;
+    let code: number;
+    try {
+      code = await answer(verb, { ...args, schema: schemas.demo }, out);
+    } catch (demoErr) {
+      // Neither schema holds a log: the first error says where to look.
+      if (isMissingLog(demoErr)) throw err;
+      throw demoErr;
+    }
+    note(`(schema '${schemas.main}' holds no audit log: these are the demo's records in '${schemas.demo}')`);
+    return code;
+  }
+}
+
+function isMissingLog(err: unknown): boolean {
+  return err instanceof GovernorError && err.code === 'audit_unavailable' && (err.details as { sqlstate?: string } | undefined)?.sqlstate === '42P01';
+}
+
+async function answer(
+  verb: 'list' | 'show' | 'explain',
+  args: { id?: string; question?: string[]; schema: string; json: boolean; limit?: number },
+  out: Out,
 ): Promise<number> {
   const config = loadConfig();
   const { store, close } = await openAuditForReading(config, args.schema, 'read');
