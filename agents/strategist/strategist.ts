@@ -38,6 +38,8 @@ export interface StrategistDeps {
   reopenAfterMs?: number;
   /** Counts a review in flight, so that a virtual-time driver waits for it (src/core/work-tracker.ts). */
   tracker?: { run<T>(fn: () => Promise<T>): Promise<T> };
+  /** False while the deployment phase is Observe: agents read and publish observations, nothing else. */
+  mayPropose?: () => boolean;
 }
 
 export type ReviewOutcome =
@@ -70,6 +72,10 @@ export class Strategist {
   /** One pass over every tenant; one tenant's failure does not stop the others. */
   async review(): Promise<ReviewOutcome[]> {
     const outcomes: ReviewOutcome[] = [];
+    if (this.deps.mayPropose && !this.deps.mayPropose()) {
+      this.deps.logger.debug({ agent: 'strategist' }, 'review skipped: phase observe');
+      return outcomes;
+    }
     for (const tenant of Object.keys(this.deps.tenants).sort()) {
       try {
         outcomes.push(...(await this.reviewTenant(tenant)));

@@ -107,6 +107,8 @@ export const RecordPayloads = {
     freeze_override: FreezeOverride.optional(),
     /** The approval (vote or freeze override) that caused this re-evaluation. */
     approval_id: z.string().optional(),
+    /** Denied only for the agent's level 1 (phase Advise): advice a person may carry out. */
+    advice: z.literal(true).optional(),
   }),
   approval_requested: z.strictObject({
     /** Where the humans were asked (a Slack message), when it is known. */

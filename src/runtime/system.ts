@@ -143,7 +143,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       const redisUrl = config.redisUrl;
       if (opts.runId) closers.push(() => purgeRedisPrefix(redisUrl, `${opts.runId}:`));
     } else {
-      bus = new MemoryEventBus();
+      bus = new MemoryEventBus({ logger });
       shared = new MemorySharedState();
       report.push('bus: in-memory (REDIS_URL is not set)');
     }
@@ -447,7 +447,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
-    const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker });
+    const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker, mayPropose: () => autonomyManager.phase !== 'observe' });
     const verifier = new Verifier({ tools: verifierTools, recorder, audit, clock, tracker, logger, notifier });
     const executorOf = (agent: 'elastik' | 'configurer' | 'arbitrator', tools: ToolClient) =>
       new Executor({ agent, consumer: `${agent}-${process.pid}`, tools, audit, recorder, verifier, notifier, clock, logger, pauseEpoch });
@@ -459,13 +459,17 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const consumer = `p${process.pid}`;
     const sub = (stream: string, group: string, handler: (m: Parameters<Gateway['onMessage']>[0]) => Promise<void>) =>
       subs.push(bus.subscribe(stream, { group, consumer, blockMs: 200, claimIdleMs: 10_000 }, handler));
-    sub(STREAMS.observation, 'elastik', (m) => elastik.onMessage(m));
+    // Observe (DESIGN §2): agents read and publish observations, nothing else — the acting agents
+    // let observations pass unanswered (the gateway refuses, silently, any proposal that slips by).
+    const acting = (handle: (m: Parameters<Gateway['onMessage']>[0]) => Promise<void>) => (m: Parameters<Gateway['onMessage']>[0]) =>
+      autonomyManager.phase === 'observe' ? Promise.resolve() : handle(m);
+    sub(STREAMS.observation, 'elastik', acting((m) => elastik.onMessage(m)));
     // What becomes of the proposals of the incidents Elastik works: it re-plans after each.
-    for (const stream of [STREAMS.verification, STREAMS.decision, STREAMS.approval, STREAMS.execution_result]) sub(stream, 'elastik-incidents', (m) => elastik.onMessage(m));
-    sub(STREAMS.observation, 'configurer', (m) => configurer.onMessage(m));
+    for (const stream of [STREAMS.verification, STREAMS.decision, STREAMS.approval, STREAMS.execution_result]) sub(stream, 'elastik-incidents', acting((m) => elastik.onMessage(m)));
+    sub(STREAMS.observation, 'configurer', acting((m) => configurer.onMessage(m)));
     // The cockpit: every event that changes what an incident's Slack thread shows, in a group of its own.
     for (const type of COCKPIT_EVENTS) sub(STREAMS[type], 'cockpit', (m) => cockpit.onMessage(m));
-    sub(STREAMS.observation, 'arbitrator', (m) => arbitrator.onMessage(m));
+    sub(STREAMS.observation, 'arbitrator', acting((m) => arbitrator.onMessage(m)));
     sub(STREAMS.proposal, 'gateway', (m) => gateway.onMessage(m));
     sub(STREAMS.approval, 'gateway', (m) => gateway.onMessage(m));
     sub(STREAMS.rollback, 'gateway', (m) => gateway.onMessage(m));
