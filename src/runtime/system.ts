@@ -3,6 +3,7 @@
 // gateway, MCP servers and the Slack app together, and reports what it chose and why. Nothing else
 // imports concrete infrastructure; agents get interfaces.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -453,7 +454,12 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       new Executor({ agent, consumer: `${agent}-${process.pid}`, tools, audit, recorder, verifier, notifier, clock, logger, pauseEpoch });
     const executors = { elastik: executorOf('elastik', elastikTools), configurer: executorOf('configurer', configurerExec), arbitrator: executorOf('arbitrator', arbitratorExec) };
     const health = new AgentHealth({ autonomy: autonomyManager, notifier, clock, logger });
-    const watchtower = new Watchtower({ tools: watchtowerTools, recorder, clock, tracker, logger, targets, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
+    // One Watchtower per target among replicas: a lease in the shared state (Redis with REDIS_URL).
+    const watchOwner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    const watchtower = new Watchtower({
+      tools: watchtowerTools, recorder, clock, tracker, logger, targets, lease: { state: shared, owner: watchOwner, audit },
+      ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+    });
 
     const subs: Subscription[] = [];
     const consumer = `p${process.pid}`;
