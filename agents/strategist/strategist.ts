@@ -40,6 +40,11 @@ export interface StrategistDeps {
   tracker?: { run<T>(fn: () => Promise<T>): Promise<T> };
   /** False while the deployment phase is Observe: agents read and publish observations, nothing else. */
   mayPropose?: () => boolean;
+  /**
+   * Among replicas, whether this one runs the review that is due now (the first to claim it does);
+   * every replica's schedule fires, one reviews. Absent: always this one (a single process).
+   */
+  claimReview?: () => Promise<boolean>;
 }
 
 export type ReviewOutcome =
@@ -56,7 +61,13 @@ export class Strategist {
   /** Arms the schedule. Throws config_invalid for an expression node-cron does not accept. */
   start(): void {
     if (this.job) return;
-    const run = () => this.review().then(() => undefined);
+    const run = async () => {
+      if (this.deps.claimReview && !(await this.deps.claimReview())) {
+        this.deps.logger.debug({ agent: 'strategist' }, 'review run by another replica');
+        return;
+      }
+      await this.review();
+    };
     this.job = scheduleCron(this.deps.schedule ?? DEFAULT_STRATEGIST_SCHEDULE, this.deps.clock, this.deps.tracker ? () => this.deps.tracker!.run(run) : run, {
       name: 'strategist-review',
       ...(this.deps.timezone ? { timezone: this.deps.timezone } : {}),

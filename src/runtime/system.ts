@@ -448,7 +448,10 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
-    const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker, mayPropose: () => autonomyManager.phase !== 'observe' });
+    const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker, mayPropose: () => autonomyManager.phase !== 'observe',
+      // Every replica's schedule fires; the first to claim the review runs it (reviews are 15 min apart).
+      claimReview: async () => (await shared.claimWindow('strategist:review', clock.now(), 10 * 60_000)).acquired,
+    });
     const verifier = new Verifier({ tools: verifierTools, recorder, audit, clock, tracker, logger, notifier });
     const executorOf = (agent: 'elastik' | 'configurer' | 'arbitrator', tools: ToolClient) =>
       new Executor({ agent, consumer: `${agent}-${process.pid}`, tools, audit, recorder, verifier, notifier, clock, logger, pauseEpoch });
