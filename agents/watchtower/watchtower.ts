@@ -1,6 +1,8 @@
 // Watchtower: polls the deployments it watches through its read-only MCP session, runs the
 // detector, and records one correlated observation per incident (audit record and bus event in one
-// transaction). It never executes anything and holds no write tool.
+// transaction). When a language model answers, an opening observation also carries its ranked
+// hypotheses and narrative (reading.ts), the exchange audited with the incident; the detector's
+// finding is the rules' either way. It never executes anything and holds no write tool.
 import { EVENT_VERSION, STREAMS, type Observation } from '../../src/contracts/events.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { describeError } from '../../src/core/errors.ts';
@@ -8,9 +10,11 @@ import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { WorkTracker } from '../../src/core/work-tracker.ts';
 import { publishEvent, type Recorder } from '../../src/audit/recorder.ts';
+import { recordExchange, type Reasoner } from '../../src/llm/reasoner.ts';
 import { DeploymentMetrics, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
 import type { ToolClient } from '../runtime/tool-client.ts';
 import { DEFAULT_DETECTOR_OPTIONS, assess, initialDetectorState, type DetectorState } from './detector.ts';
+import { readIncident } from './reading.ts';
 
 export interface WatchTarget {
   tenant: string;
@@ -27,6 +31,8 @@ export interface WatchtowerDeps {
   logger: Logger;
   targets: WatchTarget[];
   pollMs?: number;
+  /** Ranks hypotheses and writes the narrative of an opening observation when a model answers; rules alone otherwise. */
+  reasoner?: Reasoner;
 }
 
 export class Watchtower {
@@ -84,7 +90,7 @@ export class Watchtower {
     if (finding.kind === 'incident' && incidentId) this.incidents.set(key, incidentId);
     if (finding.kind === 'resolved') this.incidents.delete(key);
 
-    const observation: Observation = {
+    let observation: Observation = {
       id: newId(),
       v: EVENT_VERSION,
       ts: new Date(nowMs).toISOString(),
@@ -99,6 +105,15 @@ export class Watchtower {
       signals: finding.signals,
       ...(finding.correlated_change ? { correlated_change: finding.correlated_change } : {}),
     };
+    // The model's reading is text beside the finding; the finding itself stays the rules'.
+    const reasoner = this.deps.reasoner;
+    if (finding.kind === 'incident' && reasoner?.configured) {
+      const reading = await readIncident(reasoner, this.deps.tools, observation);
+      await recordExchange(this.deps.recorder, reading.exchange, { actor: 'watchtower', at: observation.ts, incident_id: incidentId, tenant: t.tenant });
+      observation = reading.source === 'llm'
+        ? { ...observation, hypotheses: reading.value.hypotheses.map((h) => ({ text: h.text, ...(h.confidence !== undefined ? { confidence: h.confidence } : {}) })), narrative: reading.value.narrative, llm: 'used' }
+        : { ...observation, llm: 'unavailable' };
+    }
     await publishEvent<'observation'>(this.deps.recorder, observation, {
       tool_calls: [
         { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },

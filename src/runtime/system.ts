@@ -56,6 +56,8 @@ import { PrometheusMetricHistory, type MetricHistory } from '../slack/metric-his
 import { ObservationAnswers, recordOnlyPager, type PageOnCall } from '../slack/observation-answers.ts';
 import { AuditHome } from '../slack/app-home.ts';
 import { RecordsIncidentQueries } from '../governance/incident-answers.ts';
+import { LlmIncidentQueries } from '../llm/llm-incident-queries.ts';
+import { llmReport, reasonerOf } from '../llm/from-config.ts';
 import { startSampler } from '../twin/metrics/sampler.ts';
 import { startQueryApiServer } from '../twin/metrics/query-api.ts';
 import { startSlackSandbox } from '../sandbox/slack-sandbox.ts';
@@ -336,6 +338,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
           return { status: 'paged', detail: `PagerDuty took the page (${receipt.dedup_key})` };
         }
       : recordOnlyPager;
+    const reasoner = reasonerOf(config.llm, { logger, announce: (text) => announce(text) });
     const slackFeatures = {
       threadOf: (incidentId: string) => projector?.threadFor(incidentId) ?? Promise.resolve(undefined),
       observations: new ObservationAnswers({ audit, recorder, clock, pageOnCall, onAnswered: (id) => void projector?.refresh(id).catch(() => undefined) }),
@@ -348,7 +351,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
             : [],
         }),
       }),
-      incidents: new RecordsIncidentQueries(audit),
+      incidents: new LlmIncidentQueries({ rules: new RecordsIncidentQueries(audit), audit, reasoner, recorder, clock }),
     };
     let slackFake: SlackFake | undefined;
     if (config.slack.mode === 'real') {
@@ -441,11 +444,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       closers.push(() => checkpointer.stop());
       report.push(`audit checkpoints: every ${config.audit.checkpointIntervalS} s and at stop, to ${file} and the Slack channel${first.status === 'discontinuous' ? `; ALERT: ${first.problem}` : ''}`);
     } else report.push('audit checkpoints: none (the log lives in memory and ends with this run)');
-    if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
+    // The language model: where it may help (Watchtower's reading, Elastik's and the Configurer's
+    // choice among their candidates, incident explain); the rules answer whenever it cannot.
+    report.push(llmReport(config.llm));
 
     const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared });
-    const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier });
-    const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants });
+    const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier, reasoner });
+    const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants, reasoner });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
     const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker });
     const verifier = new Verifier({ tools: verifierTools, recorder, audit, clock, tracker, logger, notifier });
@@ -453,7 +458,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       new Executor({ agent, consumer: `${agent}-${process.pid}`, tools, audit, recorder, verifier, notifier, clock, logger, pauseEpoch });
     const executors = { elastik: executorOf('elastik', elastikTools), configurer: executorOf('configurer', configurerExec), arbitrator: executorOf('arbitrator', arbitratorExec) };
     const health = new AgentHealth({ autonomy: autonomyManager, notifier, clock, logger });
-    const watchtower = new Watchtower({ tools: watchtowerTools, recorder, clock, tracker, logger, targets, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
+    const watchtower = new Watchtower({ tools: watchtowerTools, recorder, clock, tracker, logger, targets, reasoner, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
 
     const subs: Subscription[] = [];
     const consumer = `p${process.pid}`;
