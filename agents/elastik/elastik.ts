@@ -78,7 +78,7 @@ export class Elastik {
     });
 
     // The rules propose every candidate; a model may choose among them (never beyond them).
-    const choice = await chooseAmong(this.deps.reasoner, { purpose: 'elastik_choice', agent: 'Elastik', observation: obs, candidates: planned, rules: 'all', facts: { nodes: nodes?.nodes ?? null } });
+    const choice = await chooseAmong(this.deps.reasoner, { purpose: 'elastik_choice', agent: 'Elastik', observation: obs, candidates: planned, rules: 'all', facts: { pods: metrics.pods, service: metrics.service, nodes: nodes?.nodes ?? null } });
     const proposals = choice.chosen.map((p) => ({
       p,
       proposal: proposalOf(withModelReason(p, choice), {

@@ -66,6 +66,7 @@ export class FakeMessagesApi {
   readonly requests: SeenRequest[] = [];
   readonly unexpected: string[] = [];
   private script: FakeStep[] = [];
+  private responder: ((req: MessagesRequest) => FakeStep) | undefined;
   private readonly hanging = new Set<ServerResponse>();
 
   private constructor(
@@ -84,6 +85,11 @@ export class FakeMessagesApi {
   /** Replaces what the next requests get, one step each. */
   scriptNext(...steps: FakeStep[]): void {
     this.script = [...steps];
+  }
+
+  /** What requests get once the script is spent (a model that answers from what it is asked); unset: they fail loudly. */
+  respondWith(responder: ((req: MessagesRequest) => FakeStep) | undefined): void {
+    this.responder = responder;
   }
 
   get pending(): number {
@@ -117,7 +123,7 @@ export class FakeMessagesApi {
     }
     const problem = checkRequest(body);
     if (problem) return fail(400, 'invalid_request_error', problem);
-    let step = this.script.shift();
+    let step = this.script.shift() ?? (this.responder ? this.responder(body) : undefined);
     while (typeof step === 'function') step = step(body);
     if (!step) {
       this.requests.push({ body, headers: req.headers, status: 500 });
