@@ -7,11 +7,11 @@ import { ANTHROPIC_API_URL, AnthropicModel } from './anthropic-model.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { Reasoner, announceBreaker } from './reasoner.ts';
 
-export function reasonerOf(llm: LlmConfig | undefined, opts: { logger?: Logger; announce?: (text: string) => void } = {}): Reasoner {
+export function reasonerOf(llm: LlmConfig | undefined, opts: { logger?: Logger; announce?: (text: string) => void; cooldownMs?: number } = {}): Reasoner {
   const model = llm ? new AnthropicModel({ apiKey: llm.apiKey, baseUrl: llm.baseUrl, model: llm.model, timeoutMs: llm.timeoutMs }) : undefined;
   const breaker = new CircuitBreaker({
     failureThreshold: 3,
-    cooldownMs: 30_000,
+    cooldownMs: opts.cooldownMs ?? 30_000,
     onChange: (to, from, why) => {
       opts.logger?.warn({ breaker: to, from, why }, `llm circuit breaker ${to}`);
       if (opts.announce) announceBreaker(opts.announce, () => llm?.model)(to, from, why);

@@ -58,6 +58,7 @@ import { AuditHome } from '../slack/app-home.ts';
 import { RecordsIncidentQueries } from '../governance/incident-answers.ts';
 import { LlmIncidentQueries } from '../llm/llm-incident-queries.ts';
 import { llmReport, reasonerOf } from '../llm/from-config.ts';
+import type { Reasoner } from '../llm/reasoner.ts';
 import { startSampler } from '../twin/metrics/sampler.ts';
 import { startQueryApiServer } from '../twin/metrics/query-api.ts';
 import { startSlackSandbox } from '../sandbox/slack-sandbox.ts';
@@ -100,6 +101,8 @@ export interface SystemOptions {
    * deleted when the run stops (the demo and tests use it; `start` does not).
    */
   runId?: string;
+  /** How long the language model's circuit breaker stays open before a probe (30 s by default; tests shorten it). */
+  llmCooldownMs?: number;
 }
 
 export interface System {
@@ -114,6 +117,8 @@ export interface System {
   tenants: Tenants;
   autonomy: AutonomyLevels;
   policyVersion: string;
+  /** The language model with its breaker, as the agents use it (no model without ANTHROPIC_API_KEY). */
+  llm: Reasoner;
   /** True when no work is pending anywhere: bus, outbox, timers' work in flight. */
   idle(): Promise<boolean>;
   stop(): Promise<void>;
@@ -338,7 +343,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
           return { status: 'paged', detail: `PagerDuty took the page (${receipt.dedup_key})` };
         }
       : recordOnlyPager;
-    const reasoner = reasonerOf(config.llm, { logger, announce: (text) => announce(text) });
+    const reasoner = reasonerOf(config.llm, { logger, announce: (text) => announce(text), ...(opts.llmCooldownMs !== undefined ? { cooldownMs: opts.llmCooldownMs } : {}) });
     const slackFeatures = {
       threadOf: (incidentId: string) => projector?.threadFor(incidentId) ?? Promise.resolve(undefined),
       observations: new ObservationAnswers({ audit, recorder, clock, pageOnCall, onAnswered: (id) => void projector?.refresh(id).catch(() => undefined) }),
@@ -519,6 +524,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       tenants,
       autonomy,
       policyVersion: policy.version,
+      llm: reasoner,
       idle: async () => tracker.busy === 0 && (await bus.backlog()) === 0 && (await relay.pending()) === 0,
       stop: stopAll,
     };
