@@ -1,7 +1,7 @@
 // The in-memory LanguageModel: answers each turn from a script (a reply, or a function of the
 // request), records what it was asked, and throws — loudly, not as a model failure — when the script
 // runs out, so a test that asks more than it scripted fails instead of passing on a fallback.
-import type { LanguageModel, ModelTurn, ModelTurnRequest } from './language-model.ts';
+import { LlmFailure, type LanguageModel, type ModelTurn, type ModelTurnRequest } from './language-model.ts';
 
 export type ScriptedReply = Omit<ModelTurn, 'model' | 'usage'> & Partial<Pick<ModelTurn, 'usage'>>;
 export type ScriptStep = ScriptedReply | ((req: ModelTurnRequest) => ScriptedReply | Promise<ScriptedReply>);
@@ -26,7 +26,13 @@ export class ScriptedModel implements LanguageModel {
     this.requests.push(structuredClone({ ...req, signal: undefined }) as unknown as ModelTurnRequest);
     const step = this.script[this.next++];
     if (step === undefined) throw new ScriptRanOut(this.next);
-    const reply = typeof step === 'function' ? await step(req) : step;
+    // As the real one: the exchange's deadline aborts a turn that has not answered.
+    if (req.signal.aborted) throw new LlmFailure('timeout', 'the exchange ran out of time before this turn');
+    const aborted = new Promise<never>((_, reject) =>
+      req.signal.addEventListener('abort', () => reject(new LlmFailure('timeout', 'the model did not answer within the timeout')), { once: true }),
+    );
+    aborted.catch(() => undefined);
+    const reply = typeof step === 'function' ? await Promise.race([step(req), aborted]) : step;
     return { model: this.model, usage: { input_tokens: 0, output_tokens: 0 }, ...reply };
   }
 
