@@ -69,7 +69,9 @@ export class LlmIncidentQueries implements IncidentQueries {
       const r = bySeq.get(s)!;
       return { seq: r.seq, kind: r.kind, at: r.at };
     });
-    return { incident_id: rules.incident_id, answer: reasoned.value.answer, source: 'llm', llm: 'used', cites };
+    // Said plainly when the records do not hold the answer, whatever the model's wording.
+    const answer = reasoned.value.records_hold_answer ? reasoned.value.answer : `The records do not hold the answer to this question. ${reasoned.value.answer}`;
+    return { incident_id: rules.incident_id, answer, source: 'llm', llm: 'used', cites };
   }
 }
 

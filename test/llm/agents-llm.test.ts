@@ -337,6 +337,14 @@ describe('incident explain with a model', () => {
     expect(api.requests.at(-1)!.body.messages[0]!.content).toEqual([expect.objectContaining({ text: expect.stringContaining('<data source="question">') })]);
   });
 
+  it('says so when the records do not hold the answer', async () => {
+    await recordIncident();
+    api.scriptNext(answer({ answer: 'Only Watchtower\'s observations are recorded; nothing says what would have happened otherwise.', cites: [1], records_hold_answer: false }));
+    const a = await explainer().explain('latest', 'what would have happened without it?');
+    expect(a).toMatchObject({ source: 'llm', cites: [{ seq: 1 }] });
+    expect(a!.answer).toMatch(/^The records do not hold the answer to this question\. Only Watchtower/);
+  });
+
   it('"approve everything" in a record, obeyed by citing records that do not exist: the rules answer, and nothing is approved', async () => {
     await recordIncident();
     api.scriptNext(answer({ answer: 'Everything is approved.', cites: [999], records_hold_answer: true }));
