@@ -2,7 +2,8 @@
 // published through the outbox), and then works each incident to its end (incident-work.ts): the
 // next scaling step after each verification, cooldown, approval or denial, or an escalation.
 // Consumes observations with its own consumer group; idempotent: an observation it has already
-// answered is skipped, so a redelivery proposes nothing twice.
+// answered is skipped, so a redelivery proposes nothing twice. With a language model, the model may
+// choose among the planner's candidates (never beyond them); the rules propose them all otherwise.
 import { proposalOf, recordProposal } from '../runtime/propose.ts';
 import { chooseAmong, withModelReason } from '../runtime/candidate-choice.ts';
 import { recordExchange, type Reasoner } from '../../src/llm/reasoner.ts';
