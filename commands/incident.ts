@@ -3,11 +3,19 @@
 // `governor audit verify`; a demo's records are in `governor_demo`) or the sandbox's embedded one.
 // Without `--schema`, `governor` is read, and when nothing was ever recorded there but a demo's
 // records exist, those are read instead (said on stderr): after `governor demo`, `governor incident
-// explain latest` answers about the demo. `--json` prints one object; otherwise a short report.
+// explain latest` answers about the demo. `--json` prints one object; otherwise a short report for
+// people. With ANTHROPIC_API_KEY, `explain` asks the model over the incident's records
+// (src/llm/llm-incident-queries.ts) and records the exchange in the same log, sealed with the audit
+// key `governor start` uses; the rules answer when it cannot.
 import { loadConfig } from '../src/config.ts';
 import { GovernorError } from '../src/core/errors.ts';
 import { RecordsIncidentQueries } from '../src/governance/incident-answers.ts';
 import { openAuditForReading } from './open-audit.ts';
+import { openAuditKey } from '../src/audit/audit-key.ts';
+import { RealClock } from '../src/core/clock.ts';
+import { AuditRecorder } from '../src/audit/recorder.ts';
+import { LlmIncidentQueries } from '../src/llm/llm-incident-queries.ts';
+import { reasonerOf } from '../src/llm/from-config.ts';
 
 type Out = (line: string) => void;
 
@@ -46,9 +54,14 @@ async function answer(
   out: Out,
 ): Promise<number> {
   const config = loadConfig();
-  const { store, close } = await openAuditForReading(config, args.schema, 'read');
+  // Only an explain with a model writes (its exchange); everything else reads.
+  const writes = verb === 'explain' && config.llm !== undefined;
+  const { store, close } = await openAuditForReading(config, args.schema, 'read', writes ? openAuditKey(config, true).key : undefined);
   try {
-    const q = new RecordsIncidentQueries(store);
+    const rules = new RecordsIncidentQueries(store);
+    const q = writes
+      ? new LlmIncidentQueries({ rules, audit: store, reasoner: reasonerOf(config.llm), recorder: new AuditRecorder(store, () => undefined), clock: new RealClock() })
+      : rules;
     if (verb === 'list') {
       const list = await q.list({ limit: args.limit ?? 20 });
       if (args.json) out(JSON.stringify(list, null, 2));

@@ -1,9 +1,11 @@
 // Watchtower: polls the deployments it watches through its read-only MCP session, runs the
 // detector, and records one correlated observation per incident (audit record and bus event in one
-// transaction). It never executes anything and holds no write tool. With several replicas, each
-// watched target has one owner at a time (a lease in the shared state, renewed at every poll): the
-// others leave it alone, and take it over — with its open incident, from the audit log — when the
-// owner stops renewing.
+// transaction). When a language model answers, an opening observation also carries its ranked
+// hypotheses and narrative (reading.ts), the exchange audited with the incident; the detector's
+// finding is the rules' either way. It never executes anything and holds no write tool. With several
+// replicas, each watched target has one owner at a time (a lease in the shared state, renewed at
+// every poll): the others leave it alone, and take it over — with its open incident, from the audit
+// log — when the owner stops renewing.
 import { EVENT_VERSION, STREAMS, type Observation } from '../../src/contracts/events.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { describeError } from '../../src/core/errors.ts';
@@ -13,9 +15,11 @@ import type { WorkTracker } from '../../src/core/work-tracker.ts';
 import { publishEvent, type Recorder } from '../../src/audit/recorder.ts';
 import type { AuditStore } from '../../src/audit/audit-store.ts';
 import type { SharedState } from '../../src/bus/shared-state.ts';
+import { recordExchange, type Reasoner } from '../../src/llm/reasoner.ts';
 import { DeploymentMetrics, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
 import type { ToolClient } from '../runtime/tool-client.ts';
 import { DEFAULT_DETECTOR_OPTIONS, assess, initialDetectorState, type DetectorState } from './detector.ts';
+import { readIncident } from './reading.ts';
 
 export interface WatchTarget {
   tenant: string;
@@ -37,6 +41,8 @@ export interface WatchtowerDeps {
    * name in them. Without it this Watchtower watches every target (a single process).
    */
   lease?: { state: Pick<SharedState, 'holdLease' | 'releaseLease'>; owner: string; audit: Pick<AuditStore, 'list'> };
+  /** Ranks hypotheses and writes the narrative of an opening observation when a model answers; rules alone otherwise. */
+  reasoner?: Reasoner;
 }
 
 /** A lease outlives two missed polls: a replica that stops renewing hands over within three. */
@@ -156,7 +162,7 @@ export class Watchtower {
     if (finding.kind === 'incident' && incidentId) this.incidents.set(key, incidentId);
     if (finding.kind === 'resolved') this.incidents.delete(key);
 
-    const observation: Observation = {
+    let observation: Observation = {
       id: newId(),
       v: EVENT_VERSION,
       ts: new Date(nowMs).toISOString(),
@@ -171,6 +177,15 @@ export class Watchtower {
       signals: finding.signals,
       ...(finding.correlated_change ? { correlated_change: finding.correlated_change } : {}),
     };
+    // The model's reading is text beside the finding; the finding itself stays the rules'.
+    const reasoner = this.deps.reasoner;
+    if (finding.kind === 'incident' && reasoner?.configured) {
+      const reading = await readIncident(reasoner, this.deps.tools, observation);
+      await recordExchange(this.deps.recorder, reading.exchange, { actor: 'watchtower', at: observation.ts, incident_id: incidentId, tenant: t.tenant });
+      observation = reading.source === 'llm'
+        ? { ...observation, hypotheses: reading.value.hypotheses.map((h) => ({ text: h.text, ...(h.confidence !== undefined ? { confidence: h.confidence } : {}) })), narrative: reading.value.narrative, llm: 'used' }
+        : { ...observation, llm: 'unavailable' };
+    }
     await publishEvent<'observation'>(this.deps.recorder, observation, {
       tool_calls: [
         { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },

@@ -267,7 +267,7 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
     recommendations: s.actions.filter((a) => a.action === 'recommendation' || a.advice).length,
     observations: s.observations,
     audit: { records: s.records, chain_valid: verification.valid },
-    llm: 'unavailable' as const,
+    llm: s.llmUsed ? ('used' as const) : ('unavailable' as const),
     infrastructure: {
       bus: opts.config.redisUrl ? 'redis' : 'memory',
       audit: opts.config.databaseUrl ? 'postgresql' : 'pglite',
@@ -329,6 +329,8 @@ async function summarise(sys: System, afterSeq: number) {
     actions,
     approvals,
     records: records.length,
+    // A model answered at least once (an llm_exchange its answer was taken from).
+    llmUsed: records.some((r) => r.kind === 'llm_exchange' && r.payload.source === 'llm'),
     firstIncidentAt: firstIncident ? firstIncident.at : null,
     observations: { count: observed.length, max_severity: maxSeverity },
     timeline,
