@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.ts';
 import { GovernorError } from '../src/core/errors.ts';
 import { silentLogger, createLogger } from '../src/core/logger.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
+import { llmReport } from '../src/llm/from-config.ts';
 import { SCENARIOS } from '../src/twin/scenarios/index.ts';
 
 export async function demo(opts: { scenario: string; json: boolean; approvalDelayS: number }): Promise<number> {
@@ -15,6 +16,8 @@ export async function demo(opts: { scenario: string; json: boolean; approvalDela
   const config = loadConfig();
   // The demo is the twin and the sandbox by definition; real Slack or a real cluster are not used.
   const demoConfig = { ...config, kubeconfig: undefined, slack: { mode: 'sandbox' as const, channel: 'governor-demo', approvers: [], port: 0 }, consolePort: 0 };
+  // Who is in charge, said before the run starts (stderr: stdout carries only the summary with --json).
+  process.stderr.write(`demo: ${llmReport(config.llm)}\n`);
   const logger = config.logLevel === 'debug' || config.logLevel === 'trace' ? createLogger({ level: config.logLevel }) : silentLogger();
   const summary = await runDemo({
     scenario: opts.scenario,
@@ -32,6 +35,7 @@ export async function demo(opts: { scenario: string; json: boolean; approvalDela
     for (const a of summary.actions)
       out(`  ${a.agent} ${a.action}: ${a.verdict} at level ${a.level}, executed=${a.executed} verified=${a.verified} rolled_back=${a.rolled_back}`);
     out(`  audit: ${summary.audit.records} records, chain ${summary.audit.chain_valid ? 'valid' : 'BROKEN'}`);
+    out(`  llm: ${summary.llm === 'used' ? 'used (a model answered; every exchange is in the audit log)' : 'unavailable (rules answered)'}`);
     out(`outcome: ${summary.outcome.met ? 'met' : 'NOT met'}`);
     for (const f of summary.outcome.failures) out(`  - ${f}`);
   }
