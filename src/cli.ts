@@ -112,9 +112,15 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--scenario <name>', 'twin scenario')
     .requiredOption('--kubeconfig <file>', 'where to write the kubeconfig')
     .option('--port <n>', 'port to listen on (0 = any free port)', '0')
-    .action(async (o: { scenario: string; kubeconfig: string; port: string }) => {
+    .option('--metrics-port <n>', 'also serve /metrics in the exposition format on this port, for a real Prometheus to scrape')
+    .option('--prometheus-port <n>', "also serve the twin's Prometheus-compatible query API (/api/v1) on this port")
+    .action(async (o: { scenario: string; kubeconfig: string; port: string; metricsPort?: string; prometheusPort?: string }) => {
       const { twin } = await import('../commands/twin.ts');
-      await twin({ scenario: o.scenario, kubeconfig: o.kubeconfig, port: Number(o.port) });
+      await twin({
+        scenario: o.scenario, kubeconfig: o.kubeconfig, port: Number(o.port),
+        ...(o.metricsPort !== undefined ? { metricsPort: Number(o.metricsPort) } : {}),
+        ...(o.prometheusPort !== undefined ? { prometheusPort: Number(o.prometheusPort) } : {}),
+      });
     });
 
   program
