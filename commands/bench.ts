@@ -43,7 +43,7 @@ function bar(value: number, max: number, width = 40): string {
 
 export function report(r: GatewayBenchResult): string {
   const g = r.gateway;
-  const max = Math.max(g.p99_ms, g.decision.p99_ms, ...Object.values(g.by_verdict).map((l) => l.p99_ms), 20);
+  const max = Math.max(g.p99_ms, g.decision.p99_ms, r.floor.beside.p99_ms, r.floor.alone.p99_ms, ...Object.values(g.by_verdict).map((l) => l.p99_ms), 20);
   const row = (label: string, l: { p50_ms: number; p99_ms: number }) =>
     [`  ${label}`, `    p50 ${bar(l.p50_ms, max)} ${l.p50_ms} ms`, `    p99 ${bar(l.p99_ms, max)} ${l.p99_ms} ms`];
   return [
@@ -53,5 +53,9 @@ export function report(r: GatewayBenchResult): string {
     ...row('whole call (require_approval also asks the approval channel and records it: a second commit)', g),
     ...Object.entries(g.by_verdict).flatMap(([v, l]) => row(`whole call, ${v}`, l)),
     `  target p99 < 20 ms for the decision with its audit write: ${g.decision.p99_ms < 20 ? 'met' : 'NOT met'} (${g.decision.p99_ms} ms); audit chain ${g.chain_valid ? 'valid' : 'BROKEN'} (${g.audit_records} records)`,
+    `floor, same run, same database, same rate: a bare single-row INSERT + COMMIT (${r.floor.sql})`,
+    ...row(`beside the gateway's load (${r.floor.beside.commits} commits, ${r.floor.beside.errors} errors)`, r.floor.beside),
+    ...row(`alone, just before it (${r.floor.alone.commits} commits, ${r.floor.alone.errors} errors)`, r.floor.alone),
+    `  decision over floor: p50 ${r.ratio.p50}x, p99 ${r.ratio.p99}x (over the floor alone: ${r.ratio.p99_vs_alone}x); target p99 at most ${r.ratio.target_p99}x: ${r.ratio.met ? 'met' : 'NOT met'}`,
   ].join('\n');
 }
