@@ -56,6 +56,7 @@ export function report(r: GatewayBenchResult): string {
     `floor, same run, same database, same rate: a bare single-row INSERT + COMMIT (${r.floor.sql})`,
     ...row(`beside the gateway's load (${r.floor.beside.commits} commits, ${r.floor.beside.errors} errors)`, r.floor.beside),
     ...row(`alone, just before it (${r.floor.alone.commits} commits, ${r.floor.alone.errors} errors)`, r.floor.alone),
+    ...[r.floor.beside, r.floor.alone].flatMap((f) => (f.first_error ? [`  a floor commit failed: ${f.first_error}`] : [])),
     `  decision over floor: p50 ${r.ratio.p50}x, p99 ${r.ratio.p99}x (over the floor alone: ${r.ratio.p99_vs_alone}x); target p99 at most ${r.ratio.target_p99}x: ${r.ratio.met ? 'met' : 'NOT met'}`,
   ].join('\n');
 }

@@ -4,8 +4,8 @@
 // outbox entries — against PostgreSQL (DATABASE_URL) or the embedded PGlite. Open loop: arrivals do
 // not wait for earlier decisions, so a gateway that cannot keep up shows it as latency.
 // Beside it, in the same run, on the same database and at the same rate: the floor, a bare
-// single-row INSERT + COMMIT (commit-floor.ts), once alone before the gateway's load and once
-// interleaved with it; the ratio of the decision's p99 to the floor's tells our overhead from the
+// single-row INSERT + COMMIT (commit-floor.ts, in a worker thread of its own), once alone before the
+// gateway's load and once beside it; the ratio of the decision's p99 to the floor's tells our overhead from the
 // machine's (a slow disk or a busy neighbour raises both).
 import { randomUUID, type KeyObject } from 'node:crypto';
 import pg from 'pg';
@@ -52,8 +52,8 @@ export interface GatewayBenchResult {
     chain_valid: boolean;
   } & LatencySummary;
   /**
-   * The bare-commit floor of the same run: `beside` interleaved with the gateway's load (one commit
-   * per proposal, the same arrivals), `alone` at the same rate just before it, on nothing else.
+   * The bare-commit floor of the same run, in a worker thread with its own connections: `beside` at
+   * the same rate for the same time as the gateway's load, `alone` at that rate just before it.
    */
   floor: { sql: string; beside: FloorSummary; alone: FloorSummary };
   /** Decision latency over the floor beside it (the issue's bar: p99 at most 3x). */
@@ -132,7 +132,7 @@ export async function benchGateway(opts: {
     await floor.prepare();
     const floorDurationS = Math.min(opts.durationS, 5);
     progress(`floor: ${Math.round(opts.ratePerS * floorDurationS)} bare INSERT + COMMIT at ${opts.ratePerS}/s, alone`);
-    const floorAlone = await floor.run(opts.ratePerS, floorDurationS);
+    const floorAlone = await floor.runInWorker(opts.ratePerS, floorDurationS);
     progress(`  alone: p50 ${floorAlone.p50_ms} ms, p99 ${floorAlone.p99_ms} ms`);
     relay.start();
     const decidedAt = new Map<string, number>();
@@ -186,9 +186,10 @@ export async function benchGateway(opts: {
     const started = performance.now();
     let sent = 0;
     let lastReport = started;
-    progress(`gateway: ${total} proposals at ${opts.ratePerS}/s over ${opts.durationS} s against ${opts.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}, each beside a bare commit`);
-    const besideLatencies: number[] = [];
-    let besideErrors = 0;
+    progress(`gateway: ${total} proposals at ${opts.ratePerS}/s over ${opts.durationS} s against ${opts.databaseUrl ? 'PostgreSQL' : 'embedded PGlite'}, a bare commit floor beside them`);
+    // The floor's own arrivals, at the same rate for the same time, in a worker beside this loop.
+    const besideRun = floor.runInWorker(opts.ratePerS, opts.durationS);
+    besideRun.catch(() => {}); // awaited below; a failure of the loop first must not leave it unhandled
     while (sent < total) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * opts.ratePerS) + 1);
       for (; sent < due; sent++) {
@@ -206,16 +207,12 @@ export async function benchGateway(opts: {
             decidedAt.delete(p.id);
             verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
           })(),
-          floor.commitOnce().then(
-            (ms) => void besideLatencies.push(ms),
-            () => void besideErrors++,
-          ),
         );
       }
       if (performance.now() - lastReport > 1000) {
         lastReport = performance.now();
         const l = summarise(latencies.slice(-500));
-        progress(`  ${sent}/${total} sent, ${latencies.length} decided, recent p99 ${l.p99_ms} ms, floor ${summarise(besideLatencies.slice(-500)).p99_ms} ms`);
+        progress(`  ${sent}/${total} sent, ${latencies.length} decided, recent p99 ${l.p99_ms} ms`);
       }
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -224,7 +221,7 @@ export async function benchGateway(opts: {
     await relay.nudge();
     const chain = await audit.verify();
     const decision = summarise(decisionLatencies);
-    const beside: FloorSummary = { ...summarise(besideLatencies), commits: besideLatencies.length, errors: besideErrors };
+    const beside: FloorSummary = await besideRun;
     const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : Number.POSITIVE_INFINITY);
     return {
       policy: policyResult,
