@@ -1,17 +1,17 @@
-// `governor demo --scenario NAME [--json]`: runs a scenario in virtual time and prints the DESIGN §5
+// `governor demo --scenario NAME|FILE [--json]`: runs a scenario — one of scenarios/ by name, or a
+// team's own scenario file by its path (ending in .json) — in virtual time and prints the DESIGN §5
 // summary, with the outcome the scenario file declares and whether it was met. Progress (simulated
 // time, p99 per watched service) goes to stderr, so stdout carries exactly one JSON object with
-// --json. Exit 1 when the declared outcome is not met.
+// --json. Exit 1 when the declared outcome is not met; a file that is missing or malformed is refused
+// before anything starts, with every problem named (exit 78).
 import { loadConfig } from '../src/config.ts';
-import { GovernorError } from '../src/core/errors.ts';
 import { silentLogger, createLogger } from '../src/core/logger.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
-import { SCENARIOS } from '../src/twin/scenarios/index.ts';
+import { loadScenarioSpec } from '../src/twin/scenarios/index.ts';
 
 export async function demo(opts: { scenario: string; json: boolean; approvalDelayS: number }): Promise<number> {
-  if (!SCENARIOS.includes(opts.scenario)) {
-    throw new GovernorError('config_invalid', `unknown scenario '${opts.scenario}'; known: ${SCENARIOS.join(', ')}`);
-  }
+  // Read and validated first: an unknown name or a malformed file is refused with every problem named.
+  loadScenarioSpec(opts.scenario);
   const config = loadConfig();
   // The demo is the twin and the sandbox by definition; real Slack or a real cluster are not used.
   const demoConfig = { ...config, kubeconfig: undefined, slack: { mode: 'sandbox' as const, channel: 'governor-demo', approvers: [], port: 0 }, consolePort: 0 };

@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('demo')
     .description('run one scenario through the full pipeline in virtual time')
-    .requiredOption('--scenario <name>', 'scenario name, e.g. jvm-heap-regression')
+    .requiredOption('--scenario <name|file>', 'a scenario in scenarios/ by name (e.g. jvm-heap-regression), or the path of a scenario file (ending in .json)')
     .option('--json', 'print one JSON summary object')
     .option('--approval-delay <seconds>', 'simulated seconds before the scripted approver clicks', '60')
     .action(async (o: { scenario: string; json?: boolean; approvalDelay: string }) => {
