@@ -4,21 +4,29 @@
 // time, p99 per watched service) goes to stderr, so stdout carries exactly one JSON object with
 // --json. Exit 1 when the declared outcome is not met; a file that is missing or malformed is refused
 // before anything starts, with every problem named (exit 78).
-import { loadConfig } from '../src/config.ts';
-import { silentLogger, createLogger } from '../src/core/logger.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import { silentLogger, createLogger, type Logger } from '../src/core/logger.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
 import { loadScenarioSpec } from '../src/twin/scenarios/index.ts';
+
+/** The demo is the twin and the sandbox by definition; real Slack or a real cluster are not used. */
+export function demoConfig(config: Config): Config {
+  return { ...config, kubeconfig: undefined, slack: { mode: 'sandbox' as const, channel: 'governor-demo', port: 0 }, consolePort: 0 };
+}
+
+/** Quiet unless the operator asked for debug logs. */
+export function demoLogger(config: Config): Logger {
+  return config.logLevel === 'debug' || config.logLevel === 'trace' ? createLogger({ level: config.logLevel }) : silentLogger();
+}
 
 export async function demo(opts: { scenario: string; json: boolean; approvalDelayS: number }): Promise<number> {
   // Read and validated first: an unknown name or a malformed file is refused with every problem named.
   loadScenarioSpec(opts.scenario);
   const config = loadConfig();
-  // The demo is the twin and the sandbox by definition; real Slack or a real cluster are not used.
-  const demoConfig = { ...config, kubeconfig: undefined, slack: { mode: 'sandbox' as const, channel: 'governor-demo', approvers: [], port: 0 }, consolePort: 0 };
-  const logger = config.logLevel === 'debug' || config.logLevel === 'trace' ? createLogger({ level: config.logLevel }) : silentLogger();
+  const logger = demoLogger(config);
   const summary = await runDemo({
     scenario: opts.scenario,
-    config: demoConfig,
+    config: demoConfig(config),
     logger,
     approvalDelayS: opts.approvalDelayS,
     onProgress: (line) => process.stderr.write(`demo: ${line}\n`),

@@ -181,6 +181,18 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   bench
+    .command('scenarios')
+    .description('every scenario through the demo runner: MTTD, MTTR, SLO-violation minutes, false alarms, actions taken, outcome met')
+    .option('--json', 'print one JSON object')
+    .option('--out <dir>', 'where the JSON and the PNG chart are written', 'bench-results')
+    .option('--scenario <name|file...>', 'only these scenarios (names or files); default every one in scenarios/')
+    .option('--approval-delay <seconds>', 'simulated seconds before the scripted approver clicks', '60')
+    .action(async (o: { json?: boolean; out: string; scenario?: string[]; approvalDelay: string }) => {
+      const { benchScenariosCommand } = await import('../commands/bench-scenarios.ts');
+      process.exitCode = await benchScenariosCommand({ json: Boolean(o.json), out: o.out, scenarios: o.scenario ?? [], approvalDelayS: Number(o.approvalDelay) });
+    });
+
+  bench
     .command('twin')
     .description('one simulated day of the WorldCup-trace cluster in the twin: wall time and size')
     .option('--json', 'print one JSON object')
