@@ -193,6 +193,31 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   bench
+    .command('autoscale')
+    .description('Governor vs the Kubernetes HPA vs static peak provisioning on one timestamp,count trace: replica-hours, SLO-violation minutes, scaling actions')
+    .requiredOption('--trace <csv>', 'a timestamp,count CSV with a header line (e.g. ../shared/data/traces/worldcup98/worldcup98_requests_per_minute.csv)')
+    .option('--json', 'print one JSON object')
+    .option('--out <dir>', 'where the JSON and the PNG chart are written', 'bench-results')
+    .option('--peak-rps <n>', "scale the trace so its busiest minute offers this many requests/s (default: as recorded)")
+    .option('--hpa-cpu-target <pct>', "the HPA's CPU utilisation target, percent of requests", '80')
+    .option('--no-forecast', "Governor without Strategist's forecast: Elastik's trend only")
+    .option('--service <kind>', "jvm: the twin's WorldCup JVM service; cpu: the same pod without a JVM", 'jvm')
+    .action((o: { trace: string; json?: boolean; out: string; peakRps?: string; hpaCpuTarget: string; forecast: boolean; service: string }) => {
+      if (o.service !== 'jvm' && o.service !== 'cpu') throw new GovernorError('config_invalid', `--service must be jvm or cpu, not '${o.service}'`);
+      return import('../commands/bench-autoscale.ts').then(({ benchAutoscaleCommand }) => {
+        process.exitCode = benchAutoscaleCommand({
+          trace: o.trace,
+          json: Boolean(o.json),
+          out: o.out,
+          ...(o.peakRps !== undefined ? { peakRps: Number(o.peakRps) } : {}),
+          hpaCpuTarget: Number(o.hpaCpuTarget),
+          forecast: o.forecast,
+          service: o.service as 'jvm' | 'cpu',
+        });
+      });
+    });
+
+  bench
     .command('twin')
     .description('one simulated day of the WorldCup-trace cluster in the twin: wall time and size')
     .option('--json', 'print one JSON object')

@@ -57,7 +57,7 @@ export function barChartSvg(spec: BarChartSpec): SvgChart {
         return;
       }
       parts.push(rect(x + 1, y(v), barW - 2, y(0) - y(v), color));
-      parts.push(text(x + barW / 2, y(v) - 3, formatNumber(Math.round(v)), { size: 9, anchor: 'middle', fill: '#333' }));
+      parts.push(text(x + barW / 2, y(v) - 3, String(Math.round(v)), { size: 9, anchor: 'middle', fill: '#333' }));
     });
     const cx = m.left + ci * groupW + groupW / 2;
     parts.push(text(cx, m.top + plotH + 14, c, { size: 11, anchor: 'end', rotate: -35 }));
@@ -67,7 +67,12 @@ export function barChartSvg(spec: BarChartSpec): SvgChart {
   for (const t of spec.thresholds ?? []) {
     const color = t.color ?? '#888';
     parts.push(line(m.left, y(t.value), m.left + plotW, y(t.value), color, 1.2, '6 4'));
-    if (t.label) parts.push(text(m.left + plotW - 4, y(t.value) - 4, t.label, { size: 10, anchor: 'end', fill: color }));
+    // On a light backing, so a bar behind it does not hide it.
+    if (t.label) {
+      const w = t.label.length * 6 + 6;
+      parts.push(rect(m.left + plotW - w - 2, y(t.value) - 15, w, 13, '#ffffff', 0.85));
+      parts.push(text(m.left + plotW - 4, y(t.value) - 5, t.label, { size: 10, anchor: 'end', fill: color }));
+    }
   }
 
   // Legend, top right.

@@ -7,7 +7,7 @@
 import { traceEndMs, traceRate, traceStats, type Trace } from '../../twin/load-shapes.ts';
 import { governorPolicy } from './governor-policy.ts';
 import { hpaPolicy, HPA_DEFAULT_CPU_TARGET, rpsAtCpuTarget, staticPolicy, type AutoscalePolicy } from './policies.ts';
-import { BENCH_SERVICE, ServiceModel } from './service-model.ts';
+import { BENCH_SERVICE, ServiceModel, type ServiceKind } from './service-model.ts';
 
 /** Issue 13: Governor's replica-hours at most 0.7x the HPA's, its SLO-violation minutes at most 0.5x. */
 export const AUTOSCALE_TARGETS = { replicaHours: 0.7, sloViolationMinutes: 0.5 } as const;
@@ -39,7 +39,7 @@ export interface AutoscaleSeries {
 
 export interface AutoscaleBenchResult {
   trace: { name: string; start: string; end: string; minutes: number; step_s: number; peak_rps: number; mean_rps: number; scale: number };
-  service: { slo_p99_ms: number; cpu_request_millicores: number; cpu_limit_millicores: number; startup_s: number; min_replicas: number; max_replicas: number };
+  service: { kind: ServiceKind; slo_p99_ms: number; cpu_request_millicores: number; cpu_limit_millicores: number; startup_s: number; min_replicas: number; max_replicas: number };
   model: 'service-model';
   hpa: PolicyResult & { cpu_target_pct: number };
   governor: PolicyResult & { forecast: boolean };
@@ -57,6 +57,7 @@ export interface AutoscaleBenchOptions {
   minReplicas?: number;
   maxReplicas?: number;
   forecast?: boolean;
+  service?: ServiceKind;
   seed?: number;
   onProgress?: (line: string) => void;
 }
@@ -97,7 +98,7 @@ export function benchAutoscale(opts: AutoscaleBenchOptions): { result: Autoscale
   const results: Record<string, PolicyResult> = {};
   for (const policy of policies) {
     const base = (t: number) => traceRate(trace, t) * scale;
-    const service = new ServiceModel({ replicas: policy.initialReplicas(base(trace.startMs)), nowMs: trace.startMs, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
+    const service = new ServiceModel({ replicas: policy.initialReplicas(base(trace.startMs)), kind: opts.service ?? 'jvm', nowMs: trace.startMs, ...(opts.seed !== undefined ? { seed: opts.seed } : {}) });
     let replicaMs = 0;
     let violationMs = 0;
     let actions = 0;
@@ -173,6 +174,7 @@ export function benchAutoscale(opts: AutoscaleBenchOptions): { result: Autoscale
       scale: round(scale, 4),
     },
     service: {
+      kind: opts.service ?? 'jvm',
       slo_p99_ms: BENCH_SERVICE.sloP99Ms,
       cpu_request_millicores: BENCH_SERVICE.cpuRequestMillicores,
       cpu_limit_millicores: BENCH_SERVICE.cpuLimitMillicores,

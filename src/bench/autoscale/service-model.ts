@@ -36,8 +36,12 @@ export const BENCH_SERVICE = {
   loadNoiseSd: 0.02,
 } as const;
 
+/** `jvm`: the twin's WorldCup services (a JVM, whose heap can bind before its CPU); `cpu`: the same pod without a JVM. */
+export type ServiceKind = 'jvm' | 'cpu';
+
 export interface ServiceModelOptions {
   replicas: number;
+  kind?: ServiceKind;
   nowMs: number;
   seed?: number;
   workload?: Workload;
@@ -67,7 +71,7 @@ export interface ServiceSample {
 export class ServiceModel {
   private pods: Pod[] = [];
   private heap: HeapState;
-  private readonly jvm: JvmProfile;
+  private readonly jvm: JvmProfile | undefined;
   private readonly workload: Workload;
   private readonly startupMs: number;
   private readonly noiseSd: number;
@@ -77,7 +81,7 @@ export class ServiceModel {
 
   constructor(opts: ServiceModelOptions) {
     this.workload = opts.workload ?? DEFAULT_WORKLOAD;
-    this.jvm = parseJvmOptions(BENCH_SERVICE.jvmOptions, BENCH_SERVICE.memoryLimitBytes);
+    this.jvm = (opts.kind ?? 'jvm') === 'jvm' ? parseJvmOptions(BENCH_SERVICE.jvmOptions, BENCH_SERVICE.memoryLimitBytes) : undefined;
     this.heap = { fill: freshFill(this.jvm, this.workload), allocationSkew: 1 };
     this.startupMs = opts.startupDelayMs ?? BENCH_SERVICE.startupDelayMs;
     this.noiseSd = opts.loadNoiseSd ?? BENCH_SERVICE.loadNoiseSd;
