@@ -5,6 +5,8 @@ import { loadConfig } from '../src/config.ts';
 import { benchGateway, type GatewayBenchResult } from '../src/bench/gateway-bench.ts';
 import { openPolicyPublicKey } from '../src/policy/bundle-signature.ts';
 import { benchTwinDay } from '../src/twin/bench.ts';
+import { writeBenchOutputs } from '../src/bench/bench-output.ts';
+import { barChart } from '../src/charts/render-png.ts';
 
 /** `governor bench twin`: a pods-per-hour chart on stderr as the day runs, the figures on stdout. */
 export function benchTwinCommand(opts: { json: boolean }): number {
@@ -17,7 +19,7 @@ export function benchTwinCommand(opts: { json: boolean }): number {
   return 0;
 }
 
-export async function benchGatewayCommand(opts: { json: boolean; rate: number; duration: number; tenants: number }): Promise<number> {
+export async function benchGatewayCommand(opts: { json: boolean; rate: number; duration: number; tenants: number; out?: string }): Promise<number> {
   const config = loadConfig();
   const result = await benchGateway({
     ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
@@ -27,6 +29,10 @@ export async function benchGatewayCommand(opts: { json: boolean; rate: number; d
     tenants: opts.tenants,
     onProgress: (line) => process.stderr.write(`bench: ${line}\n`),
   });
+  if (opts.out) {
+    const written = writeBenchOutputs(opts.out, 'gateway', result, { '': chartOf(result) });
+    process.stderr.write(`bench: wrote ${written.join(', ')}\n`);
+  }
   const out = (s: string) => process.stdout.write(`${s}\n`);
   if (opts.json) {
     out(JSON.stringify(result, null, 2));
@@ -34,6 +40,22 @@ export async function benchGatewayCommand(opts: { json: boolean; rate: number; d
     out(report(result));
   }
   return 0;
+}
+
+/** The decision beside the floors of the same run: p50 and p99 of each. */
+export function chartOf(r: GatewayBenchResult): Buffer {
+  const g = r.gateway;
+  return barChart({
+    title: `Gateway decision vs a bare INSERT + COMMIT, ${g.target_rate_per_s}/s on ${g.backend} (p99 ratio ${r.ratio.p99}x)`,
+    categories: ['decision durable', 'floor beside the load', 'floor alone'],
+    series: [
+      { name: 'p50 (ms)', values: [g.decision.p50_ms, r.floor.beside.p50_ms, r.floor.alone.p50_ms], color: '#1f77b4' },
+      { name: 'p99 (ms)', values: [g.decision.p99_ms, r.floor.beside.p99_ms, r.floor.alone.p99_ms], color: '#d62728' },
+    ],
+    yLabel: 'milliseconds',
+    thresholds: [{ value: r.ratio.target_p99 * r.floor.beside.p99_ms, label: `${r.ratio.target_p99}x the floor's p99`, color: '#d62728' }],
+    width: 720,
+  });
 }
 
 function bar(value: number, max: number, width = 40): string {

@@ -143,9 +143,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--rate <n>', 'proposals per second offered to the gateway', '500')
     .option('--duration <s>', 'seconds of load', '10')
     .option('--tenants <n>', 'tenants the load is spread over', '50')
-    .action(async (o: { json?: boolean; rate: string; duration: string; tenants: string }) => {
+    .option('--out <dir>', 'where the JSON and the PNG chart are written', 'bench-results')
+    .action(async (o: { json?: boolean; rate: string; duration: string; tenants: string; out: string }) => {
       const { benchGatewayCommand } = await import('../commands/bench.ts');
-      process.exitCode = await benchGatewayCommand({ json: Boolean(o.json), rate: Number(o.rate), duration: Number(o.duration), tenants: Number(o.tenants) });
+      process.exitCode = await benchGatewayCommand({ json: Boolean(o.json), rate: Number(o.rate), duration: Number(o.duration), tenants: Number(o.tenants), out: o.out });
     });
 
   bench

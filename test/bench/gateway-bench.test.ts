@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CommitFloor } from '../../src/bench/commit-floor.ts';
 import { benchGateway } from '../../src/bench/gateway-bench.ts';
-import { report } from '../../commands/bench.ts';
+import { chartOf, report } from '../../commands/bench.ts';
 
 const PG = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -48,6 +48,7 @@ describe('governor bench gateway', () => {
     expect(r.ratio.p99).toBeCloseTo(r.gateway.decision.p99_ms / r.floor.beside.p99_ms, 1);
     expect(r.ratio.p50).toBeCloseTo(r.gateway.decision.p50_ms / r.floor.beside.p50_ms, 1);
     expect(r.ratio.met).toBe(r.gateway.decision.p99_ms <= 3 * r.floor.beside.p99_ms);
+    expect(chartOf(r).subarray(1, 4).toString()).toBe('PNG');
     const text = report(r);
     expect(text).toContain('bare single-row INSERT + COMMIT');
     expect(text).toMatch(new RegExp(`decision over floor: p50 ${r.ratio.p50}x, p99 ${r.ratio.p99}x`));
