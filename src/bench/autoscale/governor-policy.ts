@@ -19,9 +19,10 @@
 // It decides sizes only; it never reads a clock (time comes in) and never sees the future of the trace.
 import { SCALE_COOLDOWN_MS } from '../../../agents/elastik/incident-work.ts';
 import { capacityChangePct, nextStep, STEP_LIMITS } from '../../../agents/elastik/sizing.ts';
-import { demandAhead, loadSample, podCapacityRps, podRpsWithinSlo, wouldServe, type LoadSample } from '../../../agents/runtime/capacity.ts';
+import { demandAhead, loadSample, replicasFor, podCapacityRps, podRpsWithinSlo, wouldServe, type LoadSample } from '../../../agents/runtime/capacity.ts';
 import type { DeploymentMetrics, NamespaceCapacity } from '../../../agents/runtime/cluster-views.ts';
 import { DEFAULT_FORECAST, forecast } from '../../../agents/strategist/forecast.ts';
+import { DEFAULT_WORKLOAD } from '../../twin/performance-model.ts';
 import type { AutoscalePolicy } from './policies.ts';
 import { BENCH_SERVICE, type ServiceSample } from './service-model.ts';
 
@@ -103,7 +104,9 @@ export function governorPolicy(opts: GovernorPolicyOptions): AutoscalePolicy {
   return {
     name: 'governor',
     periodMs: 30_000,
-    initialReplicas: (rps) => Math.min(opts.maxReplicas, Math.max(opts.minReplicas, Math.ceil(rps / ((BENCH_SERVICE.cpuLimitMillicores / 1000) * 600 * 0.6)))),
+    // What Elastik's sizing gives for the opening load, a pod serving its CPU limit's worth.
+    initialReplicas: (rps) =>
+      Math.min(opts.maxReplicas, Math.max(opts.minReplicas, replicasFor(rps, (DEFAULT_WORKLOAD.rpsPerCore * BENCH_SERVICE.cpuLimitMillicores) / 1000) ?? opts.minReplicas)),
     decide(sample, service, nowMs) {
       observe(sample);
       const metrics = metricsOf(sample);
