@@ -46,7 +46,7 @@ export async function benchGatewayCommand(opts: { json: boolean; rate: number; d
 export function chartOf(r: GatewayBenchResult): Buffer {
   const g = r.gateway;
   return barChart({
-    title: `Gateway decision vs a bare INSERT + COMMIT, ${g.target_rate_per_s}/s on ${g.backend} (p99 ratio ${r.ratio.p99}x)`,
+    title: `Gateway decision vs a bare INSERT + COMMIT at ${g.target_rate_per_s}/s, ${g.backend} (p99: ${r.ratio.p99}x the floor)`,
     categories: ['decision durable', 'floor beside the load', 'floor alone'],
     series: [
       { name: 'p50 (ms)', values: [g.decision.p50_ms, r.floor.beside.p50_ms, r.floor.alone.p50_ms], color: '#1f77b4' },
@@ -54,7 +54,7 @@ export function chartOf(r: GatewayBenchResult): Buffer {
     ],
     yLabel: 'milliseconds',
     thresholds: [{ value: r.ratio.target_p99 * r.floor.beside.p99_ms, label: `${r.ratio.target_p99}x the floor's p99`, color: '#d62728' }],
-    width: 720,
+    width: 860,
   });
 }
 
