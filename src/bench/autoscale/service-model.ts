@@ -39,6 +39,8 @@ export const BENCH_SERVICE = {
 /** `jvm`: the twin's WorldCup services (a JVM, whose heap can bind before its CPU); `cpu`: the same pod without a JVM. */
 export type ServiceKind = 'jvm' | 'cpu';
 
+const TWIN_SKEW_MAX = 0.95;
+
 export interface ServiceModelOptions {
   replicas: number;
   kind?: ServiceKind;
@@ -82,7 +84,9 @@ export class ServiceModel {
   constructor(opts: ServiceModelOptions) {
     this.workload = opts.workload ?? DEFAULT_WORKLOAD;
     this.jvm = (opts.kind ?? 'jvm') === 'jvm' ? parseJvmOptions(BENCH_SERVICE.jvmOptions, BENCH_SERVICE.memoryLimitBytes) : undefined;
-    this.heap = { fill: freshFill(this.jvm, this.workload), allocationSkew: 1 };
+    // The twin draws each pod's allocation skew from [0.8, 0.95] (setup.ts); the p99 is set by the
+    // pods whose heaps tip first, so the representative heap is the top of that range.
+    this.heap = { fill: freshFill(this.jvm, this.workload), allocationSkew: TWIN_SKEW_MAX };
     this.startupMs = opts.startupDelayMs ?? BENCH_SERVICE.startupDelayMs;
     this.noiseSd = opts.loadNoiseSd ?? BENCH_SERVICE.loadNoiseSd;
     this.prng = new Prng(opts.seed ?? 19980630);
