@@ -7,6 +7,7 @@
 import { loadConfig, type Config } from '../src/config.ts';
 import { silentLogger, createLogger, type Logger } from '../src/core/logger.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
+import { llmReport } from '../src/llm/from-config.ts';
 import { loadScenarioSpec } from '../src/twin/scenarios/index.ts';
 
 /** The demo is the twin and the sandbox by definition; real Slack or a real cluster are not used. */
@@ -23,6 +24,8 @@ export async function demo(opts: { scenario: string; json: boolean; approvalDela
   // Read and validated first: an unknown name or a malformed file is refused with every problem named.
   loadScenarioSpec(opts.scenario);
   const config = loadConfig();
+  // Who is in charge, said before the run starts (stderr: stdout carries only the summary with --json).
+  process.stderr.write(`demo: ${llmReport(config.llm)}\n`);
   const logger = demoLogger(config);
   const summary = await runDemo({
     scenario: opts.scenario,
@@ -40,6 +43,7 @@ export async function demo(opts: { scenario: string; json: boolean; approvalDela
     for (const a of summary.actions)
       out(`  ${a.agent} ${a.action}: ${a.verdict} at level ${a.level}, executed=${a.executed} verified=${a.verified} rolled_back=${a.rolled_back}`);
     out(`  audit: ${summary.audit.records} records, chain ${summary.audit.chain_valid ? 'valid' : 'BROKEN'}`);
+    out(`  llm: ${summary.llm === 'used' ? 'used (a model answered; every exchange is in the audit log)' : 'unavailable (rules answered)'}`);
     out(`outcome: ${summary.outcome.met ? 'met' : 'NOT met'}`);
     for (const f of summary.outcome.failures) out(`  - ${f}`);
   }

@@ -82,15 +82,15 @@ export async function main(argv: string[]): Promise<void> {
 
   const incident = program.command('incident').description("incidents from the audit log: the same answers as Slack's /incident");
   const incidentOpts = (c: Command) =>
-    c.option('--schema <name>', 'PostgreSQL schema of the audit log (a demo keeps its own: governor_demo)', 'governor').option('--json', 'print one JSON object');
+    c.option('--schema <name>', "PostgreSQL schema of the audit log (default governor; when it holds none, a demo's: governor_demo)").option('--json', 'print one JSON object');
   incidentOpts(incident.command('list').description('incidents, newest first').option('--limit <n>', 'how many', '20')).action(
-    async (o: { schema: string; json?: boolean; limit: string }) => {
+    async (o: { schema?: string; json?: boolean; limit: string }) => {
       const { incidentCommand } = await import('../commands/incident.ts');
       process.exitCode = await incidentCommand('list', { schema: o.schema, json: Boolean(o.json), limit: Number(o.limit) });
     },
   );
   incidentOpts(incident.command('show').description("an incident's timeline, each line with the record it comes from").argument('[id]', "incident id, or 'latest'", 'latest')).action(
-    async (id: string, o: { schema: string; json?: boolean }) => {
+    async (id: string, o: { schema?: string; json?: boolean }) => {
       const { incidentCommand } = await import('../commands/incident.ts');
       process.exitCode = await incidentCommand('show', { id, schema: o.schema, json: Boolean(o.json) });
     },
@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<void> {
       .description('an answer in plain language, from the incident\'s own records')
       .argument('[id]', "incident id, or 'latest'", 'latest')
       .argument('[question...]', 'what to explain, e.g. "why did you roll back?"'),
-  ).action(async (id: string, question: string[], o: { schema: string; json?: boolean }) => {
+  ).action(async (id: string, question: string[], o: { schema?: string; json?: boolean }) => {
     const { incidentCommand } = await import('../commands/incident.ts');
     process.exitCode = await incidentCommand('explain', { id, question, schema: o.schema, json: Boolean(o.json) });
   });

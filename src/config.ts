@@ -50,6 +50,11 @@ const EnvSchema = z
     SLACK_HOST: optionalString,
     SLACK_API_URL: urlWithScheme(['http', 'https'], 'HTTP'),
     ANTHROPIC_API_KEY: optionalString,
+    // The SDK's own base URL setting, read here (not by the SDK) so that this file stays the only reader.
+    ANTHROPIC_BASE_URL: urlWithScheme(['http', 'https'], 'HTTP'),
+    GOVERNOR_LLM_MODEL: optionalString.default('claude-sonnet-4-5'),
+    // Past it the rules answer: the whole exchange (every step and tool call) must fit in it.
+    GOVERNOR_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8_000),
     // PagerDuty (src/paging/, mcp-servers/pagerduty/). Both hosts are host[:port] and always spoken
     // to over HTTPS (pdjs builds the URL itself); a private CA is trusted through NODE_EXTRA_CA_CERTS.
     PAGERDUTY_ROUTING_KEY: optionalString.refine((v) => v === undefined || /^\S{32}$/.test(v), {
@@ -98,7 +103,8 @@ export interface Config {
         apiUrl: string | undefined;
       }
     | { mode: 'sandbox'; channel: string; port: number };
-  anthropicApiKey: string | undefined;
+  /** The language model (src/llm/); undefined without ANTHROPIC_API_KEY: the rules are in charge. */
+  llm: LlmConfig | undefined;
   pagerduty: {
     /** Events API v2 integration key; without it pages stay in memory (src/paging/memory-paging.ts). */
     routingKey: string | undefined;
@@ -135,6 +141,15 @@ export interface Config {
   policyPublicKeyFile: string | undefined;
   consolePort: number;
   logLevel: string;
+}
+
+export interface LlmConfig {
+  apiKey: string;
+  /** The Messages API's base URL; Anthropic's own when unset. */
+  baseUrl: string | undefined;
+  model: string;
+  /** The most one exchange may take, all steps included; past it the rules answer. */
+  timeoutMs: number;
 }
 
 /** Reads and validates configuration; throws one `config_invalid` error listing every problem. */
@@ -183,7 +198,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             apiUrl: e.SLACK_API_URL,
           }
         : { mode: 'sandbox', channel: e.SLACK_CHANNEL, port: e.SLACK_PORT },
-    anthropicApiKey: e.ANTHROPIC_API_KEY,
+    llm: e.ANTHROPIC_API_KEY
+      ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.GOVERNOR_LLM_MODEL ?? 'claude-sonnet-4-5', timeoutMs: e.GOVERNOR_LLM_TIMEOUT_MS }
+      : undefined,
     pagerduty: {
       routingKey: e.PAGERDUTY_ROUTING_KEY,
       // An empty variable means the default too.

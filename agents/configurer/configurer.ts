@@ -11,10 +11,15 @@ import type { BusMessage } from '../../src/bus/event-bus.ts';
 import { readTool } from '../runtime/cluster-views.ts';
 import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { ConfigHistoryView, ConfigList, ConfigView } from './config-views.ts';
-import { CONFIGMAP_SERVER, planConfigRevert, type ConfigFacts } from './planner.ts';
+import { CONFIGMAP_SERVER, configRevertCandidates, type ConfigFacts } from './planner.ts';
+import { chooseAmong, withModelReason } from '../runtime/candidate-choice.ts';
+import { recordExchange, type Reasoner } from '../../src/llm/reasoner.ts';
 
-/** The session is the Configurer's own; see agents/runtime/agent-deps.ts. */
-export type ConfigurerDeps = ObservationAgentDeps;
+/**
+ * The session is the Configurer's own; see agents/runtime/agent-deps.ts. With a reasoner, a language
+ * model may choose which suspect map to revert among the planner's candidates.
+ */
+export type ConfigurerDeps = ObservationAgentDeps & { reasoner?: Reasoner };
 
 
 export class Configurer {
@@ -57,7 +62,15 @@ export class Configurer {
       const history = await read('get_config_history', args, ConfigHistoryView);
       configs.push({ config, history });
     }
-    const planned = planConfigRevert({ observation: obs, configs, sloP99Ms: tenant.slo.p99_latency_ms, incidentStartMs });
+    const candidates = configRevertCandidates({ observation: obs, configs, sloP99Ms: tenant.slo.p99_latency_ms, incidentStartMs });
+    // One revert at a time: the rules take the map changed last; a model may pick another suspect.
+    // The config values are data to it (the maps' contents are quoted in the candidates and facts).
+    const choice = await chooseAmong(this.deps.reasoner, {
+      purpose: 'configurer_choice', agent: 'Configurer', observation: obs, candidates, rules: 'first',
+      facts: { config_maps: configs.map((c) => ({ name: c.config.name, data: c.config.data })) },
+    });
+    const chosen = choice.chosen[0];
+    const planned = chosen ? withModelReason(chosen, choice) : undefined;
     if (!planned) {
       log.info(
         { agent: 'configurer', tenant: obs.tenant, incident_id: incidentId },
@@ -69,8 +82,9 @@ export class Configurer {
     // Its target is the service whose SLO the revert restores: what the gateway leases and the verifier measures.
     const proposal = proposalOf(planned, {
       agent: 'configurer', tenant: obs.tenant, namespace: obs.namespace, target: obs.target, nowMs: this.deps.clock.now(),
-      incident_id: incidentId, observation_id: obs.id,
+      incident_id: incidentId, observation_id: obs.id, llm: choice.llm,
     });
+    await recordExchange(this.deps.recorder, choice.exchange, { actor: 'configurer', at: new Date(this.deps.clock.now()).toISOString(), incident_id: incidentId, proposal_id: proposal.id, tenant: obs.tenant });
     await recordProposal(this.deps.recorder, proposal, { tool_calls: calls });
     log.info({ agent: 'configurer', proposal_id: proposal.id, tenant: proposal.tenant, incident_id: incidentId }, `proposed update_config of ${String(planned.params['config_map'])}`);
   }

@@ -81,24 +81,37 @@ export function suspectChanges(history: ConfigHistoryView, fromMs: number, toMs:
 const fmt = (v: string | null): string => (v === null ? '(absent)' : JSON.stringify(v));
 const clock = (iso: string): string => iso.slice(11, 19);
 
+/** The rules' revert: of the map changed most recently, the likeliest cause. */
 export function planConfigRevert(input: PlannerInput): PlannedConfigRevert | null {
+  return configRevertCandidates(input)[0] ?? null;
+}
+
+/**
+ * One revert per map that changed in the window, the rules' choice first (the map changed most
+ * recently); each names the others in its reasoning. A model may choose among them
+ * (agents/runtime/candidate-choice.ts); only one is proposed.
+ */
+export function configRevertCandidates(input: PlannerInput): PlannedConfigRevert[] {
   const { observation: obs } = input;
-  if (obs.severity !== 'critical' && obs.severity !== 'warning') return null;
-  const deployment = obs.target.name;
+  if (obs.severity !== 'critical' && obs.severity !== 'warning') return [];
   const obsMs = Date.parse(obs.ts);
   const startMs = Math.min(input.incidentStartMs ?? obsMs, obsMs);
   const fromMs = startMs - (input.lookbackMs ?? CHANGE_LOOKBACK_MS);
-
-  // The map changed most recently is the likeliest cause; the others are named in the reasoning.
   const suspects: Suspect[] = [];
   for (const facts of input.configs) {
     const s = suspectChanges(facts.history, fromMs, obsMs);
     if (s) suspects.push({ facts, ...s });
   }
   suspects.sort((a, b) => Date.parse(b.changes[0]!.observed_at) - Date.parse(a.changes[0]!.observed_at));
-  const chosen = suspects[0];
-  if (!chosen) return null;
+  const plans = suspects.map((chosen) => revertFor(chosen, suspects.filter((s) => s !== chosen), input, startMs));
+  // The likeliest cause already reverted (someone put it back): nothing to propose, as before.
+  if (!plans[0]) return [];
+  return plans.filter((p): p is PlannedConfigRevert => p !== null);
+}
 
+function revertFor(chosen: Suspect, others: Suspect[], input: PlannerInput, startMs: number): PlannedConfigRevert | null {
+  const { observation: obs } = input;
+  const deployment = obs.target.name;
   const { config } = chosen.facts;
   const named = new Map<string, string[]>();
   for (const r of config.referenced_by) for (const k of r.keys) named.set(k, [...(named.get(k) ?? []), r.deployment]);
@@ -139,7 +152,7 @@ export function planConfigRevert(input: PlannerInput): PlannedConfigRevert | nul
       `${restarts.length > 0 ? `${restarts.join(', ')} will be restarted to read it` : 'no deployment needs a restart'}`,
   );
   if (kept.length > 0) reasoning.push(`keeping ${kept.join(', ')}: named by a pod template now, removing it would fail the next pod start`);
-  for (const other of suspects.slice(1)) {
+  for (const other of others) {
     reasoning.push(`${other.facts.config.name} also changed in the window (seen ${clock(other.changes[0]!.observed_at)} UTC); left alone, reverting one change at a time`);
   }
   reasoning.push('a config change rolled out by a restart is not helped by scaling: the new pods read the same bad value');

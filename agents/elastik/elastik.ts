@@ -2,16 +2,22 @@
 // published through the outbox), and then works each incident to its end (incident-work.ts): the
 // next scaling step after each verification, cooldown, approval or denial, or an escalation.
 // Consumes observations with its own consumer group; idempotent: an observation it has already
-// answered is skipped, so a redelivery proposes nothing twice.
+// answered is skipped, so a redelivery proposes nothing twice. With a language model, the model may
+// choose among the planner's candidates (never beyond them); the rules propose them all otherwise.
 import { proposalOf, recordProposal } from '../runtime/propose.ts';
+import { chooseAmong, withModelReason } from '../runtime/candidate-choice.ts';
+import { recordExchange, type Reasoner } from '../../src/llm/reasoner.ts';
 import type { Observation, Proposal } from '../../src/contracts/events.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
 import { DeploymentMetrics, NamespaceCapacity, NodesStatus, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
 import { IncidentWork, type IncidentWorkDeps } from './incident-work.ts';
 import { plan } from './planner.ts';
 
-/** The session is the Elastik's own; see agents/runtime/agent-deps.ts. */
-export type ElastikDeps = IncidentWorkDeps;
+/**
+ * The session is the Elastik's own; see agents/runtime/agent-deps.ts. With a reasoner, a language
+ * model may choose among the planner's candidates (runtime/candidate-choice.ts).
+ */
+export type ElastikDeps = IncidentWorkDeps & { reasoner?: Reasoner };
 
 export class Elastik {
   readonly work: IncidentWork;
@@ -72,11 +78,19 @@ export class Elastik {
       ...(nodes ? { nodes: nodes.nodes } : {}),
     });
 
-    for (const p of planned) {
-      const proposal = proposalOf(p, {
+    // The rules propose every candidate; a model may choose among them (never beyond them).
+    const choice = await chooseAmong(this.deps.reasoner, { purpose: 'elastik_choice', agent: 'Elastik', observation: obs, candidates: planned, rules: 'all', facts: { pods: metrics.pods, service: metrics.service, nodes: nodes?.nodes ?? null } });
+    const proposals = choice.chosen.map((p) => ({
+      p,
+      proposal: proposalOf(withModelReason(p, choice), {
         agent: 'elastik', tenant: obs.tenant, namespace: obs.namespace, target: obs.target, nowMs: this.deps.clock.now(),
-        incident_id: obs.incident_id ?? obs.id, observation_id: obs.id,
-      });
+        incident_id: obs.incident_id ?? obs.id, observation_id: obs.id, llm: choice.llm,
+      }),
+    }));
+    await recordExchange(this.deps.recorder, choice.exchange, {
+      actor: 'elastik', at: new Date(this.deps.clock.now()).toISOString(), incident_id: obs.incident_id ?? obs.id, proposal_id: proposals[0]?.proposal.id, tenant: obs.tenant,
+    });
+    for (const { p, proposal } of proposals) {
       await recordProposal(this.deps.recorder, proposal, {
         tool_calls: [
           { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },

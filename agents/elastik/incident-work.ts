@@ -173,9 +173,19 @@ export class IncidentWork {
     const demand = demandAhead(inc.samples, HORIZON_MS);
     const needed = perPod === undefined ? undefined : Math.max(1, Math.ceil(demand / perPod));
     const current = metrics.deployment.replicas;
-    const declined = scales.filter((l) => ['expired', 'rejected'].includes(stageOf(l)) || (stageOf(l) === 'denied' && deniedFor(l, ['blast_radius'])));
+    // Advice (Elastik at level 1, phase Advise: the gateway held the step back for the level alone
+    // and put it to the humans with its command) is neither declined nor refused: the humans have
+    // it. The next advice comes after a cooldown, and only when it says something new.
+    const advised = new Set(records.flatMap((r) => (r.kind === 'decision' && (r.payload as { advice?: unknown }).advice === true && r.proposal_id ? [r.proposal_id] : [])));
+    const isAdvice = (l: ProposalLife) => stageOf(l) === 'denied' && advised.has(l.proposal.id);
+    const lastAdvice = scales.at(-1) && isAdvice(scales.at(-1)!) ? scales.at(-1) : undefined;
+    if (lastAdvice && nowMs < Date.parse(lastAdvice.proposal.ts) + SCALE_COOLDOWN_MS) {
+      this.wakeAt(inc, Date.parse(lastAdvice.proposal.ts) + SCALE_COOLDOWN_MS + 1_000);
+      return;
+    }
+    const declined = scales.filter((l) => !isAdvice(l) && (['expired', 'rejected'].includes(stageOf(l)) || (stageOf(l) === 'denied' && deniedFor(l, ['blast_radius']))));
     // A denial for timing (a cooldown, a stale size) is waited out: the next step comes after it.
-    const denied = scales.filter((l) => stageOf(l) === 'denied' && !deniedFor(l, ['blast_radius']) && !deniedForTiming(l));
+    const denied = scales.filter((l) => !isAdvice(l) && stageOf(l) === 'denied' && !deniedFor(l, ['blast_radius']) && !deniedForTiming(l));
     const lastDenied = denied.at(-1);
     // A denial for anything but size (a budget, an entitlement, a freeze) is not sized around: a human decides.
     if (lastDenied && lastDenied === scales.at(-1)) {
@@ -204,6 +214,12 @@ export class IncidentWork {
       sizing.push(`the first step adds at least half as many pods again (${relief}), relieving each pod while the cause is dealt with`);
     }
     if (decision.kind === 'scale') {
+      // Advice no larger than the last, from the same size, says nothing new: the humans still have it
+      // (it is repeated once they act on it, or when the need grows).
+      if (lastAdvice && lastAdvice.proposal.params['from_replicas'] === current && decision.to <= Number(lastAdvice.proposal.params['to_replicas'])) {
+        this.wakeAt(inc, nowMs + SCALE_COOLDOWN_MS);
+        return;
+      }
       // The same size declined before is not proposed again: the level-3 step instead, or a human.
       if (declined.some((l) => l.proposal.params['to_replicas'] === decision.to && l.proposal.params['from_replicas'] === current)) {
         await this.escalate(inc, records, `declined:${current}->${decision.to}`, `the step ${current} → ${decision.to} was declined and no smaller one helps`, [{ reason: 'approval', detail: 'declined or expired' }], [`approve a scale of ${inc.deployment} to ${decision.to}`]);

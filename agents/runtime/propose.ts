@@ -20,6 +20,8 @@ export interface ProposalOrigin {
   incident_id?: string | undefined;
   /** The observation the plan answers; absent for scheduled work (the Strategist's reviews). */
   observation_id?: string | undefined;
+  /** `used` when a language model chose this plan among the rules' candidates. */
+  llm?: 'used' | 'unavailable';
 }
 
 export function proposalOf(plan: PlannedAction, from: ProposalOrigin): Proposal {
@@ -41,7 +43,7 @@ export function proposalOf(plan: PlannedAction, from: ProposalOrigin): Proposal 
     verification: plan.verification,
     reasoning: plan.reasoning,
     ...(from.observation_id ? { observation_id: from.observation_id } : {}),
-    llm: 'unavailable',
+    llm: from.llm ?? 'unavailable',
   };
 }
 
@@ -51,5 +53,5 @@ export async function recordProposal(
   proposal: Proposal,
   evidence: { tool_calls: RecordedToolCall[] } & Record<string, unknown>,
 ): Promise<void> {
-  await publishEvent<'proposal'>(recorder, proposal, { reasoning_mode: 'rule-based', ...evidence });
+  await publishEvent<'proposal'>(recorder, proposal, { reasoning_mode: proposal.llm === 'used' ? 'llm' : 'rule-based', ...evidence });
 }

@@ -38,6 +38,13 @@ export interface StrategistDeps {
   reopenAfterMs?: number;
   /** Counts a review in flight, so that a virtual-time driver waits for it (src/core/work-tracker.ts). */
   tracker?: { run<T>(fn: () => Promise<T>): Promise<T> };
+  /** False while the deployment phase is Observe: agents read and publish observations, nothing else. */
+  mayPropose?: () => boolean;
+  /**
+   * Among replicas, whether this one runs the review that is due now (the first to claim it does);
+   * every replica's schedule fires, one reviews. Absent: always this one (a single process).
+   */
+  claimReview?: () => Promise<boolean>;
 }
 
 export type ReviewOutcome =
@@ -54,7 +61,13 @@ export class Strategist {
   /** Arms the schedule. Throws config_invalid for an expression node-cron does not accept. */
   start(): void {
     if (this.job) return;
-    const run = () => this.review().then(() => undefined);
+    const run = async () => {
+      if (this.deps.claimReview && !(await this.deps.claimReview())) {
+        this.deps.logger.debug({ agent: 'strategist' }, 'review run by another replica');
+        return;
+      }
+      await this.review();
+    };
     this.job = scheduleCron(this.deps.schedule ?? DEFAULT_STRATEGIST_SCHEDULE, this.deps.clock, this.deps.tracker ? () => this.deps.tracker!.run(run) : run, {
       name: 'strategist-review',
       ...(this.deps.timezone ? { timezone: this.deps.timezone } : {}),
@@ -70,6 +83,10 @@ export class Strategist {
   /** One pass over every tenant; one tenant's failure does not stop the others. */
   async review(): Promise<ReviewOutcome[]> {
     const outcomes: ReviewOutcome[] = [];
+    if (this.deps.mayPropose && !this.deps.mayPropose()) {
+      this.deps.logger.debug({ agent: 'strategist' }, 'review skipped: phase observe');
+      return outcomes;
+    }
     for (const tenant of Object.keys(this.deps.tenants).sort()) {
       try {
         outcomes.push(...(await this.reviewTenant(tenant)));

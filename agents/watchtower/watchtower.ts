@@ -1,6 +1,11 @@
 // Watchtower: polls the deployments it watches through its read-only MCP session, runs the
 // detector, and records one correlated observation per incident (audit record and bus event in one
-// transaction). It never executes anything and holds no write tool.
+// transaction). When a language model answers, an opening observation also carries its ranked
+// hypotheses and narrative (reading.ts), the exchange audited with the incident; the detector's
+// finding is the rules' either way. It never executes anything and holds no write tool. With several
+// replicas, each watched target has one owner at a time (a lease in the shared state, renewed at
+// every poll): the others leave it alone, and take it over — with its open incident, from the audit
+// log — when the owner stops renewing.
 import { EVENT_VERSION, STREAMS, type Observation } from '../../src/contracts/events.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { describeError } from '../../src/core/errors.ts';
@@ -8,9 +13,13 @@ import { newId } from '../../src/core/ids.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { WorkTracker } from '../../src/core/work-tracker.ts';
 import { publishEvent, type Recorder } from '../../src/audit/recorder.ts';
+import type { AuditStore } from '../../src/audit/audit-store.ts';
+import type { SharedState } from '../../src/bus/shared-state.ts';
+import { recordExchange, type Reasoner } from '../../src/llm/reasoner.ts';
 import { DeploymentMetrics, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
 import type { ToolClient } from '../runtime/tool-client.ts';
 import { DEFAULT_DETECTOR_OPTIONS, assess, initialDetectorState, type DetectorState } from './detector.ts';
+import { readIncident } from './reading.ts';
 
 export interface WatchTarget {
   tenant: string;
@@ -27,11 +36,23 @@ export interface WatchtowerDeps {
   logger: Logger;
   targets: WatchTarget[];
   pollMs?: number;
+  /**
+   * One owner per target among replicas: the shared state holding the leases, and this replica's
+   * name in them. Without it this Watchtower watches every target (a single process).
+   */
+  lease?: { state: Pick<SharedState, 'holdLease' | 'releaseLease'>; owner: string; audit: Pick<AuditStore, 'list'> };
+  /** Ranks hypotheses and writes the narrative of an opening observation when a model answers; rules alone otherwise. */
+  reasoner?: Reasoner;
 }
+
+/** A lease outlives two missed polls: a replica that stops renewing hands over within three. */
+const LEASE_POLLS = 3;
 
 export class Watchtower {
   private readonly states = new Map<string, DetectorState>();
   private readonly incidents = new Map<string, string>();
+  /** Targets this replica holds the lease of. */
+  private readonly owned = new Set<string>();
   private cancel: (() => void) | undefined;
   private stopped = false;
 
@@ -56,6 +77,62 @@ export class Watchtower {
   stop(): void {
     this.stopped = true;
     this.cancel?.();
+    // A clean stop hands its targets over at once instead of after the lease runs out.
+    const lease = this.deps.lease;
+    if (lease) for (const key of this.owned) void lease.state.releaseLease(leaseKey(key), lease.owner).catch(() => undefined);
+    this.owned.clear();
+  }
+
+  /** Whether this replica watches the target now; on taking it over, picks up its open incident. */
+  private async owns(t: WatchTarget, key: string): Promise<boolean> {
+    const lease = this.deps.lease;
+    if (!lease) return true;
+    const nowMs = this.deps.clock.now();
+    const hold = await lease.state.holdLease(leaseKey(key), lease.owner, nowMs, LEASE_POLLS * (this.deps.pollMs ?? 15_000));
+    if (!hold.held) {
+      if (this.owned.delete(key)) {
+        // Lost it (this replica stalled past its lease): the new owner carries on from the records.
+        this.states.delete(key);
+        this.incidents.delete(key);
+        this.deps.logger.warn({ agent: 'watchtower', target: key, owner: hold.owner }, 'watch lease lost; another replica watches this target');
+      }
+      return false;
+    }
+    if (!this.owned.has(key)) {
+      this.owned.add(key);
+      await this.takeOver(t, key);
+    }
+    return true;
+  }
+
+  /**
+   * The latest observation of the target says whether an incident is open. If so, it is carried on
+   * under its id, from its baseline, instead of being raised a second time.
+   */
+  private async takeOver(t: WatchTarget, key: string): Promise<void> {
+    const [last] = await this.deps.lease!.audit.list({
+      kind: 'observation',
+      tenant: t.tenant,
+      payload_contains: { observation: { namespace: t.namespace, target: { name: t.deployment } } },
+      newest_first: true,
+      limit: 1,
+    });
+    const obs = last?.kind === 'observation' ? last.payload.observation : undefined;
+    if (!obs || obs.severity === 'info' || !obs.incident_id) {
+      this.deps.logger.info({ agent: 'watchtower', target: key }, 'watching (lease taken)');
+      return;
+    }
+    const baseline = (metric: string) => obs.signals.find((s) => s.metric === metric)?.baseline;
+    const p99 = baseline('http_request_duration_p99_ms');
+    const perPod = baseline('served_rps_per_pod');
+    this.states.set(key, {
+      ...initialDetectorState(),
+      open: true,
+      ...(p99 !== undefined ? { baselineP99Ms: p99 } : {}),
+      ...(perPod !== undefined ? { healthyServedPerPod: perPod } : {}),
+    });
+    this.incidents.set(key, obs.incident_id);
+    this.deps.logger.info({ agent: 'watchtower', target: key, incident_id: obs.incident_id }, 'watching (lease taken over) with its open incident');
   }
 
   async pollAll(): Promise<void> {
@@ -64,6 +141,7 @@ export class Watchtower {
 
   private async poll(t: WatchTarget): Promise<void> {
     const key = `${t.namespace}/${t.deployment}`;
+    if (!(await this.owns(t, key))) return;
     const args = { namespace: t.namespace, deployment: t.deployment };
     const metrics = await readTool(this.deps.tools, 'get_pod_metrics', args, DeploymentMetrics);
     const state = this.states.get(key) ?? initialDetectorState();
@@ -84,7 +162,7 @@ export class Watchtower {
     if (finding.kind === 'incident' && incidentId) this.incidents.set(key, incidentId);
     if (finding.kind === 'resolved') this.incidents.delete(key);
 
-    const observation: Observation = {
+    let observation: Observation = {
       id: newId(),
       v: EVENT_VERSION,
       ts: new Date(nowMs).toISOString(),
@@ -99,6 +177,15 @@ export class Watchtower {
       signals: finding.signals,
       ...(finding.correlated_change ? { correlated_change: finding.correlated_change } : {}),
     };
+    // The model's reading is text beside the finding; the finding itself stays the rules'.
+    const reasoner = this.deps.reasoner;
+    if (finding.kind === 'incident' && reasoner?.configured) {
+      const reading = await readIncident(reasoner, this.deps.tools, observation);
+      await recordExchange(this.deps.recorder, reading.exchange, { actor: 'watchtower', at: observation.ts, incident_id: incidentId, tenant: t.tenant });
+      observation = reading.source === 'llm'
+        ? { ...observation, hypotheses: reading.value.hypotheses.map((h) => ({ text: h.text, ...(h.confidence !== undefined ? { confidence: h.confidence } : {}) })), narrative: reading.value.narrative, llm: 'used' }
+        : { ...observation, llm: 'unavailable' };
+    }
     await publishEvent<'observation'>(this.deps.recorder, observation, {
       tool_calls: [
         { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },
@@ -108,3 +195,5 @@ export class Watchtower {
     this.deps.logger.info({ agent: 'watchtower', tenant: t.tenant, incident_id: incidentId, severity: finding.severity }, finding.summary);
   }
 }
+
+const leaseKey = (target: string): string => `lease:watch:${target}`;

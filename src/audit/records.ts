@@ -107,6 +107,8 @@ export const RecordPayloads = {
     freeze_override: FreezeOverride.optional(),
     /** The approval (vote or freeze override) that caused this re-evaluation. */
     approval_id: z.string().optional(),
+    /** Denied only for the agent's level 1 (phase Advise): advice a person may carry out. */
+    advice: z.literal(true).optional(),
   }),
   approval_requested: z.strictObject({
     /** Where the humans were asked (a Slack message), when it is known. */
@@ -205,6 +207,26 @@ export const RecordPayloads = {
     source: z.enum(['slack', 'cli']),
     /** For a page: what the pager said (sent, or only recorded when no pager is configured). */
     page: z.strictObject({ status: z.enum(['paged', 'recorded', 'failed']), detail: z.string() }).optional(),
+  }),
+  /**
+   * One exchange with the language model (src/llm/reasoner.ts), linked to the incident or proposal it
+   * served: the prompt (data quoted as data), every tool call and result, the answer, model, tokens,
+   * latency, and — when the rules answered instead — why.
+   */
+  llm_exchange: z.strictObject({
+    /** What it served: `watchtower_hypotheses`, `elastik_choice`, `configurer_choice`, `incident_explain`. */
+    purpose: z.string(),
+    model: z.string(),
+    prompt: z.strictObject({ system: z.string(), user: z.string() }),
+    tool_calls: z.array(z.strictObject({ tool: z.string(), args: z.record(z.string(), z.unknown()), response: z.unknown(), is_error: z.boolean().optional() })),
+    /** The model's answer as given (also when it was refused as invalid). */
+    output: z.unknown().optional(),
+    usage: z.strictObject({ input_tokens: z.number().int().nonnegative(), output_tokens: z.number().int().nonnegative() }),
+    steps: z.number().int().nonnegative(),
+    latency_ms: z.number().nonnegative(),
+    /** Who answered in the end: the model, or the rules. */
+    source: z.enum(['llm', 'rules']),
+    fallback: z.strictObject({ reason: z.string(), detail: z.string() }).optional(),
   }),
   /** Free-form evidence that belongs to no other kind (tests, operators' notes). */
   note: z.record(z.string(), z.unknown()),

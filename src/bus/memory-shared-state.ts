@@ -1,10 +1,22 @@
 // Shared state for a single process (the embedded default): the same window-claim semantics as
 // the Redis implementation. It must never consult the wall clock: windows are measured only in the
 // caller's clock, which may be simulated.
-import type { SharedState, WindowClaim } from './shared-state.ts';
+import type { LeaseHold, SharedState, WindowClaim } from './shared-state.ts';
 
 export class MemorySharedState implements SharedState {
   private readonly claims = new Map<string, number>();
+  private readonly leases = new Map<string, { owner: string; untilMs: number }>();
+
+  async holdLease(key: string, owner: string, nowMs: number, ttlMs: number): Promise<LeaseHold> {
+    const l = this.leases.get(key);
+    if (l && l.owner !== owner && nowMs < l.untilMs) return { held: false, owner: l.owner };
+    this.leases.set(key, { owner, untilMs: nowMs + ttlMs });
+    return { held: true, owner };
+  }
+
+  async releaseLease(key: string, owner: string): Promise<void> {
+    if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
+  }
 
   async claimWindow(key: string, nowMs: number, windowMs: number): Promise<WindowClaim> {
     const held = this.claims.get(key);
@@ -20,5 +32,6 @@ export class MemorySharedState implements SharedState {
 
   async close(): Promise<void> {
     this.claims.clear();
+    this.leases.clear();
   }
 }

@@ -3,7 +3,7 @@
 // expiry: callers may run on a simulated clock, so windows are compared in the caller's time and
 // the TTL only collects garbage.
 import { Redis } from 'ioredis';
-import type { SharedState, WindowClaim } from './shared-state.ts';
+import type { LeaseHold, SharedState, WindowClaim } from './shared-state.ts';
 
 /** Value: the claim's start in the caller's clock, as the caller wrote it (a string compares exactly). */
 const CLAIM = `
@@ -22,12 +22,33 @@ end
 return 0
 `;
 
+/** A lease: one hash per key, its owner and until when (the caller's clock). */
+const HOLD_LEASE = `
+local owner = redis.call('HGET', KEYS[1], 'owner')
+local untilMs = redis.call('HGET', KEYS[1], 'until')
+if owner and owner ~= ARGV[1] and tonumber(ARGV[2]) < tonumber(untilMs) then
+  return {0, owner}
+end
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'until', tostring(tonumber(ARGV[2]) + tonumber(ARGV[3])))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return {1, ARGV[1]}
+`;
+
+const RELEASE_LEASE = `
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`;
+
 /** Real time a claim key survives: far beyond any window, short enough not to pile up forever. */
 const gcTtlMs = (windowMs: number): number => Math.ceil(Math.max(0, windowMs) * 10 + 3600_000);
 
 type StateCommands = {
   governorClaimWindow(key: string, nowMs: string, windowMs: string, ttlMs: string): Promise<[number, string]>;
   governorReleaseWindow(key: string, nowMs: string): Promise<number>;
+  governorHoldLease(key: string, owner: string, nowMs: string, ttlMs: string, gcMs: string): Promise<[number, string]>;
+  governorReleaseLease(key: string, owner: string): Promise<number>;
 };
 
 export class RedisSharedState implements SharedState {
@@ -39,6 +60,8 @@ export class RedisSharedState implements SharedState {
     const redis = new Redis(opts.url, { connectionName: 'governor-shared-state' });
     redis.defineCommand('governorClaimWindow', { numberOfKeys: 1, lua: CLAIM });
     redis.defineCommand('governorReleaseWindow', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('governorHoldLease', { numberOfKeys: 1, lua: HOLD_LEASE });
+    redis.defineCommand('governorReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
     this.redis = redis as Redis & StateCommands;
   }
 
@@ -54,6 +77,15 @@ export class RedisSharedState implements SharedState {
 
   async releaseWindow(key: string, nowMs: number): Promise<void> {
     await this.redis.governorReleaseWindow(this.keyPrefix + key, String(nowMs));
+  }
+
+  async holdLease(key: string, owner: string, nowMs: number, ttlMs: number): Promise<LeaseHold> {
+    const [held, holder] = await this.redis.governorHoldLease(this.keyPrefix + key, owner, String(nowMs), String(ttlMs), String(gcTtlMs(ttlMs)));
+    return { held: held === 1, owner: holder };
+  }
+
+  async releaseLease(key: string, owner: string): Promise<void> {
+    await this.redis.governorReleaseLease(this.keyPrefix + key, owner);
   }
 
   async close(): Promise<void> {

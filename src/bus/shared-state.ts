@@ -8,6 +8,12 @@ export interface WindowClaim {
   heldSinceMs: number | null;
 }
 
+export interface LeaseHold {
+  held: boolean;
+  /** Who holds it now (the caller when `held`). */
+  owner: string;
+}
+
 export interface SharedState {
   /**
    * Atomically claims `key` for a window of `windowMs` starting at `nowMs` (the caller's clock,
@@ -17,5 +23,13 @@ export interface SharedState {
   claimWindow(key: string, nowMs: number, windowMs: number): Promise<WindowClaim>;
   /** Gives back a claim made at `nowMs` (when the action it guarded did not happen). */
   releaseWindow(key: string, nowMs: number): Promise<void>;
+  /**
+   * One owner for `key` among several processes (a watched target's Watchtower): taken when free or
+   * expired, renewed by its owner, each time until `nowMs + ttlMs` (the caller's clock). Says who
+   * holds it. A process that dies stops renewing, and another takes over once the lease expires.
+   */
+  holdLease(key: string, owner: string, nowMs: number, ttlMs: number): Promise<LeaseHold>;
+  /** Gives the lease up at once if `owner` holds it (a clean stop hands over without waiting). */
+  releaseLease(key: string, owner: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -52,6 +52,13 @@ export const CorrelatedChange = z.object({
   description: z.string(),
 });
 
+/** A ranked explanation of an incident (Watchtower's model, when one answered). */
+export const Hypothesis = z.object({
+  text: z.string().min(1).max(500),
+  confidence: z.number().min(0).max(1).optional(),
+});
+export type Hypothesis = z.infer<typeof Hypothesis>;
+
 export const Observation = z.object({
   ...base,
   type: z.literal('observation'),
@@ -63,6 +70,10 @@ export const Observation = z.object({
   target: z.object({ kind: z.string(), name: z.string() }),
   signals: z.array(Signal),
   correlated_change: CorrelatedChange.optional(),
+  /** Hypotheses, most likely first, and a narrative: written by a language model, absent when the rules spoke alone. */
+  hypotheses: z.array(Hypothesis).max(5).optional(),
+  narrative: z.string().max(2000).optional(),
+  llm: z.enum(['used', 'unavailable']).optional(),
 });
 export type Observation = z.infer<typeof Observation>;
 

@@ -32,6 +32,8 @@ export interface DemoAction {
   rolled_back: boolean;
   verification?: string;
   approved_by?: string;
+  /** Denied only for the agent's level 1 (phase Advise): advice a person may carry out. */
+  advice?: boolean;
 }
 
 export interface DemoStep {
@@ -261,11 +263,11 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
     simulated_s: (clock.now() - START) / 1000,
     actions: s.actions,
     approvals: s.approvals,
-    policy_denials: s.actions.filter((a) => a.verdict === 'deny' && a.action !== 'recommendation').length,
-    recommendations: s.actions.filter((a) => a.action === 'recommendation').length,
+    policy_denials: s.actions.filter((a) => a.verdict === 'deny' && a.action !== 'recommendation' && !a.advice).length,
+    recommendations: s.actions.filter((a) => a.action === 'recommendation' || a.advice).length,
     observations: s.observations,
     audit: { records: s.records, chain_valid: verification.valid },
-    llm: 'unavailable' as const,
+    llm: s.llmUsed ? ('used' as const) : ('unavailable' as const),
     infrastructure: {
       bus: opts.config.redisUrl ? 'redis' : 'memory',
       audit: opts.config.databaseUrl ? 'postgresql' : 'pglite',
@@ -310,6 +312,7 @@ async function summarise(sys: System, afterSeq: number) {
       rolled_back: comp?.status === 'succeeded',
       ...(ver ? { verification: ver.outcome } : {}),
       ...(approvedBy ? { approved_by: approvedBy } : {}),
+      ...(rs.some((r) => r.kind === 'decision' && (r.payload as { advice?: unknown }).advice === true) ? { advice: true } : {}),
     });
   }
   const observed = records.flatMap((r) => (r.kind === 'observation' ? [{ at: Date.parse(r.at), severity: r.payload.observation.severity as Severity }] : []));
@@ -326,6 +329,8 @@ async function summarise(sys: System, afterSeq: number) {
     actions,
     approvals,
     records: records.length,
+    // A model answered at least once (an llm_exchange its answer was taken from).
+    llmUsed: records.some((r) => r.kind === 'llm_exchange' && r.payload.source === 'llm'),
     firstIncidentAt: firstIncident ? firstIncident.at : null,
     observations: { count: observed.length, max_severity: maxSeverity },
     timeline,

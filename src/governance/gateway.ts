@@ -20,6 +20,7 @@ import type { ApprovalDesk } from './approvals.ts';
 import type { AutonomyLevels } from './autonomy.ts';
 import type { ApprovalChannel, Notifier } from './channels.ts';
 import { issueGrant, type GrantKeys } from './grants.ts';
+import { humanCommand } from './human-command.ts';
 import { buildPolicyInput } from './policy-input.ts';
 import { actionGrant, approvalsSoFar, compensationGrant, firstDecision, lifeOf, type ProposalLife } from './proposal-life.ts';
 import type { Tenants } from './tenants.ts';
@@ -53,6 +54,9 @@ const LEASE_MS = 30_000;
 const RECENT_MS = 60 * 60_000;
 
 export class Gateway {
+  /** Proposals denied only for their agent's level 1, between their decision and its announcement. */
+  private readonly advisable = new Set<string>();
+
   constructor(private readonly deps: GatewayDeps) {}
 
   async onMessage(msg: BusMessage): Promise<void> {
@@ -88,11 +92,16 @@ export class Gateway {
       await this.grant(p, p.tool_call, 'policy', decision.agent_level);
     } else if (decision.verdict === 'require_approval' && !records.some((r) => r.kind === 'approval_requested')) {
       await this.askForApproval(p, decision);
-    } else if (decision.verdict === 'deny' && p.action === 'recommendation') {
+    } else if (decision.violations.some((v) => v.rule === PHASE_OBSERVE)) {
+      // Recorded; said nowhere: in Observe nobody is asked to act.
+    } else if (decision.verdict === 'deny' && (p.action === 'recommendation' || this.advisable.delete(p.id))) {
       // Advice from a level-1 agent is never executed by Governor (the policy's autonomy layer says
-      // so); it is put in front of the humans as advice, not announced as a refused action.
+      // so); it is put in front of the humans as advice, not announced as a refused action. An
+      // action a person can carry out comes with the command that does exactly what was judged.
+      const command = p.action === 'recommendation' ? undefined : humanCommand(p);
       await this.deps.notifier.notify(
-        `Recommendation from ${p.agent} for ${p.target.name} (${p.tenant}), advisory — Governor executes nothing: ${p.reasoning.join(' ')}`, { incident_id: p.incident_id },
+        `Recommendation from ${p.agent} for ${p.target.name} (${p.tenant}), advisory — Governor executes nothing: ${p.reasoning.join(' ')}` +
+          (command ? ` To carry it out yourself: \`${command}\`` : ''), { incident_id: p.incident_id },
       );
     } else if (decision.verdict === 'deny') {
       // A freeze is the one denial a human may lift, for one proposal, with a reason (safety still applies).
@@ -171,6 +180,11 @@ export class Gateway {
     const stale = staleness(p, recent);
     if (!tenant) {
       result = failClosed(this.deps.policy.version, 'unknown_tenant', `tenant '${p.tenant}' is not in the tenants configuration`);
+    } else if (this.deps.autonomy.phase === 'observe') {
+      // Observe (DESIGN §2): agents read and publish observations, nothing else. The agents hold
+      // back their proposals in this phase; one that arrives anyway (made just before the phase
+      // changed, or from a process that has not heard yet) is refused and recorded, not announced.
+      result = { verdict: 'deny', violations: [{ layer: 'autonomy', rule: PHASE_OBSERVE, message: `phase observe: agents read and publish observations only; ${p.agent}'s ${p.action} is neither recommended nor executed` }], policy_version: this.deps.policy.version };
     } else if (stale) {
       result = { verdict: 'deny', violations: [{ layer: 'operational', rule: 'stale_proposal', message: stale }], policy_version: this.deps.policy.version };
     } else {
@@ -186,6 +200,13 @@ export class Gateway {
         });
         input = built;
         result = await this.deps.policy.evaluate(built);
+        if (!opts.reevaluation && result.verdict === 'deny' && level === 1 && p.action !== 'recommendation' && result.violations.some((v) => v.rule === 'level_1_advisory')) {
+          // Denied at level 1: is the level all that stands against it? Then it is advice a person
+          // may take (Advise: agents recommend, humans execute). Any other denial — a guardrail, a
+          // freeze — is a refusal, announced as one.
+          const supervised = await this.deps.policy.evaluate(buildPolicyInput(p, { nowMs, agentLevel: 2, tenant, changeFreeze: false, ...facts }));
+          if (supervised.verdict !== 'deny') this.advisable.add(p.id);
+        }
       } catch (err) {
         // A policy engine that cannot answer is a deny, recorded with the reason: never a guess.
         if (err instanceof GovernorError && err.retryable) throw err;
@@ -213,6 +234,8 @@ export class Gateway {
       ...(opts.reevaluation ? { reevaluation: true } : {}),
       ...(opts.freezeOverride ? { freeze_override: opts.freezeOverride } : {}),
       ...(opts.approvalId ? { approval_id: opts.approvalId } : {}),
+      // Held back by the agent's level alone: advice a person may carry out (see act()).
+      ...(this.advisable.has(p.id) ? { advice: true } : {}),
     });
     // An allowed proposal's grant is committed with its decision: one durable write, and never a
     // grant without the decision that justifies it.
@@ -389,6 +412,8 @@ function staleness(p: Proposal, recent: Recent): string | undefined {
   if (replicas === from) return undefined;
   return `proposal assumed ${String(from)} replicas, but an action since left ${replicas}; propose again from the current state`;
 }
+
+const PHASE_OBSERVE = 'phase_observe';
 
 function failClosed(version: string, rule: string, message: string): PolicyDecision {
   return { verdict: 'deny', violations: [{ layer: 'safety', rule, message }], policy_version: version };

@@ -3,6 +3,7 @@
 // gateway, MCP servers and the Slack app together, and reports what it chose and why. Nothing else
 // imports concrete infrastructure; agents get interfaces.
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -56,6 +57,9 @@ import { PrometheusMetricHistory, type MetricHistory } from '../slack/metric-his
 import { ObservationAnswers, recordOnlyPager, type PageOnCall } from '../slack/observation-answers.ts';
 import { AuditHome } from '../slack/app-home.ts';
 import { RecordsIncidentQueries } from '../governance/incident-answers.ts';
+import { LlmIncidentQueries } from '../llm/llm-incident-queries.ts';
+import { llmReport, reasonerOf } from '../llm/from-config.ts';
+import type { Reasoner } from '../llm/reasoner.ts';
 import { startSampler } from '../twin/metrics/sampler.ts';
 import { startQueryApiServer } from '../twin/metrics/query-api.ts';
 import { startSlackSandbox } from '../sandbox/slack-sandbox.ts';
@@ -98,6 +102,8 @@ export interface SystemOptions {
    * deleted when the run stops (the demo and tests use it; `start` does not).
    */
   runId?: string;
+  /** How long the language model's circuit breaker stays open before a probe (30 s by default; tests shorten it). */
+  llmCooldownMs?: number;
 }
 
 export interface System {
@@ -112,6 +118,8 @@ export interface System {
   tenants: Tenants;
   autonomy: AutonomyLevels;
   policyVersion: string;
+  /** The language model with its breaker, as the agents use it (no model without ANTHROPIC_API_KEY). */
+  llm: Reasoner;
   /** True when no work is pending anywhere: bus, outbox, timers' work in flight. */
   idle(): Promise<boolean>;
   stop(): Promise<void>;
@@ -143,7 +151,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       const redisUrl = config.redisUrl;
       if (opts.runId) closers.push(() => purgeRedisPrefix(redisUrl, `${opts.runId}:`));
     } else {
-      bus = new MemoryEventBus();
+      bus = new MemoryEventBus({ logger });
       shared = new MemorySharedState();
       report.push('bus: in-memory (REDIS_URL is not set)');
     }
@@ -336,6 +344,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
           return { status: 'paged', detail: `PagerDuty took the page (${receipt.dedup_key})` };
         }
       : recordOnlyPager;
+    const reasoner = reasonerOf(config.llm, { logger, announce: (text) => announce(text), ...(opts.llmCooldownMs !== undefined ? { cooldownMs: opts.llmCooldownMs } : {}) });
     const slackFeatures = {
       threadOf: (incidentId: string) => projector?.threadFor(incidentId) ?? Promise.resolve(undefined),
       observations: new ObservationAnswers({ audit, recorder, clock, pageOnCall, onAnswered: (id) => void projector?.refresh(id).catch(() => undefined) }),
@@ -348,7 +357,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
             : [],
         }),
       }),
-      incidents: new RecordsIncidentQueries(audit),
+      incidents: new LlmIncidentQueries({ rules: new RecordsIncidentQueries(audit), audit, reasoner, recorder, clock }),
     };
     let slackFake: SlackFake | undefined;
     if (config.slack.mode === 'real') {
@@ -441,31 +450,45 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       closers.push(() => checkpointer.stop());
       report.push(`audit checkpoints: every ${config.audit.checkpointIntervalS} s and at stop, to ${file} and the Slack channel${first.status === 'discontinuous' ? `; ALERT: ${first.problem}` : ''}`);
     } else report.push('audit checkpoints: none (the log lives in memory and ends with this run)');
-    if (!config.anthropicApiKey) report.push('llm: rule-based handlers (ANTHROPIC_API_KEY is not set)');
+    // The language model: where it may help (Watchtower's reading, Elastik's and the Configurer's
+    // choice among their candidates, incident explain); the rules answer whenever it cannot.
+    report.push(llmReport(config.llm));
 
     const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared });
-    const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier });
-    const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants });
+    const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier, reasoner });
+    const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants, reasoner });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
-    const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker });
+    const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker, mayPropose: () => autonomyManager.phase !== 'observe',
+      // Every replica's schedule fires; the first to claim the review runs it (reviews are 15 min apart).
+      claimReview: async () => (await shared.claimWindow('strategist:review', clock.now(), 10 * 60_000)).acquired,
+    });
     const verifier = new Verifier({ tools: verifierTools, recorder, audit, clock, tracker, logger, notifier });
     const executorOf = (agent: 'elastik' | 'configurer' | 'arbitrator', tools: ToolClient) =>
       new Executor({ agent, consumer: `${agent}-${process.pid}`, tools, audit, recorder, verifier, notifier, clock, logger, pauseEpoch });
     const executors = { elastik: executorOf('elastik', elastikTools), configurer: executorOf('configurer', configurerExec), arbitrator: executorOf('arbitrator', arbitratorExec) };
     const health = new AgentHealth({ autonomy: autonomyManager, notifier, clock, logger });
-    const watchtower = new Watchtower({ tools: watchtowerTools, recorder, clock, tracker, logger, targets, ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) });
+    // One Watchtower per target among replicas: a lease in the shared state (Redis with REDIS_URL).
+    const watchOwner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+    const watchtower = new Watchtower({
+      tools: watchtowerTools, recorder, clock, tracker, logger, targets, reasoner, lease: { state: shared, owner: watchOwner, audit },
+      ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
+    });
 
     const subs: Subscription[] = [];
     const consumer = `p${process.pid}`;
     const sub = (stream: string, group: string, handler: (m: Parameters<Gateway['onMessage']>[0]) => Promise<void>) =>
       subs.push(bus.subscribe(stream, { group, consumer, blockMs: 200, claimIdleMs: 10_000 }, handler));
-    sub(STREAMS.observation, 'elastik', (m) => elastik.onMessage(m));
+    // Observe (DESIGN §2): agents read and publish observations, nothing else — the acting agents
+    // let observations pass unanswered (the gateway refuses, silently, any proposal that slips by).
+    const acting = (handle: (m: Parameters<Gateway['onMessage']>[0]) => Promise<void>) => (m: Parameters<Gateway['onMessage']>[0]) =>
+      autonomyManager.phase === 'observe' ? Promise.resolve() : handle(m);
+    sub(STREAMS.observation, 'elastik', acting((m) => elastik.onMessage(m)));
     // What becomes of the proposals of the incidents Elastik works: it re-plans after each.
-    for (const stream of [STREAMS.verification, STREAMS.decision, STREAMS.approval, STREAMS.execution_result]) sub(stream, 'elastik-incidents', (m) => elastik.onMessage(m));
-    sub(STREAMS.observation, 'configurer', (m) => configurer.onMessage(m));
+    for (const stream of [STREAMS.verification, STREAMS.decision, STREAMS.approval, STREAMS.execution_result]) sub(stream, 'elastik-incidents', acting((m) => elastik.onMessage(m)));
+    sub(STREAMS.observation, 'configurer', acting((m) => configurer.onMessage(m)));
     // The cockpit: every event that changes what an incident's Slack thread shows, in a group of its own.
     for (const type of COCKPIT_EVENTS) sub(STREAMS[type], 'cockpit', (m) => cockpit.onMessage(m));
-    sub(STREAMS.observation, 'arbitrator', (m) => arbitrator.onMessage(m));
+    sub(STREAMS.observation, 'arbitrator', acting((m) => arbitrator.onMessage(m)));
     sub(STREAMS.proposal, 'gateway', (m) => gateway.onMessage(m));
     sub(STREAMS.approval, 'gateway', (m) => gateway.onMessage(m));
     sub(STREAMS.rollback, 'gateway', (m) => gateway.onMessage(m));
@@ -514,6 +537,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       tenants,
       autonomy,
       policyVersion: policy.version,
+      llm: reasoner,
       idle: async () => tracker.busy === 0 && (await bus.backlog()) === 0 && (await relay.pending()) === 0,
       stop: stopAll,
     };

@@ -10,7 +10,7 @@
 // and never give a message a key that depends on anything but the records.
 import { createHash } from 'node:crypto';
 import type { AuditRecord } from '../audit/records.ts';
-import type { Observation } from '../contracts/events.ts';
+import type { Hypothesis, Observation } from '../contracts/events.ts';
 import type { LineChartSpec } from '../charts/line-chart.ts';
 import { lifeOf, stageOf, type ProposalLife } from '../governance/proposal-life.ts';
 import { agentName, clip, code, context, escapeMrkdwn, fallback, header, LIMITS, mrkdwnText, plural, principal, section, slackDate, type KnownBlock, type SlackMessage } from './mrkdwn.ts';
@@ -18,11 +18,8 @@ import { CONFIRM_ACTION_ID, FALSE_ALARM_ACTION_ID, PAGE_ACTION_ID, incidentActio
 import { noticeMessage, proposalCard } from './proposal-message.ts';
 import type { Point } from './metric-history.ts';
 
-/** A ranked explanation, when the observation carries them (Watchtower's correlation). */
-export interface Hypothesis {
-  text: string;
-  confidence?: number;
-}
+/** A ranked explanation, when the observation carries them (Watchtower's model). */
+export type { Hypothesis } from '../contracts/events.ts';
 
 export interface Answer {
   answer: 'confirmed' | 'false_alarm' | 'page_on_call';
@@ -61,8 +58,8 @@ export function incidentView(records: readonly AuditRecord[]): IncidentView | un
     return l ? [l] : [];
   });
   const opened = first.payload.observation;
-  // Not part of the observation's schema yet; shown when Watchtower adds them.
-  const hypotheses = ((opened as Observation & { hypotheses?: Hypothesis[] }).hypotheses ?? []).slice().sort((a, b) => (b.confidence ?? 0) - (a.confidence ?? 0));
+  // Present when Watchtower's model answered; the rules give none.
+  const hypotheses = (opened.hypotheses ?? []).slice().sort((a, b) => (b.confidence ?? 0) - (a.confidence ?? 0));
   return {
     incident_id: first.incident_id,
     opened,
@@ -146,6 +143,7 @@ export function parentMessage(v: IncidentView): SlackMessage {
     ...(v.hypotheses.length
       ? [section(`*Hypotheses, most likely first*\n${v.hypotheses.map((h, i) => `${i + 1}. ${escapeMrkdwn(h.text)}${h.confidence !== undefined ? ` (${Math.round(h.confidence * 100)}%)` : ''}`).join('\n')}`)]
       : []),
+    ...(o.narrative ? [section(`*Watchtower's reading* _(a language model, over the signals and its read-only tools)_\n${escapeMrkdwn(o.narrative)}`)] : []),
     context(`${answersLine(v)} · incident ${code(v.incident_id)} · proposals, approvals, executions and the chart follow in the thread`),
     {
       type: 'actions',

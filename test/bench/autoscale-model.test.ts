@@ -41,7 +41,7 @@ describe('the autoscale bench\'s service model against the twin', () => {
     ['jvm', 190, 'healthy, near the tipping point'],
     ['jvm', 230, 'tipped: old-generation pauses'],
     ['cpu', 350, 'no JVM, 60% of its CPU'],
-  ] as const)('%s at %i requests/s a pod (%s): p99 and CPU within 10%%', (kind, perPod) => {
+  ] as const)('%s at %i requests/s a pod (%s): p99 and CPU within 10%%', (kind, perPod, _what) => {
     const points = sideBySide(kind, perPod);
     expect(points).toHaveLength(2);
     for (const p of points) {

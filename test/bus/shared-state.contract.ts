@@ -64,6 +64,32 @@ export function sharedStateContract(name: string, makeState: () => Promise<Share
       await state.releaseWindow(`${key}:other`, t0);
     });
 
+    it('gives a lease to one owner, renews it for that owner, and hands it over once it expires or is released', async () => {
+      const [a, b] = [await open(), await open()];
+      const TTL = 45_000;
+      expect(await a.holdLease(key, 'p1', t0, TTL)).toEqual({ held: true, owner: 'p1' });
+      expect(await b.holdLease(key, 'p2', t0 + 1, TTL)).toEqual({ held: false, owner: 'p1' });
+      // Renewed by its owner: still p1's past the first expiry.
+      expect(await a.holdLease(key, 'p1', t0 + 30_000, TTL)).toEqual({ held: true, owner: 'p1' });
+      expect(await b.holdLease(key, 'p2', t0 + TTL + 1, TTL)).toEqual({ held: false, owner: 'p1' });
+      // p1 stops renewing (it died): p2 takes over once the lease expires.
+      expect(await b.holdLease(key, 'p2', t0 + 30_000 + TTL, TTL)).toEqual({ held: true, owner: 'p2' });
+      expect(await a.holdLease(key, 'p1', t0 + 30_000 + TTL + 1, TTL)).toEqual({ held: false, owner: 'p2' });
+      // Only the owner releases; then anyone may take it at once.
+      await a.releaseLease(key, 'p1');
+      expect((await a.holdLease(key, 'p1', t0 + 80_000, TTL)).held).toBe(false);
+      await b.releaseLease(key, 'p2');
+      expect(await a.holdLease(key, 'p1', t0 + 80_000, TTL)).toEqual({ held: true, owner: 'p1' });
+    });
+
+    it('lets exactly one of many concurrent lease takers from two handles hold it', async () => {
+      const [a, b] = [await open(), await open()];
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).holdLease(key, `p${i}`, t0, 45_000)));
+      const winners = results.filter((r) => r.held);
+      expect(winners).toHaveLength(1);
+      for (const r of results) expect(r.owner).toBe(winners[0]!.owner);
+    });
+
     it('lets exactly one of many concurrent claims from two handles win', async () => {
       const [a, b] = [await open(), await open()];
       const results = await Promise.all(

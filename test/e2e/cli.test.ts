@@ -283,4 +283,24 @@ describe('governor incident', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toMatch(/no incident 'no-such-incident'/);
   }, 180_000);
+
+  it("without --schema, reads the demo's records when the main schema holds no audit log, and says so", async () => {
+    const { incidentCommand } = await import('../../commands/incident.ts');
+    const saved = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = PG;
+    try {
+      const out: string[] = [];
+      const notes: string[] = [];
+      const empty = `none_${randomUUID().slice(0, 8)}`;
+      const code = await incidentCommand('explain', { id: 'latest', question: ['why', 'did', 'you', 'roll', 'back?'], json: true }, (l) => out.push(l), (l) => notes.push(l), { main: empty, demo: schema });
+      expect(code).toBe(0);
+      expect(JSON.parse(out.join('\n'))).toMatchObject({ source: 'rules' });
+      expect(notes.join('\n')).toMatch(new RegExp(`schema '${empty}' holds no audit log: these are the demo's records in '${schema}'`));
+      // Neither holds a log: the error names the main schema and where a demo's records would be.
+      await expect(incidentCommand('list', { json: true }, () => {}, () => {}, { main: empty, demo: `${empty}_demo` })).rejects.toThrow(new RegExp(`no audit log in schema '${empty}'`));
+    } finally {
+      if (saved === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = saved;
+    }
+  }, 60_000);
 });

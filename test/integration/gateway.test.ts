@@ -78,6 +78,35 @@ describe('gateway', () => {
     expect(notifier.texts).toEqual([expect.stringMatching(/^Recommendation from strategist for .*advisory — Governor executes nothing: checkout runs at 18%/)]);
   });
 
+  it('in phase Advise, a scale the level alone holds back is advice with the exact command; one a guardrail refuses is announced as refused', async () => {
+    autonomy = new AutonomyLevels('advise');
+    const g = gateway();
+    const p = proposal();
+    await record(p);
+    expect((await g.onProposal(p)).verdict).toBe('deny');
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision']);
+    expect(notifier.texts).toEqual([
+      expect.stringMatching(/^Recommendation from elastik for checkout \(acme\), advisory — Governor executes nothing: p99 above SLO To carry it out yourself: `kubectl -n acme-prod scale deployment\/checkout --replicas=12`$/),
+    ]);
+    const big = proposal({ params: { from_replicas: 4, to_replicas: 16 }, tool_call: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 16 } } });
+    await record(big);
+    await g.onProposal(big);
+    expect(notifier.texts[1]).toMatch(/^Denied scale_deployment of checkout \(acme\) proposed by elastik: .*level 1/);
+    expect(notifier.texts[1]).not.toMatch(/kubectl/);
+    expect(approvals.requests).toHaveLength(0);
+  });
+
+  it('in phase Observe, a proposal that slips through is refused and recorded, and nobody is told to act', async () => {
+    autonomy = new AutonomyLevels('observe');
+    const p = rollbackProposal();
+    await record(p);
+    const d = await gateway().onProposal(p);
+    expect(d).toMatchObject({ verdict: 'deny', violations: [expect.objectContaining({ layer: 'autonomy', rule: 'phase_observe' })] });
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision']);
+    expect(notifier.texts).toEqual([]);
+    expect(approvals.requests).toHaveLength(0);
+  });
+
   it('allows a level-3 scale within the guardrails and issues one grant for the exact call, even when redelivered', async () => {
     const p = proposal();
     await record(p);

@@ -74,6 +74,17 @@ describe('config', () => {
     expect(configProblems({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xoxp-secret-value' })).not.toContain('xoxp-secret-value');
   });
 
+  it('takes the language model only with a key: its base URL, model and timeout; without a key, none (the rules)', () => {
+    expect(loadConfig({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:9', GOVERNOR_LLM_MODEL: 'm' }).llm).toBeUndefined();
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-x' }).llm).toEqual({ apiKey: 'sk-ant-x', baseUrl: undefined, model: 'claude-sonnet-4-5', timeoutMs: 8000 });
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-x', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9', GOVERNOR_LLM_MODEL: 'claude-x', GOVERNOR_LLM_TIMEOUT_MS: '2500' }).llm)
+      .toEqual({ apiKey: 'sk-ant-x', baseUrl: 'http://127.0.0.1:9', model: 'claude-x', timeoutMs: 2500 });
+    const msg = configProblems({ ANTHROPIC_API_KEY: 'sk-ant-secret', ANTHROPIC_BASE_URL: 'api.anthropic.com', GOVERNOR_LLM_TIMEOUT_MS: '10' });
+    expect(msg).toMatch(/ANTHROPIC_BASE_URL: must be a HTTP URL/);
+    expect(msg).toMatch(/GOVERNOR_LLM_TIMEOUT_MS/);
+    expect(msg).not.toContain('sk-ant-secret');
+  });
+
   it('refuses SLACK_APPROVERS, which no longer restricts anything, instead of ignoring it', () => {
     expect(() => loadConfig({ SLACK_APPROVERS: 'U1,U2' })).toThrow(/SLACK_APPROVERS: is no longer read: approvers are configured in the tenants file/);
     expect(() => loadConfig({ SLACK_API_URL: 'slack.com/api' })).toThrow(/SLACK_API_URL: must be a HTTP URL/);

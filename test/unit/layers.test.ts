@@ -12,11 +12,14 @@ const at = (...p: string[]) => join(ROOT, ...p);
 
 /** Each layer, and the folders it must never import from. */
 const RULES: { layer: string; dir: string; never: string[] }[] = [
-  { layer: 'core', dir: at('src', 'core'), never: [at('src', 'audit'), at('src', 'governance'), at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('commands')] },
-  { layer: 'audit', dir: at('src', 'audit'), never: [at('src', 'governance'), at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('commands')] },
-  { layer: 'governance', dir: at('src', 'governance'), never: [at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('commands')] },
+  { layer: 'core', dir: at('src', 'core'), never: [at('src', 'llm'), at('src', 'audit'), at('src', 'governance'), at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('commands')] },
+  { layer: 'audit', dir: at('src', 'audit'), never: [at('src', 'llm'), at('src', 'governance'), at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('commands')] },
+  { layer: 'governance', dir: at('src', 'governance'), never: [at('src', 'llm'), at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('commands')] },
   { layer: 'agents', dir: at('agents'), never: [at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('commands'), at('mcp-servers')] },
   { layer: 'slack', dir: at('src', 'slack'), never: [at('agents'), at('src', 'runtime'), at('src', 'twin'), at('commands')] },
+  // The language model reads the record and governance's interfaces, and decorates them; agents use
+  // it, never the other way round, and it reaches no cluster, bus or Slack of its own.
+  { layer: 'llm', dir: at('src', 'llm'), never: [at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('src', 'bus'), at('commands'), at('mcp-servers')] },
   // Paging reads the record and governance's read model; Slack and the gateway never learn of it.
   { layer: 'paging', dir: at('src', 'paging'), never: [at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('commands'), at('mcp-servers')] },
 ];
