@@ -113,6 +113,6 @@ export function report(r: AutoscaleBenchResult): string {
     row('governor', r.governor, r.governor.forecast ? 'Elastik sizing + Strategist forecast, level-3 steps, 300 s cooldown' : 'Elastik sizing, trend only'),
     row('hpa', r.hpa, `CPU ${r.hpa.cpu_target_pct}% of requests, default behaviour, 15 s sync`),
     row('static', r.static, `${r.static.replicas} replicas: the peak at the HPA's target`),
-    `governor vs hpa: replica-hours ${g.replica_hours}x (target at most ${r.targets.replica_hours_at_most}x), SLO-violation minutes ${g.slo_violation_minutes ?? 'none on either'}${g.slo_violation_minutes !== null ? 'x' : ''} (target at most ${r.targets.slo_violation_minutes_at_most}x): ${r.targets.met ? 'met' : 'NOT met'}`,
+    `governor vs hpa: replica-hours ${g.replica_hours}x (target at most ${r.targets.replica_hours_at_most}x), SLO-violation minutes ${g.slo_violation_minutes !== null ? `${g.slo_violation_minutes}x` : `— (${g.note})`} (target at most ${r.targets.slo_violation_minutes_at_most}x): ${r.targets.met ? 'met' : 'NOT met'}`,
   ].join('\n');
 }
