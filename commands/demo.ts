@@ -1,27 +1,35 @@
-// `governor demo --scenario NAME [--json]`: runs a scenario in virtual time and prints the DESIGN §5
+// `governor demo --scenario NAME|FILE [--json]`: runs a scenario — one of scenarios/ by name, or a
+// team's own scenario file by its path (ending in .json) — in virtual time and prints the DESIGN §5
 // summary, with the outcome the scenario file declares and whether it was met. Progress (simulated
 // time, p99 per watched service) goes to stderr, so stdout carries exactly one JSON object with
-// --json. Exit 1 when the declared outcome is not met.
-import { loadConfig } from '../src/config.ts';
-import { GovernorError } from '../src/core/errors.ts';
-import { silentLogger, createLogger } from '../src/core/logger.ts';
+// --json. Exit 1 when the declared outcome is not met; a file that is missing or malformed is refused
+// before anything starts, with every problem named (exit 78).
+import { loadConfig, type Config } from '../src/config.ts';
+import { silentLogger, createLogger, type Logger } from '../src/core/logger.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
 import { llmReport } from '../src/llm/from-config.ts';
-import { SCENARIOS } from '../src/twin/scenarios/index.ts';
+import { loadScenarioSpec } from '../src/twin/scenarios/index.ts';
+
+/** The demo is the twin and the sandbox by definition; real Slack or a real cluster are not used. */
+export function demoConfig(config: Config): Config {
+  return { ...config, kubeconfig: undefined, slack: { mode: 'sandbox' as const, channel: 'governor-demo', port: 0 }, consolePort: 0 };
+}
+
+/** Quiet unless the operator asked for debug logs. */
+export function demoLogger(config: Config): Logger {
+  return config.logLevel === 'debug' || config.logLevel === 'trace' ? createLogger({ level: config.logLevel }) : silentLogger();
+}
 
 export async function demo(opts: { scenario: string; json: boolean; approvalDelayS: number }): Promise<number> {
-  if (!SCENARIOS.includes(opts.scenario)) {
-    throw new GovernorError('config_invalid', `unknown scenario '${opts.scenario}'; known: ${SCENARIOS.join(', ')}`);
-  }
+  // Read and validated first: an unknown name or a malformed file is refused with every problem named.
+  loadScenarioSpec(opts.scenario);
   const config = loadConfig();
-  // The demo is the twin and the sandbox by definition; real Slack or a real cluster are not used.
-  const demoConfig = { ...config, kubeconfig: undefined, slack: { mode: 'sandbox' as const, channel: 'governor-demo', approvers: [], port: 0 }, consolePort: 0 };
   // Who is in charge, said before the run starts (stderr: stdout carries only the summary with --json).
   process.stderr.write(`demo: ${llmReport(config.llm)}\n`);
-  const logger = config.logLevel === 'debug' || config.logLevel === 'trace' ? createLogger({ level: config.logLevel }) : silentLogger();
+  const logger = demoLogger(config);
   const summary = await runDemo({
     scenario: opts.scenario,
-    config: demoConfig,
+    config: demoConfig(config),
     logger,
     approvalDelayS: opts.approvalDelayS,
     onProgress: (line) => process.stderr.write(`demo: ${line}\n`),

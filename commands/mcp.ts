@@ -1,6 +1,7 @@
 // `governor mcp NAME --stdio | --port N`: one MCP server as its own process, against the cluster in
 // KUBECONFIG (a real one, or the twin from `governor twin --kubeconfig FILE`) — or, for `pagerduty`,
-// against PagerDuty (PAGERDUTY_*; no cluster, no grants: paging governs nothing).
+// against PagerDuty (PAGERDUTY_*; no cluster, no grants: paging governs nothing), and for
+// `prometheus` against PROMETHEUS_URL (read-only; every query confined to the session's tenants).
 //   --stdio: one session on stdin/stdout, whose identity (--agent, --namespaces) the launching
 //            process vouches for; stdout belongs to the protocol, logs go to stderr.
 //   --port:  Streamable HTTP; each session is bound by its bearer token to the identity given in
@@ -39,10 +40,13 @@ import { PagerDutyRestClient } from '../mcp-servers/pagerduty/rest-client.ts';
 import type { PagerDutyMcpDeps } from '../mcp-servers/pagerduty/server.ts';
 import { MemoryPagingService } from '../src/paging/memory-paging.ts';
 import { PdjsPagingService } from '../src/paging/pdjs-paging.ts';
+import { startPrometheusMcpHttp } from '../mcp-servers/prometheus/http.ts';
+import { runPrometheusMcpStdio } from '../mcp-servers/prometheus/stdio.ts';
+import type { Tenants } from '../src/governance/tenants.ts';
 
-export const MCP_SERVERS = ['kubernetes', 'configmap', 'billing', 'finops', 'pagerduty'] as const;
+export const MCP_SERVERS = ['kubernetes', 'configmap', 'billing', 'finops', 'pagerduty', 'prometheus'] as const;
 type ServerName = (typeof MCP_SERVERS)[number];
-type ClusterServerName = Exclude<ServerName, 'pagerduty'>;
+type ClusterServerName = Exclude<ServerName, 'pagerduty' | 'prometheus'>;
 
 const Identity = z.object({ agent: z.string().min(1), namespaces: z.array(z.string().min(1)).min(1) });
 /** GOVERNOR_MCP_TOKENS_FILE: bearer token → the identity its sessions are bound to. */
@@ -66,7 +70,10 @@ export async function mcpServer(name: string, opts: McpCommandOptions, env: Reco
   const config = loadConfig(env);
   const logger = createLogger({ level: config.logLevel, name: `governor-mcp-${name}` });
   const tenants = loadTenants(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
-  const served = name === 'pagerduty' ? pagerDutyServer(config, logger, tenants) : clusterServer(name as ClusterServerName, config, logger, tenants);
+  const served =
+    name === 'pagerduty' ? pagerDutyServer(config, logger, tenants)
+      : name === 'prometheus' ? prometheusServer(config, logger, tenants)
+        : clusterServer(name as ClusterServerName, config, logger, tenants);
 
   let stop: () => Promise<void>;
   let done: Promise<void>;
@@ -141,6 +148,25 @@ function pagerDutyServer(config: Config, logger: Logger, tenants: ReturnType<typ
   return {
     stdio: (session) => runPagerDutyMcpStdio({ ...deps, session }),
     http: (tokens, port) => startPagerDutyMcpHttp({ ...deps, tokens, port }),
+    close: async () => {},
+  };
+}
+
+/**
+ * Prometheus at PROMETHEUS_URL (for the twin: `governor twin --metrics-port N` scraped by a real
+ * Prometheus, or the twin's own query API). A session's tenant label matchers are those tenants all
+ * of whose namespaces the session holds.
+ */
+function prometheusServer(config: Config, logger: Logger, tenants: Tenants): Served {
+  if (!config.prometheusUrl) throw new GovernorError('config_invalid', 'the Prometheus MCP server queries a Prometheus: set PROMETHEUS_URL');
+  const url = config.prometheusUrl;
+  const withTenants = (s: z.infer<typeof Identity>) => ({
+    ...s,
+    tenants: Object.entries(tenants).filter(([, t]) => t.namespaces.every((ns) => s.namespaces.includes(ns))).map(([name]) => name),
+  });
+  return {
+    stdio: (session) => runPrometheusMcpStdio({ prometheusUrl: url, clock: new RealClock(), session: withTenants(session), logger }),
+    http: (tokens, port) => startPrometheusMcpHttp({ prometheusUrl: url, clock: new RealClock(), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(v)])), port, logger }),
     close: async () => {},
   };
 }

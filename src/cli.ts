@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('demo')
     .description('run one scenario through the full pipeline in virtual time')
-    .requiredOption('--scenario <name>', 'scenario name, e.g. jvm-heap-regression')
+    .requiredOption('--scenario <name|file>', 'a scenario in scenarios/ by name (e.g. jvm-heap-regression), or the path of a scenario file (ending in .json)')
     .option('--json', 'print one JSON summary object')
     .option('--approval-delay <seconds>', 'simulated seconds before the scripted approver clicks', '60')
     .action(async (o: { scenario: string; json?: boolean; approvalDelay: string }) => {
@@ -112,9 +112,15 @@ export async function main(argv: string[]): Promise<void> {
     .requiredOption('--scenario <name>', 'twin scenario')
     .requiredOption('--kubeconfig <file>', 'where to write the kubeconfig')
     .option('--port <n>', 'port to listen on (0 = any free port)', '0')
-    .action(async (o: { scenario: string; kubeconfig: string; port: string }) => {
+    .option('--metrics-port <n>', 'also serve /metrics in the exposition format on this port, for a real Prometheus to scrape')
+    .option('--prometheus-port <n>', "also serve the twin's Prometheus-compatible query API (/api/v1) on this port")
+    .action(async (o: { scenario: string; kubeconfig: string; port: string; metricsPort?: string; prometheusPort?: string }) => {
       const { twin } = await import('../commands/twin.ts');
-      await twin({ scenario: o.scenario, kubeconfig: o.kubeconfig, port: Number(o.port) });
+      await twin({
+        scenario: o.scenario, kubeconfig: o.kubeconfig, port: Number(o.port),
+        ...(o.metricsPort !== undefined ? { metricsPort: Number(o.metricsPort) } : {}),
+        ...(o.prometheusPort !== undefined ? { prometheusPort: Number(o.prometheusPort) } : {}),
+      });
     });
 
   program
@@ -143,9 +149,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--rate <n>', 'proposals per second offered to the gateway', '500')
     .option('--duration <s>', 'seconds of load', '10')
     .option('--tenants <n>', 'tenants the load is spread over', '50')
-    .action(async (o: { json?: boolean; rate: string; duration: string; tenants: string }) => {
+    .option('--out <dir>', 'where the JSON and the PNG chart are written', 'bench-results')
+    .action(async (o: { json?: boolean; rate: string; duration: string; tenants: string; out: string }) => {
       const { benchGatewayCommand } = await import('../commands/bench.ts');
-      process.exitCode = await benchGatewayCommand({ json: Boolean(o.json), rate: Number(o.rate), duration: Number(o.duration), tenants: Number(o.tenants) });
+      process.exitCode = await benchGatewayCommand({ json: Boolean(o.json), rate: Number(o.rate), duration: Number(o.duration), tenants: Number(o.tenants), out: o.out });
     });
 
   bench
@@ -178,6 +185,43 @@ export async function main(argv: string[]): Promise<void> {
     .action(async (o: { json?: boolean; out: string }) => {
       const { benchForecastCommand } = await import('../commands/bench-forecast.ts');
       process.exitCode = benchForecastCommand({ json: Boolean(o.json), out: o.out });
+    });
+
+  bench
+    .command('scenarios')
+    .description('every scenario through the demo runner: MTTD, MTTR, SLO-violation minutes, false alarms, actions taken, outcome met')
+    .option('--json', 'print one JSON object')
+    .option('--out <dir>', 'where the JSON and the PNG chart are written', 'bench-results')
+    .option('--scenario <name|file...>', 'only these scenarios (names or files); default every one in scenarios/')
+    .option('--approval-delay <seconds>', 'simulated seconds before the scripted approver clicks', '60')
+    .action(async (o: { json?: boolean; out: string; scenario?: string[]; approvalDelay: string }) => {
+      const { benchScenariosCommand } = await import('../commands/bench-scenarios.ts');
+      process.exitCode = await benchScenariosCommand({ json: Boolean(o.json), out: o.out, scenarios: o.scenario ?? [], approvalDelayS: Number(o.approvalDelay) });
+    });
+
+  bench
+    .command('autoscale')
+    .description('Governor vs the Kubernetes HPA vs static peak provisioning on one timestamp,count trace: replica-hours, SLO-violation minutes, scaling actions')
+    .requiredOption('--trace <csv>', 'a timestamp,count CSV with a header line (e.g. ../shared/data/traces/worldcup98/worldcup98_requests_per_minute.csv)')
+    .option('--json', 'print one JSON object')
+    .option('--out <dir>', 'where the JSON and the PNG chart are written', 'bench-results')
+    .option('--peak-rps <n>', "scale the trace so its busiest minute offers this many requests/s (default: as recorded)")
+    .option('--hpa-cpu-target <pct>', "the HPA's CPU utilisation target, percent of requests", '80')
+    .option('--no-forecast', "Governor without Strategist's forecast: Elastik's trend only")
+    .option('--service <kind>', "jvm: the twin's WorldCup JVM service; cpu: the same pod without a JVM", 'jvm')
+    .action((o: { trace: string; json?: boolean; out: string; peakRps?: string; hpaCpuTarget: string; forecast: boolean; service: string }) => {
+      if (o.service !== 'jvm' && o.service !== 'cpu') throw new GovernorError('config_invalid', `--service must be jvm or cpu, not '${o.service}'`);
+      return import('../commands/bench-autoscale.ts').then(({ benchAutoscaleCommand }) => {
+        process.exitCode = benchAutoscaleCommand({
+          trace: o.trace,
+          json: Boolean(o.json),
+          out: o.out,
+          ...(o.peakRps !== undefined ? { peakRps: Number(o.peakRps) } : {}),
+          hpaCpuTarget: Number(o.hpaCpuTarget),
+          forecast: o.forecast,
+          service: o.service as 'jvm' | 'cpu',
+        });
+      });
     });
 
   bench

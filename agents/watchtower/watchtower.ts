@@ -44,6 +44,8 @@ export interface WatchtowerDeps {
   lease?: { state: Pick<SharedState, 'holdLease' | 'releaseLease'>; owner: string; audit: Pick<AuditStore, 'list'> };
   /** Ranks hypotheses and writes the narrative of an opening observation when a model answers; rules alone otherwise. */
   reasoner?: Reasoner;
+  /** Watchtower's Prometheus MCP session for a tenant (bound to it alone): the model may read metric history through it. */
+  metrics?: (tenant: string) => ToolClient | undefined;
 }
 
 /** A lease outlives two missed polls: a replica that stops renewing hands over within three. */
@@ -203,7 +205,8 @@ export class Watchtower {
     // The model's reading is text beside the finding; the finding itself stays the rules'.
     const reasoner = this.deps.reasoner;
     if (finding.kind === 'incident' && reasoner?.configured) {
-      const reading = await readIncident(reasoner, this.deps.tools, observation);
+      const metrics = this.deps.metrics?.(observation.tenant);
+      const reading = await readIncident(reasoner, this.deps.tools, observation, metrics ? { tools: metrics, nowS: () => this.deps.clock.now() / 1000 } : undefined);
       await recordExchange(this.deps.recorder, reading.exchange, { actor: 'watchtower', at: observation.ts, incident_id: incidentId, tenant: t.tenant });
       observation = reading.source === 'llm'
         ? { ...observation, hypotheses: reading.value.hypotheses.map((h) => ({ text: h.text, ...(h.confidence !== undefined ? { confidence: h.confidence } : {}) })), narrative: reading.value.narrative, llm: 'used' }

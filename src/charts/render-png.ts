@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Resvg } from '@resvg/resvg-js';
+import { barChartSvg, type BarChartSpec } from './bar-chart.ts';
 import { chartGridSvg, lineChartSvg, type LineChartSpec, type SvgChart } from './line-chart.ts';
 
 const require = createRequire(import.meta.url);
@@ -27,4 +28,9 @@ export function lineChart(spec: LineChartSpec): Buffer {
 export function chartGrid(specs: readonly LineChartSpec[], columns: number): Buffer {
   const charts: SvgChart[] = specs.map((s) => lineChartSvg(s));
   return svgToPng(chartGridSvg(charts, columns).svg);
+}
+
+/** `barChart({ categories, series, thresholds, title })` → PNG. */
+export function barChart(spec: BarChartSpec): Buffer {
+  return svgToPng(barChartSvg(spec).svg);
 }

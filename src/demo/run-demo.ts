@@ -252,7 +252,7 @@ async function drive(sys: System, clock: VirtualClock, opts: DemoOptions): Promi
   const detectedAt = s.firstIncidentAt;
   const verification = await sys.audit.verify();
   const core = {
-    scenario: opts.scenario,
+    scenario: spec.name,
     detected: detectedAt !== null,
     mttd_s: detectedAt !== null && breachAt !== null ? Math.max(0, (detectedAt - breachAt) / 1000) : null,
     mttr_s: restoredAt !== null && breachAt !== null ? (restoredAt - breachAt) / 1000 : null,

@@ -4,6 +4,7 @@
 // imports concrete infrastructure; agents get interfaces.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { startPrometheusMcpHttp } from '../../mcp-servers/prometheus/http.ts';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -341,13 +342,28 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // charts from Prometheus — PROMETHEUS_URL, or on the twin the twin's own Prometheus-compatible
     // query API — and keeps which message is which in the audit schema (slack_messages).
     let history: MetricHistory | undefined;
-    if (config.prometheusUrl) history = new PrometheusMetricHistory(config.prometheusUrl);
-    else if (twin) {
+    let prometheusUrl: string | undefined = config.prometheusUrl;
+    if (!prometheusUrl && twin) {
       const sampler = startSampler(twin);
       closers.push(async () => sampler.stop());
       const promApi = await startQueryApiServer(sampler.store, { now: () => clock.now() });
       closers.push(() => promApi.close());
-      history = new PrometheusMetricHistory(promApi.url);
+      prometheusUrl = promApi.url;
+    }
+    if (prometheusUrl) history = new PrometheusMetricHistory(prometheusUrl);
+    // The Prometheus MCP server (mcp-servers/prometheus), through which Watchtower's model reads metric
+    // history: one session per tenant, so the server confines every query to the incident's tenant.
+    const watchtowerMetrics = new Map<string, ToolClient>();
+    if (prometheusUrl) {
+      const promTokens = new Map(Object.entries(tenants).map(([name, t]) => [token(), { agent: 'watchtower', namespaces: t.namespaces, tenants: [name] }]));
+      const promMcp = await startPrometheusMcpHttp({ prometheusUrl, clock, tokens: promTokens, logger });
+      closers.push(() => promMcp.close());
+      for (const [t, id] of promTokens) {
+        const client = await connectMcp({ url: promMcp.url, token: t, name: `watchtower-${id.tenants[0]}` });
+        closers.push(() => client.close());
+        watchtowerMetrics.set(id.tenants[0]!, client);
+      }
+      report.push(`mcp: Prometheus ${promMcp.url} over ${config.prometheusUrl ? 'PROMETHEUS_URL' : "the twin's query API"}, one Watchtower session per tenant`);
     }
     const cockpitStore = new PgCockpitStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize: poolSize === 1 ? 1 : 2, logger });
     closers.push(() => cockpitStore.close());
@@ -493,6 +509,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const watchOwner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const watchtower = new Watchtower({
       tools: watchtowerTools, recorder, clock, tracker, logger, targets, reasoner, lease: { state: shared, owner: watchOwner, audit },
+      metrics: (tenant) => watchtowerMetrics.get(tenant),
       ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
     });
 

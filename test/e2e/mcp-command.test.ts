@@ -17,6 +17,8 @@ import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { startKubeApiServer, type KubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { buildScenario } from '../../src/twin/scenarios/index.ts';
+import { startSampler } from '../../src/twin/metrics/sampler.ts';
+import { startQueryApiServer } from '../../src/twin/metrics/query-api.ts';
 import type { ClusterTwin } from '../../src/twin/cluster-twin.ts';
 
 const BIN = new URL('../../bin/governor.mjs', import.meta.url).pathname;
@@ -75,6 +77,37 @@ describe('governor mcp kubernetes --stdio', () => {
       expect(JSON.stringify(other.content)).toMatch(/tenant_forbidden/);
     } finally {
       await client.close();
+    }
+  }, 60_000);
+});
+
+describe('governor mcp prometheus --stdio', () => {
+  it("answers the session's tenant's queries from PROMETHEUS_URL and refuses another tenant's, as an isError result", async () => {
+    const sampler = startSampler(twin);
+    const prom = await startQueryApiServer(sampler.store, { now: () => twin.clock.now() });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp', 'prometheus', '--stdio', '--agent', 'watchtower', '--namespaces', 'acme-prod'],
+      env: { ...env, PROMETHEUS_URL: prom.url } as Record<string, string>,
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['burn_rate', 'query', 'query_range', 'slo_status']);
+      const ok = await client.callTool({ name: 'query', arguments: { query: 'kube_deployment_spec_replicas{namespace="acme-prod",deployment="checkout"}' } });
+      expect(ok.isError).toBeFalsy();
+      expect((ok.structuredContent as { series: { points: { v: number }[] }[] }).series[0]!.points[0]!.v).toBe(8);
+      // The tenants file makes acme's tenant label usable too.
+      const byTenant = await client.callTool({ name: 'query', arguments: { query: 'count(kube_deployment_spec_replicas{tenant="acme"})' } });
+      expect(byTenant.isError).toBeFalsy();
+      const other = await client.callTool({ name: 'query', arguments: { query: 'kube_deployment_spec_replicas{namespace="globex-prod"}' } });
+      expect(other.isError).toBe(true);
+      expect(JSON.stringify(other.content)).toMatch(/tenant_forbidden/);
+    } finally {
+      await client.close();
+      await prom.close();
+      sampler.stop();
     }
   }, 60_000);
 });
@@ -139,7 +172,8 @@ describe('governor mcp configuration errors', () => {
     expect(noCluster).toMatchObject({ code: 78, stderr: expect.stringContaining('set KUBECONFIG') });
     expect(await governor(['mcp', 'kubernetes'], {})).toMatchObject({ code: 78, stderr: expect.stringContaining('exactly one of --stdio or --port') });
     expect(await governor(['mcp', 'kubernetes', '--stdio'], {})).toMatchObject({ code: 78, stderr: expect.stringContaining('--agent NAME --namespaces') });
-    expect(await governor(['mcp', 'prometheus', '--stdio'], {})).toMatchObject({ code: 78, stderr: expect.stringContaining("unknown MCP server 'prometheus'") });
+    expect(await governor(['mcp', 'grafana', '--stdio'], {})).toMatchObject({ code: 78, stderr: expect.stringContaining("unknown MCP server 'grafana'") });
+    expect(await governor(['mcp', 'prometheus', '--stdio', '--agent', 'a', '--namespaces', 'n'], {})).toMatchObject({ code: 78, stderr: expect.stringContaining('set PROMETHEUS_URL') });
     const secret = 'short-secret';
     await writeFile(join(dir, 'bad-tokens.json'), JSON.stringify({ [secret]: { agent: 'x', namespaces: [] } }));
     const bad = await governor(['mcp', 'finops', '--port', '0'], { GOVERNOR_MCP_TOKENS_FILE: join(dir, 'bad-tokens.json') });

@@ -30,7 +30,11 @@ function model(req: MessagesRequest): FakeStep {
   const all = JSON.stringify(req.messages);
   if (task.includes("Watchtower's rule-based detector")) {
     const deployment = /on deployment ([a-z0-9-]+)/.exec(task)![1]!;
-    if (req.messages.length === 1) return toolUse('get_rollout_history', { deployment });
+    // Metric history through the Prometheus MCP server (its tenant's session), an attempt beyond the
+    // tenant that the server refuses, then the rollout history.
+    if (req.messages.length === 1) return toolUse('query_range', { query: `http_request_duration_seconds{namespace="acme-prod",deployment="${deployment}",quantile="0.99"}`, minutes: 30 });
+    if (req.messages.length === 3) return toolUse('query_range', { query: 'http_requests_total{namespace="globex-prod"}', minutes: 30 });
+    if (req.messages.length === 5) return toolUse('get_rollout_history', { deployment });
     return answer({
       hypotheses: [{ text: `the latest rollout of ${deployment} changed the JVM heap`, confidence: 0.8 }, { text: 'more traffic', confidence: 0.1 }],
       narrative: `${deployment} slowed after its latest rollout; GC and memory point at the heap settings.`,
@@ -84,7 +88,12 @@ describe('the seed incident with a model', () => {
     expect(s.llm).toBe('used');
     const ex = await exchangesIn(schema);
     const reading = ex.find((r) => r.payload.purpose === 'watchtower_hypotheses')!;
-    expect(reading.payload).toMatchObject({ source: 'llm', tool_calls: [{ tool: 'get_rollout_history', args: { deployment: 'checkout' } }] });
+    expect(reading.payload).toMatchObject({ source: 'llm', tool_calls: [{ tool: 'query_range' }, { tool: 'query_range', is_error: true }, { tool: 'get_rollout_history', args: { deployment: 'checkout' } }] });
+    // The tenant's own latency came back from Prometheus (the twin's query API); the other tenant's was refused by the server.
+    const [own, other] = reading.payload.tool_calls;
+    expect(JSON.stringify(own!.response)).toMatch(/"quantile":"0.99"/);
+    expect(own!.is_error).toBeFalsy();
+    expect(JSON.stringify(other!.response)).toMatch(/tenant_forbidden/);
     expect(reading.incident_id).toBeTruthy();
     expect(api.unexpected).toEqual([]);
 

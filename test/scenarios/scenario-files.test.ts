@@ -97,6 +97,21 @@ describe('scenario files', () => {
     expect(errorOf(() => loadScenarioSpec('renamed', dir)).message).toMatch(/renamed\.json is invalid:\n {2}- name: 'traffic-surge' does not match the file name 'renamed'/);
   });
 
+  it('names a name that is not the file\'s together with every other problem, in one refusal', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scenarios-'));
+    const raw = base();
+    delete raw.seed;
+    raw.faults[0].target = 'acme-prod/nonexistent';
+    writeFileSync(join(dir, 'ours.json'), JSON.stringify(raw));
+    const e = errorOf(() => loadScenarioSpec(join(dir, 'ours.json')));
+    expect(e.message).toMatch(/ours\.json is invalid:\n {2}- name: 'traffic-surge' does not match the file name 'ours'\n {2}- seed: /);
+    raw.seed = 1;
+    writeFileSync(join(dir, 'ours.json'), JSON.stringify(raw));
+    const cross = errorOf(() => loadScenarioSpec(join(dir, 'ours.json')));
+    expect(cross.message).toContain("- name: 'traffic-surge' does not match the file name 'ours'");
+    expect(cross.message).toContain("- faults.0: no deployment 'acme-prod/nonexistent' in the scenario");
+  });
+
   it('reads a scenario by the path of its file, wherever it is, under its file\'s name', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scenarios-'));
     const raw = base();

@@ -53,9 +53,7 @@ export function loadScenarioSpec(nameOrPath: string, dir: string = DEFAULT_SCENA
   } catch (err) {
     throw new GovernorError('config_invalid', `cannot read scenario file ${path}: ${(err as Error).message}`);
   }
-  const spec = parseScenarioSpec(raw, path);
-  if (spec.name !== name) throw new GovernorError('config_invalid', `scenario ${path} is invalid:\n  - name: '${spec.name}' does not match the file name '${name}'`);
-  return spec;
+  return parseScenarioSpec(raw, path, name);
 }
 
 export interface Scenario {

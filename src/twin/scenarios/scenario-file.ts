@@ -300,10 +300,18 @@ export const ScenarioSpec = z
   .strict();
 export type ScenarioSpec = z.infer<typeof ScenarioSpec>;
 
-/** Validates a parsed scenario file; every problem is named with its field, and `source` names the file. */
-export function parseScenarioSpec(raw: unknown, source: string): ScenarioSpec {
+/**
+ * Validates a parsed scenario file; every problem is named with its field, and `source` names the
+ * file. `fileName`, when given, is the name the file's `name` must carry (its file's), checked with
+ * the rest so that one refusal lists everything.
+ */
+export function parseScenarioSpec(raw: unknown, source: string, fileName?: string): ScenarioSpec {
   const res = ScenarioSpec.safeParse(raw);
   const problems = res.success ? crossChecks(res.data) : res.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`);
+  const declared = typeof raw === 'object' && raw !== null ? (raw as { name?: unknown }).name : undefined;
+  if (fileName !== undefined && typeof declared === 'string' && declared !== fileName) {
+    problems.unshift(`name: '${declared}' does not match the file name '${fileName}'`);
+  }
   if (!res.success || problems.length > 0) {
     throw new GovernorError('config_invalid', `scenario ${source} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`, { details: { problems } });
   }

@@ -1,0 +1,144 @@
+// Governor sizing one service continuously, for `governor bench autoscale`: the hook the benchmark
+// needs, composed only of what Elastik and Strategist already decide with, under the guardrails the
+// gateway and the MCP server enforce. Today's Elastik scales up only inside an incident; here the same
+// sizing runs every 30 s (Elastik's tick) whether or not an incident is open, and scales down too.
+//
+// - Capacity per pod: from the service's own metrics (agents/runtime/capacity.ts: the CPU a served
+//   request costs, into the pod's limit), at Elastik's 60% target utilisation, and never more than
+//   85% of a load the service has been seen breaching its SLO at (podRpsWithinSlo).
+// - Demand ahead: the larger of the recent trend carried over the cooldown and a pod's start-up
+//   (demandAhead, Elastik's horizon), and Strategist's seasonal forecast (agents/strategist/
+//   forecast.ts, daily and weekly profiles) of the busiest minute in the next half hour, learned
+//   from the 15-minute maxima this controller has seen — never from the trace it has not.
+// - Steps: Elastik's nextStep (agents/elastik/sizing.ts) — at most 3x, within the level-3 blast
+//   radius (±30% of the tenant's capacity in the namespace: the service beside 40 other pods of the
+//   tenant, as in DESIGN §6), within the entitlement; scale-downs
+//   within the same ±30%, never below 2 replicas, never below what serves the demand now
+//   (wouldServe), and only when the demand ahead needs 10% fewer pods (hysteresis).
+// - 300 s between two scalings of the deployment (DESIGN §4: the MCP server enforces it).
+// It decides sizes only; it never reads a clock (time comes in) and never sees the future of the trace.
+import { SCALE_COOLDOWN_MS } from '../../../agents/elastik/incident-work.ts';
+import { capacityChangePct, nextStep, STEP_LIMITS } from '../../../agents/elastik/sizing.ts';
+import { demandAhead, loadSample, replicasFor, podCapacityRps, podRpsWithinSlo, wouldServe, type LoadSample } from '../../../agents/runtime/capacity.ts';
+import type { DeploymentMetrics, NamespaceCapacity } from '../../../agents/runtime/cluster-views.ts';
+import { DEFAULT_FORECAST, forecast } from '../../../agents/strategist/forecast.ts';
+import { DEFAULT_WORKLOAD } from '../../twin/performance-model.ts';
+import type { AutoscalePolicy } from './policies.ts';
+import { BENCH_SERVICE, type ServiceSample } from './service-model.ts';
+
+/** Elastik's sizing horizon: its cooldown and the minute new pods take to serve. */
+const HORIZON_MS = SCALE_COOLDOWN_MS + 60_000;
+const SLOT_MS = 15 * 60_000;
+const SLOTS_PER_DAY = 96;
+/** Slots of history the forecast reads: five weeks. */
+const HISTORY_SLOTS = 35 * SLOTS_PER_DAY;
+const MAX_SAMPLES = 40;
+/** How long a load the SLO broke at is remembered. */
+const KNOWN_BAD_MEMORY_MS = 86_400_000;
+
+export interface GovernorPolicyOptions {
+  minReplicas: number;
+  maxReplicas: number;
+  sloP99Ms?: number;
+  /** Use Strategist's forecast of the demand ahead (default true); false: Elastik's trend only. */
+  forecast?: boolean;
+  /** The tenant's other pods in the namespace, which the blast radius is relative to (default 40, DESIGN §6). */
+  otherPodsInNamespace?: number;
+}
+
+export const DEFAULT_OTHER_PODS = 40;
+
+/** The metrics Elastik reads through get_pod_metrics, as the service shows them. */
+export function metricsOf(s: ServiceSample): DeploymentMetrics {
+  const pods = Array.from({ length: s.replicas }, (_, i) => ({
+    pod: `bench-${i}`,
+    ready: i < s.ready,
+    memory_bytes: 0,
+    cpu_millicores: i < s.ready ? s.ready_cpu_millicores : 0,
+    cpu_limit_millicores: BENCH_SERVICE.cpuLimitMillicores,
+  }));
+  return { pods, service: { p50_ms: 0, p99_ms: s.p99_ms, rps: s.offered_rps, error_ratio: s.error_ratio }, deployment: { replicas: s.replicas } };
+}
+
+/**
+ * The tenant's capacity in the namespace: the service and, beside it, the tenant's other pods of the
+ * same size (DESIGN §6: the seed tenant runs 40 in that namespace, so 4 more are a 10% change).
+ */
+function capacityOf(replicas: number, otherPods: number): NamespaceCapacity {
+  const pod = { cpu_request_millicores: BENCH_SERVICE.cpuRequestMillicores, memory_request_bytes: BENCH_SERVICE.memoryLimitBytes };
+  return {
+    namespace: 'bench',
+    total_pods: replicas + otherPods,
+    deployments: [{ name: 'bench', replicas, ...pod }, ...(otherPods > 0 ? [{ name: 'rest-of-tenant', replicas: otherPods, ...pod }] : [])],
+  };
+}
+
+export function governorPolicy(opts: GovernorPolicyOptions): AutoscalePolicy {
+  const slo = opts.sloP99Ms ?? BENCH_SERVICE.sloP99Ms;
+  const useForecast = opts.forecast ?? true;
+  const others = opts.otherPodsInNamespace ?? DEFAULT_OTHER_PODS;
+  const samples: LoadSample[] = [];
+  const breaches: LoadSample[] = [];
+  const slots: number[] = [];
+  let slotIndex: number | undefined;
+  let slotMax = 0;
+  let forecastPeak = 0;
+  let lastScaleMs = Number.NEGATIVE_INFINITY;
+
+  const observe = (s: ServiceSample) => {
+    const i = Math.floor(s.atMs / SLOT_MS);
+    if (slotIndex === undefined) slotIndex = i;
+    if (i !== slotIndex) {
+      slots.push(slotMax);
+      // A slot skipped (no look in it) repeats the last one seen.
+      for (let k = slotIndex + 1; k < i; k++) slots.push(slotMax);
+      if (slots.length > HISTORY_SLOTS) slots.splice(0, slots.length - HISTORY_SLOTS);
+      slotIndex = i;
+      slotMax = 0;
+      // The busiest of the slot now running and the next one, once a day of history is there.
+      forecastPeak = useForecast && slots.length >= SLOTS_PER_DAY ? Math.max(...forecast(slots, 2, { ...DEFAULT_FORECAST, day: SLOTS_PER_DAY })) : 0;
+    }
+    slotMax = Math.max(slotMax, s.offered_rps);
+  };
+
+  return {
+    name: 'governor',
+    periodMs: 30_000,
+    // What Elastik's sizing gives for the opening load, a pod serving its CPU limit's worth.
+    initialReplicas: (rps) =>
+      Math.min(opts.maxReplicas, Math.max(opts.minReplicas, replicasFor(rps, (DEFAULT_WORKLOAD.rpsPerCore * BENCH_SERVICE.cpuLimitMillicores) / 1000) ?? opts.minReplicas)),
+    decide(sample, service, nowMs) {
+      observe(sample);
+      const metrics = metricsOf(sample);
+      const look = loadSample(nowMs, metrics);
+      samples.push(look);
+      if (samples.length > MAX_SAMPLES) samples.shift();
+      // Where the SLO broke is remembered for a day, not only for the last 40 looks: a service whose
+      // heap, not its CPU, sets its capacity would otherwise be sized by CPU again twenty minutes later.
+      if (look.steady && look.p99_ms > slo && look.served_per_pod > 0) breaches.push(look);
+      while (breaches.length > 0 && breaches[0]!.atMs < nowMs - KNOWN_BAD_MEMORY_MS) breaches.shift();
+      if (nowMs < lastScaleMs + SCALE_COOLDOWN_MS) return undefined;
+      const lightest = breaches.reduce<LoadSample | undefined>((m, b) => (m === undefined || b.served_per_pod < m.served_per_pod ? b : m), undefined);
+      const perPod = podRpsWithinSlo(podCapacityRps(metrics), lightest ? [...samples, lightest] : samples, slo);
+      if (perPod === undefined) return undefined;
+      const ahead = Math.max(demandAhead(samples, HORIZON_MS), forecastPeak);
+      const needed = Math.min(opts.maxReplicas, Math.max(opts.minReplicas, Math.ceil(ahead / perPod)));
+      const current = service.replicas;
+      if (needed > current) {
+        const step = nextStep({ deployment: 'bench', current, needed, maxReplicas: opts.maxReplicas, capacity: capacityOf(current, others), supervisedAllowed: false });
+        if (step.kind !== 'scale') return undefined;
+        lastScaleMs = nowMs;
+        return step.to;
+      }
+      if (needed <= current * 0.9 && current > opts.minReplicas) {
+        // The smallest size within the level-3 blast radius, no smaller than the need.
+        let to = current;
+        while (to - 1 >= needed && to - 1 >= opts.minReplicas && Math.abs(capacityChangePct(capacityOf(current, others), 'bench', current, to - 1)) <= STEP_LIMITS.level3CapacityPct) to--;
+        if (to === current || wouldServe(metrics, to) === false) return undefined;
+        lastScaleMs = nowMs;
+        return to;
+      }
+      return undefined;
+    },
+  };
+}

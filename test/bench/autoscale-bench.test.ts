@@ -1,0 +1,154 @@
+// `governor bench autoscale`, on short synthetic traces: the HPA behaves as the controller does (its
+// scale-up limits, its 5-minute scale-down window), Governor keeps to its guardrails (300 s between
+// scalings, level-3 blast radius, 3x, never below 2 replicas), static provisioning never moves, the
+// ratios are the ones the figures give, and the command reads any timestamp,count file and writes
+// the JSON and the chart side by side. The WorldCup figures are the bench's business, not a test's.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { benchAutoscale } from '../../src/bench/autoscale/autoscale-bench.ts';
+import { governorPolicy } from '../../src/bench/autoscale/governor-policy.ts';
+import { hpaPolicy, rpsAtCpuTarget, type AutoscalePolicy } from '../../src/bench/autoscale/policies.ts';
+import { ServiceModel } from '../../src/bench/autoscale/service-model.ts';
+import { benchAutoscaleCommand, readTrace, report } from '../../commands/bench-autoscale.ts';
+import { GovernorError } from '../../src/core/errors.ts';
+import type { Trace } from '../../src/twin/load-shapes.ts';
+
+const T0 = Date.parse('2026-01-05T00:00:00Z');
+
+/** Runs one policy over `rps(t)` for `minutes`, returning each scaling (time, from, to). */
+function drive(policy: AutoscalePolicy, rps: (tMs: number) => number, minutes: number, kind: 'jvm' | 'cpu' = 'cpu') {
+  const service = new ServiceModel({ replicas: policy.initialReplicas(rps(0)), nowMs: T0, kind });
+  const scalings: { atS: number; from: number; to: number }[] = [];
+  for (let t = 15_000; t <= minutes * 60_000; t += 15_000) {
+    const s = service.advance(rps(t), T0 + t, 15_000);
+    if (t % policy.periodMs === 0) {
+      const to = policy.decide(s, service, T0 + t);
+      if (to !== undefined && to !== service.replicas) {
+        scalings.push({ atS: t / 1000, from: service.replicas, to });
+        service.scale(to, T0 + t);
+      }
+    }
+  }
+  return scalings;
+}
+
+function csvOf(minutes: number, rate: (m: number) => number, stepMin = 1): string {
+  const rows = ['timestamp,count'];
+  for (let m = 0; m < minutes; m += stepMin) rows.push(`${new Date(T0 + m * 60_000).toISOString()},${Math.round(rate(m) * 60 * stepMin)}`);
+  return `${rows.join('\n')}\n`;
+}
+
+describe('the HPA in the autoscale bench', () => {
+  it('scales up by at most max(4 pods, 100%) per 15 s and waits out the 5-minute window before scaling down', () => {
+    const hpa = hpaPolicy({ minReplicas: 2, maxReplicas: 100 });
+    // 400/s, then 6000/s from minute 10 to 30, then 400/s again.
+    const s = drive(hpa, (t) => (t >= 600_000 && t < 1_800_000 ? 6000 : 400), 60);
+    const ups = s.filter((x) => x.to > x.from);
+    expect(ups.length).toBeGreaterThan(1);
+    for (const u of ups) expect(u.to).toBeLessThanOrEqual(Math.max(u.from + 4, 2 * u.from));
+    expect(Math.max(...s.map((x) => x.to))).toBeGreaterThanOrEqual(Math.ceil(6000 / rpsAtCpuTarget(80)));
+    // The last sync that saw the surge was at 1785 s: its recommendation holds for 300 s, then the HPA drops at once.
+    const firstDown = s.find((x) => x.to < x.from && x.atS > 1800)!;
+    expect(firstDown.atS).toBeGreaterThanOrEqual(1785 + 300);
+    expect(firstDown.atS).toBeLessThanOrEqual(1785 + 300 + 30);
+    expect(s.filter((x) => x.to < x.from && x.atS < 1800 && x.atS > 600)).toEqual([]);
+  });
+});
+
+describe('Governor in the autoscale bench', () => {
+  it('keeps 300 s between scalings, steps within the level-3 blast radius and 3x, and never goes below 2', () => {
+    const g = governorPolicy({ minReplicas: 2, maxReplicas: 100, forecast: false });
+    const s = drive(g, (t) => 300 + 5700 * Math.max(0, Math.sin((Math.PI * t) / (4 * 3_600_000))), 240);
+    expect(s.length).toBeGreaterThan(4);
+    for (let i = 1; i < s.length; i++) expect(s[i]!.atS - s[i - 1]!.atS).toBeGreaterThanOrEqual(300);
+    for (const x of s) {
+      // The tenant's capacity in the namespace is the service beside 40 other pods of the same size.
+      expect(Math.abs(x.to - x.from) / (x.from + 40)).toBeLessThanOrEqual(0.3);
+      expect(x.to).toBeLessThanOrEqual(3 * x.from);
+      expect(x.to).toBeGreaterThanOrEqual(2);
+    }
+    expect(s.some((x) => x.to < x.from)).toBe(true);
+  });
+
+  it('remembers the load a heap-bound service broke its SLO at, instead of sizing by CPU again', () => {
+    const g = governorPolicy({ minReplicas: 2, maxReplicas: 100, forecast: false });
+    const s = drive(g, () => 3000, 120, 'jvm');
+    const final = s.at(-1)!.to;
+    // By CPU alone (60% of a 1-core pod) 3000/s would be 9 pods; the JVM's heap breaks well before.
+    expect(final).toBeGreaterThan(12);
+    expect(s.filter((x) => x.atS > 3600 && x.to < x.from && x.to < 12)).toEqual([]);
+  });
+});
+
+describe('governor bench autoscale', () => {
+  const trace = (): Trace => {
+    const dir = mkdtempSync(join(tmpdir(), 'autoscale-'));
+    // Two days of a daily cycle with an evening surge, per minute.
+    writeFileSync(join(dir, 'two-days.csv'), csvOf(2 * 1440, (m) => 200 + 800 * Math.max(0, Math.sin((2 * Math.PI * (m - 360)) / 1440)) + ((m % 1440) >= 1200 && (m % 1440) < 1260 ? 1500 : 0)));
+    const t = readTrace(join(dir, 'two-days.csv'));
+    rmSync(dir, { recursive: true, force: true });
+    return t;
+  };
+
+  it('runs the three policies on the same trace and compares them by their own figures', () => {
+    const lines: string[] = [];
+    const { result: r, series } = benchAutoscale({ trace: trace(), peakRps: 4000, onProgress: (l) => lines.push(l) });
+    expect(r.trace).toMatchObject({ name: 'two-days', minutes: 2880, step_s: 60, peak_rps: 4000 });
+    expect(r.static.scaling_actions).toBe(0);
+    expect(r.static.replicas).toBe(Math.ceil(4000 / rpsAtCpuTarget(80)));
+    expect(r.static.replica_hours).toBeCloseTo(r.static.replicas * 48, 0);
+    for (const p of [r.governor, r.hpa]) {
+      expect(p.scaling_actions).toBeGreaterThan(0);
+      expect(p.replica_hours).toBeGreaterThan(2 * 48 - 1);
+      expect(p.replica_hours).toBeCloseTo(p.mean_replicas * 48, 0);
+    }
+    expect(r.governor_vs_hpa.replica_hours).toBeCloseTo(r.governor.replica_hours / r.hpa.replica_hours, 2);
+    if (r.hpa.slo_violation_minutes > 0) expect(r.governor_vs_hpa.slo_violation_minutes).toBeCloseTo(r.governor.slo_violation_minutes / r.hpa.slo_violation_minutes, 2);
+    if (r.hpa.slo_violation_minutes === 0) expect(r.governor_vs_hpa).toMatchObject({ slo_violation_minutes: null, note: expect.stringMatching(/the HPA had no minute|neither/) });
+    const sloMet = r.governor_vs_hpa.slo_violation_minutes === null ? r.governor.slo_violation_minutes === 0 : r.governor_vs_hpa.slo_violation_minutes <= 0.5;
+    expect(r.targets.met).toBe(r.governor_vs_hpa.replica_hours <= 0.7 && sloMet);
+    // The chart's series: one point per 5 minutes for each policy, breaches as intervals.
+    expect(series.x).toHaveLength(2880 / 5);
+    for (const p of ['governor', 'hpa', 'static']) expect(series.replicas[p]).toHaveLength(2880 / 5);
+    const violation = (b: [number, number][]) => b.reduce((s, [a, z]) => s + (z - a), 0) / 60_000;
+    expect(violation(series.breaches['hpa']!)).toBeCloseTo(r.hpa.slo_violation_minutes, 0);
+    // Progress while it runs: the trace, then each policy's figures.
+    expect(lines[0]).toMatch(/^trace two-days: .* \(2 days\), peak 4000 requests\/s/);
+    expect(lines.filter((l) => /^(governor|hpa|static): [\d.]+ replica-hours/.test(l))).toHaveLength(3);
+  });
+
+  it('reads any timestamp,count file on its own step, refuses one it cannot read, and writes the JSON and the chart', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'autoscale-'));
+    try {
+      writeFileSync(join(dir, 'hourly.csv'), csvOf(3 * 1440, (m) => 100 + 50 * Math.sin(m / 200), 60).replace(/T(\d\d):00:00\.000Z/g, ' $1:00:00'));
+      expect(readTrace(join(dir, 'hourly.csv')).stepMs).toBe(3_600_000);
+      writeFileSync(join(dir, 'bad.csv'), 'timestamp,count\n2026-01-01T00:00:00Z,12\n2026-01-01T00:01:00Z,lots\n');
+      expect(() => readTrace(join(dir, 'bad.csv'))).toThrow(GovernorError);
+      expect(() => readTrace(join(dir, 'bad.csv'))).toThrow(/bad\.csv is not a timestamp,count CSV: line 3/);
+      expect(() => readTrace(join(dir, 'none.csv'))).toThrow(/cannot read the trace/);
+
+      writeFileSync(join(dir, 'day.csv'), csvOf(1440, (m) => 300 + 200 * Math.sin(m / 100)));
+      const out = join(dir, 'out');
+      const stdout: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      const err = process.stderr.write.bind(process.stderr);
+      process.stdout.write = ((s: string) => (stdout.push(s), true)) as typeof process.stdout.write;
+      process.stderr.write = (() => true) as typeof process.stderr.write;
+      try {
+        expect(benchAutoscaleCommand({ trace: join(dir, 'day.csv'), json: false, out, forecast: true })).toBe(0);
+      } finally {
+        process.stdout.write = write;
+        process.stderr.write = err;
+      }
+      const json = JSON.parse(readFileSync(join(out, 'autoscale.json'), 'utf8'));
+      expect(json.trace.name).toBe('day');
+      expect(readFileSync(join(out, 'autoscale.png')).subarray(1, 4).toString()).toBe('PNG');
+      expect(stdout.join('')).toBe(`${report(json)}\n`);
+      expect(stdout.join('')).toMatch(/governor vs hpa: replica-hours [\d.]+x/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
