@@ -24,6 +24,7 @@ import { humanCommand } from './human-command.ts';
 import { buildPolicyInput } from './policy-input.ts';
 import { actionGrant, approvalsSoFar, compensationGrant, firstDecision, lifeOf, type ProposalLife } from './proposal-life.ts';
 import type { Tenants } from './tenants.ts';
+import type { LiveBurnRates } from './live-burn.ts';
 
 export type { ApprovalChannel, Notifier } from './channels.ts';
 
@@ -45,6 +46,8 @@ export interface GatewayDeps {
   grantTtlMs?: number;
   /** Real milliseconds a proposal waits for a busy target before it is retried later. */
   conflictWaitMs?: number;
+  /** The tenant's live burn rate in place of the configured one, when its SLIs are readable (live-burn.ts). */
+  liveBurn?: Pick<LiveBurnRates, 'apply'>;
 }
 
 const GRANT_TTL_MS = 120_000;
@@ -172,7 +175,8 @@ export class Gateway {
     opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string }; grantIfAllowed?: boolean; context?: DecisionContext; approvalId?: string } = {},
   ): Promise<Decision> {
     const nowMs = this.deps.clock.now();
-    const tenant = this.deps.tenants[p.tenant];
+    const configured = Object.hasOwn(this.deps.tenants, p.tenant) ? this.deps.tenants[p.tenant] : undefined;
+    const tenant = configured && this.deps.liveBurn ? this.deps.liveBurn.apply(p.tenant, configured) : configured;
     const level = this.deps.autonomy.level(p.agent);
     let input: unknown = null;
     let result: PolicyDecision;

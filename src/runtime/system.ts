@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { startPrometheusMcpHttp } from '../../mcp-servers/prometheus/http.ts';
+import { LiveBurnRates } from '../governance/live-burn.ts';
+import { PrometheusSliSource } from './prometheus-sli.ts';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -470,7 +472,17 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // choice among their candidates, incident explain); the rules answer whenever it cannot.
     report.push(llmReport(config.llm));
 
-    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared });
+    // Live burn rates for the policy input, from the tenants' SLIs in Prometheus (the configured figure
+    // stands for a tenant whose SLIs cannot be read).
+    let liveBurn: LiveBurnRates | undefined;
+    if (prometheusUrl) {
+      liveBurn = new LiveBurnRates({ source: new PrometheusSliSource(prometheusUrl), tenants, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError) });
+      liveBurn.start();
+      const lb = liveBurn;
+      closers.push(async () => lb.stop());
+      report.push('sla: burn rates computed every minute from the tenants\' SLIs in Prometheus (1 h and 5 min windows), the configured figure where they cannot be read');
+    }
+    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared, ...(liveBurn ? { liveBurn } : {}) });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier, reasoner });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants, reasoner });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
