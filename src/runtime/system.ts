@@ -346,6 +346,16 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       }
       report.push(`mcp: Prometheus ${promMcp.url} over ${config.prometheusUrl ? 'PROMETHEUS_URL' : "the twin's query API"}, one Watchtower session per tenant`);
     }
+    // Live burn rates for the policy input, from the tenants' SLIs in Prometheus (the configured figure
+    // stands for a tenant whose SLIs cannot be read).
+    let liveBurn: LiveBurnRates | undefined;
+    if (prometheusUrl) {
+      liveBurn = new LiveBurnRates({ source: new PrometheusSliSource(prometheusUrl), tenants, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError) });
+      liveBurn.start();
+      const lb = liveBurn;
+      closers.push(async () => lb.stop());
+      report.push('sla: burn rates computed every minute from the tenants\' SLIs in Prometheus (1 h and 5 min windows), the configured figure where they cannot be read');
+    }
     const cockpitStore = new PgCockpitStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize: poolSize === 1 ? 1 : 2, logger });
     closers.push(() => cockpitStore.close());
     let projector: CockpitProjector | undefined;
@@ -367,7 +377,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       threadOf: (incidentId: string) => projector?.threadFor(incidentId) ?? Promise.resolve(undefined),
       observations: new ObservationAnswers({ audit, recorder, clock, pageOnCall, onAnswered: (id) => void projector?.refresh(id).catch(() => undefined) }),
       home: new AuditHome({
-        audit, autonomy: autonomyManager, tenants, clock,
+        audit, autonomy: autonomyManager, tenants, clock, ...(liveBurn ? { liveBurn } : {}),
         coverage: async () => ({
           watched: watched.map((w) => `${w.namespace}/${w.deployment}`),
           reporting: history
@@ -472,16 +482,6 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // choice among their candidates, incident explain); the rules answer whenever it cannot.
     report.push(llmReport(config.llm));
 
-    // Live burn rates for the policy input, from the tenants' SLIs in Prometheus (the configured figure
-    // stands for a tenant whose SLIs cannot be read).
-    let liveBurn: LiveBurnRates | undefined;
-    if (prometheusUrl) {
-      liveBurn = new LiveBurnRates({ source: new PrometheusSliSource(prometheusUrl), tenants, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError) });
-      liveBurn.start();
-      const lb = liveBurn;
-      closers.push(async () => lb.stop());
-      report.push('sla: burn rates computed every minute from the tenants\' SLIs in Prometheus (1 h and 5 min windows), the configured figure where they cannot be read');
-    }
     const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared, ...(liveBurn ? { liveBurn } : {}) });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier, reasoner });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants, reasoner });
