@@ -25,6 +25,7 @@ import { buildPolicyInput } from './policy-input.ts';
 import { computeBlastRadius, effectiveBlastRadius, factsNeeded, understated, type BlastRadiusFacts, type ComputedBlastRadius, type ReadFacts } from './blast-radius.ts';
 import { actionGrant, approvalsSoFar, compensationGrant, firstDecision, lifeOf, type ProposalLife } from './proposal-life.ts';
 import type { Tenants } from './tenants.ts';
+import type { LiveBurnRates } from './live-burn.ts';
 
 export type { ApprovalChannel, Notifier } from './channels.ts';
 
@@ -51,6 +52,8 @@ export interface GatewayDeps {
    * the agent's figure; absent (benchmarks, unit tests without a cluster): the declared figure.
    */
   blastRadius?: BlastRadiusFacts;
+  /** The tenant's live burn rate in place of the configured one, when its SLIs are readable (live-burn.ts). */
+  liveBurn?: Pick<LiveBurnRates, 'apply'>;
 }
 
 const GRANT_TTL_MS = 120_000;
@@ -178,7 +181,8 @@ export class Gateway {
     opts: { reevaluation?: boolean; freezeOverride?: { by: string; reason: string }; grantIfAllowed?: boolean; context?: DecisionContext; approvalId?: string } = {},
   ): Promise<Decision> {
     const nowMs = this.deps.clock.now();
-    const tenant = this.deps.tenants[p.tenant];
+    const configured = Object.hasOwn(this.deps.tenants, p.tenant) ? this.deps.tenants[p.tenant] : undefined;
+    const tenant = configured && this.deps.liveBurn ? this.deps.liveBurn.apply(p.tenant, configured) : configured;
     const level = this.deps.autonomy.level(p.agent);
     let input: unknown = null;
     let result: PolicyDecision;

@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { startPrometheusMcpHttp } from '../../mcp-servers/prometheus/http.ts';
+import { LiveBurnRates } from '../governance/live-burn.ts';
+import { PrometheusSliSource } from './prometheus-sli.ts';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -365,6 +367,16 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       }
       report.push(`mcp: Prometheus ${promMcp.url} over ${config.prometheusUrl ? 'PROMETHEUS_URL' : "the twin's query API"}, one Watchtower session per tenant`);
     }
+    // Live burn rates for the policy input, from the tenants' SLIs in Prometheus (the configured figure
+    // stands for a tenant whose SLIs cannot be read).
+    let liveBurn: LiveBurnRates | undefined;
+    if (prometheusUrl) {
+      liveBurn = new LiveBurnRates({ source: new PrometheusSliSource(prometheusUrl), tenants, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError) });
+      liveBurn.start();
+      const lb = liveBurn;
+      closers.push(async () => lb.stop());
+      report.push('sla: burn rates computed every minute from the tenants\' SLIs in Prometheus (1 h and 5 min windows), the configured figure where they cannot be read');
+    }
     const cockpitStore = new PgCockpitStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize: poolSize === 1 ? 1 : 2, logger });
     closers.push(() => cockpitStore.close());
     let projector: CockpitProjector | undefined;
@@ -386,7 +398,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       threadOf: (incidentId: string) => projector?.threadFor(incidentId) ?? Promise.resolve(undefined),
       observations: new ObservationAnswers({ audit, recorder, clock, pageOnCall, onAnswered: (id) => void projector?.refresh(id).catch(() => undefined) }),
       home: new AuditHome({
-        audit, autonomy: autonomyManager, tenants, clock,
+        audit, autonomy: autonomyManager, tenants, clock, ...(liveBurn ? { liveBurn } : {}),
         coverage: async () => ({
           watched: watched().map((w) => `${w.namespace}/${w.deployment}`),
           reporting: history
@@ -492,7 +504,10 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     report.push(llmReport(config.llm));
 
     // Blast radii computed from the target on the cluster, never taken on the agent's word alone.
-    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared, blastRadius: new KubeBlastRadiusFacts(kube) });
+    const gateway = new Gateway({
+      audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared,
+      blastRadius: new KubeBlastRadiusFacts(kube), ...(liveBurn ? { liveBurn } : {}),
+    });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier, reasoner });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants, reasoner });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });

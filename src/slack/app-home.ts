@@ -30,6 +30,8 @@ export interface TenantBudget {
   name: string;
   tier: string;
   burn_rate: number;
+  /** Where the burn rate comes from: the tenant's SLIs now, or the tenants file. */
+  burn_source?: 'live' | 'configured';
   monthly_budget_usd: number;
   month_to_date_usd: number;
 }
@@ -84,7 +86,7 @@ export function homeView(f: HomeFacts): HomeView {
     .map((t) => {
       const spent = t.monthly_budget_usd > 0 ? Math.round((t.month_to_date_usd / t.monthly_budget_usd) * 100) : 0;
       const burn = t.burn_rate >= 6 ? '🔥' : t.burn_rate >= 1 ? '⚠️' : '🟢';
-      return `• *${escapeMrkdwn(t.name)}* (${escapeMrkdwn(t.tier)}) — burn rate ${burn} ${t.burn_rate.toFixed(1)}x — ${usd(t.month_to_date_usd)} of ${usd(t.monthly_budget_usd)} this month (${spent}%)`;
+      return `• *${escapeMrkdwn(t.name)}* (${escapeMrkdwn(t.tier)}) — burn rate ${burn} ${t.burn_rate.toFixed(1)}x${t.burn_source === 'configured' ? ' (configured)' : t.burn_source === 'live' ? ' (live)' : ''} — ${usd(t.month_to_date_usd)} of ${usd(t.monthly_budget_usd)} this month (${spent}%)`;
     })
     .join('\n');
   const others = f.evidence.checks.filter((c) => c.phase !== f.phase);
@@ -114,6 +116,8 @@ export interface AuditHomeDeps {
   clock: Clock;
   /** Days of records the evidence is computed over; 30 by default. */
   windowDays?: number;
+  /** Each tenant's live burn rate, where its SLIs are readable (src/governance/live-burn.ts). */
+  liveBurn?: { of(tenant: string): { burn_rate: number } | undefined };
 }
 
 /** The App Home's facts from the audit log, the autonomy manager, the tenants file and the metric source. */
@@ -135,7 +139,13 @@ export class AuditHome implements HomeSource {
       phase: this.deps.autonomy.phase,
       agents: this.deps.autonomy.statuses(),
       pending,
-      tenants: Object.entries(this.deps.tenants).map(([name, t]) => ({ name, tier: t.tier, burn_rate: t.burn_rate, monthly_budget_usd: t.monthly_budget_usd, month_to_date_usd: t.month_to_date_usd })),
+      tenants: Object.entries(this.deps.tenants).map(([name, t]) => {
+        const live = this.deps.liveBurn?.of(name);
+        return {
+          name, tier: t.tier, burn_rate: live?.burn_rate ?? t.burn_rate, burn_source: live ? ('live' as const) : ('configured' as const),
+          monthly_budget_usd: t.monthly_budget_usd, month_to_date_usd: t.month_to_date_usd,
+        };
+      }),
       evidence: phaseEvidence(records, coverage),
       windowDays,
       atMs: now,

@@ -33,8 +33,11 @@ let desk: ApprovalDesk;
 const keys = generateGrantKeys('test');
 const pub = new Map<string, KeyObject>([['test', keys.publicKey]]);
 
-function gateway(policy: PolicyEngine = h.policy) {
-  return new Gateway({ audit: h.audit, recorder: h.recorder, policy, autonomy, tenants: h.tenants, keys, clock: h.clock, logger: h.logger, approvals, desk, notifier, sharedState: shared, conflictWaitMs: 300 });
+function gateway(policy: PolicyEngine = h.policy, liveBurn?: number) {
+  return new Gateway({
+    audit: h.audit, recorder: h.recorder, policy, autonomy, tenants: h.tenants, keys, clock: h.clock, logger: h.logger, approvals, desk, notifier, sharedState: shared, conflictWaitMs: 300,
+    ...(liveBurn !== undefined ? { liveBurn: { apply: (_t: string, spec: (typeof h.tenants)[string]) => ({ ...spec, burn_rate: liveBurn }) } } : {}),
+  });
 }
 
 const kinds = async (proposalId: string) => (await h.audit.list({ proposal_id: proposalId })).map((r) => r.kind);
@@ -105,6 +108,27 @@ describe('gateway', () => {
     expect(await kinds(p.id)).toEqual(['proposal', 'decision']);
     expect(notifier.texts).toEqual([]);
     expect(approvals.requests).toHaveLength(0);
+  });
+
+  it('decides on the live burn rate, not the configured one: a scale-down of a fast-burning tenant is denied, of a tenant on track it is not', async () => {
+    const down = () => proposal({
+      params: { from_replicas: 12, to_replicas: 10 }, blast_radius: { tenants: 1, services: 1, capacity_change_pct: -5 },
+      tool_call: { server: 'kubernetes', tool: 'scale_deployment', args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 10 } },
+    });
+    const rules = async (p: ReturnType<typeof proposal>) => {
+      const [dec] = await h.audit.list({ proposal_id: p.id, kind: 'decision' });
+      return { input: (dec!.payload as { policy_input: { context: { tenant: { burn_rate: number } } } }).policy_input.context.tenant.burn_rate, rules: (field(dec!, 'decision') as { violations: { rule: string }[] }).violations.map((v) => v.rule) };
+    };
+    const burning = down();
+    await record(burning);
+    await gateway(h.policy, 9.5).onProposal(burning);
+    expect(await rules(burning)).toMatchObject({ input: 9.5, rules: expect.arrayContaining(['fast_burn_capacity_reduction']) });
+    const onTrack = down();
+    await record(onTrack);
+    await gateway(h.policy, 0.4).onProposal(onTrack);
+    const r = await rules(onTrack);
+    expect(r.input).toBe(0.4);
+    expect(r.rules).not.toContain('fast_burn_capacity_reduction');
   });
 
   it('allows a level-3 scale within the guardrails and issues one grant for the exact call, even when redelivered', async () => {

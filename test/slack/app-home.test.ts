@@ -19,6 +19,8 @@ describe('App Home', () => {
       audit: w.h.audit, tenants: w.h.tenants, clock: w.h.clock,
       autonomy: { phase: 'assist', statuses: () => levels.statuses() },
       coverage: async () => ({ watched: ['acme-prod/checkout'], reporting: ['acme-prod/checkout'] }),
+      // acme's SLIs are readable and burning; the other tenants' are not, so their configured figure shows.
+      liveBurn: { of: (t) => (t === 'acme' ? { burn_rate: 7.25 } : undefined) },
     });
     const app = await w.instance({ home });
     w.fake.setInteractionsUrl(app.url);
@@ -31,7 +33,8 @@ describe('App Home', () => {
     expect(json).toContain('*Elastik* — level 2 supervised (max 3)');
     expect(json).toContain('Waiting for approval* (1)');
     expect(json).toContain(`${p.action} ${p.target.name}`);
-    expect(json).toMatch(/\*acme\* \(enterprise\) — burn rate/);
+    expect(json).toMatch(/\*acme\* \(enterprise\) — burn rate 🔥 7\.3x \(live\)/);
+    expect(json).toMatch(/burn rate [^ ]+ \d+\.\dx \(configured\)/);
     expect(w.fake.apiCalls().filter((c) => c.method === 'views.publish').map((c) => c.args['user_id'])).toEqual([ALICE]);
   });
 });

@@ -1,0 +1,51 @@
+// The SLIs of a namespace's deployments from Prometheus (PROMETHEUS_URL, or the twin's query API):
+// p50 and p99 latency from the request-duration summary, request and error rates from the counters,
+// joined per deployment and timestamp. Every query names the namespace (the tenant matcher holds).
+import { PromClient, type QueryData } from '../../mcp-servers/prometheus/prom-client.ts';
+import type { SliSample, SliSource } from '../governance/live-burn.ts';
+
+export class PrometheusSliSource implements SliSource {
+  private readonly prom: PromClient;
+
+  constructor(baseUrl: string, timeoutMs = 5_000) {
+    this.prom = new PromClient({ baseUrl, timeoutMs });
+  }
+
+  async samples(namespace: string, startS: number, endS: number, stepS: number): Promise<SliSample[][]> {
+    const ns = `namespace="${namespace}"`;
+    const [p50, p99, rps, errors] = await Promise.all([
+      this.prom.range(`http_request_duration_seconds{${ns},quantile="0.5"} * 1000`, startS, endS, stepS),
+      this.prom.range(`http_request_duration_seconds{${ns},quantile="0.99"} * 1000`, startS, endS, stepS),
+      this.prom.range(`rate(http_requests_total{${ns}}[1m])`, startS, endS, stepS),
+      this.prom.range(`rate(http_request_errors_total{${ns}}[1m])`, startS, endS, stepS),
+    ]);
+    const byDeployment = new Map<string, Map<number, Partial<SliSample>>>();
+    const put = (data: QueryData, field: 'p50_ms' | 'p99_ms' | 'rps' | 'errors') => {
+      if (data.resultType !== 'matrix') return;
+      for (const s of data.result) {
+        const d = s.metric['deployment'];
+        if (!d) continue;
+        const points = byDeployment.get(d) ?? new Map<number, Partial<SliSample> & { errors?: number }>();
+        byDeployment.set(d, points);
+        for (const [t, v] of s.values ?? []) {
+          const x = Number(v);
+          if (!Number.isFinite(x)) continue;
+          const p = (points.get(t) ?? { t }) as Partial<SliSample> & { errors?: number };
+          p[field] = x;
+          points.set(t, p);
+        }
+      }
+    };
+    put(p50, 'p50_ms');
+    put(p99, 'p99_ms');
+    put(rps, 'rps');
+    put(errors, 'errors');
+    return [...byDeployment.values()].map((points) =>
+      [...points.values()].flatMap((p) => {
+        const q = p as Partial<SliSample> & { errors?: number };
+        if (q.t === undefined || q.p50_ms === undefined || q.p99_ms === undefined || q.rps === undefined) return [];
+        return [{ t: q.t, p50_ms: q.p50_ms, p99_ms: q.p99_ms, rps: q.rps, error_ratio: q.rps > 0 ? (q.errors ?? 0) / q.rps : 0 }];
+      }),
+    );
+  }
+}
