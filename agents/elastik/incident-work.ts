@@ -15,9 +15,9 @@ import type { Notifier } from '../../src/governance/channels.ts';
 import { latestDecision, lifeOf, stageOf, type ProposalLife } from '../../src/governance/proposal-life.ts';
 import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { capacitySample, demandAhead, loadSample, podCapacityRps, podRpsWithinSlo, type LoadSample } from '../runtime/capacity.ts';
-import { DeploymentMetrics, NamespaceCapacity, readTool } from '../runtime/cluster-views.ts';
+import { DeploymentMetrics, HpaStatus, NamespaceCapacity, readTool } from '../runtime/cluster-views.ts';
 import { proposalOf, recordProposal } from '../runtime/propose.ts';
-import { scaleAction } from './planner.ts';
+import { hpaScaleAction, scaleAction, type OwningHpa } from './planner.ts';
 import { nextStep, type StepDecision } from './sizing.ts';
 
 /** DESIGN §4: between two scalings of one deployment (the MCP server enforces it too). */
@@ -160,6 +160,8 @@ export class IncidentWork {
     const slo = tenant.slo.p99_latency_ms;
     if (metrics.service.p99_ms <= slo) return; // recovering: Watchtower closes the incident once it holds
 
+    // An HPA that owns the replica count is scaled through its bounds, never fought.
+    const hpa = await this.owningHpa(inc);
     // Cooldown: the next scaling of this deployment no earlier than five minutes after the last.
     const lastScale = await this.lastScaleAt(inc);
     if (lastScale !== undefined && nowMs < lastScale + SCALE_COOLDOWN_MS) {
@@ -225,7 +227,7 @@ export class IncidentWork {
         await this.escalate(inc, records, `declined:${current}->${decision.to}`, `the step ${current} → ${decision.to} was declined and no smaller one helps`, [{ reason: 'approval', detail: 'declined or expired' }], [`approve a scale of ${inc.deployment} to ${decision.to}`]);
         return;
       }
-      await this.propose(inc, current, decision, capacity, slo, metrics, sizing, scales.at(-1));
+      await this.propose(inc, current, decision, capacity, slo, metrics, sizing, scales.at(-1), hpa);
     } else if (decision.kind === 'blocked') {
       await this.escalate(inc, records, `blocked:${decision.reason}:${current}`, `${inc.deployment} cannot be scaled further by an agent`, [{ reason: decision.reason, detail: decision.detail }], optionsFor(decision, tenant.max_replicas, inc.deployment));
     } else {
@@ -245,8 +247,9 @@ export class IncidentWork {
     metrics: DeploymentMetrics,
     sizing: string[],
     previous: ProposalLife | undefined,
+    hpa: { view: OwningHpa; response: unknown } | undefined,
   ): Promise<void> {
-    const plan = scaleAction({
+    const plan = (hpa ? (a: Parameters<typeof scaleAction>[0]) => hpaScaleAction({ ...a, hpa: hpa.view }) : scaleAction)({
       namespace: inc.namespace,
       deployment: inc.deployment,
       tenant: inc.tenant,
@@ -273,6 +276,7 @@ export class IncidentWork {
       tool_calls: [
         { server: 'kubernetes', tool: 'get_pod_metrics', args: { namespace: inc.namespace, deployment: inc.deployment }, response: metrics },
         { server: 'kubernetes', tool: 'get_namespace_capacity', args: { namespace: inc.namespace }, response: capacity },
+        ...(hpa ? [{ server: 'kubernetes', tool: 'get_hpa_status', args: { namespace: inc.namespace, deployment: inc.deployment }, response: hpa.response }] : []),
       ],
       step: { follows: previous?.proposal.id ?? null, needed: step.needed, supervised: step.supervised },
     });
@@ -309,16 +313,36 @@ export class IncidentWork {
     );
   }
 
-  /** When the deployment was last scaled (any proposal, any incident), from the log. */
+  /** When the deployment was last scaled (any proposal, any incident; itself or through its HPA's bounds), from the log. */
   private async lastScaleAt(inc: OpenIncident): Promise<number | undefined> {
-    const [last] = await this.deps.audit.list({
-      kind: 'execution_result',
-      tenant: inc.tenant,
-      payload_contains: { result: { tool: 'scale_deployment', status: 'succeeded', args: { namespace: inc.namespace, deployment: inc.deployment } } },
-      newest_first: true,
-      limit: 1,
-    });
-    return last ? Date.parse(last.at) : undefined;
+    const lasts = await Promise.all(
+      ['scale_deployment', 'set_hpa_bounds'].map((tool) =>
+        this.deps.audit.list({
+          kind: 'execution_result',
+          tenant: inc.tenant,
+          payload_contains: { result: { tool, status: 'succeeded', args: { namespace: inc.namespace, deployment: inc.deployment } } },
+          newest_first: true,
+          limit: 1,
+        }),
+      ),
+    );
+    const times = lasts.flat().map((r) => Date.parse(r.at));
+    return times.length ? Math.max(...times) : undefined;
+  }
+
+  /**
+   * The HPA that owns the deployment's replica count, if any. When the server cannot say (an older
+   * server without the tool, a failure), the plain scale is proposed: the server refuses
+   * scale_deployment for a deployment an HPA owns, so nothing fights the HPA either way.
+   */
+  private async owningHpa(inc: OpenIncident): Promise<{ view: OwningHpa; response: unknown } | undefined> {
+    try {
+      const status = await readTool(this.deps.tools, 'get_hpa_status', { namespace: inc.namespace, deployment: inc.deployment }, HpaStatus);
+      return status.hpa ? { view: status.hpa, response: status } : undefined;
+    } catch (err) {
+      this.deps.logger.warn({ agent: 'elastik', incident_id: inc.id, err: describeError(err) }, 'get_hpa_status failed; planning without the HPA');
+      return undefined;
+    }
   }
 
   /** Looks at the incident again at `atMs` (the end of a cooldown). */

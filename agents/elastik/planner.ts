@@ -78,6 +78,36 @@ export function scaleAction(a: {
   };
 }
 
+/** The HorizontalPodAutoscaler that owns a deployment's replica count (get_hpa_status). */
+export interface OwningHpa {
+  name: string;
+  min_replicas: number;
+  max_replicas: number;
+}
+
+/**
+ * A scale of a deployment an HPA owns, as the HPA's bounds: minReplicas raised to the step's size (and
+ * maxReplicas to at least that), so that the HPA runs at least that many pods instead of setting the
+ * count straight back. Judged, undone and limited as the plain scale is; its compensating action
+ * restores the bounds it found.
+ */
+export function hpaScaleAction(a: Parameters<typeof scaleAction>[0] & { hpa: OwningHpa }): ElastikAction {
+  const plain = scaleAction(a);
+  const max = Math.max(a.hpa.max_replicas, a.to);
+  const args = (min: number, maxReplicas: number) => ({ namespace: a.namespace, hpa: a.hpa.name, deployment: a.deployment, min_replicas: min, max_replicas: maxReplicas });
+  return {
+    ...plain,
+    params: { ...plain.params, hpa: a.hpa.name, from_bounds: [a.hpa.min_replicas, a.hpa.max_replicas], to_bounds: [a.to, max] },
+    tool_call: { server: 'kubernetes', tool: 'set_hpa_bounds', args: args(a.to, max) },
+    compensating_action: { server: 'kubernetes', tool: 'set_hpa_bounds', args: args(a.hpa.min_replicas, a.hpa.max_replicas) },
+    reasoning: [
+      ...plain.reasoning,
+      `HorizontalPodAutoscaler ${a.hpa.name} owns ${a.deployment}'s replica count (${a.hpa.min_replicas}-${a.hpa.max_replicas}): scaling the deployment itself would be undone by it, ` +
+        `so its minReplicas goes to ${a.to}${max !== a.hpa.max_replicas ? ` and its maxReplicas to ${max}` : ''}; undone by restoring ${a.hpa.min_replicas}-${a.hpa.max_replicas}`,
+    ],
+  };
+}
+
 export function plan(input: PlannerInput): ElastikAction[] {
   const { observation: obs } = input;
   if (obs.severity !== 'critical' && obs.severity !== 'warning') return [];
@@ -90,26 +120,26 @@ export function plan(input: PlannerInput): ElastikAction[] {
 
   const change = obs.correlated_change;
   if (change && (gcSignals.length > 0 || memSignals.length > 0)) {
-    const older = input.history.revisions
-      .map((r) => r.revision)
-      .filter((r) => r < change.revision)
-      .sort((a, b) => b - a)[0];
-    if (older !== undefined) {
+    const rollback = rollbackTarget(input.history, change);
+    if (rollback) {
+      const { to, current } = rollback;
       actions.push({
         action: 'rollback_deployment',
-        params: { from_revision: change.revision, to_revision: older },
+        params: { from_revision: current, to_revision: to, blamed_revision: change.revision },
         blast_radius: { tenants: 1, services: 1, capacity_change_pct: 0 },
-        tool_call: { server: 'kubernetes', tool: 'rollback_deployment', args: { namespace: ns, deployment: name, to_revision: older } },
+        tool_call: { server: 'kubernetes', tool: 'rollback_deployment', args: { namespace: ns, deployment: name, to_revision: to } },
+        // Undoing the rollback returns to what runs now, which may be a revision pushed after the blamed one.
         compensating_action: {
           server: 'kubernetes',
           tool: 'rollback_deployment',
-          args: { namespace: ns, deployment: name, to_revision: change.revision },
+          args: { namespace: ns, deployment: name, to_revision: current },
         },
         verification: { metric: 'http_request_duration_p99_ms', slo_threshold: input.sloP99Ms, min_improvement_pct: 50, window_s: 180 },
         reasoning: [
           `revision ${change.revision} (${change.description}) rolled out ${change.minutes_before} min before the incident`,
+          ...(change.reasons ?? []),
           `${gcSignals.length} pods show GC pauses far above the fleet and ${memSignals.length} pods memory pressure: the signature of a heap misconfiguration`,
-          `rolling back to revision ${older} removes the cause; scaling only relieves the symptom`,
+          `rolling back to revision ${to}, the last good revision, removes the cause; scaling only relieves the symptom`,
         ],
       });
     }
@@ -139,4 +169,23 @@ export function plan(input: PlannerInput): ElastikAction[] {
     });
   }
   return actions;
+}
+
+/**
+ * The revision to roll back to for a blamed rollout: Watchtower's last good revision (the one that ran
+ * before the blamed rollout, before the onset), else the newest one older than the blamed one — never
+ * merely the one before the newest. None when the history no longer holds it, or when the deployment
+ * already runs it or something older (someone rolled back already).
+ */
+export function rollbackTarget(
+  history: RolloutHistory,
+  change: NonNullable<Observation['correlated_change']>,
+): { to: number; current: number } | undefined {
+  const known = history.revisions.map((r) => r.revision);
+  const current = history.current_revision ?? (known.length ? Math.max(...known) : undefined);
+  if (current === undefined) return undefined;
+  const to = change.last_good_revision ?? known.filter((r) => r < change.revision).sort((a, b) => b - a)[0];
+  if (to === undefined || !known.includes(to) || to >= change.revision) return undefined;
+  if (current < change.revision) return undefined;
+  return { to, current };
 }

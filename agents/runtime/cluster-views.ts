@@ -104,3 +104,13 @@ export async function readTool<S extends z.ZodTypeAny>(
   }
   return parsed.data;
 }
+
+export const HpaStatus = z
+  .object({
+    hpa: z
+      .object({ name: z.string(), min_replicas: z.number().int(), max_replicas: z.number().int(), current_replicas: z.number().int().nullable() })
+      .passthrough()
+      .nullable(),
+  })
+  .passthrough();
+export type HpaStatus = z.infer<typeof HpaStatus>;

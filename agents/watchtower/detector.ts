@@ -1,10 +1,11 @@
 // Watchtower's rule-based detector for one deployment: p99 latency against its SLO and its own
 // baseline, GC pause and memory per pod against the fleet, containers OOM-killed, correlated with the
-// most recent rollout.
+// rollout that was running at the incident's onset (last-good-revision.ts), never merely the newest.
 // A pure function of the samples it is fed (state in, decision out): no clock, no I/O, so it runs
 // the same live, in virtual time and in replay. It never acts; it only says what it sees.
 import type { Signal } from '../../src/contracts/events.ts';
 import type { DeploymentMetrics, RolloutHistory } from '../runtime/cluster-views.ts';
+import { blameRollout } from '../runtime/last-good-revision.ts';
 
 export interface DetectorOptions {
   sloP99Ms: number;
@@ -23,6 +24,8 @@ export interface DetectorOptions {
    * looks fine for a while after each restart, but the cause is still there.
    */
   oomHoldMin: number;
+  /** A sample departs from normal (the incident's onset, when it lasts) at this multiple of the baseline. */
+  onsetRatio: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: Omit<DetectorOptions, 'sloP99Ms'> = {
@@ -32,6 +35,7 @@ export const DEFAULT_DETECTOR_OPTIONS: Omit<DetectorOptions, 'sloP99Ms'> = {
   memoryPressure: 0.85,
   correlationWindowMin: 120,
   oomHoldMin: 10,
+  onsetRatio: 1.25,
 };
 
 export interface DetectorState {
@@ -49,6 +53,10 @@ export interface DetectorState {
   restarts: Readonly<Record<string, number>>;
   /** Pods OOM-killed within the hold window: how many times, and when last. */
   oomKills: Readonly<Record<string, { count: number; lastMs: number }>>;
+  /** The first sample of the current run of samples departing from normal: the onset, if it becomes an incident. */
+  degradedSinceMs?: number;
+  /** The last sample that did not depart from normal. */
+  lastHealthyMs?: number;
 }
 
 export const initialDetectorState = (): DetectorState => ({
@@ -99,6 +107,8 @@ export interface Finding {
   severity: 'info' | 'warning' | 'critical';
   summary: string;
   signals: Signal[];
+  /** When the incident began: its first departing sample, and the last healthy one before it. */
+  onset?: { at: string; last_healthy_at?: string };
   correlated_change?: {
     kind: 'deployment';
     name: string;
@@ -106,6 +116,10 @@ export interface Finding {
     at: string;
     minutes_before: number;
     description: string;
+    /** The revision that ran before this one: the rollback target. */
+    last_good_revision?: number;
+    /** Why this revision and not another (later rollouts, earlier ones). */
+    reasons: string[];
   };
 }
 
@@ -130,6 +144,7 @@ export function assess(
   const breach = p99 > opts.sloP99Ms || p99 > baseline * 3;
   const oom = trackOomKills(state, sample.metrics.pods, sample.nowMs, opts.oomHoldMin * 60_000);
   const killing = Object.keys(oom.oomKills).length > 0;
+  const departed = breach || killing || p99 > baseline * opts.onsetRatio;
   const next: DetectorState = {
     // The baseline learns only from healthy samples, so an incident cannot become the new normal.
     baselineP99Ms: breach ? baseline : baseline * 0.9 + p99 * 0.1,
@@ -141,11 +156,15 @@ export function assess(
     healthy: breach || killing ? 0 : state.healthy + 1,
     open: state.open,
     ...oom,
+    ...(departed
+      ? { degradedSinceMs: state.degradedSinceMs ?? sample.nowMs, ...(state.lastHealthyMs !== undefined ? { lastHealthyMs: state.lastHealthyMs } : {}) }
+      : { lastHealthyMs: sample.nowMs }),
   };
 
   if (!state.open && next.breaching >= opts.confirmSamples) {
     next.open = true;
-    return { state: next, finding: describeIncident(sample, baseline, opts, next.oomKills, state.healthyServedPerPod) };
+    const onset = { atMs: next.degradedSinceMs ?? sample.nowMs, ...(next.lastHealthyMs !== undefined ? { lastHealthyMs: next.lastHealthyMs } : {}) };
+    return { state: next, finding: describeIncident(sample, baseline, opts, next.oomKills, state.healthyServedPerPod, onset) };
   }
   if (state.open && next.healthy >= opts.resolveSamples) {
     next.open = false;
@@ -170,6 +189,7 @@ function describeIncident(
   opts: DetectorOptions,
   oomKills: DetectorState['oomKills'] = {},
   healthyServedPerPod?: number,
+  onset: { atMs: number; lastHealthyMs?: number } = { atMs: sample.nowMs },
 ): Finding {
   const { metrics, deployment } = sample;
   const p99 = metrics.service.p99_ms;
@@ -216,21 +236,22 @@ function describeIncident(
     signals.push({ metric: 'container_oom_kills', target: pod, value: k.count, baseline: 0, change_pct: 100, unit: `kills in ${opts.oomHoldMin} min` });
   }
 
+  // The rollout running at the onset, not the newest: one pushed after the trouble began is not its cause.
   let correlated: Finding['correlated_change'];
   const history = sample.history;
   if (history && history.revisions.length > 1) {
-    const current = history.current_revision ?? Math.max(...history.revisions.map((r) => r.revision));
-    const rev = history.revisions.find((r) => r.revision === current);
-    const at = rev?.created_at ? Date.parse(rev.created_at) : NaN;
-    const minutesBefore = (sample.nowMs - at) / 60_000;
-    if (rev && Number.isFinite(minutesBefore) && minutesBefore >= 0 && minutesBefore <= opts.correlationWindowMin) {
+    const blame = blameRollout(history, onset, opts.correlationWindowMin);
+    if (blame.suspect) {
+      const s = blame.suspect;
       correlated = {
         kind: 'deployment',
         name: deployment,
-        revision: current,
-        at: new Date(at).toISOString(),
-        minutes_before: Math.round(minutesBefore),
-        description: rev.change_cause ?? `revision ${current}`,
+        revision: s.revision,
+        at: new Date(s.atMs).toISOString(),
+        minutes_before: Math.round((sample.nowMs - s.atMs) / 60_000),
+        description: s.description,
+        ...(blame.lastGood !== undefined ? { last_good_revision: blame.lastGood } : {}),
+        reasons: blame.reasons,
       };
     }
   }
@@ -246,6 +267,7 @@ function describeIncident(
     severity: p99 > opts.sloP99Ms ? 'critical' : 'warning',
     summary: parts.join('; '),
     signals,
+    onset: { at: new Date(onset.atMs).toISOString(), ...(onset.lastHealthyMs !== undefined ? { last_healthy_at: new Date(onset.lastHealthyMs).toISOString() } : {}) },
     ...(correlated ? { correlated_change: correlated } : {}),
   };
 }

@@ -34,7 +34,8 @@ export interface WatchtowerDeps {
   clock: Clock;
   tracker: WorkTracker;
   logger: Logger;
-  targets: WatchTarget[];
+  /** The deployments to watch: fixed, or asked before each round (a cluster's discovery changes it without a restart). */
+  targets: readonly WatchTarget[] | (() => readonly WatchTarget[]);
   pollMs?: number;
   /**
    * One owner per target among replicas: the shared state holding the leases, and this replica's
@@ -138,7 +139,28 @@ export class Watchtower {
   }
 
   async pollAll(): Promise<void> {
-    for (const t of this.deps.targets) await this.poll(t);
+    const targets = typeof this.deps.targets === 'function' ? this.deps.targets() : this.deps.targets;
+    const watched = new Set(targets.map((t) => `${t.namespace}/${t.deployment}`));
+    // A deployment no longer watched starts afresh if it comes back: its old baseline says nothing now.
+    for (const key of [...this.states.keys()]) if (!watched.has(key)) this.states.delete(key);
+    // …and its lease goes back at once, so a replica that still watches it need not wait it out.
+    const lease = this.deps.lease;
+    for (const key of [...this.owned]) {
+      if (watched.has(key)) continue;
+      this.owned.delete(key);
+      if (lease) void lease.state.releaseLease(leaseKey(key), lease.owner).catch(() => undefined);
+    }
+    // One deployment that cannot be read (deleted since, a refused session) holds up none of the others.
+    const failures: unknown[] = [];
+    for (const t of targets) {
+      try {
+        await this.poll(t);
+      } catch (err) {
+        failures.push(err);
+        this.deps.logger.warn({ agent: 'watchtower', tenant: t.tenant, err: describeError(err) }, `poll of ${t.namespace}/${t.deployment} failed`);
+      }
+    }
+    if (failures.length > 0 && failures.length === targets.length) throw failures[0];
   }
 
   private async poll(t: WatchTarget): Promise<void> {
@@ -177,6 +199,7 @@ export class Watchtower {
       summary: finding.summary,
       target: { kind: 'Deployment', name: t.deployment },
       signals: finding.signals,
+      ...(finding.onset ? { onset: finding.onset } : {}),
       ...(finding.correlated_change ? { correlated_change: finding.correlated_change } : {}),
     };
     // The model's reading is text beside the finding; the finding itself stays the rules'.

@@ -29,6 +29,8 @@ import {
   type GuardrailViolation,
 } from './guardrails.ts';
 import { KubeClient, type NodePodView, type NodeView } from './kube-client.ts';
+import { KubeAutoscaling } from './kube-autoscaling.ts';
+import { registerAutoscalingTools } from './autoscaling-tools.ts';
 
 /** The name grants carry in `server` for this server's tools. */
 export const KUBERNETES_SERVER_NAME = 'kubernetes';
@@ -213,7 +215,8 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
       capabilities: { tools: {} },
       instructions:
         'Typed access to Kubernetes deployments and the nodes they run on for Governor agents. Read tools need only a namespace of this session; ' +
-        'scale_deployment, rollback_deployment, cordon_node and uncordon_node also need a grant from the governance gateway for the exact call. ' +
+        'scale_deployment, set_hpa_bounds, patch_resource_limits, rollback_deployment, cordon_node and uncordon_node also need a grant from the governance gateway for the exact call. ' +
+        'A deployment whose replica count a HorizontalPodAutoscaler owns (get_hpa_status) is scaled through the HPA\'s bounds (set_hpa_bounds), never against it. ' +
         'Node tools act only for the session\'s tenants: a node is visible and cordonable only while it runs pods of the session, a drain evicts only ' +
         'the session\'s pods (never another tenant\'s), and uncordon_node undoes only a cordon made with a grant of the session. ' +
         'Hard limits (at most 3x scale-up per call, at least 2 replicas in production, 300 s between scaling actions on a deployment) ' +
@@ -223,7 +226,10 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
     },
   );
 
-  const { assertNamespace, respond } = sessionScope(session, log);
+  const scope = sessionScope(session, log);
+  const { assertNamespace, respond } = scope;
+  const autoscaling = new KubeAutoscaling(deps.kube);
+  registerAutoscalingTools(server, { kube, autoscaling, gate, scope, sharedState, clock, log, namespaceArg, grantArg });
 
   server.registerTool(
     'get_pod_metrics',
@@ -293,6 +299,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
       title: 'Scale a deployment',
       description:
         'Sets the number of replicas of a deployment through its scale subresource. Requires a grant for exactly this call. ' +
+        'Refused (conflict) for a deployment a HorizontalPodAutoscaler scales: use set_hpa_bounds. ' +
         'Refused, whatever the grant, when the new count is more than 3x the current one, below 2 in a namespace labelled ' +
         '`governor.io/environment: production`, or within 300 s of the previous scaling action on the same deployment ' +
         '(cooldown shared by every server replica). Scaling down terminates pods.',
@@ -311,9 +318,13 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         assertNamespace(namespace);
         const g = await gate.check('scale_deployment', { namespace, deployment, replicas }, grant);
         const target = `${namespace}/${deployment}`;
-        const [live, labels] = await Promise.all([kube.readDeployment(namespace, deployment), kube.readNamespaceLabels(namespace)]);
+        const [live, labels, hpa] = await Promise.all([kube.readDeployment(namespace, deployment), kube.readNamespaceLabels(namespace), autoscaling.hpaOf(namespace, deployment)]);
         const current = live.spec?.replicas ?? 0;
         gate.checkTenant(g, namespace, labels);
+        // The HPA would set the count straight back: scaling against it only fights it.
+        if (hpa) {
+          throw new GovernorError('conflict', `${namespace}/${deployment} is scaled by HorizontalPodAutoscaler ${hpa.name} (${hpa.min_replicas}-${hpa.max_replicas} replicas); change its bounds with set_hpa_bounds instead`, { details: { hpa: hpa.name } });
+        }
         const violations = scaleLimitViolations({
           namespace,
           deployment,

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   Approval,
+  BlastRadius,
   Control,
   Decision,
   ExecutionResult,
@@ -107,6 +108,10 @@ export const RecordPayloads = {
     freeze_override: FreezeOverride.optional(),
     /** The approval (vote or freeze override) that caused this re-evaluation. */
     approval_id: z.string().optional(),
+    /** The blast radius the agent declared, the one the gateway computed from the target, and the one the policy decided on. */
+    blast_radius: z
+      .strictObject({ declared: BlastRadius, computed: BlastRadius.nullable(), used: BlastRadius, basis: z.string().nullable(), understated: z.array(z.string()) })
+      .optional(),
     /** Denied only for the agent's level 1 (phase Advise): advice a person may carry out. */
     advice: z.literal(true).optional(),
   }),

@@ -50,6 +50,16 @@ export const CorrelatedChange = z.object({
   at: z.string().datetime(),
   minutes_before: z.number(),
   description: z.string(),
+  /** The revision that ran before this one, before the incident's onset: what a rollback returns to. */
+  last_good_revision: z.number().int().optional(),
+  /** Why this rollout is blamed and not another (rollouts after the onset are not the cause). */
+  reasons: z.array(z.string()).optional(),
+});
+
+/** When an incident began: its first departing sample, and the last healthy one before it (absent: degraded from the first sample watched). */
+export const Onset = z.object({
+  at: z.string().datetime(),
+  last_healthy_at: z.string().datetime().optional(),
 });
 
 /** A ranked explanation of an incident (Watchtower's model, when one answered). */
@@ -69,6 +79,7 @@ export const Observation = z.object({
   summary: z.string(),
   target: z.object({ kind: z.string(), name: z.string() }),
   signals: z.array(Signal),
+  onset: Onset.optional(),
   correlated_change: CorrelatedChange.optional(),
   /** Hypotheses, most likely first, and a narrative: written by a language model, absent when the rules spoke alone. */
   hypotheses: z.array(Hypothesis).max(5).optional(),

@@ -4,7 +4,7 @@
 // failed verification's recorded compensating action becomes a compensation grant. Fail closed: no
 // policy answer, no audit write or no signing key means no grant. Every handler is idempotent — what
 // the audit log already shows done is not done again.
-import { ActionName, EVENT_VERSION, type Approval, type Decision, type Proposal, type Rollback, type ToolCall } from '../contracts/events.ts';
+import { ActionName, EVENT_VERSION, type Approval, type BlastRadius, type Decision, type Proposal, type Rollback, type ToolCall } from '../contracts/events.ts';
 import type { AuditRecord, AuditStore, DecisionContext } from '../audit/audit-store.ts';
 import { entryOfEvent, type Person } from '../audit/records.ts';
 import type { BusMessage } from '../bus/event-bus.ts';
@@ -22,6 +22,7 @@ import type { ApprovalChannel, Notifier } from './channels.ts';
 import { issueGrant, type GrantKeys } from './grants.ts';
 import { humanCommand } from './human-command.ts';
 import { buildPolicyInput } from './policy-input.ts';
+import { computeBlastRadius, effectiveBlastRadius, factsNeeded, understated, type BlastRadiusFacts, type ComputedBlastRadius, type ReadFacts } from './blast-radius.ts';
 import { actionGrant, approvalsSoFar, compensationGrant, firstDecision, lifeOf, type ProposalLife } from './proposal-life.ts';
 import type { Tenants } from './tenants.ts';
 import type { LiveBurnRates } from './live-burn.ts';
@@ -46,6 +47,11 @@ export interface GatewayDeps {
   grantTtlMs?: number;
   /** Real milliseconds a proposal waits for a busy target before it is retried later. */
   conflictWaitMs?: number;
+  /**
+   * The cluster, read to compute each proposal's blast radius from its target instead of trusting
+   * the agent's figure; absent (benchmarks, unit tests without a cluster): the declared figure.
+   */
+  blastRadius?: BlastRadiusFacts;
   /** The tenant's live burn rate in place of the configured one, when its SLIs are readable (live-burn.ts). */
   liveBurn?: Pick<LiveBurnRates, 'apply'>;
 }
@@ -182,6 +188,7 @@ export class Gateway {
     let result: PolicyDecision;
     const recent: Recent = tenant ? recentOf(opts.context ?? (await this.context(p, nowMs))) : { lastScale: undefined, lastByTool: new Map(), inFlight: 0 };
     const stale = staleness(p, recent);
+    const radius = tenant ? await this.radius(p) : undefined;
     if (!tenant) {
       result = failClosed(this.deps.policy.version, 'unknown_tenant', `tenant '${p.tenant}' is not in the tenants configuration`);
     } else if (this.deps.autonomy.phase === 'observe') {
@@ -191,6 +198,8 @@ export class Gateway {
       result = { verdict: 'deny', violations: [{ layer: 'autonomy', rule: PHASE_OBSERVE, message: `phase observe: agents read and publish observations only; ${p.agent}'s ${p.action} is neither recommended nor executed` }], policy_version: this.deps.policy.version };
     } else if (stale) {
       result = { verdict: 'deny', violations: [{ layer: 'operational', rule: 'stale_proposal', message: stale }], policy_version: this.deps.policy.version };
+    } else if (radius && 'unverified' in radius) {
+      result = { verdict: 'deny', violations: [{ layer: 'blast_radius', rule: 'blast_radius_unverified', message: radius.unverified }], policy_version: this.deps.policy.version };
     } else {
       try {
         const facts = this.facts(nowMs, recent);
@@ -200,6 +209,7 @@ export class Gateway {
           tenant,
           changeFreeze: false,
           ...facts,
+          ...(radius ? { blastRadius: radius.used } : {}),
           ...(opts.freezeOverride ? { freezeOverride: opts.freezeOverride } : {}),
         });
         input = built;
@@ -238,6 +248,9 @@ export class Gateway {
       ...(opts.reevaluation ? { reevaluation: true } : {}),
       ...(opts.freezeOverride ? { freeze_override: opts.freezeOverride } : {}),
       ...(opts.approvalId ? { approval_id: opts.approvalId } : {}),
+      ...(radius && !('unverified' in radius)
+        ? { blast_radius: { declared: p.blast_radius, computed: radius.computed?.blast_radius ?? null, used: radius.used, basis: radius.computed?.basis ?? null, understated: radius.understated } }
+        : {}),
       // Held back by the agent's level alone: advice a person may carry out (see act()).
       ...(this.advisable.has(p.id) ? { advice: true } : {}),
     });
@@ -250,6 +263,30 @@ export class Gateway {
       `decision for ${p.action}: ${decision.verdict}`,
     );
     return decision;
+  }
+
+  /**
+   * The blast radius to decide on: computed from the target when the gateway can read the cluster
+   * and knows the action, never below the declared one. A read the cluster may answer later is
+   * retried (the message stays pending); one it never will leaves the figure unverified: a deny.
+   */
+  private async radius(p: Proposal): Promise<{ used: BlastRadius; computed: ComputedBlastRadius | undefined; understated: string[] } | { unverified: string } | undefined> {
+    const source = this.deps.blastRadius;
+    const need = source ? factsNeeded(p) : undefined;
+    if (!source || !need) return undefined;
+    try {
+      const read: ReadFacts = {};
+      if (need.workloads) read.workloads = await source.workloads(need.workloads);
+      if (need.node) read.nodePods = await source.podsOnNode(need.node);
+      const computed = computeBlastRadius(p, read);
+      const used = effectiveBlastRadius(p.blast_radius, computed?.blast_radius);
+      const under = understated(p.blast_radius, used);
+      if (under.length > 0) this.deps.logger.warn({ proposal_id: p.id, agent: p.agent, tenant: p.tenant }, `declared blast radius understated: ${under.join('; ')}`);
+      return { used, computed, understated: under };
+    } catch (err) {
+      if (err instanceof GovernorError && err.retryable) throw err;
+      return { unverified: `the blast radius of ${p.action} could not be computed from the target: ${describeError(err)}` };
+    }
   }
 
   private facts(
@@ -397,8 +434,13 @@ function recentOf(ctx: DecisionContext): Recent {
     const tool = r.payload.result.tool;
     if (!lastByTool.has(tool)) lastByTool.set(tool, r);
   }
-  return { lastScale: lastByTool.get('scale_deployment'), lastByTool, inFlight: ctx.inFlight.length };
+  // Moving an HPA's bounds scales the deployment as surely as scale_deployment: both count as its last scale.
+  const lastScale = ctx.recentResults.find((r) => r.kind === 'execution_result' && SCALE_TOOLS.has(r.payload.result.tool));
+  return { lastScale, lastByTool, inFlight: ctx.inFlight.length };
 }
+
+/** Tools whose execution scales a deployment. */
+const SCALE_TOOLS = new Set(['scale_deployment', 'set_hpa_bounds']);
 
 const targetKey = (p: Proposal): string => `${p.namespace}/${p.target.kind}/${p.target.name}`;
 
@@ -411,6 +453,8 @@ function staleness(p: Proposal, recent: Recent): string | undefined {
   if (Date.parse(recent.lastScale.at) < Date.parse(p.ts)) return undefined;
   if (recent.lastScale.kind !== 'execution_result') return undefined;
   const res = recent.lastScale.payload.result;
+  // After an HPA's bounds moved, the HPA sets the count: the proposal re-reads it, nothing to compare here.
+  if (res.tool !== 'scale_deployment') return undefined;
   const replicas = Number(res.args['replicas']);
   const from = p.params['from_replicas'];
   if (replicas === from) return undefined;

@@ -8,7 +8,7 @@
 //   seconds_since_last_action {<action>: s|null}  per non-scaling action, on the same target
 //   tenant.reserved_instances {coverage_pct, utilization_target_pct}  when the tenant has any
 // and change_freeze is true when any freeze is in force (or the caller says so).
-import type { ActionName, Proposal } from '../contracts/events.ts';
+import type { ActionName, BlastRadius, Proposal } from '../contracts/events.ts';
 import type { PolicyInput } from '../policy/policy-engine.ts';
 import { activeFreezes } from './freeze-windows.ts';
 import type { TenantSpec } from './tenants.ts';
@@ -33,6 +33,8 @@ export interface PolicyFacts {
   freezeOverride?: FreezeOverride | undefined;
   /** Seconds since the last successful action of each kind on the same target; absent or null: never. */
   secondsSinceLastAction?: Partial<Record<ActionName, number | null>> | undefined;
+  /** The blast radius the gateway computed from the target (blast-radius.ts); the proposal's own figure when absent. */
+  blastRadius?: BlastRadius | undefined;
 }
 
 export function buildPolicyInput(p: Proposal, f: PolicyFacts): PolicyInput {
@@ -53,7 +55,7 @@ export function buildPolicyInput(p: Proposal, f: PolicyFacts): PolicyInput {
       action: p.action,
       target: p.target,
       params: p.params,
-      blast_radius: p.blast_radius,
+      blast_radius: f.blastRadius ?? p.blast_radius,
     },
     context: {
       now: new Date(f.nowMs).toISOString(),

@@ -49,6 +49,9 @@ import { DEFAULT_TENANTS_FILE, loadGovernanceConfig, withSandboxGovernance, type
 import { ClusterTwin } from '../twin/cluster-twin.ts';
 import { startKubeApiServer } from '../twin/kube-api-server.ts';
 import { loadKubeconfig } from '../twin/kubeconfig.ts';
+import { ClusterDiscovery } from '../cluster/cluster-discovery.ts';
+import { KubeBlastRadiusFacts } from '../cluster/cluster-facts.ts';
+import { SLO_P99_ANNOTATION, TENANT_LABEL, type DiscoveredTarget } from '../cluster/watch-targets.ts';
 import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { connectMcp } from '../mcp/mcp-client.ts';
@@ -206,14 +209,32 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // The cluster: a real one through KUBECONFIG, or the twin served as a Kubernetes API.
     let kube: KubeConfig;
     let twin: ClusterTwin | undefined;
-    let targets: WatchTarget[];
+    let targets: () => readonly WatchTarget[];
     let governance: GovernanceConfig;
     if (config.kubeconfig) {
       governance = loadGovernanceConfig(config.tenantsFile ?? DEFAULT_TENANTS_FILE);
       kube = new KubeConfig();
       kube.loadFromFile(config.kubeconfig);
-      targets = [];
-      report.push(`cluster: ${kube.getCurrentCluster()?.server ?? 'unknown'} from KUBECONFIG (no watch targets configured yet)`);
+      // What to watch comes from the cluster (DESIGN §8): annotated Deployments, tenants and
+      // environments from namespace labels, through watches, so a change applies without a restart.
+      const discovery = new ClusterDiscovery({
+        kube, tenants: governance.tenants, logger,
+        onChange: (d, previous) => {
+          const names = (ts: readonly DiscoveredTarget[]) => new Set(ts.map((t) => `${t.namespace}/${t.deployment}`));
+          const before = names(previous.targets);
+          const now = names(d.targets);
+          const added = [...now].filter((n) => !before.has(n));
+          const removed = [...before].filter((n) => !now.has(n));
+          if (added.length + removed.length > 0) logger.info({ added, removed }, `watch set: ${[...now].join(', ') || 'nothing'}`);
+          for (const p of d.problems.filter((p) => !previous.problems.includes(p))) logger.warn({}, `discovery: ${p}`);
+        },
+      });
+      const found = await discovery.start();
+      closers.push(() => discovery.stop());
+      targets = () => discovery.targets();
+      report.push(`cluster: ${kube.getCurrentCluster()?.server ?? 'unknown'} from KUBECONFIG; watching Deployments annotated ${SLO_P99_ANNOTATION}, tenants from namespace label ${TENANT_LABEL}`);
+      for (const p of found.problems) report.push(`discovery: ${p}`);
+      if (found.unknownTenants.length > 0) report.push(`discovery: tenants not in the tenants file, not watched: ${found.unknownTenants.join(', ')}`);
     } else {
       const scenario = buildScenario(opts.scenario, clock);
       twin = scenario.twin;
@@ -224,7 +245,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       const api = await startKubeApiServer(twin, { logger, tls: true, token: apiToken });
       closers.push(() => api.close());
       kube = loadKubeconfig(api.kubeconfig('governor'));
-      targets = scenario.targets;
+      targets = () => scenario.targets;
       // The scenario's tenants are the ones that exist in its cluster; a tenants file, when given, wins.
       governance = config.tenantsFile
         ? loadGovernanceConfig(config.tenantsFile)
@@ -359,7 +380,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const cockpitStore = new PgCockpitStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize: poolSize === 1 ? 1 : 2, logger });
     closers.push(() => cockpitStore.close());
     let projector: CockpitProjector | undefined;
-    const watched = targets.map((t) => ({ namespace: t.namespace, deployment: t.deployment }));
+    const watched = () => targets().map((t) => ({ namespace: t.namespace, deployment: t.deployment }));
     // Paging: PagerDuty's Events API with a routing key, else kept in memory (the pager is below).
     const paging = config.pagerduty.routingKey
       ? new PdjsPagingService({ routingKey: config.pagerduty.routingKey, host: config.pagerduty.eventsHost })
@@ -379,9 +400,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       home: new AuditHome({
         audit, autonomy: autonomyManager, tenants, clock, ...(liveBurn ? { liveBurn } : {}),
         coverage: async () => ({
-          watched: watched.map((w) => `${w.namespace}/${w.deployment}`),
+          watched: watched().map((w) => `${w.namespace}/${w.deployment}`),
           reporting: history
-            ? (await Promise.all(watched.map(async (w) => ((await history!.p99(w, clock.now() - 5 * 60_000, clock.now(), 15_000).catch(() => [])).length > 0 ? [`${w.namespace}/${w.deployment}`] : [])))).flat()
+            ? (await Promise.all(watched().map(async (w) => ((await history!.p99(w, clock.now() - 5 * 60_000, clock.now(), 15_000).catch(() => [])).length > 0 ? [`${w.namespace}/${w.deployment}`] : [])))).flat()
             : [],
         }),
       }),
@@ -482,7 +503,11 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // choice among their candidates, incident explain); the rules answer whenever it cannot.
     report.push(llmReport(config.llm));
 
-    const gateway = new Gateway({ audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared, ...(liveBurn ? { liveBurn } : {}) });
+    // Blast radii computed from the target on the cluster, never taken on the agent's word alone.
+    const gateway = new Gateway({
+      audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared,
+      blastRadius: new KubeBlastRadiusFacts(kube), ...(liveBurn ? { liveBurn } : {}),
+    });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier, reasoner });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants, reasoner });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
@@ -552,7 +577,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       (err) => logger.error({ err: describeError(err) }, 'pending verifications could not be resumed'),
     );
     report.push(
-      `agents: watchtower (watching ${targets.map((t) => `${t.namespace}/${t.deployment}`).join(', ') || 'nothing'}), elastik, configurer, arbitrator, strategist; gateway in phase '${config.phase}'`,
+      `agents: watchtower (watching ${targets().map((t) => `${t.namespace}/${t.deployment} (${t.tenant}, p99 ≤ ${t.sloP99Ms} ms)`).join(', ') || 'nothing yet: no Deployment carries ' + SLO_P99_ANNOTATION}), elastik, configurer, arbitrator, strategist; gateway in phase '${config.phase}'`,
     );
 
     return {
@@ -562,7 +587,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       twin,
       slackFake,
       report,
-      targets,
+      get targets() {
+        return [...targets()];
+      },
       tenants,
       autonomy,
       policyVersion: policy.version,

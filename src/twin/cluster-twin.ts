@@ -30,7 +30,8 @@ import { createConfigMap, deleteConfigMap, replaceConfigMap } from './registry/c
 import { writeDeployment, type DeploymentUpdate } from './registry/deployments.ts';
 import { createHpa, deleteHpa, replaceHpa } from './registry/hpas.ts';
 import { writeNode, type NodeUpdate } from './registry/nodes.ts';
-import { deletePod } from './registry/pods.ts';
+import { deletePod, writePodMetadata } from './registry/pods.ts';
+import { writeNamespace, type NamespaceUpdate } from './registry/namespaces.ts';
 import { DEFAULT_NODES, createDeployment, createNamespace, createNode, setLoad, setNodeSystemMemoryLeak, tunePod, type DeploymentSetup, type NodeSetup } from './setup.ts';
 import { alreadyExists, type MutationOptions } from './twin-errors.ts';
 import { TwinStore, key, type TwinChange } from './twin-store.ts';
@@ -239,6 +240,18 @@ export class ClusterTwin {
    */
   evictPod(namespace: string, name: string): Pod {
     return this.deletePod(namespace, name);
+  }
+
+  /** Labels and annotations of one pod (kubectl label / annotate pod); its template's labels stay. */
+  updatePodMetadata(namespace: string, name: string, update: { labels: StringMap; annotations: StringMap }, opts: MutationOptions = {}): Pod {
+    return this.mutate((s) => writePodMetadata(s, namespace, name, update, opts));
+  }
+
+  // ---- mutations: namespaces ------------------------------------------------------------------
+
+  /** Labels and annotations (kubectl label / annotate namespace): a namespace's tenant and environment live there. */
+  updateNamespace(name: string, update: NamespaceUpdate, opts: MutationOptions = {}): Namespace {
+    return this.mutate((s) => renderNamespace(writeNamespace(s, name, update, opts)));
   }
 
   // ---- mutations: nodes -----------------------------------------------------------------------

@@ -50,6 +50,8 @@ export interface DeploymentSetup {
   /** Oldest first; the last one is running. Its pods were started at its createdAtMs. */
   revisions: RevisionSetup[];
   labels?: StringMap;
+  /** The Deployment's own annotations (Governor's `governor.io/slo-p99-ms` among them, DESIGN §8). */
+  annotations?: StringMap;
   /** Requests per second offered to the whole deployment. */
   rps: LoadSource;
   workload?: Partial<Workload>;
@@ -146,7 +148,7 @@ export function createDeployment(store: TwinStore, setup: DeploymentSetup): void
     rv: store.nextRv(),
     generation: setup.revisions.length,
     labels: { app: name, ...setup.labels },
-    annotations: last.changeCause ? { [CHANGE_CAUSE_ANNOTATION]: last.changeCause } : {},
+    annotations: { ...setup.annotations, ...(last.changeCause ? { [CHANGE_CAUSE_ANNOTATION]: last.changeCause } : {}) },
     replicas: setup.replicas,
     selector,
     template: current,

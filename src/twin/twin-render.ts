@@ -45,7 +45,14 @@ export function renderNamespace(n: NamespaceState): Namespace {
   return {
     apiVersion: 'v1',
     kind: 'Namespace',
-    metadata: { name: n.name, uid: n.uid, resourceVersion: String(n.rv), creationTimestamp: iso(n.createdMs), labels: { ...n.labels } },
+    metadata: {
+      name: n.name,
+      uid: n.uid,
+      resourceVersion: String(n.rv),
+      creationTimestamp: iso(n.createdMs),
+      labels: { ...n.labels },
+      ...(n.annotations && Object.keys(n.annotations).length > 0 ? { annotations: { ...n.annotations } } : {}),
+    },
     spec: { finalizers: ['kubernetes'] },
     status: { phase: 'Active' },
   };
@@ -206,6 +213,7 @@ export function renderReplicaSet(rs: ReplicaSetState): ReplicaSet {
       creationTimestamp: iso(rs.createdMs),
       labels: { ...template.metadata!.labels },
       annotations: {
+        ...rs.annotations,
         [REVISION_ANNOTATION]: String(rs.revision),
         'deployment.kubernetes.io/desired-replicas': String(d.replicas),
         'deployment.kubernetes.io/max-replicas': String(d.replicas + maxSurge),
@@ -233,8 +241,8 @@ export function renderPod(p: PodState, nowMs = Number.POSITIVE_INFINITY): Pod {
     uid: p.uid,
     resourceVersion: String(p.rv),
     creationTimestamp: iso(p.createdMs),
-    labels: { ...template.metadata!.labels },
-    ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
+    labels: { ...template.metadata!.labels, ...p.ownLabels },
+    ...(template.metadata?.annotations || p.ownAnnotations ? { annotations: { ...template.metadata?.annotations, ...p.ownAnnotations } } : {}),
     ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs.name, uid: rs.uid, controller: true, blockOwnerDeletion: true }],
   };
   const restartPolicy = (template.spec['restartPolicy'] as string | undefined) ?? 'Always';

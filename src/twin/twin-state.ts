@@ -43,6 +43,8 @@ export interface NamespaceState {
   name: string;
   uid: string;
   labels: StringMap;
+  /** kubectl annotate namespace; absent until someone annotates it. */
+  annotations?: StringMap;
   createdMs: number;
   rv: number;
 }
@@ -121,6 +123,8 @@ export interface ReplicaSetState {
   templateHash: string;
   revision: number;
   changeCause: string | undefined;
+  /** The deployment's annotations when this became its newest revision (as the deployment controller copies them), without its bookkeeping. */
+  annotations?: StringMap;
   replicas: number;
   statusJson: string;
   pods: Set<PodState>;
@@ -158,6 +162,9 @@ export interface PodState {
   lastTermination: { reason: string; exitCode: number; startedMs: number; finishedMs: number } | undefined;
   /** The kubelet's restart back-off for the next quick restart (0: restart at once). */
   backoffMs: number;
+  /** Labels and annotations put on this pod itself (kubectl label / annotate pod), over its template's. */
+  ownLabels?: StringMap;
+  ownAnnotations?: StringMap;
 }
 
 export interface EventState {

@@ -28,6 +28,26 @@ function stringMap(v: unknown, field: string, causes: FieldCause[]): StringMap {
   return { ...(v as StringMap) };
 }
 
+const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** Label keys (an optional DNS-subdomain prefix, a name of at most 63 characters) and values, as the API server checks them. */
+export function labelCauses(labels: StringMap, field = 'metadata.labels'): FieldCause[] {
+  const causes: FieldCause[] = [];
+  for (const [k, v] of Object.entries(labels)) {
+    const slash = k.lastIndexOf('/');
+    const prefix = slash >= 0 ? k.slice(0, slash) : undefined;
+    const base = slash >= 0 ? k.slice(slash + 1) : k;
+    if ((prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) || base.length > 63 || !QUALIFIED_NAME.test(base)) {
+      causes.push({ field, message: `Invalid value: "${k}": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, reason: 'FieldValueInvalid' });
+    }
+    if (v.length > 63 || !LABEL_VALUE.test(v)) {
+      causes.push({ field: `${field}[${k}]`, message: `Invalid value: "${v}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`, reason: 'FieldValueInvalid' });
+    }
+  }
+  return causes;
+}
+
 /** Name, labels and annotations of an object a client sends; the causes collect what is wrong with them. */
 function metaOf(obj: unknown, causes: FieldCause[]): { name: string; labels: StringMap; annotations: StringMap; resourceVersion: string | undefined } {
   const m = (obj as ObjectInput | null)?.metadata;

@@ -26,9 +26,10 @@ const INCIDENT = 'inc-launch';
 const ok = <T>(data: T): ToolOutcome<T> => ({ ok: true, data, raw: {} });
 
 /** A 3-pod signup at its CPU limit, shedding what it cannot serve (600 requests/s a pod). */
-function cluster(state: { replicas: number; offered: number; p99: number }) {
+function cluster(state: { replicas: number; offered: number; p99: number }, hpa?: { name: string; min_replicas: number; max_replicas: number; current_replicas: number }) {
   const served = () => Math.min(state.offered, state.replicas * 600);
   return new ScriptedTools({
+    ...(hpa ? { get_hpa_status: () => ok({ namespace: 'acme-prod', deployment: 'signup', hpa }) } : {}),
     get_pod_metrics: () =>
       ok({
         pods: Array.from({ length: state.replicas }, (_, i) => ({ pod: `signup-${i}`, ready: true, memory_bytes: 1, cpu_millicores: (1000 * served()) / state.replicas / 600, cpu_limit_millicores: 1000 })),
@@ -93,6 +94,39 @@ describe('Elastik works an incident to its end', () => {
     // 3 → 5: +2 of 7 pods, 28.6% of the tenant's capacity: within the level-3 blast radius.
     expect(first).toMatchObject({ action: 'scale_deployment', params: { from_replicas: 3, to_replicas: 5 }, verification: { capacity: true } });
     expect(first!.reasoning.join(' ')).toMatch(/2700 requests\/s offered, 1800 served \(33% shed\)/);
+    await w.stepNow(INCIDENT);
+    expect(await proposals()).toHaveLength(1);
+  });
+
+  it('with an HPA owning the deployment: the step moves the HPA\'s minReplicas (never scale_deployment), undone by restoring its bounds; its cooldown counts', async () => {
+    const state = { replicas: 3, offered: 2700, p99: 1500 };
+    const hpa = { name: 'signup', min_replicas: 3, max_replicas: 4, current_replicas: 3 };
+    const tools = cluster(state, hpa);
+    const { w } = work(tools);
+    await w.stepNow(INCIDENT);
+    const [first] = await proposals();
+    expect(first).toMatchObject({
+      action: 'scale_deployment',
+      params: { from_replicas: 3, to_replicas: 5, hpa: 'signup', from_bounds: [3, 4], to_bounds: [5, 5] },
+      tool_call: { tool: 'set_hpa_bounds', args: { namespace: 'acme-prod', hpa: 'signup', deployment: 'signup', min_replicas: 5, max_replicas: 5 } },
+      compensating_action: { tool: 'set_hpa_bounds', args: { namespace: 'acme-prod', hpa: 'signup', deployment: 'signup', min_replicas: 3, max_replicas: 4 } },
+    });
+    expect(first!.reasoning.join(' ')).toMatch(/HorizontalPodAutoscaler signup owns signup's replica count \(3-4\)/);
+    expect(tools.calls.map((c) => c.tool)).not.toContain('scale_deployment');
+    // Executed through the HPA: the next step waits out the cooldown from that execution, as from a scale.
+    await decide(first!, 'allow');
+    const at = new Date(h.clock.now()).toISOString();
+    const grant = randomUUID();
+    await h.recorder.record({ ...grantInput({ id: grant, target: 'acme-prod/Deployment/signup', at, tenant: 'acme', proposal_id: first!.id }), incident_id: INCIDENT });
+    await recordExecution(h, { at, proposal_id: first!.id, grant_id: grant, tool: 'set_hpa_bounds', args: first!.tool_call.args, incident_id: INCIDENT });
+    await h.recorder.record(recordOfEvent<'verification'>({
+      id: randomUUID(), v: EVENT_VERSION, ts: at, incident_id: INCIDENT, type: 'verification', proposal_id: first!.id, agent: 'elastik', tenant: 'acme',
+      outcome: 'partially_helped', metric: 'p99', before: 1500, after: 1200, slo_threshold: 400,
+    }, {}));
+    state.replicas = 5;
+    hpa.min_replicas = 5;
+    hpa.max_replicas = 5;
+    await h.clock.advance(120_000);
     await w.stepNow(INCIDENT);
     expect(await proposals()).toHaveLength(1);
   });

@@ -57,3 +57,37 @@ describe('tool error wire format', () => {
     expect(readToolError({ content: [{ type: 'text', text: 'MCP error -32602: Tool nope not found' }] }).code).toBe('unknown_tool');
   });
 });
+
+describe('HPA bounds guardrails', () => {
+  const base = { namespace: 'acme-prod', hpa: 'checkout', currentReplicas: 8, currentMax: 16, production: true };
+  it('a minimum within 3x of what runs and a ceiling no wider than 3x pass; each limit on its own is refused', async () => {
+    const { hpaBoundsViolations } = await import('../../mcp-servers/kubernetes/guardrails.ts');
+    expect(hpaBoundsViolations({ ...base, min: 12, max: 24 })).toEqual([]);
+    expect(hpaBoundsViolations({ ...base, min: 25, max: 25 }).map((v) => v.rule)).toEqual(['max_scale_up_factor', 'max_scale_up_factor']);
+    expect(hpaBoundsViolations({ ...base, min: 1, max: 16 }).map((v) => v.rule)).toEqual(['min_production_replicas']);
+    expect(hpaBoundsViolations({ ...base, production: false, min: 1, max: 16 })).toEqual([]);
+    expect(hpaBoundsViolations({ ...base, min: 12, max: 10 }).map((v) => v.rule)).toEqual(['hpa_bounds_order']);
+    // A ceiling already wider than 3x may stay as it is.
+    expect(hpaBoundsViolations({ ...base, currentMax: 40, min: 12, max: 40 })).toEqual([]);
+  });
+});
+
+describe('resource guardrails', () => {
+  const current = { requests: { cpu: 0.5, memory: 2 * 2 ** 30 }, limits: { cpu: 1, memory: 2 * 2 ** 30 } };
+  const at = (over: Partial<{ requests: Partial<typeof current.requests>; limits: Partial<typeof current.limits> }>) => ({
+    requests: { ...current.requests, ...over.requests }, limits: { ...current.limits, ...over.limits },
+  });
+  it('steps of at most 2x, ceilings, requests within limits, never a memory limit under live use', async () => {
+    const { resourceViolations } = await import('../../mcp-servers/kubernetes/guardrails.ts');
+    const rules = (next: ReturnType<typeof at>, use: number | null = 1.5 * 2 ** 30) => resourceViolations({ target: 't', current, next, maxPodMemoryBytes: use }).map((v) => v.rule);
+    expect(rules(at({ limits: { memory: 3 * 2 ** 30 } }))).toEqual([]);
+    expect(rules(at({ limits: { memory: 4 * 2 ** 30 } }))).toEqual([]);
+    expect(rules(at({ limits: { memory: 4.5 * 2 ** 30 } }))).toEqual(['max_resource_change_factor']);
+    expect(rules(at({ requests: { cpu: 0.2 } }))).toEqual(['max_resource_change_factor']);
+    expect(rules(at({ requests: { memory: 3 * 2 ** 30 } }))).toEqual(['requests_within_limits']);
+    expect(rules(at({ limits: { cpu: 17 } }))).toEqual(['max_resource_change_factor', 'max_container_resources']);
+    expect(rules(at({ requests: { memory: 1.5 * 2 ** 30 }, limits: { memory: 1.6 * 2 ** 30 } }))).toEqual(['memory_limit_below_usage']);
+    // Without metrics the usage rule cannot apply; the others still do.
+    expect(rules(at({ requests: { memory: 1.5 * 2 ** 30 }, limits: { memory: 1.6 * 2 ** 30 } }), null)).toEqual([]);
+  });
+});

@@ -101,7 +101,7 @@ export function kubernetesMcpSuite(name: string, makeCluster: () => Promise<Clus
       closers.push(() => client.close());
       const { tools } = await client.listTools();
       const byName = new Map(tools.map((t) => [t.name, t]));
-      expect([...byName.keys()].sort()).toEqual(['cordon_node', 'get_namespace_capacity', 'get_node_status', 'get_pod_metrics', 'get_rollout_history', 'rollback_deployment', 'scale_deployment', 'uncordon_node']);
+      expect([...byName.keys()].sort()).toEqual(['cordon_node', 'get_events', 'get_hpa_status', 'get_namespace_capacity', 'get_node_status', 'get_pod_metrics', 'get_rollout_history', 'patch_resource_limits', 'rollback_deployment', 'scale_deployment', 'set_hpa_bounds', 'uncordon_node']);
       expect(byName.get('get_node_status')!.annotations).toMatchObject({ readOnlyHint: true });
       expect(byName.get('cordon_node')!.annotations).toMatchObject({ readOnlyHint: false, destructiveHint: true });
       expect(byName.get('cordon_node')!.inputSchema.required).toEqual(expect.arrayContaining(['node', 'drain', 'grant']));

@@ -13,6 +13,17 @@ describe('humanCommand', () => {
     expect(humanCommand(call('cordon_node', { node: 'node-a' }))).toBe('kubectl cordon node-a');
   });
 
+  it("moves an HPA's bounds and sets a container's resources with kubectl, quantities checked", () => {
+    expect(humanCommand(call('set_hpa_bounds', { namespace: 'acme-prod', hpa: 'checkout', deployment: 'checkout', min_replicas: 12, max_replicas: 20 }))).toBe(
+      `kubectl -n acme-prod patch hpa/checkout --type=merge -p '{"spec":{"minReplicas":12,"maxReplicas":20}}'`,
+    );
+    expect(humanCommand(call('patch_resource_limits', { namespace: 'acme-prod', deployment: 'checkout', container: 'app', requests: { cpu: '750m' }, limits: { cpu: '1500m', memory: '3Gi' } }))).toBe(
+      'kubectl -n acme-prod set resources deployment/checkout -c app --requests=cpu=750m --limits=cpu=1500m,memory=3Gi',
+    );
+    expect(humanCommand(call('patch_resource_limits', { namespace: 'acme-prod', deployment: 'checkout', container: 'app', limits: { memory: '3Gi; rm -rf /' } }))).toBeUndefined();
+    expect(humanCommand(call('set_hpa_bounds', { namespace: 'acme-prod', hpa: 'checkout', min_replicas: '12', max_replicas: 20 }))).toBeUndefined();
+  });
+
   it('gives none for a name a shell would read as more than a name, a bad number, or a tool with no one-line equivalent', () => {
     expect(humanCommand(call('scale_deployment', { namespace: 'acme-prod', deployment: 'checkout; rm -rf /', replicas: 12 }))).toBeUndefined();
     expect(humanCommand(call('scale_deployment', { namespace: '$(curl evil)', deployment: 'checkout', replicas: 12 }))).toBeUndefined();

@@ -17,6 +17,8 @@ const RULES: { layer: string; dir: string; never: string[] }[] = [
   { layer: 'governance', dir: at('src', 'governance'), never: [at('src', 'llm'), at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('commands')] },
   { layer: 'agents', dir: at('agents'), never: [at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('commands'), at('mcp-servers')] },
   { layer: 'slack', dir: at('src', 'slack'), never: [at('agents'), at('src', 'runtime'), at('src', 'twin'), at('commands')] },
+  // The cluster edge reads a cluster for the gateway and the composition root: never an agent's or a server's code.
+  { layer: 'cluster', dir: at('src', 'cluster'), never: [at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('commands'), at('mcp-servers')] },
   // The language model reads the record and governance's interfaces, and decorates them; agents use
   // it, never the other way round, and it reaches no cluster, bus or Slack of its own.
   { layer: 'llm', dir: at('src', 'llm'), never: [at('agents'), at('src', 'slack'), at('src', 'runtime'), at('src', 'sandbox'), at('src', 'twin'), at('src', 'bus'), at('commands'), at('mcp-servers')] },

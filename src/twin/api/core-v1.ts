@@ -1,9 +1,12 @@
-// The core/v1 group of the twin's API: namespaces (read), nodes (read; PUT and PATCH of
-// spec.unschedulable, labels and annotations — kubectl cordon), pods (read, DELETE, and the eviction
+// The core/v1 group of the twin's API: namespaces (read; PUT and PATCH of labels and annotations —
+// kubectl label / annotate namespace), nodes (read; PUT and PATCH of
+// spec.unschedulable, labels and annotations — kubectl cordon), pods (read; PUT and PATCH of labels and
+// annotations; DELETE, and the eviction
 // subresource kubectl drain posts), events (read) and config maps (read and write). Each resource is
 // a ResourceDef over the twin's own methods; nothing here holds state or makes numbers up.
 import type { StringMap } from '../kube-objects.ts';
-import { checkVersion } from '../twin-errors.ts';
+import { checkVersion, invalid } from '../twin-errors.ts';
+import { labelCauses } from '../validation.ts';
 import type { TwinObject } from '../twin-store.ts';
 import { nsName, type ApiContext, type ResourceDef } from './context.ts';
 import { ApiError, notFound, type Route } from './http.ts';
@@ -16,6 +19,27 @@ function withoutNodeDefaults(a: StringMap): StringMap {
   delete out['node.alpha.kubernetes.io/ttl'];
   delete out['volumes.kubernetes.io/controller-managed-attach-detach'];
   return out;
+}
+
+/**
+ * The metadata a PUT or PATCH of a namespace or pod may change: labels and annotations (string to
+ * string, as the API server's validation insists), with the precondition.
+ */
+function metadataOf(body: unknown, name: string, kind: 'namespaces' | 'pods'): { labels: StringMap; annotations: StringMap; rv: string | undefined } {
+  const o = body as { metadata?: { name?: string; labels?: unknown; annotations?: unknown; resourceVersion?: string } };
+  checkBodyName(o, name);
+  const map = (v: unknown, field: string): StringMap => {
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'object' || Array.isArray(v)) throw new ApiError(400, 'BadRequest', `json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go struct field ObjectMeta.metadata.${field} of type map[string]string`);
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x !== 'string') throw new ApiError(400, 'BadRequest', `json: cannot unmarshal ${typeof x} into Go struct field ObjectMeta.metadata.${field} of type string (key ${k})`);
+    }
+    return { ...(v as StringMap) };
+  };
+  const labels = map(o.metadata?.labels, 'labels');
+  const causes = labelCauses(labels);
+  if (causes.length > 0) throw invalid(kind, undefined, name, causes);
+  return { labels, annotations: map(o.metadata?.annotations, 'annotations'), rv: o.metadata?.resourceVersion };
 }
 
 export function coreV1Routes(ctx: ApiContext): Route[] {
@@ -31,6 +55,15 @@ export function coreV1Routes(ctx: ApiContext): Route[] {
     fields: ['status.phase'],
     list: () => twin.namespaces(),
     get: (_ns, name) => twin.getNamespace(name),
+    replace: (_ns, name, body, dryRun) => {
+      const { labels, annotations, rv } = metadataOf(body, name, 'namespaces');
+      const current = twin.getNamespace(name)!;
+      if (dryRun) {
+        checkVersion(rv, current.metadata.resourceVersion, 'namespaces', name);
+        return { ...current, metadata: { ...current.metadata, labels: { ...labels, 'kubernetes.io/metadata.name': name }, annotations } } as TwinObject;
+      }
+      return twin.updateNamespace(name, { labels, annotations }, rv !== undefined ? { resourceVersion: rv } : {});
+    },
   };
 
   const nodes: ResourceDef = {
@@ -74,6 +107,15 @@ export function coreV1Routes(ctx: ApiContext): Route[] {
     fields: ['status.phase', 'spec.nodeName', 'spec.restartPolicy', 'status.podIP'],
     list: (ns) => twin.listPods(ns),
     get: (ns, name) => twin.getPod(nsName(ns), name),
+    replace: (ns, name, body, dryRun) => {
+      const { labels, annotations, rv } = metadataOf(body, name, 'pods');
+      const current = twin.getPod(nsName(ns), name)!;
+      if (dryRun) {
+        checkVersion(rv, current.metadata.resourceVersion, 'pods', name);
+        return { ...current, metadata: { ...current.metadata, labels, annotations } } as TwinObject;
+      }
+      return twin.updatePodMetadata(nsName(ns), name, { labels, annotations }, rv !== undefined ? { resourceVersion: rv } : {});
+    },
     remove: (ns, name, rv, dryRun) => {
       if (dryRun) return { object: twin.getPod(nsName(ns), name)!, asStatus: false };
       return { object: twin.deletePod(nsName(ns), name, rv !== undefined ? { resourceVersion: rv } : {}), asStatus: false };

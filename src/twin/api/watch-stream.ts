@@ -27,6 +27,9 @@ export function watchStream(ctx: ApiContext, req: Request, def: ResourceDef, ns:
   return {
     stream: (res) => {
       res.writeHead(200, { 'content-type': table ? TABLE_CONTENT_TYPE : 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+      // The headers go at once, as the API server sends them: a client waits for them before it
+      // reads anything, and a quiet watch has nothing to write for a while.
+      res.flushHeaders();
       let first = true;
       const write = (type: string, object: unknown) => {
         let o = object;

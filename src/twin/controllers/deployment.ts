@@ -105,6 +105,7 @@ export function prepareNewReplicaSet(store: TwinStore, d: DeploymentState): void
     // Kubernetes' rollback: the old ReplicaSet becomes the newest revision.
     if (existing.revision !== maxRevision) existing.revision = maxRevision + 1;
     if (changeCause !== undefined) existing.changeCause = changeCause;
+    existing.annotations = copiedAnnotations(d.annotations);
     store.modified('replicasets', existing);
   } else {
     createReplicaSet(store, d, d.template, maxRevision + 1, changeCause, store.eventMs);
@@ -118,6 +119,21 @@ export function prepareNewReplicaSet(store: TwinStore, d: DeploymentState): void
     d.replicaSets.splice(d.replicaSets.indexOf(rs), 1);
     store.touchDeleted('replicasets', rs.namespace, rs.name, () => last);
   }
+}
+
+// What the deployment controller leaves out when it copies a deployment's annotations to its ReplicaSet.
+const NOT_COPIED = new Set([
+  'kubectl.kubernetes.io/last-applied-configuration',
+  'deployment.kubernetes.io/revision',
+  'deployment.kubernetes.io/revision-history',
+  'deployment.kubernetes.io/desired-replicas',
+  'deployment.kubernetes.io/max-replicas',
+  'deprecated.deployment.rollback.to',
+  CHANGE_CAUSE_ANNOTATION,
+]);
+
+function copiedAnnotations(a: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(a).filter(([k]) => !NOT_COPIED.has(k)));
 }
 
 export function createReplicaSet(
@@ -142,6 +158,7 @@ export function createReplicaSet(
     templateHash: hash,
     revision,
     changeCause,
+    annotations: copiedAnnotations(d.annotations),
     replicas: 0,
     statusJson: '',
     pods: new Set(),

@@ -6,6 +6,7 @@
 // clock the twin runs on. What happens next is the twin's model, so Governor's actions can change the
 // ending. It also runs the same cluster undisturbed (the look-ahead) to say when the incident starts.
 // It must never read the wall clock, draw unseeded randomness or mutate the caller's clock.
+import { SLO_P99_ANNOTATION } from '../../cluster/watch-targets.ts';
 import type { Clock } from '../../core/clock.ts';
 import { GovernorError } from '../../core/errors.ts';
 import { parseTenants, type Tenants } from '../../governance/tenants.ts';
@@ -237,6 +238,8 @@ function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: nu
           replicas: d.replicas,
           rps: load,
           labels: { 'governor.io/tenant': t.id, ...d.labels },
+          // A watched service says so as on any cluster (DESIGN §8): its p99 objective as an annotation.
+          ...(d.watch ? { annotations: { [SLO_P99_ANNOTATION]: String(d.slo_p99_ms ?? t.governance.slo.p99_latency_ms) } } : {}),
           revisions,
           ...(workload ? { workload } : {}),
           ...(d.config?.effect !== undefined ? { configEffect: CONFIG_EFFECTS[d.config.effect]!(d.config.params) } : {}),

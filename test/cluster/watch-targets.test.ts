@@ -1,0 +1,66 @@
+// What Governor watches, from a cluster's own objects (DESIGN §8), as a pure function; and every
+// scenario's twin carries the annotations and labels that make discovery find exactly its targets.
+import type { V1Deployment, V1Namespace } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../src/core/clock.ts';
+import { discoverTargets } from '../../src/cluster/watch-targets.ts';
+import { SCENARIOS, buildScenario } from '../../src/twin/scenarios/index.ts';
+
+const ns = (name: string, labels: Record<string, string> = {}): V1Namespace => ({ metadata: { name, labels } });
+const dep = (namespace: string, name: string, annotations: Record<string, string> = {}): V1Deployment => ({ metadata: { namespace, name, annotations } });
+const tenants = { acme: { namespaces: ['acme-prod', 'acme-dev'] }, 'globex-prod': { namespaces: ['globex-prod'] } };
+
+describe('discoverTargets', () => {
+  it('watches annotated Deployments only, with the tenant and environment of their namespace', () => {
+    const d = discoverTargets(
+      [ns('acme-prod', { 'governor.io/tenant': 'acme' }), ns('acme-dev', { 'governor.io/tenant': 'acme', 'governor.io/environment': 'development' }), ns('globex-prod')],
+      [
+        dep('acme-prod', 'checkout', { 'governor.io/slo-p99-ms': '500', 'governor.io/slo-error-ratio': '0.001' }),
+        dep('acme-prod', 'cart'),
+        dep('acme-dev', 'checkout', { 'governor.io/slo-p99-ms': '900' }),
+        // No tenant label: the namespace's own name is the tenant.
+        dep('globex-prod', 'storefront', { 'governor.io/slo-p99-ms': '250' }),
+      ],
+      tenants,
+    );
+    expect(d.targets).toEqual([
+      { tenant: 'acme', namespace: 'acme-dev', deployment: 'checkout', environment: 'development', sloP99Ms: 900 },
+      { tenant: 'acme', namespace: 'acme-prod', deployment: 'checkout', environment: 'production', sloP99Ms: 500, sloErrorRatio: 0.001 },
+      { tenant: 'globex-prod', namespace: 'globex-prod', deployment: 'storefront', environment: 'production', sloP99Ms: 250 },
+    ]);
+    expect(d.problems).toEqual([]);
+  });
+
+  it('reports what it cannot read, and never guesses: bad SLO, bad ratio, bad environment (production), unknown tenant, a namespace not the tenant\'s', () => {
+    const d = discoverTargets(
+      [ns('acme-prod', { 'governor.io/tenant': 'acme', 'governor.io/environment': 'prod' }), ns('initech', { 'governor.io/tenant': 'initech' }), ns('shadow', { 'governor.io/tenant': 'acme' })],
+      [
+        dep('acme-prod', 'a', { 'governor.io/slo-p99-ms': 'fast' }),
+        dep('acme-prod', 'b', { 'governor.io/slo-p99-ms': '-5' }),
+        dep('acme-prod', 'c', { 'governor.io/slo-p99-ms': '300', 'governor.io/slo-error-ratio': '2' }),
+        dep('initech', 'tps', { 'governor.io/slo-p99-ms': '300' }),
+        dep('shadow', 'x', { 'governor.io/slo-p99-ms': '300' }),
+      ],
+      tenants,
+    );
+    expect(d.targets).toEqual([{ tenant: 'acme', namespace: 'acme-prod', deployment: 'c', environment: 'production', sloP99Ms: 300 }]);
+    expect(d.unknownTenants).toEqual(['initech']);
+    const text = d.problems.join('\n');
+    expect(text).toMatch(/namespace acme-prod: governor.io\/environment=prod is not one of production, staging, development; treated as production/);
+    expect(text).toMatch(/acme-prod\/a: governor.io\/slo-p99-ms="fast" is not a positive number/);
+    expect(text).toMatch(/acme-prod\/b: governor.io\/slo-p99-ms="-5"/);
+    expect(text).toMatch(/acme-prod\/c: governor.io\/slo-error-ratio="2" is not a ratio between 0 and 1; ignored/);
+    expect(text).toMatch(/initech\/tps: tenant initech is not in the tenants file; not watched until it is/);
+    expect(text).toMatch(/shadow\/x: tenant acme's namespaces in the tenants file \(acme-prod, acme-dev\) do not include shadow; not watched/);
+  });
+});
+
+describe('the twin is such a cluster', () => {
+  it.each([...SCENARIOS])('scenario %s: discovery from the twin\'s objects finds exactly its targets', (name) => {
+    const s = buildScenario(name, new VirtualClock(Date.parse('2026-11-24T10:00:00Z')));
+    const d = discoverTargets(s.twin.namespaces(), s.twin.listDeployments(), s.tenants);
+    expect(d.problems).toEqual([]);
+    expect(d.targets.map(({ tenant, namespace, deployment, sloP99Ms }) => ({ tenant, namespace, deployment, sloP99Ms })).sort((a, b) => `${a.namespace}/${a.deployment}`.localeCompare(`${b.namespace}/${b.deployment}`)))
+      .toEqual([...s.targets].sort((a, b) => `${a.namespace}/${a.deployment}`.localeCompare(`${b.namespace}/${b.deployment}`)));
+  });
+});
