@@ -9,14 +9,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, startPrometheus, type PrometheusProcess } from '../twin/metrics/prometheus-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/governor.mjs');
 const children: ChildProcess[] = [];
 let dir: string | undefined;
+let prometheus: PrometheusProcess | undefined;
 
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
+  await prometheus?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -58,4 +61,53 @@ describe('governor start with KUBECONFIG', () => {
     }
     started.child.kill('SIGTERM');
   }, 120_000);
+});
+
+describe('the seed incident on a cluster, with a real Prometheus', () => {
+  it('governor twin, a Prometheus scraping it and governor start — three processes sharing only the cluster and Prometheus — detect, scale within the guardrails and propose the rollback', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'governor-seed-'));
+    const kubeconfig = join(d, 'kubeconfig');
+    const base: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], LOG_LEVEL: 'info' };
+    const metricsPort = await freePort();
+    await run(['twin', '--scenario', 'jvm-heap-regression', '--kubeconfig', kubeconfig, '--metrics-port', String(metricsPort)], base, /^ready$/);
+    prometheus = await startPrometheus({
+      config: `global:\n  scrape_interval: 5s\nscrape_configs:\n  - job_name: twin\n    static_configs:\n      - targets: ['127.0.0.1:${metricsPort}']\n`,
+    });
+    const started = await run(
+      ['start'],
+      { ...base, KUBECONFIG: kubeconfig, PROMETHEUS_URL: prometheus.url, GOVERNOR_DATA_DIR: join(d, 'data'), GOVERNOR_CONSOLE_PORT: '0', SLACK_PORT: '0' },
+      /governor: ready/,
+    );
+    const report = started.lines.join('\n');
+    expect(report).toMatch(/mcp: Prometheus http:\/\/127\.0\.0\.1:\d+\/mcp over PROMETHEUS_URL/);
+    expect(report).toMatch(/sla: burn rates computed every minute/);
+    expect(report).toMatch(/watching acme-prod\/checkout/);
+
+    // The regression breaches checkout's SLO about 70 s in (real time): wait for the story's three beats.
+    const msgs = () => started.stderr.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as { msg?: string; verdict?: string }];
+      } catch {
+        return [];
+      }
+    });
+    const seen = (pred: (m: { msg?: string; verdict?: string }) => boolean) => msgs().some(pred);
+    const deadline = Date.now() + 240_000;
+    while (!(seen((m) => /checkout: p99 \d+ ms/.test(m.msg ?? '')) && seen((m) => m.msg === 'decision for scale_deployment: allow') && seen((m) => m.msg === 'proposed rollback_deployment'))) {
+      if (Date.now() > deadline) throw new Error(`the seed incident did not unfold:\n${started.stderr.slice(-30).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // The rollback waits for a human (supervised at every level): proposed, not executed.
+    expect(seen((m) => m.msg === 'decision for rollback_deployment: require_approval')).toBe(true);
+    const kubectl = (...args: string[]) => promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(d, 'cache'), ...args], { timeout: 20_000 });
+    const scaled = Date.now() + 30_000;
+    let replicas = '';
+    while ((replicas = (await kubectl('get', 'deployment', 'checkout', '-n', 'acme-prod', '-o', 'jsonpath={.spec.replicas}')).stdout) !== '12' && Date.now() < scaled) await new Promise((r) => setTimeout(r, 500));
+    expect(replicas).toBe('12');
+    // Prometheus holds what the twin reported, as the charts and the burn rates read it.
+    const q = await (await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent('kube_deployment_spec_replicas{namespace="acme-prod",deployment="checkout"}')}`)).json() as { data: { result: unknown[] } };
+    expect(q.data.result.length).toBe(1);
+    started.child.kill('SIGTERM');
+    await rm(d, { recursive: true, force: true });
+  }, 360_000);
 });
