@@ -20,6 +20,7 @@ import { DeploymentMetrics, RolloutHistory, readTool } from '../runtime/cluster-
 import type { ToolClient } from '../runtime/tool-client.ts';
 import { DEFAULT_DETECTOR_OPTIONS, assess, initialDetectorState, type DetectorState } from './detector.ts';
 import { readIncident } from './reading.ts';
+import { ruleHypotheses } from './hypotheses.ts';
 
 export interface WatchTarget {
   tenant: string;
@@ -212,6 +213,8 @@ export class Watchtower {
         ? { ...observation, hypotheses: reading.value.hypotheses.map((h) => ({ text: h.text, ...(h.confidence !== undefined ? { confidence: h.confidence } : {}) })), narrative: reading.value.narrative, llm: 'used' }
         : { ...observation, llm: 'unavailable' };
     }
+    // Without a model's reading, the rules rank what the signals point at.
+    if (finding.kind === 'incident' && !observation.hypotheses) observation = { ...observation, hypotheses: ruleHypotheses(observation) };
     await publishEvent<'observation'>(this.deps.recorder, observation, {
       tool_calls: [
         { server: 'kubernetes', tool: 'get_pod_metrics', args, response: metrics },

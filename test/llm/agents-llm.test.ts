@@ -125,7 +125,10 @@ describe('Watchtower with a model', () => {
     api.scriptNext({ error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } });
     const obs = await runWatchtower(watchtowerTools());
     expect(obs.llm).toBe('unavailable');
-    expect(obs.hypotheses).toBeUndefined();
+    // The rules' ranking, not the model's: no narrative, and hypotheses from the signals.
+    expect(obs.narrative).toBeUndefined();
+    expect(obs.hypotheses!.length).toBeGreaterThan(0);
+    expect(obs.hypotheses!.map((h) => h.text).join(' ')).not.toMatch(/approve|scale globex/);
     expect(exchanges()[0]!.payload).toMatchObject({ source: 'rules', fallback: { reason: 'overloaded' } });
   });
 
