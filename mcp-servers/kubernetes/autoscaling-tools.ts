@@ -5,7 +5,6 @@
 // grant for the exact call before any write, and the hard limits of guardrails.ts whatever the grant.
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
-import type { SharedState } from '../../src/bus/shared-state.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import type { Logger } from '../../src/core/logger.ts';
@@ -33,7 +32,6 @@ export interface AutoscalingToolsDeps {
   autoscaling: KubeAutoscaling;
   gate: GrantGate;
   scope: SessionScope;
-  sharedState: SharedState;
   clock: Clock;
   log: Logger;
   namespaceArg: z.ZodString;
@@ -116,7 +114,7 @@ function safetyViolation(violations: GuardrailViolation[]): GovernorError {
 }
 
 export function registerAutoscalingTools(server: McpServer, deps: AutoscalingToolsDeps): void {
-  const { kube, autoscaling, gate, scope, sharedState, clock, log, namespaceArg, grantArg } = deps;
+  const { kube, autoscaling, gate, scope, clock, log, namespaceArg, grantArg } = deps;
   const { assertNamespace, respond } = scope;
 
   server.registerTool(
@@ -211,23 +209,15 @@ export function registerAutoscalingTools(server: McpServer, deps: AutoscalingToo
           return { namespace, hpa, deployment: target.name, from, to };
         }
         // The same cooldown as scale_deployment: moving the bounds scales the deployment too.
-        const nowMs = clock.now();
-        const cooldown = cooldownKey(namespace, target.name);
-        const held = await sharedState.claimWindow(cooldown, nowMs, SCALE_COOLDOWN_MS);
-        if (!held.acquired) throw safetyViolation([cooldownViolation(`${namespace}/${target.name}`, held.heldSinceMs, nowMs)]);
-        const claims = [{ key: cooldown, nowMs }];
-        try {
-          claims.push(await gate.consume(g));
-        } catch (err) {
-          await sharedState.releaseWindow(cooldown, nowMs);
-          throw err;
-        }
-        try {
-          await autoscaling.setHpaBounds(namespace, hpa, min_replicas, max_replicas, view.resource_version);
-        } catch (err) {
-          await gate.releaseIfNotApplied(err, claims);
-          throw err;
-        }
+        await gate.applyInCooldown(
+          g,
+          {
+            key: cooldownKey(namespace, target.name),
+            windowMs: SCALE_COOLDOWN_MS,
+            refused: (since, now) => safetyViolation([cooldownViolation(`${namespace}/${target.name}`, since, now)]),
+          },
+          () => autoscaling.setHpaBounds(namespace, hpa, min_replicas, max_replicas, view.resource_version),
+        );
         log.info({ tool: 'set_hpa_bounds', namespace, hpa, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant }, `HPA ${namespace}/${hpa} bounds ${from.min_replicas}-${from.max_replicas} → ${min_replicas}-${max_replicas}`);
         return { namespace, hpa, deployment: target.name, from, to };
       }),
@@ -281,31 +271,22 @@ export function registerAutoscalingTools(server: McpServer, deps: AutoscalingToo
           await gate.consume(g);
           return { namespace, deployment, container, from, to, changed };
         }
-        const nowMs = clock.now();
-        const cooldown = resourcesCooldownKey(namespace, deployment);
-        const held = await sharedState.claimWindow(cooldown, nowMs, RESOURCES_COOLDOWN_MS);
-        if (!held.acquired) {
-          throw safetyViolation([{ rule: 'resources_cooldown', message: `${namespace}/${deployment}: ${RESOURCES_COOLDOWN_MS / 1000} s between resource changes; the last at ${held.heldSinceMs === null ? 'an unknown time' : new Date(held.heldSinceMs).toISOString()}` }]);
-        }
-        const claims = [{ key: cooldown, nowMs }];
-        try {
-          claims.push(await gate.consume(g));
-        } catch (err) {
-          await sharedState.releaseWindow(cooldown, nowMs);
-          throw err;
-        }
         // Quantities as the client wrote them where given, the current ones otherwise.
         const spec = live.spec!.template!.spec!.containers[index]!.resources ?? {};
         const body = {
           requests: { ...spec.requests, ...(requests?.cpu ? { cpu: requests.cpu } : {}), ...(requests?.memory ? { memory: requests.memory } : {}) } as Record<string, string>,
           limits: { ...spec.limits, ...(limits?.cpu ? { cpu: limits.cpu } : {}), ...(limits?.memory ? { memory: limits.memory } : {}) } as Record<string, string>,
         };
-        try {
-          await autoscaling.patchContainerResources(namespace, live, index, body);
-        } catch (err) {
-          await gate.releaseIfNotApplied(err, claims);
-          throw err;
-        }
+        await gate.applyInCooldown(
+          g,
+          {
+            key: resourcesCooldownKey(namespace, deployment),
+            windowMs: RESOURCES_COOLDOWN_MS,
+            refused: (since) =>
+              safetyViolation([{ rule: 'resources_cooldown', message: `${namespace}/${deployment}: ${RESOURCES_COOLDOWN_MS / 1000} s between resource changes; the last at ${since === null ? 'an unknown time' : new Date(since).toISOString()}` }]),
+          },
+          () => autoscaling.patchContainerResources(namespace, live, index, body),
+        );
         log.info({ tool: 'patch_resource_limits', namespace, deployment, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant }, `resources of ${namespace}/${deployment}/${container} changed`);
         return { namespace, deployment, container, from, to, changed };
       }),

@@ -229,7 +229,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
   const scope = sessionScope(session, log);
   const { assertNamespace, respond } = scope;
   const autoscaling = new KubeAutoscaling(deps.kube);
-  registerAutoscalingTools(server, { kube, autoscaling, gate, scope, sharedState, clock, log, namespaceArg, grantArg });
+  registerAutoscalingTools(server, { kube, autoscaling, gate, scope, clock, log, namespaceArg, grantArg });
 
   server.registerTool(
     'get_pod_metrics',
@@ -334,29 +334,16 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         });
         if (violations.length > 0) throw safetyViolation(violations);
 
-        const nowMs = clock.now();
         if (replicas === current) {
           // Nothing to change: the grant is spent, but no cooldown starts, so a real action is not held up.
           await gate.consume(g);
           return { namespace, deployment, from_replicas: current, to_replicas: replicas };
         }
-        const claims: Array<{ key: string; nowMs: number }> = [];
-        const cooldown = cooldownKey(namespace, deployment);
-        const held = await sharedState.claimWindow(cooldown, nowMs, SCALE_COOLDOWN_MS);
-        if (!held.acquired) throw safetyViolation([cooldownViolation(target, held.heldSinceMs, nowMs)]);
-        claims.push({ key: cooldown, nowMs });
-        try {
-          claims.push(await gate.consume(g));
-        } catch (err) {
-          await sharedState.releaseWindow(cooldown, nowMs);
-          throw err;
-        }
-        try {
-          await kube.scale(namespace, deployment, replicas, live.metadata?.resourceVersion);
-        } catch (err) {
-          await gate.releaseIfNotApplied(err, claims);
-          throw err;
-        }
+        await gate.applyInCooldown(
+          g,
+          { key: cooldownKey(namespace, deployment), windowMs: SCALE_COOLDOWN_MS, refused: (since, now) => safetyViolation([cooldownViolation(target, since, now)]) },
+          () => kube.scale(namespace, deployment, replicas, live.metadata?.resourceVersion),
+        );
         log.info({ tool: 'scale_deployment', namespace, deployment, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant }, `scaled ${target} ${current} → ${replicas}`);
         return { namespace, deployment, from_replicas: current, to_replicas: replicas };
       }),

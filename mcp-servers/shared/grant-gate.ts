@@ -99,6 +99,30 @@ export class GrantGate {
    * with an HTTP answer (nothing applied); after a lost connection the write may have happened, so
    * they stay spent. A claim that cannot be given back is logged, never thrown over the write's error.
    */
+  /**
+   * The write of a change that has a cooldown: claims the cooldown window (`refused` says why when
+   * another change holds it), spends the grant (the window is given back if the grant was already
+   * used), then applies; if the cluster refused the change, both claims are given back.
+   */
+  async applyInCooldown<T>(g: Grant, cooldown: { key: string; windowMs: number; refused: (heldSinceMs: number | null, nowMs: number) => Error }, apply: () => Promise<T>): Promise<T> {
+    const nowMs = this.deps.clock.now();
+    const held = await this.deps.sharedState.claimWindow(cooldown.key, nowMs, cooldown.windowMs);
+    if (!held.acquired) throw cooldown.refused(held.heldSinceMs, nowMs);
+    const claims: GrantClaim[] = [{ key: cooldown.key, nowMs }];
+    try {
+      claims.push(await this.consume(g));
+    } catch (err) {
+      await this.deps.sharedState.releaseWindow(cooldown.key, nowMs);
+      throw err;
+    }
+    try {
+      return await apply();
+    } catch (err) {
+      await this.releaseIfNotApplied(err, claims);
+      throw err;
+    }
+  }
+
   async releaseIfNotApplied(err: unknown, claims: GrantClaim | readonly GrantClaim[]): Promise<void> {
     const refused = err instanceof GovernorError && typeof err.details?.['status'] === 'number';
     if (!refused) return;
