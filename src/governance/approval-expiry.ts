@@ -8,6 +8,7 @@ import { describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ApprovalDesk } from './approvals.ts';
 import { firstDecision, type ProposalLife } from './proposal-life.ts';
+import { startSweeps, type Sweeps } from '../core/sweeps.ts';
 
 export interface ApprovalExpiryDeps {
   desk: Pick<ApprovalDesk, 'expireDue'>;
@@ -21,19 +22,19 @@ export interface ApprovalExpiryDeps {
 }
 
 export class ApprovalExpiry {
-  private cancel: (() => void) | undefined;
-  private stopped = false;
+  private sweeps: Sweeps | undefined;
 
   constructor(private readonly deps: ApprovalExpiryDeps) {}
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
+    this.sweeps = startSweeps({
+      clock: this.deps.clock, everyMs: this.deps.sweepMs ?? 15_000, spawn: this.deps.spawn, sweep: async () => void (await this.sweep()),
+      onError: (err) => this.deps.logger.warn({ err: describeError(err) }, 'approval expiry sweep failed; trying again at the next one'),
+    });
   }
 
   stop(): void {
-    this.stopped = true;
-    this.cancel?.();
+    this.sweeps?.stop();
   }
 
   /** One sweep: records what expired, and shows it. */
@@ -48,21 +49,5 @@ export class ApprovalExpiry {
       }
     }
     return expired;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.cancel = this.deps.clock.setTimer(this.deps.sweepMs ?? 15_000, () =>
-      this.deps.spawn(
-        async () => {
-          try {
-            await this.sweep();
-          } finally {
-            this.schedule();
-          }
-        },
-        (err) => this.deps.logger.warn({ err: describeError(err) }, 'approval expiry sweep failed; trying again at the next one'),
-      ),
-    );
   }
 }

@@ -14,6 +14,7 @@
 import type { Clock } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { startSweeps, type Sweeps } from '../core/sweeps.ts';
 import type { Tenants, TenantSpec } from './tenants.ts';
 
 /** One SLI sample of one deployment: latency quantiles (ms), requests/s, and the failed share. */
@@ -79,7 +80,7 @@ export interface LiveBurn {
 
 export class LiveBurnRates {
   private readonly live = new Map<string, LiveBurn>();
-  private cancel: (() => void) | undefined;
+  private sweeps: Sweeps | undefined;
   private failing = false;
 
   constructor(
@@ -95,23 +96,14 @@ export class LiveBurnRates {
   ) {}
 
   start(): void {
-    const every = this.deps.intervalMs ?? 60_000;
-    const run = () => {
-      const spawn = this.deps.spawn ?? ((fn, onError) => void fn().catch(onError));
-      spawn(() => this.refresh(), (err) => this.deps.logger.warn({ err: describeError(err) }, 'live burn rates not refreshed'));
-    };
-    const arm = () => {
-      this.cancel = this.deps.clock.setTimer(every, () => {
-        run();
-        arm();
-      });
-    };
-    run();
-    arm();
+    const spawn = this.deps.spawn ?? ((fn, onError) => void fn().catch(onError));
+    const onError = (err: unknown) => this.deps.logger.warn({ err: describeError(err) }, 'live burn rates not refreshed');
+    spawn(() => this.refresh(), onError);
+    this.sweeps = startSweeps({ clock: this.deps.clock, everyMs: this.deps.intervalMs ?? 60_000, spawn, sweep: () => this.refresh(), onError });
   }
 
   stop(): void {
-    this.cancel?.();
+    this.sweeps?.stop();
   }
 
   /** Reads every tenant's SLIs once. A tenant that cannot be read keeps no live figure. */

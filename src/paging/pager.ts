@@ -24,6 +24,7 @@ import { GovernorError, describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { escalationKey, escalationPageState, incidentPageState, proposalPageState, requestedKey, requestedPageState, type PageState } from './paging-policy.ts';
 import type { PageAction, PagingService, TriggerEvent } from './paging-service.ts';
+import { startSweeps, type Sweeps } from '../core/sweeps.ts';
 
 /** The streams whose events can change what is paged. */
 export const PAGER_STREAMS = [STREAMS.decision, STREAMS.approval, STREAMS.observation] as const;
@@ -71,7 +72,7 @@ export class Pager {
   private readonly done = new Set<string>();
   private readonly abort = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
-  private cancelSweep: (() => void) | undefined;
+  private sweeps: Sweeps | undefined;
   private stopped = false;
   /** The newest escalation record looked at; undefined until the first sweep. */
   private escalationsSeen: number | undefined;
@@ -100,13 +101,16 @@ export class Pager {
 
   start(): void {
     this.stopped = false;
-    this.schedule();
+    this.sweeps = startSweeps({
+      clock: this.deps.clock, everyMs: this.sweepMs, spawn: this.deps.spawn, sweep: () => this.sweep(),
+      onError: (err) => this.deps.logger.warn({ err: describeError(err) }, 'paging sweep failed; trying again at the next one'),
+    });
   }
 
   /** Stops sweeping, lets sends in flight finish for a moment, then abandons them. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.cancelSweep?.();
+    this.sweeps?.stop();
     const all = () => Promise.allSettled([...this.inFlight]);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([all(), new Promise<void>((r) => (timer = setTimeout(r, this.deps.drainMs ?? 2_000)))]);
@@ -258,21 +262,5 @@ export class Pager {
 
   private ids(page: Page): Record<string, string> {
     return page.ref.kind === 'proposal' ? { proposal_id: page.ref.id } : { incident_id: page.ref.kind === 'escalation' || page.ref.kind === 'requested' ? page.ref.incident_id : page.ref.id };
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.cancelSweep = this.deps.clock.setTimer(this.sweepMs, () =>
-      this.deps.spawn(
-        async () => {
-          try {
-            await this.sweep();
-          } finally {
-            this.schedule();
-          }
-        },
-        (err) => this.deps.logger.warn({ err: describeError(err) }, 'paging sweep failed; trying again at the next one'),
-      ),
-    );
   }
 }
