@@ -20,7 +20,7 @@ let prometheus: PrometheusProcess | undefined;
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
   await prometheus?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (dir) await rm(dir, { recursive: true, force: true, maxRetries: 5 });
 });
 
 /** Starts a governor command and collects its stdout and stderr lines until `until` matches a stdout line. */
@@ -107,7 +107,10 @@ describe('the seed incident on a cluster, with a real Prometheus', () => {
     // Prometheus holds what the twin reported, as the charts and the burn rates read it.
     const q = await (await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent('kube_deployment_spec_replicas{namespace="acme-prod",deployment="checkout"}')}`)).json() as { data: { result: unknown[] } };
     expect(q.data.result.length).toBe(1);
+    // Stopped cleanly (its last checkpoint written) before its data directory goes.
+    const exited = new Promise((r) => started.child.once('exit', r));
     started.child.kill('SIGTERM');
-    await rm(d, { recursive: true, force: true });
+    await exited;
+    await rm(d, { recursive: true, force: true, maxRetries: 5 });
   }, 360_000);
 });
