@@ -42,6 +42,7 @@ import { MemoryPagingService } from '../src/paging/memory-paging.ts';
 import { PdjsPagingService } from '../src/paging/pdjs-paging.ts';
 import { startPrometheusMcpHttp } from '../mcp-servers/prometheus/http.ts';
 import { runPrometheusMcpStdio } from '../mcp-servers/prometheus/stdio.ts';
+import { loadSignals } from '../mcp-servers/prometheus/signals.ts';
 import type { Tenants } from '../src/governance/tenants.ts';
 
 export const MCP_SERVERS = ['kubernetes', 'configmap', 'billing', 'finops', 'pagerduty', 'prometheus'] as const;
@@ -160,13 +161,14 @@ function pagerDutyServer(config: Config, logger: Logger, tenants: ReturnType<typ
 function prometheusServer(config: Config, logger: Logger, tenants: Tenants): Served {
   if (!config.prometheusUrl) throw new GovernorError('config_invalid', 'the Prometheus MCP server queries a Prometheus: set PROMETHEUS_URL');
   const url = config.prometheusUrl;
+  const signals = loadSignals(config.signalsFile);
   const withTenants = (s: z.infer<typeof Identity>) => ({
     ...s,
     tenants: Object.entries(tenants).filter(([, t]) => t.namespaces.every((ns) => s.namespaces.includes(ns))).map(([name]) => name),
   });
   return {
-    stdio: (session) => runPrometheusMcpStdio({ prometheusUrl: url, clock: new RealClock(), session: withTenants(session), logger }),
-    http: (tokens, port) => startPrometheusMcpHttp({ prometheusUrl: url, clock: new RealClock(), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(v)])), port, logger }),
+    stdio: (session) => runPrometheusMcpStdio({ prometheusUrl: url, clock: new RealClock(), session: withTenants(session), signals, logger }),
+    http: (tokens, port) => startPrometheusMcpHttp({ prometheusUrl: url, clock: new RealClock(), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(v)])), port, signals, logger }),
     close: async () => {},
   };
 }

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { GovernorError } from './core/errors.ts';
 import { checkKeyFile, type KeyFileSpec } from './core/key-files.ts';
 import { loadTenants } from './governance/tenants.ts';
+import { loadSignals } from '../mcp-servers/prometheus/signals.ts';
 
 export const Phase = z.enum(['observe', 'advise', 'assist', 'govern']);
 export type Phase = z.infer<typeof Phase>;
@@ -69,6 +70,7 @@ const EnvSchema = z
     GOVERNOR_GRANT_PUBLIC_KEY_FILE: optionalString,
     GOVERNOR_MCP_TOKENS_FILE: optionalString,
     GOVERNOR_TENANTS_FILE: optionalString,
+    GOVERNOR_SIGNALS_FILE: optionalString,
     GOVERNOR_POLICY_BUNDLE: optionalString,
     GOVERNOR_CONFIG_FILE: optionalString,
     GOVERNOR_DATA_DIR: optionalString.default('.governor'),
@@ -123,6 +125,8 @@ export interface Config {
   /** Bearer token → { agent, namespaces } for `governor mcp NAME --port N` (a mounted Secret in a cluster). */
   mcpTokensFile: string | undefined;
   tenantsFile: string | undefined;
+  /** The PromQL of each signal read from Prometheus (mcp-servers/prometheus/signals.ts); config/signals.json by default. */
+  signalsFile: string | undefined;
   policyBundle: string | undefined;
   /** The watched file holding the deployment phase (a ConfigMap mount in a cluster). */
   governorFile: string | undefined;
@@ -214,6 +218,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     grantPublicKeyFile: e.GOVERNOR_GRANT_PUBLIC_KEY_FILE,
     mcpTokensFile: e.GOVERNOR_MCP_TOKENS_FILE,
     tenantsFile: e.GOVERNOR_TENANTS_FILE,
+    signalsFile: e.GOVERNOR_SIGNALS_FILE,
     policyBundle: e.GOVERNOR_POLICY_BUNDLE,
     governorFile: e.GOVERNOR_CONFIG_FILE,
     dataDir: e.GOVERNOR_DATA_DIR,
@@ -270,6 +275,14 @@ function fileIssues(env: Record<string, string | undefined>): z.core.$ZodIssue[]
       loadTenants(tenants);
     } catch (err) {
       problem('GOVERNOR_TENANTS_FILE', (err as Error).message.replaceAll('\n', '\n    '));
+    }
+  }
+  const signals = set('GOVERNOR_SIGNALS_FILE');
+  if (signals !== undefined) {
+    try {
+      loadSignals(signals);
+    } catch (err) {
+      problem('GOVERNOR_SIGNALS_FILE', (err as Error).message);
     }
   }
   return issues;

@@ -16,6 +16,7 @@ import { actionExecution, firstDecision, lifeOf, type ProposalLife } from '../..
 import { PAUSE_REVOCATION, assertIssuedAfterPause, isPauseRevocation, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
 import { readToolError } from '../../src/mcp/tool-error.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
+import { toolsOfTenant } from './tenant-sessions.ts';
 import { capacitySample } from './capacity.ts';
 import type { Recorder } from '../../src/audit/recorder.ts';
 import type { ToolClient } from './tool-client.ts';
@@ -81,8 +82,11 @@ export class Executor {
     }
 
     const target = judgedService(proposal);
+    // The judged service is read through the session of its own tenant (a throttle is judged by the
+    // victim's latency); the action goes through the session of the grant's tenant, so a grant whose
+    // arguments name another tenant's namespace is refused by the server.
     const before = await readTool(this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
-    const outcome = await this.deps.tools.callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
+    const outcome = await toolsOfTenant(this.deps.tools, g.tenant).callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
     // The verification plan goes into the same record as the result: a process that dies before
     // verifying leaves it for the next one (verifier.ts: resume).
     let plan: VerificationPlan | undefined;

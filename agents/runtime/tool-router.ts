@@ -5,13 +5,14 @@
 // It never guesses: a tool no session was given for is refused as a result, never sent to a default.
 import { GovernorError } from '../../src/core/errors.ts';
 import type { ToolClient, ToolOutcome } from './tool-client.ts';
+import { isTenantTools, type TenantTools } from './tenant-sessions.ts';
 
 export interface ToolRoute {
   client: ToolClient;
   tools: readonly string[];
 }
 
-export function routeTools(routes: readonly ToolRoute[]): ToolClient {
+export function routeTools(routes: readonly ToolRoute[]): ToolClient | TenantTools {
   const byTool = new Map<string, ToolClient>();
   for (const r of routes) {
     for (const t of r.tools) {
@@ -19,7 +20,7 @@ export function routeTools(routes: readonly ToolRoute[]): ToolClient {
       byTool.set(t, r.client);
     }
   }
-  return {
+  const router: ToolClient = {
     async callTool<T>(tool: string, args: Record<string, unknown>): Promise<ToolOutcome<T>> {
       const client = byTool.get(tool);
       if (!client) {
@@ -35,6 +36,12 @@ export function routeTools(routes: readonly ToolRoute[]): ToolClient {
     async close(): Promise<void> {
       await Promise.allSettled(routes.map((r) => r.client.close()));
     },
+  };
+  // Sessions per tenant behind any route: the work's tenant picks them in every route at once.
+  if (!routes.some((r) => isTenantTools(r.client))) return router;
+  return {
+    ...router,
+    forTenant: (tenant: string) => routeTools(routes.map((r) => ({ tools: r.tools, client: isTenantTools(r.client) ? r.client.forTenant(tenant) : r.client }))),
   };
 }
 

@@ -221,7 +221,9 @@ export class Watchtower {
         ...(history ? [{ server: 'kubernetes', tool: 'get_rollout_history', args, response: history }] : []),
       ],
     });
-    this.deps.logger.info({ agent: 'watchtower', tenant: t.tenant, incident_id: incidentId, severity: finding.severity }, finding.summary);
+    // Where the signals came from: Prometheus (PROMETHEUS_URL, agents/runtime/prometheus-signals.ts) or the custom metrics API.
+    const source = 'signals_source' in metrics ? 'prometheus' : 'kubernetes';
+    this.deps.logger.info({ agent: 'watchtower', tenant: t.tenant, incident_id: incidentId, severity: finding.severity, signals: source }, finding.summary);
   }
 }
 

@@ -76,7 +76,7 @@ export interface DeploymentMetricsView {
   deployment: string;
   pods: PodMetricsView[];
   pods_without_metrics: PodPendingMetricsView[];
-  service: { p50_ms: number; p99_ms: number; rps: number; error_ratio: number };
+  service: { p50_ms: number; p99_ms: number; rps: number; error_ratio: number } | null;
   deployment_status: {
     replicas: number;
     ready_replicas: number;
@@ -290,7 +290,7 @@ export class KubeClient {
    * Usage from metrics.k8s.io, JVM and memory signals from the custom metrics API per pod, and the
    * service's latency / traffic / errors from the custom metrics API per deployment.
    */
-  async deploymentMetrics(namespace: string, name: string): Promise<DeploymentMetricsView> {
+  async deploymentMetrics(namespace: string, name: string, opts: { service?: boolean } = {}): Promise<DeploymentMetricsView> {
     const deployment = await this.readDeployment(namespace, name);
     const selector = selectorString(deployment.spec?.selector);
     const [pods, replicaSets, usage, gc, memRatio, service] = await Promise.all([
@@ -299,7 +299,7 @@ export class KubeClient {
       call(`pod metrics in ${namespace}`, () => this.metrics.getPodMetrics(namespace), 'metrics'),
       this.podCustomMetric(namespace, selector, POD_CUSTOM_METRICS.gcPause),
       this.podCustomMetric(namespace, selector, POD_CUSTOM_METRICS.memoryUtilisation),
-      this.serviceMetrics(namespace, name),
+      opts.service === false ? Promise.resolve(null) : this.serviceMetrics(namespace, name),
     ]);
     const revisionByHash = new Map<string, number>();
     const revisionByName = new Map<string, number>();

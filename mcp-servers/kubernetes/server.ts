@@ -141,7 +141,8 @@ const getPodMetricsOut = z.object({
       rps: z.number().describe('Requests per second (http_requests_per_second).'),
       error_ratio: z.number().describe('Share of requests failing, 0..1 (http_error_ratio).'),
     })
-    .describe('Service-level signals of the deployment from the custom metrics API.'),
+    .nullable()
+    .describe('Service-level signals of the deployment from the custom metrics API; null when asked without them (service_metrics: false).'),
 });
 
 const revisionOut = z.object({
@@ -239,14 +240,20 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         'Current state of one deployment: per pod its revision, readiness, memory and CPU use (metrics.k8s.io) and JVM GC pauses and ' +
         'memory utilisation (custom metrics API); the service\'s p50 / p99 latency, request rate and error ratio; and the deployment\'s ' +
         'desired and ready replicas, current revision and pod-template annotations. Read-only.',
-      inputSchema: { namespace: namespaceArg, deployment: deploymentArg },
+      inputSchema: {
+        namespace: namespaceArg,
+        deployment: deploymentArg,
+        service_metrics: z.boolean().default(true).describe(
+          'Read the service\'s latency, rate and errors from the custom metrics API; false when they come from Prometheus instead (a cluster without a metrics adapter).',
+        ),
+      },
       outputSchema: getPodMetricsOut,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    async ({ namespace, deployment }) =>
+    async ({ namespace, deployment, service_metrics }) =>
       respond('get_pod_metrics', { namespace, deployment }, async () => {
         assertNamespace(namespace);
-        const m = await kube.deploymentMetrics(namespace, deployment);
+        const m = await kube.deploymentMetrics(namespace, deployment, { service: service_metrics });
         return {
           namespace,
           deployment: { name: deployment, ...m.deployment_status },

@@ -5,6 +5,7 @@ import type { Logger } from '../../src/core/logger.ts';
 import { startMcpHttpHost, type McpHttpHost } from '../../src/mcp/mcp-http-host.ts';
 import { PromClient } from './prom-client.ts';
 import { createPrometheusMcpServer, type PrometheusSession } from './server.ts';
+import type { SignalQueries } from './signals.ts';
 
 export interface PrometheusMcpHttpDeps {
   /** PROMETHEUS_URL, or the twin's query API in the sandbox. */
@@ -15,6 +16,8 @@ export interface PrometheusMcpHttpDeps {
   host?: string;
   port?: number;
   timeoutMs?: number;
+  /** The PromQL of each signal (config/signals.json). */
+  signals?: SignalQueries;
   logger?: Logger;
 }
 
@@ -23,7 +26,7 @@ export async function startPrometheusMcpHttp(deps: PrometheusMcpHttpDeps): Promi
   return startMcpHttpHost({
     name: 'prometheus',
     tokens: deps.tokens,
-    createServer: (session) => createPrometheusMcpServer({ prom, clock: deps.clock, session, ...(deps.logger ? { logger: deps.logger } : {}) }),
+    createServer: (session) => createPrometheusMcpServer({ prom, clock: deps.clock, session, ...(deps.signals ? { signals: deps.signals } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }),
     ...(deps.host !== undefined ? { host: deps.host } : {}),
     ...(deps.port !== undefined ? { port: deps.port } : {}),
     ...(deps.logger ? { logger: deps.logger } : {}),

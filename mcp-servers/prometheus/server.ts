@@ -14,6 +14,7 @@ import { assertTenantMatcher } from '../../src/twin/metrics/tenant-matcher.ts';
 import { sessionScope } from '../shared/session-scope.ts';
 import { deploymentArg, namespaceArg } from '../shared/tool-args.ts';
 import type { PromClient, QueryData } from './prom-client.ts';
+import { DEFAULT_SIGNALS, fillSignal, type PodSignal, type ServiceSignal, type SignalQueries } from './signals.ts';
 
 export const PROMETHEUS_SERVER_NAME = 'prometheus';
 /** Points one range query may return per series (Prometheus's own limit is 11,000). */
@@ -31,6 +32,8 @@ export interface PrometheusMcpDeps {
   prom: PromClient;
   clock: Clock;
   session: PrometheusSession;
+  /** The PromQL of each signal (config/signals.json); the twin's exporters by default. */
+  signals?: SignalQueries;
   logger?: Logger;
 }
 
@@ -76,6 +79,25 @@ const sloOut = z.object({
   breaching_share: z.number().nullable().describe('breaching_samples / samples.'),
   slo_holds_now: z.boolean().nullable(),
 });
+const signalsOut = z.object({
+  namespace: z.string(),
+  deployment: z.string(),
+  at: z.number().describe('Unix seconds the signals were read at.'),
+  service: z.object({
+    p50_ms: z.number().nullable(),
+    p99_ms: z.number().nullable(),
+    rps: z.number().nullable(),
+    error_ratio: z.number().nullable(),
+  }).describe('The service\'s signals now; null where Prometheus holds no sample (no traffic, not scraped).'),
+  pods: z.array(z.object({
+    pod: z.string(),
+    memory_bytes: z.number().nullable(),
+    memory_limit_bytes: z.number().nullable(),
+    cpu_millicores: z.number().nullable(),
+    gc_pause_ms_per_min: z.number().nullable(),
+  })).describe('Per pod of the deployment that Prometheus has samples of, by name.'),
+  queries: z.record(z.string(), z.string()).describe('The PromQL each signal was read with (the signals file\'s templates, filled in).'),
+});
 
 export function createPrometheusMcpServer(deps: PrometheusMcpDeps): McpServer {
   const { prom, clock, session } = deps;
@@ -88,6 +110,7 @@ export function createPrometheusMcpServer(deps: PrometheusMcpDeps): McpServer {
     return query;
   };
   const nowS = () => clock.now() / 1000;
+  const signals = deps.signals ?? DEFAULT_SIGNALS;
 
   const server = new McpServer(
     { name: 'governor-prometheus', version: '0.1.0' },
@@ -153,7 +176,7 @@ export function createPrometheusMcpServer(deps: PrometheusMcpDeps): McpServer {
     async ({ namespace, deployment, slo_p99_ms, window_minutes }) =>
       respond('slo_status', { namespace, deployment }, async () => {
         assertNamespace(namespace);
-        const q = confined(`http_request_duration_seconds{namespace="${namespace}",deployment="${deployment}",quantile="0.99"} * 1000`);
+        const q = confined(fillSignal(signals.service.p99_ms, { namespace, deployment }));
         const end = nowS();
         const data = await prom.range(q, end - window_minutes * 60, end, 15);
         const points = data.resultType === 'matrix' ? (data.result[0]?.values ?? []).map(([, v]) => Number(v)).filter(Number.isFinite) : [];
@@ -190,11 +213,11 @@ export function createPrometheusMcpServer(deps: PrometheusMcpDeps): McpServer {
         assertNamespace(namespace);
         const budget = 1 - slo_target;
         const minutes = [...new Set(BURN_ALERTS.flatMap((a) => [a.short_minutes, a.long_minutes]))].sort((a, b) => a - b);
-        const sel = `{namespace="${namespace}",deployment="${deployment}"}`;
         const at = nowS();
         const windows = await Promise.all(
           minutes.map(async (m) => {
-            const q = confined(`sum(increase(http_request_errors_total${sel}[${m}m])) / sum(increase(http_requests_total${sel}[${m}m]))`);
+            const window = `${m}m`;
+            const q = confined(`(${fillSignal(signals.burn.errors, { namespace, deployment, window })}) / (${fillSignal(signals.burn.requests, { namespace, deployment, window })})`);
             const data = await prom.instant(q, at);
             const v = data.resultType === 'vector' ? Number(data.result[0]?.value?.[1]) : data.resultType === 'scalar' ? Number(data.result[1]) : NaN;
             const ratio = Number.isFinite(v) ? v : null;
@@ -210,7 +233,63 @@ export function createPrometheusMcpServer(deps: PrometheusMcpDeps): McpServer {
       }),
   );
 
+  server.registerTool(
+    'service_signals',
+    {
+      title: 'Signals of a deployment',
+      description:
+        "A deployment's signals now, each read with its configured PromQL (the signals file): p50 / p99 latency, request rate and error " +
+        'ratio of the service, and per pod memory working set and limit, CPU and GC pause time. What Watchtower detects on and the ' +
+        'verifier judges by when Prometheus is the metrics source. Read-only.',
+      inputSchema: { namespace: namespaceArg(), deployment: deploymentArg },
+      outputSchema: signalsOut,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ namespace, deployment }) =>
+      respond('service_signals', { namespace, deployment }, async () => {
+        assertNamespace(namespace);
+        const at = nowS();
+        const queries: Record<string, string> = {};
+        const read = async (name: string, template: string): Promise<QueryData> => {
+          const q = confined(fillSignal(template, { namespace, deployment }));
+          queries[name] = q;
+          return prom.instant(q, at);
+        };
+        const serviceNames = Object.keys(signals.service) as ServiceSignal[];
+        const podNames = Object.keys(signals.pod) as PodSignal[];
+        const [serviceData, podData] = await Promise.all([
+          Promise.all(serviceNames.map((n) => read(n, signals.service[n]))),
+          Promise.all(podNames.map((n) => read(n, signals.pod[n]))),
+        ]);
+        const service = Object.fromEntries(serviceNames.map((n, i) => [n, scalarOf(serviceData[i]!, n === 'error_ratio' ? 6 : 2)])) as Record<ServiceSignal, number | null>;
+        const pods = new Map<string, Record<PodSignal, number | null>>();
+        podNames.forEach((n, i) => {
+          const data = podData[i]!;
+          if (data.resultType !== 'vector') return;
+          for (const s of data.result) {
+            const pod = s.metric['pod'];
+            if (!pod) continue;
+            const row = pods.get(pod) ?? { memory_bytes: null, memory_limit_bytes: null, cpu_millicores: null, gc_pause_ms_per_min: null };
+            const v = Number(s.value?.[1]);
+            row[n] = Number.isFinite(v) ? round(v, 2) : null;
+            pods.set(pod, row);
+          }
+        });
+        return {
+          namespace, deployment, at, service,
+          pods: [...pods.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([pod, row]) => ({ pod, ...row })),
+          queries,
+        };
+      }),
+  );
+
   return server;
+}
+
+/** One number from an instant query: a scalar, or the first (usually only) series of a vector. */
+function scalarOf(data: QueryData, digits: number): number | null {
+  const v = data.resultType === 'vector' ? Number(data.result[0]?.value?.[1]) : data.resultType === 'scalar' ? Number(data.result[1]) : NaN;
+  return Number.isFinite(v) ? round(v, digits) : null;
 }
 
 function shape(query: string, data: QueryData): z.infer<typeof queryOut> {

@@ -5,17 +5,19 @@ import type { Clock } from '../../src/core/clock.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import { PromClient } from './prom-client.ts';
 import { createPrometheusMcpServer, type PrometheusSession } from './server.ts';
+import type { SignalQueries } from './signals.ts';
 
 export async function runPrometheusMcpStdio(deps: {
   prometheusUrl: string;
   clock: Clock;
   session: PrometheusSession;
+  signals?: SignalQueries;
   logger?: Logger;
   stdin?: Readable;
   stdout?: Writable;
 }): Promise<StdioSession> {
   const prom = new PromClient({ baseUrl: deps.prometheusUrl });
-  const session = await serveStdio(createPrometheusMcpServer({ prom, clock: deps.clock, session: deps.session, ...(deps.logger ? { logger: deps.logger } : {}) }), {
+  const session = await serveStdio(createPrometheusMcpServer({ prom, clock: deps.clock, session: deps.session, ...(deps.signals ? { signals: deps.signals } : {}), ...(deps.logger ? { logger: deps.logger } : {}) }), {
     ...(deps.stdin ? { stdin: deps.stdin } : {}),
     ...(deps.stdout ? { stdout: deps.stdout } : {}),
   });

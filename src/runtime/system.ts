@@ -5,6 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { startPrometheusMcpHttp } from '../../mcp-servers/prometheus/http.ts';
+import { DEFAULT_SIGNALS_FILE, loadSignals } from '../../mcp-servers/prometheus/signals.ts';
+import { tenantSessions, type TenantTools } from '../../agents/runtime/tenant-sessions.ts';
+import { withPrometheusSignals } from '../../agents/runtime/prometheus-signals.ts';
 import { LiveBurnRates } from '../governance/live-burn.ts';
 import { PrometheusSliSource } from './prometheus-sli.ts';
 import { readFileSync } from 'node:fs';
@@ -266,15 +269,21 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const tracker = new WorkTracker();
     const pauseEpoch = new SharedStatePauseEpoch(shared);
 
-    // One MCP session per agent and server, each bound by its bearer token to the agent and its
-    // tenants' namespaces. Every agent that acts also reads the judged service's metrics through a
-    // Kubernetes session of its own; the verifier has one too.
+    // One MCP session per agent, server and tenant where the agent's work is one tenant's at a time
+    // (Watchtower, Elastik, the Configurer, the verifier, and the Arbitrator's reads of the judged
+    // service): each bearer token binds its session to that tenant's namespaces alone, and the
+    // server refuses anything beyond them (agents/runtime/tenant-sessions.ts picks the session). The
+    // Arbitrator's Billing session and the Strategist's FinOps session serve every tenant: weighing
+    // tenants against each other, and the whole cluster's capacity, is their job.
     const namespaces = Object.values(tenants).flatMap((t) => t.namespaces);
     const token = () => randomBytes(24).toString('base64url');
-    const kubeTokens = new Map(['watchtower', 'elastik', 'configurer', 'arbitrator', 'verifier'].map((agent) => [token(), { agent, namespaces }]));
+    type Identity = { agent: string; namespaces: readonly string[]; tenants?: string[] };
+    const perTenant = (agents: readonly string[]): Map<string, Identity> =>
+      new Map(agents.flatMap((agent) => Object.entries(tenants).map(([name, t]) => [token(), { agent, namespaces: t.namespaces, tenants: [name] }] as const)));
+    const kubeTokens = perTenant(['watchtower', 'elastik', 'configurer', 'arbitrator', 'verifier']);
     const mcp = await startKubernetesMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens: kubeTokens, logger });
     closers.push(() => mcp.close());
-    const configTokens = new Map([[token(), { agent: 'configurer', namespaces }]]);
+    const configTokens = perTenant(['configurer']);
     const configMcp = await startConfigMapMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens: configTokens, logger, pauseEpoch });
     closers.push(() => configMcp.close());
     const billingTokens = new Map([[token(), { agent: 'arbitrator', namespaces }]]);
@@ -283,7 +292,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const finopsTokens = new Map([[token(), { agent: 'strategist', namespaces }]]);
     const finopsMcp = await startFinopsMcpHttp({ kube, clock, tenants, tokens: finopsTokens, logger, tracker });
     closers.push(() => finopsMcp.close());
-    report.push(`mcp: Kubernetes ${mcp.url}, ConfigMap ${configMcp.url}, Billing ${billingMcp.url}, FinOps ${finopsMcp.url}`);
+    report.push(`mcp: Kubernetes ${mcp.url}, ConfigMap ${configMcp.url}, Billing ${billingMcp.url}, FinOps ${finopsMcp.url}; sessions per tenant for Watchtower, Elastik, the Configurer and the verifier`);
 
     const session = async (url: string, tokens: ReadonlyMap<string, { agent: string }>, agent: string): Promise<ToolClient> => {
       const t = [...tokens.entries()].find(([, v]) => v.agent === agent)![0];
@@ -291,21 +300,68 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       closers.push(() => client.close());
       return client;
     };
-    const watchtowerTools = await session(mcp.url, kubeTokens, 'watchtower');
-    const elastikTools = await session(mcp.url, kubeTokens, 'elastik');
-    const verifierTools = await session(mcp.url, kubeTokens, 'verifier');
-    const configurerTools = await session(configMcp.url, configTokens, 'configurer');
+    /** The agent's sessions of a server, one per tenant, behind one client that picks by the call's tenant. */
+    const sessionsPerTenant = async (url: string, tokens: ReadonlyMap<string, Identity>, agent: string): Promise<TenantTools> => {
+      const byTenant = new Map<string, ToolClient>();
+      for (const [t, id] of tokens) {
+        if (id.agent !== agent || !id.tenants?.[0]) continue;
+        const client = await connectMcp({ url, token: t, name: `${agent}-${id.tenants[0]}` });
+        closers.push(() => client.close());
+        byTenant.set(id.tenants[0], client);
+      }
+      return tenantSessions(byTenant, (name) => tenants[name]?.namespaces ?? []);
+    };
+
+    // Prometheus (PROMETHEUS_URL, or on the twin the twin's own Prometheus-compatible query API) and
+    // its MCP server (mcp-servers/prometheus), one session per agent and tenant, so the server confines
+    // every query to the tenant whose work it is. With PROMETHEUS_URL, Prometheus is the metrics
+    // source: each signal is read with its configured PromQL (GOVERNOR_SIGNALS_FILE).
+    let prometheusUrl: string | undefined = config.prometheusUrl;
+    if (!prometheusUrl && twin) {
+      const sampler = startSampler(twin);
+      closers.push(async () => sampler.stop());
+      const promApi = await startQueryApiServer(sampler.store, { now: () => clock.now() });
+      closers.push(() => promApi.close());
+      prometheusUrl = promApi.url;
+    }
+    const signals = loadSignals(config.signalsFile);
+    const promSessions = new Map<string, TenantTools>();
+    if (prometheusUrl) {
+      const promAgents = ['watchtower', 'elastik', 'configurer', 'arbitrator', 'verifier'];
+      const promTokens = perTenant(promAgents);
+      const promMcp = await startPrometheusMcpHttp({ prometheusUrl, clock, tokens: promTokens, signals, logger });
+      closers.push(() => promMcp.close());
+      for (const agent of promAgents) promSessions.set(agent, await sessionsPerTenant(promMcp.url, promTokens, agent));
+      report.push(
+        `mcp: Prometheus ${promMcp.url} over ${config.prometheusUrl ? 'PROMETHEUS_URL, the metrics source (signals as configured in ' + (config.signalsFile ?? DEFAULT_SIGNALS_FILE) + ')' : "the twin's query API"}, one session per agent and tenant`,
+      );
+    }
+    const tenantOfNamespace = (ns: string) => Object.entries(tenants).find(([, t]) => t.namespaces.includes(ns))?.[0];
+    /** An agent's Kubernetes sessions, with the service signals from Prometheus when PROMETHEUS_URL names one. */
+    const kubeSessions = async (agent: string): Promise<ToolClient> => {
+      const k8s = await sessionsPerTenant(mcp.url, kubeTokens, agent);
+      const prom = promSessions.get(agent);
+      if (!config.prometheusUrl || !prom) return k8s;
+      return withPrometheusSignals(k8s, (ns) => {
+        const tenant = tenantOfNamespace(ns);
+        return tenant ? prom.forTenant(tenant) : undefined;
+      });
+    };
+    const watchtowerTools = await kubeSessions('watchtower');
+    const elastikTools = await kubeSessions('elastik');
+    const verifierTools = await kubeSessions('verifier');
+    const configurerTools = await sessionsPerTenant(configMcp.url, configTokens, 'configurer');
     const arbitratorTools = await session(billingMcp.url, billingTokens, 'arbitrator');
     const strategistTools = await session(finopsMcp.url, finopsTokens, 'strategist');
     // What the Configurer's and the Arbitrator's executors reach: their own server's tools, and the
-    // judged service's metrics through their own Kubernetes session.
+    // judged service's metrics through their own Kubernetes sessions.
     const configurerExec = routeTools([
       { client: configurerTools, tools: CONFIGMAP_TOOLS },
-      { client: await session(mcp.url, kubeTokens, 'configurer'), tools: METRICS_TOOLS },
+      { client: await kubeSessions('configurer'), tools: METRICS_TOOLS },
     ]);
     const arbitratorExec = routeTools([
       { client: arbitratorTools, tools: BILLING_TOOLS },
-      { client: await session(mcp.url, kubeTokens, 'arbitrator'), tools: METRICS_TOOLS },
+      { client: await kubeSessions('arbitrator'), tools: METRICS_TOOLS },
     ]);
 
     const relay = new OutboxRelay(audit, bus, logger);
@@ -344,29 +400,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // charts from Prometheus — PROMETHEUS_URL, or on the twin the twin's own Prometheus-compatible
     // query API — and keeps which message is which in the audit schema (slack_messages).
     let history: MetricHistory | undefined;
-    let prometheusUrl: string | undefined = config.prometheusUrl;
-    if (!prometheusUrl && twin) {
-      const sampler = startSampler(twin);
-      closers.push(async () => sampler.stop());
-      const promApi = await startQueryApiServer(sampler.store, { now: () => clock.now() });
-      closers.push(() => promApi.close());
-      prometheusUrl = promApi.url;
-    }
     if (prometheusUrl) history = new PrometheusMetricHistory(prometheusUrl);
-    // The Prometheus MCP server (mcp-servers/prometheus), through which Watchtower's model reads metric
-    // history: one session per tenant, so the server confines every query to the incident's tenant.
-    const watchtowerMetrics = new Map<string, ToolClient>();
-    if (prometheusUrl) {
-      const promTokens = new Map(Object.entries(tenants).map(([name, t]) => [token(), { agent: 'watchtower', namespaces: t.namespaces, tenants: [name] }]));
-      const promMcp = await startPrometheusMcpHttp({ prometheusUrl, clock, tokens: promTokens, logger });
-      closers.push(() => promMcp.close());
-      for (const [t, id] of promTokens) {
-        const client = await connectMcp({ url: promMcp.url, token: t, name: `watchtower-${id.tenants[0]}` });
-        closers.push(() => client.close());
-        watchtowerMetrics.set(id.tenants[0]!, client);
-      }
-      report.push(`mcp: Prometheus ${promMcp.url} over ${config.prometheusUrl ? 'PROMETHEUS_URL' : "the twin's query API"}, one Watchtower session per tenant`);
-    }
+    const watchtowerMetrics = promSessions.get('watchtower');
+
     // Live burn rates for the policy input, from the tenants' SLIs in Prometheus (the configured figure
     // stands for a tenant whose SLIs cannot be read).
     let liveBurn: LiveBurnRates | undefined;
@@ -524,7 +560,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const watchOwner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     const watchtower = new Watchtower({
       tools: watchtowerTools, recorder, clock, tracker, logger, targets, reasoner, lease: { state: shared, owner: watchOwner, audit },
-      metrics: (tenant) => watchtowerMetrics.get(tenant),
+      metrics: (tenant) => watchtowerMetrics?.forTenant(tenant),
       ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
     });
 

@@ -79,24 +79,28 @@ describe('the seed incident on a cluster, with a real Prometheus', () => {
       /governor: ready/,
     );
     const report = started.lines.join('\n');
-    expect(report).toMatch(/mcp: Prometheus http:\/\/127\.0\.0\.1:\d+\/mcp over PROMETHEUS_URL/);
+    expect(report).toMatch(/mcp: Prometheus http:\/\/127\.0\.0\.1:\d+\/mcp over PROMETHEUS_URL, the metrics source/);
     expect(report).toMatch(/sla: burn rates computed every minute/);
     expect(report).toMatch(/watching acme-prod\/checkout/);
 
     // The regression breaches checkout's SLO about 70 s in (real time): wait for the story's three beats.
     const msgs = () => started.stderr.flatMap((l) => {
       try {
-        return [JSON.parse(l) as { msg?: string; verdict?: string }];
+        return [JSON.parse(l) as { msg?: string; verdict?: string; signals?: string }];
       } catch {
         return [];
       }
     });
-    const seen = (pred: (m: { msg?: string; verdict?: string }) => boolean) => msgs().some(pred);
+    const seen = (pred: (m: { msg?: string; verdict?: string; signals?: string }) => boolean) => msgs().some(pred);
     const deadline = Date.now() + 240_000;
     while (!(seen((m) => /checkout: p99 \d+ ms/.test(m.msg ?? '')) && seen((m) => m.msg === 'decision for scale_deployment: allow') && seen((m) => m.msg === 'proposed rollback_deployment'))) {
       if (Date.now() > deadline) throw new Error(`the seed incident did not unfold:\n${started.stderr.slice(-30).join('\n')}`);
       await new Promise((r) => setTimeout(r, 500));
     }
+    // Watchtower detected on Prometheus's numbers (the configured PromQL), not the custom metrics API.
+    const detections = msgs().filter((m) => /checkout: p99 \d+ ms/.test(m.msg ?? '') && m.signals !== undefined);
+    expect(detections.length).toBeGreaterThan(0);
+    expect(detections.every((m) => m.signals === 'prometheus')).toBe(true);
     // The rollback waits for a human (supervised at every level): proposed, not executed.
     expect(seen((m) => m.msg === 'decision for rollback_deployment: require_approval')).toBe(true);
     const kubectl = (...args: string[]) => promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(d, 'cache'), ...args], { timeout: 20_000 });
