@@ -6,6 +6,8 @@
 //   {{deployment}}        the deployment's name
 //   {{pod_regex}}         a regex matching that deployment's pods (name-<replicaset hash>-<suffix>)
 //   {{window}}            a range, e.g. 5m (burn-rate templates only)
+// The capacity templates are the namespace's (no {{deployment}}): what its pods cost is their
+// replica-time at the tenant's per-pod price (src/governance/live-spend.ts).
 // A file is checked whole at load: every template parses with the official grammar once filled, and
 // each of its series selectors names the namespace — a template that reads beyond the namespace it is
 // asked about is refused at load, not at the first incident. Every problem is named.
@@ -31,6 +33,9 @@ export const SignalQueries = z.strictObject({
     cpu_millicores: template.describe('CPU used per pod, millicores.'),
     gc_pause_ms_per_min: template.describe('GC pause time per pod, ms per minute.'),
   }),
+  capacity: z.strictObject({
+    replicas: template.describe('Running replicas of all the namespace\'s deployments: one series.'),
+  }),
   burn: z.strictObject({
     requests: template.refine((q) => q.includes('{{window}}'), 'must use {{window}}').describe('Requests over {{window}}.'),
     errors: template.refine((q) => q.includes('{{window}}'), 'must use {{window}}').describe('Failed requests over {{window}}.'),
@@ -55,6 +60,9 @@ export const DEFAULT_SIGNALS: SignalQueries = {
     cpu_millicores: 'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="{{namespace}}",pod=~"{{pod_regex}}"}[1m])) * 1000',
     gc_pause_ms_per_min: 'sum by (pod) (rate(jvm_gc_pause_seconds_total{namespace="{{namespace}}",pod=~"{{pod_regex}}"}[1m])) * 60000',
   },
+  capacity: {
+    replicas: 'sum(kube_deployment_status_replicas{namespace="{{namespace}}"})',
+  },
   burn: {
     requests: 'sum(increase(http_requests_total{namespace="{{namespace}}",deployment="{{deployment}}"}[{{window}}]))',
     errors: 'sum(increase(http_request_errors_total{namespace="{{namespace}}",deployment="{{deployment}}"}[{{window}}]))',
@@ -66,19 +74,22 @@ const WINDOW = /^[1-9][0-9]{0,4}[smhd]$/;
 
 export interface SignalTarget {
   namespace: string;
-  deployment: string;
+  /** Absent for the namespace-wide templates (capacity). */
+  deployment?: string;
   window?: string;
 }
 
 /** A template filled in for one deployment. Names are checked first, so nothing but a name goes in. */
 export function fillSignal(q: string, t: SignalTarget): string {
   if (!NAME.test(t.namespace) || t.namespace.length > 63) throw new GovernorError('input_invalid', `'${t.namespace}' is not a namespace name`);
-  if (!NAME.test(t.deployment) || t.deployment.length > 253) throw new GovernorError('input_invalid', `'${t.deployment}' is not a deployment name`);
+  const deployment = t.deployment ?? '';
+  if (t.deployment !== undefined && (!NAME.test(deployment) || deployment.length > 253)) throw new GovernorError('input_invalid', `'${deployment}' is not a deployment name`);
+  if (t.deployment === undefined && (q.includes('{{deployment}}') || q.includes('{{pod_regex}}'))) throw new GovernorError('input_invalid', 'a namespace-wide signal cannot name {{deployment}} or {{pod_regex}}');
   if (t.window !== undefined && !WINDOW.test(t.window)) throw new GovernorError('input_invalid', `'${t.window}' is not a range like 5m`);
-  const podRegex = `${t.deployment.replaceAll('.', '\\\\.')}-[a-z0-9]+-[a-z0-9]+`;
+  const podRegex = `${deployment.replaceAll('.', '\\\\.')}-[a-z0-9]+-[a-z0-9]+`;
   return q
     .replaceAll('{{namespace}}', t.namespace)
-    .replaceAll('{{deployment}}', t.deployment)
+    .replaceAll('{{deployment}}', deployment)
     .replaceAll('{{pod_regex}}', podRegex)
     .replaceAll('{{window}}', t.window ?? '5m');
 }
@@ -94,7 +105,8 @@ export function checkSignals(raw: unknown, source: string): SignalQueries {
   for (const [group, signals] of Object.entries(parsed.data)) {
     for (const [name, q] of Object.entries(signals as Record<string, string>)) {
       try {
-        assertTenantMatcher(fillSignal(q, { namespace: 'ns-check', deployment: 'svc-check', window: '5m' }), { namespaces: ['ns-check'], tenants: [] });
+        const target = group === 'capacity' ? { namespace: 'ns-check', window: '5m' } : { namespace: 'ns-check', deployment: 'svc-check', window: '5m' };
+        assertTenantMatcher(fillSignal(q, target), { namespaces: ['ns-check'], tenants: [] });
       } catch (err) {
         problems.push(`${group}.${name}: ${err instanceof Error ? err.message : String(err)}`);
       }

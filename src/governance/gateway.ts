@@ -26,6 +26,7 @@ import { computeBlastRadius, effectiveBlastRadius, factsNeeded, understated, typ
 import { actionGrant, approvalsSoFar, compensationGrant, firstDecision, lifeOf, type ProposalLife } from './proposal-life.ts';
 import type { Tenants } from './tenants.ts';
 import type { LiveBurnRates } from './live-burn.ts';
+import type { LiveSpend } from './live-spend.ts';
 
 export type { ApprovalChannel, Notifier } from './channels.ts';
 
@@ -54,6 +55,8 @@ export interface GatewayDeps {
   blastRadius?: BlastRadiusFacts;
   /** The tenant's live burn rate in place of the configured one, when its SLIs are readable (live-burn.ts). */
   liveBurn?: Pick<LiveBurnRates, 'apply'>;
+  /** The tenant's metered month-to-date spend in place of the configured one, when Prometheus can be read (live-spend.ts). */
+  liveSpend?: Pick<LiveSpend, 'apply'>;
 }
 
 const GRANT_TTL_MS = 120_000;
@@ -182,7 +185,8 @@ export class Gateway {
   ): Promise<Decision> {
     const nowMs = this.deps.clock.now();
     const configured = Object.hasOwn(this.deps.tenants, p.tenant) ? this.deps.tenants[p.tenant] : undefined;
-    const tenant = configured && this.deps.liveBurn ? this.deps.liveBurn.apply(p.tenant, configured) : configured;
+    const burning = configured && this.deps.liveBurn ? this.deps.liveBurn.apply(p.tenant, configured) : configured;
+    const tenant = burning && this.deps.liveSpend ? this.deps.liveSpend.apply(p.tenant, burning) : burning;
     const level = this.deps.autonomy.level(p.agent);
     let input: unknown = null;
     let result: PolicyDecision;

@@ -3,6 +3,8 @@
 // joined per deployment and timestamp. Every query names the namespace (the tenant matcher holds).
 import { PromClient, type QueryData } from '../../mcp-servers/prometheus/prom-client.ts';
 import type { SliSample, SliSource } from '../governance/live-burn.ts';
+import type { ReplicaTimeSource } from '../governance/live-spend.ts';
+import { DEFAULT_SIGNALS, fillSignal, type SignalQueries } from '../../mcp-servers/prometheus/signals.ts';
 
 export class PrometheusSliSource implements SliSource {
   private readonly prom: PromClient;
@@ -47,5 +49,35 @@ export class PrometheusSliSource implements SliSource {
         return [{ t: q.t, p50_ms: q.p50_ms, p99_ms: q.p99_ms, rps: q.rps, error_ratio: q.rps > 0 ? (q.errors ?? 0) / q.rps : 0 }];
       }),
     );
+  }
+}
+
+/**
+ * A namespace's replica-time from Prometheus: the signals file's `capacity.replicas` over a range,
+ * each point counted for one step (a step without a sample counts nothing).
+ */
+export class PrometheusReplicaTime implements ReplicaTimeSource {
+  private readonly prom: PromClient;
+
+  constructor(baseUrl: string, private readonly signals: SignalQueries = DEFAULT_SIGNALS, timeoutMs = 10_000) {
+    this.prom = new PromClient({ baseUrl, timeoutMs });
+  }
+
+  async replicaSeconds(namespace: string, startS: number, endS: number): Promise<{ seconds: number; firstS: number | undefined; stepS: number }> {
+    // At most 10,000 points (Prometheus allows 11,000), never finer than a minute.
+    const stepS = Math.max(60, Math.ceil((endS - startS) / 10_000));
+    const data = await this.prom.range(fillSignal(this.signals.capacity.replicas, { namespace }), startS, endS, stepS);
+    if (data.resultType !== 'matrix') return { seconds: 0, firstS: undefined, stepS };
+    let seconds = 0;
+    let firstS: number | undefined;
+    for (const s of data.result) {
+      for (const [t, v] of s.values ?? []) {
+        const x = Number(v);
+        if (!Number.isFinite(x)) continue;
+        seconds += x * stepS;
+        firstS = firstS === undefined ? t : Math.min(firstS, t);
+      }
+    }
+    return { seconds, firstS, stepS };
   }
 }

@@ -9,7 +9,8 @@ import { DEFAULT_SIGNALS_FILE, loadSignals } from '../../mcp-servers/prometheus/
 import { tenantSessions, type TenantTools } from '../../agents/runtime/tenant-sessions.ts';
 import { withPrometheusSignals } from '../../agents/runtime/prometheus-signals.ts';
 import { LiveBurnRates } from '../governance/live-burn.ts';
-import { PrometheusSliSource } from './prometheus-sli.ts';
+import { PrometheusReplicaTime, PrometheusSliSource } from './prometheus-sli.ts';
+import { LiveSpend } from '../governance/live-spend.ts';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -413,6 +414,16 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       closers.push(async () => lb.stop());
       report.push('sla: burn rates computed every minute from the tenants\' SLIs in Prometheus (1 h and 5 min windows), the configured figure where they cannot be read');
     }
+    // Live month-to-date spend for the cost layer: replica-time in Prometheus priced by the FinOps cost
+    // model (live-spend.ts); never below the billed figure while Prometheus misses part of the month.
+    let liveSpend: LiveSpend | undefined;
+    if (prometheusUrl) {
+      liveSpend = new LiveSpend({ source: new PrometheusReplicaTime(prometheusUrl, signals), tenants, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError) });
+      liveSpend.start();
+      const ls = liveSpend;
+      closers.push(async () => ls.stop());
+      report.push('cost: month-to-date spend metered every 5 minutes from replica-time in Prometheus × each tenant\'s per-pod price (the billed figure where Prometheus misses part of the month)');
+    }
     const cockpitStore = new PgCockpitStore({ connectionString: databaseUrl, schema: opts.auditSchema ?? 'governor', poolSize: poolSize === 1 ? 1 : 2, logger });
     closers.push(() => cockpitStore.close());
     let projector: CockpitProjector | undefined;
@@ -434,7 +445,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       threadOf: (incidentId: string) => projector?.threadFor(incidentId) ?? Promise.resolve(undefined),
       observations: new ObservationAnswers({ audit, recorder, clock, pageOnCall, onAnswered: (id) => void projector?.refresh(id).catch(() => undefined) }),
       home: new AuditHome({
-        audit, autonomy: autonomyManager, tenants, clock, ...(liveBurn ? { liveBurn } : {}),
+        audit, autonomy: autonomyManager, tenants, clock, ...(liveBurn ? { liveBurn } : {}), ...(liveSpend ? { liveSpend } : {}),
         coverage: async () => ({
           watched: watched().map((w) => `${w.namespace}/${w.deployment}`),
           reporting: history
@@ -542,7 +553,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // Blast radii computed from the target on the cluster, never taken on the agent's word alone.
     const gateway = new Gateway({
       audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared,
-      blastRadius: new KubeBlastRadiusFacts(kube), ...(liveBurn ? { liveBurn } : {}),
+      blastRadius: new KubeBlastRadiusFacts(kube), ...(liveBurn ? { liveBurn } : {}), ...(liveSpend ? { liveSpend } : {}),
     });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier, reasoner });
     const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants, reasoner });

@@ -34,6 +34,8 @@ export interface TenantBudget {
   burn_source?: 'live' | 'configured';
   monthly_budget_usd: number;
   month_to_date_usd: number;
+  /** Where the month-to-date figure comes from (metered from Prometheus, or billed). */
+  spend_basis?: string;
 }
 
 export interface HomeFacts {
@@ -86,7 +88,7 @@ export function homeView(f: HomeFacts): HomeView {
     .map((t) => {
       const spent = t.monthly_budget_usd > 0 ? Math.round((t.month_to_date_usd / t.monthly_budget_usd) * 100) : 0;
       const burn = t.burn_rate >= 6 ? '🔥' : t.burn_rate >= 1 ? '⚠️' : '🟢';
-      return `• *${escapeMrkdwn(t.name)}* (${escapeMrkdwn(t.tier)}) — burn rate ${burn} ${t.burn_rate.toFixed(1)}x${t.burn_source === 'configured' ? ' (configured)' : t.burn_source === 'live' ? ' (live)' : ''} — ${usd(t.month_to_date_usd)} of ${usd(t.monthly_budget_usd)} this month (${spent}%)`;
+      return `• *${escapeMrkdwn(t.name)}* (${escapeMrkdwn(t.tier)}) — burn rate ${burn} ${t.burn_rate.toFixed(1)}x${t.burn_source === 'configured' ? ' (configured)' : t.burn_source === 'live' ? ' (live)' : ''} — ${usd(t.month_to_date_usd)} of ${usd(t.monthly_budget_usd)} this month (${spent}%)${t.spend_basis ? ` — _${escapeMrkdwn(t.spend_basis)}_` : ''}`;
     })
     .join('\n');
   const others = f.evidence.checks.filter((c) => c.phase !== f.phase);
@@ -118,6 +120,8 @@ export interface AuditHomeDeps {
   windowDays?: number;
   /** Each tenant's live burn rate, where its SLIs are readable (src/governance/live-burn.ts). */
   liveBurn?: { of(tenant: string): { burn_rate: number } | undefined };
+  /** Each tenant's metered month-to-date spend, where Prometheus can be read (src/governance/live-spend.ts). */
+  liveSpend?: { of(tenant: string): { month_to_date_usd: number; basis: string } | undefined };
 }
 
 /** The App Home's facts from the audit log, the autonomy manager, the tenants file and the metric source. */
@@ -141,9 +145,11 @@ export class AuditHome implements HomeSource {
       pending,
       tenants: Object.entries(this.deps.tenants).map(([name, t]) => {
         const live = this.deps.liveBurn?.of(name);
+        const spend = this.deps.liveSpend?.of(name);
         return {
           name, tier: t.tier, burn_rate: live?.burn_rate ?? t.burn_rate, burn_source: live ? ('live' as const) : ('configured' as const),
-          monthly_budget_usd: t.monthly_budget_usd, month_to_date_usd: t.month_to_date_usd,
+          monthly_budget_usd: t.monthly_budget_usd, month_to_date_usd: spend?.month_to_date_usd ?? t.month_to_date_usd,
+          spend_basis: spend?.basis ?? 'billed figure from the tenants file',
         };
       }),
       evidence: phaseEvidence(records, coverage),
