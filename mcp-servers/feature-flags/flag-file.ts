@@ -50,22 +50,33 @@ export function parseFlagFile(text: string, where: string): FlagFile {
   } catch (err) {
     throw invalidFile(where, [`not JSON: ${err instanceof Error ? err.message : String(err)}`]);
   }
-  const problems: string[] = [];
-  // flagd-core logs why a flag is refused (a default variant with no such variant) and throws a bare message.
-  const logger = { ...silent, error: (...args: unknown[]) => problems.push(args.map(String).join(' ')), warn: (...args: unknown[]) => problems.push(args.map(String).join(' ')) };
+  // flagd accepts some definitions that are mistakes, and refuses others with a bare message: what
+  // we can name ourselves is named first (a default variant that is no variant cannot be restored).
+  const problems = ownProblems(raw);
+  const logged: string[] = [];
+  const logger = { ...silent, error: (...args: unknown[]) => logged.push(args.map(String).join(' ')) };
   try {
     new MemoryStorage(logger).setConfigurations(text, true);
   } catch (err) {
-    throw invalidFile(where, [...schemaProblems(err), ...problems]);
-  }
-  const file = raw as { flags: Record<string, FlagDefinition> } & Record<string, unknown>;
-  // flagd accepts a defaultVariant that names no variant (it then serves the caller's default); a
-  // definition like that is a mistake, and a setting we could not restore, so it is refused here.
-  for (const [name, f] of Object.entries(file.flags)) {
-    if (!Object.hasOwn(f.variants, f.defaultVariant)) problems.push(`flags.${name}.defaultVariant: '${f.defaultVariant}' is not one of its variants (${Object.keys(f.variants).join(', ')})`);
+    const theirs = [...schemaProblems(err), ...logged].filter((p) => !(problems.length > 0 && p === BARE_REFUSAL));
+    throw invalidFile(where, [...problems, ...theirs]);
   }
   if (problems.length > 0) throw invalidFile(where, problems);
+  const file = raw as { flags: Record<string, FlagDefinition> } & Record<string, unknown>;
   return { raw: file, flags: file.flags };
+}
+
+const BARE_REFUSAL = 'invalid flagd flag configuration';
+
+function ownProblems(raw: unknown): string[] {
+  const flags = (raw as { flags?: unknown } | null)?.flags;
+  if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) return [];
+  const out: string[] = [];
+  for (const [name, f] of Object.entries(flags as Record<string, Partial<FlagDefinition>>)) {
+    if (typeof f !== 'object' || f === null || typeof f.variants !== 'object' || f.variants === null || typeof f.defaultVariant !== 'string') continue;
+    if (!Object.hasOwn(f.variants, f.defaultVariant)) out.push(`flags.${name}.defaultVariant: '${f.defaultVariant}' is not one of its variants (${Object.keys(f.variants).join(', ')})`);
+  }
+  return out;
 }
 
 function schemaProblems(err: unknown): string[] {
