@@ -95,11 +95,11 @@ export const CONFIG_EFFECTS: Record<string, ConfigEffectFactory> = {
   /**
    * A boolean flagd flag (config `flag`, in the map's flags.flagd.json) that switches on a costlier
    * code path: while the flag serves `true` to callers no rule targets (the twin models that
-   * traffic), each request costs `cpu_factor` (default 4) times the CPU and `extra_latency_ms`
-   * (default 0) more. Off, disabled, or the file unreadable: the service as it was.
+   * traffic), each request costs `cpu_factor` (default 1) times the CPU and takes `extra_latency_ms`
+   * (default 0) longer — time spent waiting on a dependency, which more pods do not shorten. Off, disabled, or the file unreadable: the service as it was.
    */
   'feature-flag': (params, flag) => {
-    const cpuFactor = params['cpu_factor'] ?? 4;
+    const cpuFactor = params['cpu_factor'] ?? 1;
     const extra = params['extra_latency_ms'] ?? 0;
     const perCore = params['rps_per_core'] ?? DEFAULT_WORKLOAD.rpsPerCore;
     const base = params['base_latency_ms'] ?? DEFAULT_WORKLOAD.baseLatencyMs;
