@@ -81,6 +81,32 @@ describe('governor mcp kubernetes --stdio', () => {
   }, 60_000);
 });
 
+describe('governor mcp feature-flags --stdio', () => {
+  it('serves the flag tools, with output schemas, for the identity it was launched with, and nothing outside it', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp', 'feature-flags', '--stdio', '--agent', 'configurer', '--namespaces', 'acme-prod'],
+      env: env as Record<string, string>,
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const tools = (await client.listTools()).tools;
+      expect(tools.map((t) => t.name).sort()).toEqual(['get_flag', 'get_flag_history', 'list_flags', 'rollback_flag', 'set_flag']);
+      expect(tools.every((t) => t.outputSchema?.type === 'object')).toBe(true);
+      const ok = await client.callTool({ name: 'list_flags', arguments: { namespace: 'acme-prod' } });
+      expect(ok.isError).toBeFalsy();
+      expect(ok.structuredContent).toEqual({ namespace: 'acme-prod', flag_sets: [] });
+      const other = await client.callTool({ name: 'list_flags', arguments: { namespace: 'globex-prod' } });
+      expect(other.isError).toBe(true);
+      expect(JSON.stringify(other.content)).toMatch(/tenant_forbidden/);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+});
+
 describe('governor mcp prometheus --stdio', () => {
   it("answers the session's tenant's queries from PROMETHEUS_URL and refuses another tenant's, as an isError result", async () => {
     const sampler = startSampler(twin);
