@@ -151,12 +151,23 @@ export function diffFlags(before: FlagFile | null, after: FlagFile | null): Flag
   return out;
 }
 
-/** Parses a version's flag file for history, null when absent or malformed (history shows what it can). */
+/**
+ * Reads a past version's flag file for history: JSON with a "flags" object, each flag with a state,
+ * variants and a default variant; null when absent or not that (history shows what it can). Lighter
+ * than parseFlagFile on purpose: it runs over every version the server has seen.
+ */
 export function tryParse(text: string | undefined): FlagFile | null {
   if (text === undefined) return null;
+  let raw: unknown;
   try {
-    return parseFlagFile(text, 'history');
+    raw = JSON.parse(text);
   } catch {
     return null;
   }
+  const flags = (raw as { flags?: unknown } | null)?.flags;
+  if (typeof flags !== 'object' || flags === null || Array.isArray(flags)) return null;
+  for (const f of Object.values(flags as Record<string, Partial<FlagDefinition>>)) {
+    if (typeof f !== 'object' || f === null || (f.state !== 'ENABLED' && f.state !== 'DISABLED') || typeof f.defaultVariant !== 'string' || typeof f.variants !== 'object' || f.variants === null) return null;
+  }
+  return { raw: raw as Record<string, unknown>, flags: flags as Record<string, FlagDefinition> };
 }

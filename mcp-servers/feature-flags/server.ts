@@ -207,13 +207,24 @@ export function createFeatureFlagMcpServer(deps: FeatureFlagMcpDeps): McpServer 
     return f;
   }
 
+  // Parsed past versions, by map and resourceVersion: list_flags reads every flag's history.
+  const parsed = new Map<string, FlagFile | null>();
+  const parsedVersion = (namespace: string, name: string, rv: string, text: string | undefined): FlagFile | null => {
+    const k = `${namespace}/${name}@${rv}`;
+    if (!parsed.has(k)) {
+      if (parsed.size > 2_000) parsed.clear();
+      parsed.set(k, tryParse(text));
+    }
+    return parsed.get(k)!;
+  };
+
   /** The versions of one flag seen by this server, newest first: those in which its definition changed. */
   function flagVersions(namespace: string, name: string, flag: string): FlagVersion[] {
     const versions = history.history(namespace, name).reverse(); // oldest first
     const out: FlagVersion[] = [];
     let prev: FlagFile | null = null;
     for (const v of versions) {
-      const file = tryParse(v.data[FLAGS_KEY]);
+      const file = parsedVersion(namespace, name, v.resource_version, v.data[FLAGS_KEY]);
       const change = v.kind === 'initial' ? null : diffFlags(prev, file).find((c) => c.flag === flag);
       const def = file?.flags[flag] ?? null;
       if (v.kind === 'initial' ? def !== null : change !== undefined) {

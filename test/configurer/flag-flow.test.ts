@@ -175,4 +175,24 @@ describe('Configurer and feature flags', () => {
     expect(t.twin.serviceMetrics(NS, 'orders').p99_ms).toBeLessThan(healthy * 1.3);
     expect(notes[0]).toMatch(/Executed set_flag on orders/);
   });
+
+  it('its compensating action re-applies the flip only while the flag has the setting the revert wrote', async () => {
+    await t.clock.advance(60_000);
+    await t.flip('dynamic-pricing', { default_variant: 'on' });
+    await t.clock.advance(3 * 60_000);
+    const obs = observe('obs-1');
+    await recordObservation(obs);
+    await configurer.onObservation(obs);
+    const [p] = proposals();
+    const call = async (c: { tool: string; args: Record<string, unknown> }) =>
+      t.flags.callTool(c.tool, {
+        ...c.args,
+        grant: issueGrant(t.keys, { proposal_id: p!.id, agent: 'configurer', tenant: 'acme', namespace: NS, server: 'feature-flags', tool: c.tool, args: c.args, basis: 'compensation', nowMs: t.clock.now(), ttlMs: 60_000 }),
+      });
+    expect(await call(p!.tool_call)).toMatchObject({ ok: true, data: { previous: ON, current: OFF } });
+    expect(await call(p!.compensating_action!)).toMatchObject({ ok: true, data: { previous: OFF, current: ON } });
+    expect(t.file().flags['dynamic-pricing']!.defaultVariant).toBe('on');
+    // The flag no longer has the setting the revert wrote: the same compensation is refused.
+    expect(await call(p!.compensating_action!)).toMatchObject({ ok: false, code: 'conflict' });
+  });
 });
