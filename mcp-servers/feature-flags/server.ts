@@ -18,6 +18,7 @@ import type { Clock } from '../../src/core/clock.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import { SharedStatePauseEpoch, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
+import { toolErrorResult } from '../../src/mcp/tool-error.ts';
 import { ConfigClient } from '../configmap/config-client.ts';
 import type { ConfigHistory } from '../configmap/config-history.ts';
 import { referencesTo } from '../configmap/references.ts';
@@ -435,9 +436,11 @@ export function createFeatureFlagMcpServer(deps: FeatureFlagMcpDeps): McpServer 
       // the result and the history. Not idempotent: a repeat fails its precondition.
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false },
     },
-    async ({ namespace, config_map, flag, state, default_variant, expected, grant }) =>
-      respond('set_flag', { namespace, config_map, flag }, async () => {
-        if (state === undefined && default_variant === undefined) throw new GovernorError('input_invalid', 'give state, default_variant or both');
+    async ({ namespace, config_map, flag, state, default_variant, expected, grant }) => {
+      if (state === undefined && default_variant === undefined) {
+        return toolErrorResult({ code: 'invalid_arguments', message: 'give state, default_variant or both', retryable: false });
+      }
+      return respond('set_flag', { namespace, config_map, flag }, async () => {
         // Exactly the arguments the grant was issued for: an absent field is absent, not undefined.
         const args = {
           namespace,
@@ -448,7 +451,8 @@ export function createFeatureFlagMcpServer(deps: FeatureFlagMcpDeps): McpServer 
           expected,
         };
         return write('set_flag', args, grant, () => ({ ...(state === undefined ? {} : { state }), ...(default_variant === undefined ? {} : { default_variant }) }));
-      }),
+      });
+    },
   );
 
   server.registerTool(

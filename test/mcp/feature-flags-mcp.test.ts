@@ -109,6 +109,8 @@ describe('set_flag', () => {
     expect(await t.flags.callTool('set_flag', { ...a, grant: t.grant('set_flag', a, { server: 'configmap' }) })).toMatchObject({ ok: false, code: 'grant_mismatch' });
     expect(await t.flags.callTool('set_flag', { ...a, grant: t.grant('set_flag', a, { agent: 'elastik' }) })).toMatchObject({ ok: false, code: 'grant_mismatch' });
     expect(await t.flags.callTool('set_flag', { ...a, grant: t.grant('set_flag', a, { ttlMs: -1 }) })).toMatchObject({ ok: false, code: 'grant_expired' });
+    const nothing = { namespace: NS, config_map: 'orders-flags', flag: 'dynamic-pricing', expected: OFF };
+    expect(await t.flags.callTool('set_flag', { ...nothing, grant: t.grant('set_flag', nothing) })).toMatchObject({ ok: false, code: 'invalid_arguments' });
     expect(t.file().flags['dynamic-pricing']!.state).toBe('ENABLED');
 
     const g = t.grant('set_flag', a);
