@@ -30,6 +30,8 @@ import { startKubernetesMcpHttp } from '../mcp-servers/kubernetes/http.ts';
 import { runKubernetesMcpStdio } from '../mcp-servers/kubernetes/stdio.ts';
 import { startConfigMapMcpHttp } from '../mcp-servers/configmap/http.ts';
 import { runConfigMapMcpStdio } from '../mcp-servers/configmap/stdio.ts';
+import { startFeatureFlagMcpHttp } from '../mcp-servers/feature-flags/http.ts';
+import { runFeatureFlagMcpStdio } from '../mcp-servers/feature-flags/stdio.ts';
 import { startBillingMcpHttp } from '../mcp-servers/billing/http.ts';
 import { runBillingMcpStdio } from '../mcp-servers/billing/stdio.ts';
 import { startFinopsMcpHttp } from '../mcp-servers/finops/http.ts';
@@ -45,7 +47,7 @@ import { runPrometheusMcpStdio } from '../mcp-servers/prometheus/stdio.ts';
 import { loadSignals } from '../mcp-servers/prometheus/signals.ts';
 import type { Tenants } from '../src/governance/tenants.ts';
 
-export const MCP_SERVERS = ['kubernetes', 'configmap', 'billing', 'finops', 'pagerduty', 'prometheus'] as const;
+export const MCP_SERVERS = ['kubernetes', 'configmap', 'feature-flags', 'billing', 'finops', 'pagerduty', 'prometheus'] as const;
 type ServerName = (typeof MCP_SERVERS)[number];
 type ClusterServerName = Exclude<ServerName, 'pagerduty' | 'prometheus'>;
 
@@ -189,6 +191,8 @@ function runStdio(name: ClusterServerName, d: Base & { session: z.infer<typeof I
       return runKubernetesMcpStdio(d);
     case 'configmap':
       return runConfigMapMcpStdio(d);
+    case 'feature-flags':
+      return runFeatureFlagMcpStdio(d);
     case 'billing':
       return runBillingMcpStdio(d);
     case 'finops':
@@ -202,6 +206,8 @@ function runHttp(name: ClusterServerName, d: Base & { tokens: Map<string, z.infe
       return startKubernetesMcpHttp(d);
     case 'configmap':
       return startConfigMapMcpHttp(d);
+    case 'feature-flags':
+      return startFeatureFlagMcpHttp(d);
     case 'billing':
       return startBillingMcpHttp(d);
     case 'finops':

@@ -85,6 +85,8 @@ import { BILLING_TOOLS } from '../../agents/arbitrator/billing-views.ts';
 import { Strategist } from '../../agents/strategist/strategist.ts';
 import { METRICS_TOOLS, routeTools } from '../../agents/runtime/tool-router.ts';
 import { startConfigMapMcpHttp } from '../../mcp-servers/configmap/http.ts';
+import { startFeatureFlagMcpHttp } from '../../mcp-servers/feature-flags/http.ts';
+import { FEATURE_FLAG_TOOLS } from '../../agents/configurer/flag-views.ts';
 import { startBillingMcpHttp } from '../../mcp-servers/billing/http.ts';
 import { startFinopsMcpHttp } from '../../mcp-servers/finops/http.ts';
 import { Executor } from '../../agents/runtime/executor.ts';
@@ -287,13 +289,16 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const configTokens = perTenant(['configurer']);
     const configMcp = await startConfigMapMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens: configTokens, logger, pauseEpoch });
     closers.push(() => configMcp.close());
+    const flagTokens = perTenant(['configurer']);
+    const flagMcp = await startFeatureFlagMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens: flagTokens, logger, pauseEpoch });
+    closers.push(() => flagMcp.close());
     const billingTokens = new Map([[token(), { agent: 'arbitrator', namespaces }]]);
     const billingMcp = await startBillingMcpHttp({ kube, sharedState: shared, clock, grantPublicKeys: publicKeys, tokens: billingTokens, tenants, logger, pauseEpoch });
     closers.push(() => billingMcp.close());
     const finopsTokens = new Map([[token(), { agent: 'strategist', namespaces }]]);
     const finopsMcp = await startFinopsMcpHttp({ kube, clock, tenants, tokens: finopsTokens, logger, tracker });
     closers.push(() => finopsMcp.close());
-    report.push(`mcp: Kubernetes ${mcp.url}, ConfigMap ${configMcp.url}, Billing ${billingMcp.url}, FinOps ${finopsMcp.url}; sessions per tenant for Watchtower, Elastik, the Configurer and the verifier`);
+    report.push(`mcp: Kubernetes ${mcp.url}, ConfigMap ${configMcp.url}, Feature Flag ${flagMcp.url}, Billing ${billingMcp.url}, FinOps ${finopsMcp.url}; sessions per tenant for Watchtower, Elastik, the Configurer and the verifier`);
 
     const session = async (url: string, tokens: ReadonlyMap<string, { agent: string }>, agent: string): Promise<ToolClient> => {
       const t = [...tokens.entries()].find(([, v]) => v.agent === agent)![0];
@@ -351,13 +356,17 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const watchtowerTools = await kubeSessions('watchtower');
     const elastikTools = await kubeSessions('elastik');
     const verifierTools = await kubeSessions('verifier');
-    const configurerTools = await sessionsPerTenant(configMcp.url, configTokens, 'configurer');
+    // The Configurer reads and acts through two servers of its own: config maps and feature flags.
+    const configurerTools = routeTools([
+      { client: await sessionsPerTenant(configMcp.url, configTokens, 'configurer'), tools: CONFIGMAP_TOOLS },
+      { client: await sessionsPerTenant(flagMcp.url, flagTokens, 'configurer'), tools: FEATURE_FLAG_TOOLS },
+    ]);
     const arbitratorTools = await session(billingMcp.url, billingTokens, 'arbitrator');
     const strategistTools = await session(finopsMcp.url, finopsTokens, 'strategist');
     // What the Configurer's and the Arbitrator's executors reach: their own server's tools, and the
     // judged service's metrics through their own Kubernetes sessions.
     const configurerExec = routeTools([
-      { client: configurerTools, tools: CONFIGMAP_TOOLS },
+      { client: configurerTools, tools: [...CONFIGMAP_TOOLS, ...FEATURE_FLAG_TOOLS] },
       { client: await kubeSessions('configurer'), tools: METRICS_TOOLS },
     ]);
     const arbitratorExec = routeTools([
@@ -556,7 +565,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       blastRadius: new KubeBlastRadiusFacts(kube), ...(liveBurn ? { liveBurn } : {}), ...(liveSpend ? { liveSpend } : {}),
     });
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier, reasoner });
-    const configurer = new Configurer({ tools: configurerTools, recorder, audit, clock, logger, tenants, reasoner });
+    const configurer = new Configurer({ tools: configurerTools, featureFlags: true, recorder, audit, clock, logger, tenants, reasoner });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });
     const strategist = new Strategist({ tools: strategistTools, recorder, audit, clock, logger, tenants, tracker, mayPropose: () => autonomyManager.phase !== 'observe',
       // Every replica's schedule fires; the first to claim the review runs it (reviews are 15 min apart).

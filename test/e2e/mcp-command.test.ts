@@ -81,6 +81,32 @@ describe('governor mcp kubernetes --stdio', () => {
   }, 60_000);
 });
 
+describe('governor mcp feature-flags --stdio', () => {
+  it('serves the flag tools, with output schemas, for the identity it was launched with, and nothing outside it', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'mcp', 'feature-flags', '--stdio', '--agent', 'configurer', '--namespaces', 'acme-prod'],
+      env: env as Record<string, string>,
+      stderr: 'pipe',
+    });
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const tools = (await client.listTools()).tools;
+      expect(tools.map((t) => t.name).sort()).toEqual(['get_flag', 'get_flag_history', 'list_flags', 'rollback_flag', 'set_flag']);
+      expect(tools.every((t) => t.outputSchema?.type === 'object')).toBe(true);
+      const ok = await client.callTool({ name: 'list_flags', arguments: { namespace: 'acme-prod' } });
+      expect(ok.isError).toBeFalsy();
+      expect(ok.structuredContent).toEqual({ namespace: 'acme-prod', flag_sets: [] });
+      const other = await client.callTool({ name: 'list_flags', arguments: { namespace: 'globex-prod' } });
+      expect(other.isError).toBe(true);
+      expect(JSON.stringify(other.content)).toMatch(/tenant_forbidden/);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+});
+
 describe('governor mcp prometheus --stdio', () => {
   it("answers the session's tenant's queries from PROMETHEUS_URL and refuses another tenant's, as an isError result", async () => {
     const sampler = startSampler(twin);
@@ -94,7 +120,7 @@ describe('governor mcp prometheus --stdio', () => {
     const client = new Client({ name: 'test', version: '1.0.0' });
     await client.connect(transport);
     try {
-      expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['burn_rate', 'query', 'query_range', 'slo_status']);
+      expect((await client.listTools()).tools.map((t) => t.name).sort()).toEqual(['burn_rate', 'query', 'query_range', 'service_signals', 'slo_status']);
       const ok = await client.callTool({ name: 'query', arguments: { query: 'kube_deployment_spec_replicas{namespace="acme-prod",deployment="checkout"}' } });
       expect(ok.isError).toBeFalsy();
       expect((ok.structuredContent as { series: { points: { v: number }[] }[] }).series[0]!.points[0]!.v).toBe(8);

@@ -29,6 +29,15 @@ describe('governor demo: every remedy through the governed flow', () => {
     });
   }, 240_000);
 
+  it('flag-regression: Configurer turns the flipped feature flag back off through the Feature Flag server after a human approves, and the SLA comes back', async () => {
+    await demo('flag-regression', (s, find) => {
+      expect(find('configurer', 'set_feature_flag')).toMatchObject({ verdict: 'require_approval', level: 2, executed: true, verified: true, rolled_back: false, approved_by: 'alice' });
+      // The flag is judged as a flag: its file is not reverted as a whole config map, nor the release rolled back.
+      expect(s.actions.some((a) => a.action === 'update_config' || a.action === 'rollback_deployment')).toBe(false);
+      expect(s.sla_restored).toBe(true);
+    });
+  }, 240_000);
+
   it("noisy-neighbor: Arbitrator throttles the other tenant's burster, judged by the victim's SLO", async () => {
     await demo('noisy-neighbor', (s, find) => {
       expect(find('arbitrator', 'throttle_tenant')).toMatchObject({ verdict: 'require_approval', level: 2, executed: true, verified: true, approved_by: 'alice' });

@@ -7,6 +7,7 @@ import { VirtualClock } from '../../src/core/clock.ts';
 import type { ClusterTwin } from '../../src/twin/cluster-twin.ts';
 import { buildScenario, loadScenarioSpec, type Scenario } from '../../src/twin/scenarios/index.ts';
 import { runUndisturbed, targetsOf } from '../../src/twin/scenarios/scenario-builder.ts';
+import { flipFlag } from '../../src/twin/scenarios/config-effects.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
 const S = 1000;
@@ -59,6 +60,7 @@ describe('incident scenarios, undisturbed', () => {
     ['traffic-surge', 150, 300, 10 * 60],
     ['noisy-neighbor', 180, 240, 10 * 60],
     ['bad-config-push', 120, 180, 10 * 60],
+    ['flag-regression', 120, 180, 10 * 60],
     ['memory-leak', 180, 600, 3 * 60],
     ['node-pressure', 300, 900, 90],
     ['launch-surge', 120, 300, 20 * 60],
@@ -112,6 +114,20 @@ describe('incident scenarios, with the action the scenario expects', () => {
     expect(back! - (fixed.breachS + 60)).toBeLessThanOrEqual(30);
 
     const scaled = await run('bad-config-push', 15 * 60, [{ atS: at(30), act: scaleBy(1.5) }]);
+    expectSustainedBreach(scaled, 8 * 60, scaled.breachS + 90);
+  });
+
+  it('flag-regression: turning the flag back off restores it; scaling 8 -> 12 does not', async () => {
+    const off: Action['act'] = (twin) => {
+      const cm = twin.getConfigMap('acme-prod', 'orders-flags')!;
+      twin.replaceConfigMap('acme-prod', 'orders-flags', { metadata: { name: 'orders-flags' }, data: { 'flags.flagd.json': flipFlag(cm.data!['flags.flagd.json']!, 'dynamic-pricing', undefined, 'off') } });
+    };
+    const fixed = await run('flag-regression', 15 * 60, [{ atS: at(60), act: off }]);
+    const back = restoredAt(fixed, fixed.breachS, 15 * 60);
+    expect(back).not.toBeNull();
+    expect(back! - (fixed.breachS + 60)).toBeLessThanOrEqual(30);
+
+    const scaled = await run('flag-regression', 15 * 60, [{ atS: at(30), act: scaleBy(1.5) }]);
     expectSustainedBreach(scaled, 8 * 60, scaled.breachS + 90);
   });
 

@@ -9,10 +9,11 @@ import { VirtualClock } from '../../src/core/clock.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { DEFAULT_SCENARIOS_DIR, SCENARIOS, buildScenario, loadScenarioSpec } from '../../src/twin/scenarios/index.ts';
 import { parseScenarioSpec } from '../../src/twin/scenarios/scenario-file.ts';
+import { flipFlag } from '../../src/twin/scenarios/config-effects.ts';
 import { fixturePath } from '../fixtures/scenario.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
-const REQUIRED = ['jvm-heap-regression', 'traffic-surge', 'noisy-neighbor', 'memory-leak', 'bad-config-push', 'node-pressure', 'cost-overprovisioned', 'quiet-day', 'steady-state'];
+const REQUIRED = ['jvm-heap-regression', 'traffic-surge', 'noisy-neighbor', 'memory-leak', 'bad-config-push', 'flag-regression', 'node-pressure', 'cost-overprovisioned', 'quiet-day', 'steady-state'];
 
 const base = () => JSON.parse(readFileSync(join(DEFAULT_SCENARIOS_DIR, 'traffic-surge.json'), 'utf8'));
 const FIXTURES = readdirSync(join(fixturePath('x'), '..')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
@@ -185,3 +186,47 @@ describe('the scenario file format\'s node pools and config references', () => {
     expect(container['envFrom']).toBeUndefined();
   });
 });
+
+describe('feature flags in scenario files', () => {
+  it('flag-regression: the flip at 2 min switches dynamic-pricing on and the service slows; the flag off again, it recovers', async () => {
+    const clock = new VirtualClock(START);
+    const s = buildScenario('flag-regression', clock);
+    s.twin.start(1_000);
+    try {
+      await clock.advance(60_000);
+      const healthy = s.twin.serviceMetrics('acme-prod', 'orders').p99_ms;
+      expect(healthy).toBeLessThan(500);
+      await clock.advance(120_000);
+      const cm = s.twin.getConfigMap('acme-prod', 'orders-flags')!;
+      expect(JSON.parse(cm.data!['flags.flagd.json']!).flags['dynamic-pricing']).toMatchObject({ state: 'ENABLED', defaultVariant: 'on' });
+      expect(cm.metadata.annotations?.['kubernetes.io/change-cause']).toMatch(/CHG-5120/);
+      expect(s.twin.serviceMetrics('acme-prod', 'orders').p99_ms).toBeGreaterThan(500);
+      s.twin.replaceConfigMap('acme-prod', 'orders-flags', { ...cm, data: { 'flags.flagd.json': flipFlag(cm.data!['flags.flagd.json']!, 'dynamic-pricing', 'DISABLED', undefined) } });
+      await clock.advance(60_000);
+      expect(s.twin.serviceMetrics('acme-prod', 'orders').p99_ms).toBeLessThan(healthy * 1.3);
+    } finally {
+      s.twin.stop();
+    }
+  });
+
+  it('refuses a flip of a flag or variant the file does not define, and a feature-flag effect without its flag', () => {
+    const raw = JSON.parse(readFileSync(join(DEFAULT_SCENARIOS_DIR, 'flag-regression.json'), 'utf8'));
+    raw.faults = [
+      { ...raw.faults[0], flag: 'no-such-flag' },
+      { ...raw.faults[0], default_variant: 'maybe' },
+      { ...raw.faults[0], config_map: 'nope' },
+      { kind: 'feature_flag_flip', namespace: 'acme-prod', config_map: 'orders-flags', flag: 'dynamic-pricing', at_s: 1, change_cause: 'x' },
+    ];
+    delete raw.tenants[0].namespaces[0].deployments[0].config.flag;
+    const e = errorOf(() => parseScenarioSpec(raw, 'scenarios/flag-regression.json'));
+    expect(e.message).toContain("faults.3: give state, default_variant or both");
+    delete raw.faults[3];
+    raw.faults = raw.faults.filter(Boolean);
+    const e2 = errorOf(() => parseScenarioSpec(raw, 'scenarios/flag-regression.json'));
+    expect(e2.message).toContain("faults.0.flag: no flag 'no-such-flag' in acme-prod/orders-flags");
+    expect(e2.message).toContain("faults.1.default_variant: flag 'dynamic-pricing' has no variant 'maybe'");
+    expect(e2.message).toContain("faults.2.config_map: no config map 'nope' in namespace 'acme-prod'");
+    expect(e2.message).toContain('deployments.0.config.flag: the feature-flag effect needs the flag it models');
+  });
+});
+

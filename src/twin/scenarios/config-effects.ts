@@ -5,7 +5,43 @@
 import type { ConfigEffect } from '../cluster-twin.ts';
 import { DEFAULT_WORKLOAD } from '../performance-model.ts';
 
-export type ConfigEffectFactory = (params: Readonly<Record<string, number>>) => ConfigEffect;
+/** `flag`: for the `feature-flag` effect, the flagd flag it models. */
+export type ConfigEffectFactory = (params: Readonly<Record<string, number>>, flag?: string) => ConfigEffect;
+
+/** The config-map key of a flagd flag file (as the Feature Flag MCP server reads it). */
+export const FLAGS_FILE_KEY = 'flags.flagd.json';
+
+interface FlagdFlag {
+  state?: unknown;
+  defaultVariant?: unknown;
+  variants?: Record<string, unknown>;
+}
+
+/** The "flags" of a flagd file, or undefined when the text is not one. The twin reads it leniently: validation is the server's job. */
+export function flagsOf(text: string | undefined): Record<string, FlagdFlag> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const file = JSON.parse(text) as { flags?: unknown };
+    return typeof file.flags === 'object' && file.flags !== null && !Array.isArray(file.flags) ? (file.flags as Record<string, FlagdFlag>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A flagd file with one flag's state and/or default variant changed (a scenario's flag flip), as two-space JSON. */
+export function flipFlag(text: string, flag: string, state: string | undefined, defaultVariant: string | undefined): string {
+  const file = JSON.parse(text) as { flags: Record<string, FlagdFlag> };
+  const f = { ...file.flags[flag] };
+  if (state !== undefined) f.state = state;
+  if (defaultVariant !== undefined) f.defaultVariant = defaultVariant;
+  return JSON.stringify({ ...file, flags: { ...file.flags, [flag]: f } }, null, 2) + '\n';
+}
+
+/** Whether a flagd flag is on for a caller no targeting rule matches: enabled, and its default variant's value is `true`. */
+export function flagOn(data: Readonly<Record<string, string>>, flag: string): boolean {
+  const f = flagsOf(data[FLAGS_FILE_KEY])?.[flag];
+  return f?.state === 'ENABLED' && typeof f.defaultVariant === 'string' && f.variants?.[f.defaultVariant] === true;
+}
 
 const num = (v: string | undefined): number | undefined => {
   const n = v === undefined ? NaN : Number(v);
@@ -55,5 +91,18 @@ export const CONFIG_EFFECTS: Record<string, ConfigEffectFactory> = {
   'response-cache-switch': (params) => {
     const uncached = params['uncached_latency_ms'] ?? 3 * DEFAULT_WORKLOAD.baseLatencyMs;
     return (data) => (data['cache.enabled'] === 'false' ? { baseLatencyMs: uncached } : {});
+  },
+  /**
+   * A boolean flagd flag (config `flag`, in the map's flags.flagd.json) that switches on a costlier
+   * code path: while the flag serves `true` to callers no rule targets (the twin models that
+   * traffic), each request costs `cpu_factor` (default 1) times the CPU and takes `extra_latency_ms`
+   * (default 0) longer — time spent waiting on a dependency, which more pods do not shorten. Off, disabled, or the file unreadable: the service as it was.
+   */
+  'feature-flag': (params, flag) => {
+    const cpuFactor = params['cpu_factor'] ?? 1;
+    const extra = params['extra_latency_ms'] ?? 0;
+    const perCore = params['rps_per_core'] ?? DEFAULT_WORKLOAD.rpsPerCore;
+    const base = params['base_latency_ms'] ?? DEFAULT_WORKLOAD.baseLatencyMs;
+    return (data) => (flag !== undefined && flagOn(data, flag) ? { rpsPerCore: perCore / cpuFactor, baseLatencyMs: base + extra } : {});
   },
 };

@@ -17,7 +17,7 @@ import { DEFAULT_WORKLOAD, parseJvmOptions, type Workload } from '../performance
 import { Prng, deriveSeed } from '../prng.ts';
 import { parseQuantity } from '../quantity.ts';
 import { loadTrace } from '../traces.ts';
-import { CONFIG_EFFECTS } from './config-effects.ts';
+import { CONFIG_EFFECTS, FLAGS_FILE_KEY, flipFlag } from './config-effects.ts';
 import { poolNodeNames, type DeploymentSpec, type LoadSpec, type NodePoolSpec, type ScenarioSpec, type TenantScenarioSpec } from './scenario-file.ts';
 import { serviceTemplate } from './service-template.ts';
 
@@ -203,6 +203,19 @@ function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: nu
         });
         break;
       }
+      case 'feature_flag_flip': {
+        scheduled.push({
+          atMs: start + f.at_s * 1000,
+          what: `flag ${f.flag} in ${f.namespace}/${f.config_map} set to ${[f.state, f.default_variant].filter(Boolean).join('/')}: ${f.change_cause}`,
+          apply: (tw) => {
+            const cm = tw.getConfigMap(f.namespace, f.config_map)!;
+            const annotations = { ...cm.metadata.annotations, 'kubernetes.io/change-cause': f.change_cause };
+            const data = { ...cm.data, [FLAGS_FILE_KEY]: flipFlag(cm.data?.[FLAGS_FILE_KEY] ?? '{}', f.flag, f.state, f.default_variant) };
+            tw.replaceConfigMap(f.namespace, f.config_map, { metadata: { name: f.config_map, labels: cm.metadata.labels ?? {}, annotations }, data });
+          },
+        });
+        break;
+      }
       case 'node_pressure': {
         const apply = (tw: ClusterTwin) => tw.setNodeSystemMemoryLeak(f.node ?? busiestNodeOf(tw, f.on_node_of!), f.mib_per_min);
         scheduled.push({ atMs: start + f.at_s * 1000, what: `system memory leak on ${f.node ?? `the node of ${f.on_node_of}`}`, apply });
@@ -242,7 +255,7 @@ function populate(twin: ClusterTwin, spec: ScenarioSpec, start: number, seed: nu
           ...(d.watch ? { annotations: { [SLO_P99_ANNOTATION]: String(d.slo_p99_ms ?? t.governance.slo.p99_latency_ms) } } : {}),
           revisions,
           ...(workload ? { workload } : {}),
-          ...(d.config?.effect !== undefined ? { configEffect: CONFIG_EFFECTS[d.config.effect]!(d.config.params) } : {}),
+          ...(d.config?.effect !== undefined ? { configEffect: CONFIG_EFFECTS[d.config.effect]!(d.config.params, d.config.flag) } : {}),
         };
         twin.addDeployment(setup);
       }

@@ -13,7 +13,7 @@ import { GovernorError } from '../../core/errors.ts';
 import { FreezeWindow } from '../../governance/freeze-windows.ts';
 import { ReservedInstances } from '../../governance/tenants.ts';
 import { TRACE_FILES } from '../traces.ts';
-import { CONFIG_EFFECTS } from './config-effects.ts';
+import { CONFIG_EFFECTS, FLAGS_FILE_KEY, flagsOf } from './config-effects.ts';
 
 const name = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a lowercase DNS label (a-z, 0-9, -)');
 const quantity = z.union([z.string().min(1), z.number().positive()]);
@@ -109,6 +109,8 @@ export const DeploymentSpec = z
         env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string().min(1)).optional(),
         effect: z.string().min(1).optional(),
         params: z.record(z.string(), z.number()).default({}),
+        /** For the `feature-flag` effect: the flagd flag (in the map's flags.flagd.json) whose "on" costs the service. */
+        flag: z.string().min(1).optional(),
       })
       .strict()
       .optional(),
@@ -218,6 +220,20 @@ export const FaultSpec = z.discriminatedUnion('kind', [
       change_cause: z.string().min(1),
     })
     .strict(),
+  z
+    .object({
+      kind: z.literal('feature_flag_flip'),
+      namespace: name,
+      /** The config map whose flags.flagd.json defines the flag. */
+      config_map: name,
+      flag: z.string().min(1),
+      at_s: z.number().nonnegative(),
+      state: z.enum(['ENABLED', 'DISABLED']).optional(),
+      default_variant: z.string().min(1).optional(),
+      change_cause: z.string().min(1),
+    })
+    .strict()
+    .refine((f) => f.state !== undefined || f.default_variant !== undefined, { message: 'give state, default_variant or both' }),
   z
     .object({
       kind: z.literal('noisy_neighbor'),
@@ -343,6 +359,7 @@ function crossChecks(s: ScenarioSpec): string[] {
           problems.push(`${at}.config.config_map: no config map '${d.config.config_map}' in namespace '${ns.name}'`);
         if (d.config?.effect !== undefined && !Object.hasOwn(CONFIG_EFFECTS, d.config.effect))
           problems.push(`${at}.config.effect: unknown effect '${d.config.effect}'; known: ${Object.keys(CONFIG_EFFECTS).join(', ')}`);
+        if (d.config?.effect === 'feature-flag' && d.config.flag === undefined) problems.push(`${at}.config.flag: the feature-flag effect needs the flag it models`);
       });
     }),
   );
@@ -350,6 +367,15 @@ function crossChecks(s: ScenarioSpec): string[] {
   s.faults.forEach((f, i) => {
     const refs = 'target' in f ? [f.target] : f.kind === 'noisy_neighbor' ? [f.aggressor] : f.kind === 'node_pressure' && f.on_node_of ? [f.on_node_of] : [];
     for (const r of refs) if (!deployments.has(r)) problems.push(`faults.${i}: no deployment '${r}' in the scenario`);
+    if (f.kind === 'feature_flag_flip') {
+      const cm = s.tenants.flatMap((t) => t.namespaces).find((n) => n.name === f.namespace)?.config_maps.find((c) => c.name === f.config_map);
+      const flags = cm ? flagsOf(cm.data[FLAGS_FILE_KEY]) : undefined;
+      if (!cm) problems.push(`faults.${i}.config_map: no config map '${f.config_map}' in namespace '${f.namespace}'`);
+      else if (!flags) problems.push(`faults.${i}.config_map: '${f.config_map}' has no valid ${FLAGS_FILE_KEY} (a flagd file with "flags")`);
+      else if (!Object.hasOwn(flags, f.flag)) problems.push(`faults.${i}.flag: no flag '${f.flag}' in ${f.namespace}/${f.config_map}`);
+      else if (f.default_variant !== undefined && !Object.hasOwn(flags[f.flag]!.variants ?? {}, f.default_variant))
+        problems.push(`faults.${i}.default_variant: flag '${f.flag}' has no variant '${f.default_variant}'`);
+    }
     if (f.kind === 'bad_config_push' && !configMaps.has(`${f.namespace}/${f.config_map}`))
       problems.push(`faults.${i}.config_map: no config map '${f.config_map}' in namespace '${f.namespace}'`);
     if (f.kind === 'jvm_heap_regression' && deployments.get(f.target) && !deployments.get(f.target)!.jvm_options)
