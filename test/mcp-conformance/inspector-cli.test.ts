@@ -43,12 +43,12 @@ const call = (c: ToolCall) => ['--method', 'tools/call', '--tool-name', c.tool, 
 
 describe.each(MCP_SERVER_ENTRIES.map((e) => [e.name, e] as const))('mcp-inspector --cli against governor mcp %s --stdio', (_name, entry) => {
   it('lists the tools, each with input and output schemas, and calls a read tool', async () => {
-    const listed = await inspect(entry, ['--method', 'tools/list']);
+    // Two Inspector runs, each with its own server process, side by side.
+    const [listed, read] = await Promise.all([inspect(entry, ['--method', 'tools/list']), inspect(entry, call(entry.read))]);
     const tools = listed['tools'] as { name: string; inputSchema?: unknown; outputSchema?: unknown }[];
     expect(tools.map((t) => t.name)).toContain(entry.read.tool);
     expect(tools.filter((t) => !t.inputSchema || !t.outputSchema).map((t) => t.name)).toEqual([]);
 
-    const read = await inspect(entry, call(entry.read));
     expect(read['isError'], JSON.stringify(read['content'])).toBeFalsy();
     expect(read['structuredContent']).toBeTypeOf('object');
   });
