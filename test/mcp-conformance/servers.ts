@@ -3,7 +3,8 @@
 // entry says how any MCP client starts the server — `governor mcp NAME`, over stdio or Streamable
 // HTTP, exactly as the README tells a new user — which sandbox backend it needs, and one read call
 // inside its session's tenant and one outside it. Adding a server is one entry here (a test fails
-// while `governor mcp` knows a server this list does not). It must never reach anything but the
+// while `governor mcp` knows a server this list does not); a server whose backend is none of these
+// adds its kind to Backend and its fake to startSandbox. It must never reach anything but the
 // sandbox: the twin's Kubernetes API, its Prometheus-compatible query API and a local PagerDuty fake.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
