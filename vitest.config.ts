@@ -1,8 +1,11 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // What MCP clients see (every server as its own process, the Inspector CLI, the conformance suite):
+    // its own run, `npm run test:mcp-conformance` (vitest.mcp-conformance.config.ts).
+    exclude: [...configDefaults.exclude, 'test/mcp-conformance/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Suites share one PostgreSQL and one Redis; each uses its own schema / key prefix,

@@ -1,8 +1,10 @@
 // One host for every Governor MCP server over Streamable HTTP (stateful sessions). The bearer token
 // decides who a session is: each session gets its own McpServer, built by the server's factory for
 // the token's identity (an agent and the namespaces it may touch), and only that token may use the
-// session afterwards. It must never serve a request without a known token, let one token ride
-// another's session, or log a token.
+// session afterwards. Bound to a loopback address, it serves only requests whose Host (and Origin, when
+// sent) name this machine: a web page whose name an attacker rebinds to 127.0.0.1 gets a 403 (DNS
+// rebinding; the MCP transport spec's MUST). It must never serve a request without a known token, let
+// one token ride another's session, or log a token.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -49,8 +51,13 @@ export async function startMcpHttpHost<I extends McpSessionIdentity>(opts: McpHt
   const REALM = `governor-${opts.name}`;
   const maxBodyBytes = opts.maxBodyBytes ?? MAX_BODY_BYTES;
   const sessions = new Map<string, Session<I>>();
+  const loopbackOnly = isLoopbackAddress(host);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (loopbackOnly && !namesLoopback(req)) {
+      log.warn({ host: req.headers.host, origin: req.headers.origin }, 'refused a request whose Host or Origin is not this machine');
+      return rpcError(res, 403, -32000, 'Host or Origin is not this machine (DNS rebinding protection)');
+    }
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === '/healthz' && req.method === 'GET') return sendJson(res, 200, { ok: true });
     if (path !== MCP_PATH) return sendJson(res, 404, { error: 'not found' });
@@ -145,6 +152,27 @@ export async function startMcpHttpHost<I extends McpSessionIdentity>(opts: McpHt
 }
 
 const INVALID = Symbol('invalid body');
+
+const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function isLoopbackAddress(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** Host names this machine (any port), and so does Origin when the client sent one. */
+function namesLoopback(req: IncomingMessage): boolean {
+  const hostname = (value: string): string | undefined => {
+    try {
+      return new URL(value).hostname;
+    } catch {
+      return undefined;
+    }
+  };
+  const host = req.headers.host;
+  if (host === undefined || !LOOPBACK_NAMES.has(hostname(`http://${host}`) ?? '')) return false;
+  const origin = req.headers.origin;
+  return origin === undefined || LOOPBACK_NAMES.has(hostname(origin) ?? '');
+}
 
 async function readJson(req: IncomingMessage, res: ServerResponse, maxBodyBytes: number): Promise<unknown> {
   const chunks: Buffer[] = [];
