@@ -22,6 +22,11 @@ import type { Tenants } from './tenants.ts';
 export const PRIORITY_RAISE_AT = 1.5;
 /** Burn rate below which a raised priority is lowered again. */
 export const PRIORITY_LOWER_BELOW = 1.2;
+/**
+ * A tenant using more than this multiple of its CPU requests on a node is bursting there (the
+ * Arbitrator's noisy-neighbour rule, agents/arbitrator/arbiter.ts, uses the same figure).
+ */
+export const BURST_FACTOR = 1.5;
 /** How long a preempted proposal may wait for the priority to end: the level-2 rollback budget. */
 export const PREEMPTION_TTL_MS = 15 * 60_000;
 
@@ -148,8 +153,19 @@ export function addedClaim(p: Proposal, node: NodeShare, totalPods: number): num
 export type Preemption = { by: ActivePriority; nodes: string[]; reason: string };
 
 /**
+ * Whether a tenant with priority is protected on this node: it runs there within its entitlement
+ * (at most BURST_FACTOR × what it requested). Priority protects what a tenant is entitled to; a
+ * tenant bursting far beyond its requests is the contention, and may not hold back its neighbours'
+ * remedies there (in the noisy-neighbour incident the burster burns too, by its own latency).
+ */
+function protectedOn(n: NodeShare, tenant: string): boolean {
+  const t = n.tenants.find((x) => x.tenant === tenant);
+  return t !== undefined && t.cpu_request_millicores > 0 && t.cpu_usage_millicores <= BURST_FACTOR * t.cpu_request_millicores;
+}
+
+/**
  * The priority that preempts `p`, if any: `p` is for a tenant without priority, would take more CPU,
- * and runs on nodes where a tenant with priority runs. The highest burn preempts.
+ * and runs on nodes where a tenant with priority runs within its entitlement. The highest burn preempts.
  */
 export function preemptionOf(p: Proposal, active: ReadonlyMap<string, ActivePriority>, tenancy: readonly NodeShare[]): Preemption | undefined {
   const forTenant = beneficiary(p);
@@ -157,7 +173,7 @@ export function preemptionOf(p: Proposal, active: ReadonlyMap<string, ActivePrio
   const total = podsOf(p, tenancy);
   let best: Preemption | undefined;
   for (const prio of active.values()) {
-    const nodes = tenancy.filter((n) => addedClaim(p, n, total) > 0 && n.tenants.some((t) => t.tenant === prio.tenant && t.cpu_request_millicores + t.cpu_usage_millicores > 0)).map((n) => n.node);
+    const nodes = tenancy.filter((n) => addedClaim(p, n, total) > 0 && protectedOn(n, prio.tenant)).map((n) => n.node);
     if (nodes.length === 0 || (best && best.by.burn_rate >= prio.burn_rate)) continue;
     best = {
       by: prio,
