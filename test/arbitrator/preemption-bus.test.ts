@@ -30,10 +30,14 @@ import { WasmPolicyEngine } from '../../src/policy/wasm-policy-engine.ts';
 import { REDIS_URL, waitFor } from '../governance/helpers.ts';
 import { PG_URL, T0, approvalDesk, proposal, RecordingApprovals, RecordingNotifier } from '../integration/harness.ts';
 import pg from 'pg';
+import { GovernorError } from '../../src/core/errors.ts';
 
 /** node-a as the cluster would say: acme's checkout within its requests, initech's batch beside it. */
 class NodeA implements TenancyFacts {
+  /** A terminal failure to throw instead of answering (a cluster that will not say). */
+  failure: Error | undefined;
   async tenancy(namespace: string, deployment: string): Promise<NodeShare[]> {
+    if (this.failure) throw this.failure;
     if (!['acme-prod/checkout', 'initech-prod/batch'].includes(`${namespace}/${deployment}`)) throw new Error(`unscripted tenancy read: ${namespace}/${deployment}`);
     const w = (ns: string, d: string, pods: number, use: number) => ({ namespace: ns, deployment: d, pods, pod_cpu_request_millicores: 500, pod_cpu_limit_millicores: 1000, cpu_request_millicores: pods * 500, cpu_usage_millicores: use });
     return [{
@@ -51,7 +55,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function world(kind: 'memory' | 'redis') {
+async function world(kind: 'memory' | 'redis', facts = new NodeA()) {
   const schema = `arb_${randomUUID().slice(0, 8)}`;
   const audit = new PgAuditStore({ connectionString: PG_URL, schema, poolSize: 4 });
   await audit.migrate();
@@ -67,7 +71,7 @@ async function world(kind: 'memory' | 'redis') {
   const gateway = new Gateway({
     audit, recorder, policy: await WasmPolicyEngine.fromBundle(), autonomy: new AutonomyLevels('govern'), tenants, keys: generateGrantKeys('k'), clock, logger,
     approvals: new RecordingApprovals(), desk: approvalDesk(h as Parameters<typeof approvalDesk>[0]), notifier, sharedState: new MemorySharedState(), conflictWaitMs: 300,
-    arbitration: new ArbitrationGate({ audit, tenants, facts: new NodeA(), clock, logger }),
+    arbitration: new ArbitrationGate({ audit, tenants, facts, clock, logger }),
   });
   const burns = new Map<string, LiveBurn>();
   const watch = new PriorityWatch({ burns: { of: (t) => burns.get(t) }, tenants, recorder, clock, logger, notifier });
@@ -119,5 +123,21 @@ describe.each(['memory', 'redis'] as const)('preemption over the %s bus', (kind)
     expect((await w.audit.list({ proposal_id: competing.id })).map((r) => r.kind)).toEqual(['proposal', 'decision', 'preempted', 'decision', 'preemption_ended', 'arbitration_check', 'grant']);
     expect(w.grants.filter((g) => g.proposal_id === competing.id)).toHaveLength(1);
     expect((await w.audit.verify()).valid).toBe(true);
+  }, 30_000);
+});
+
+describe('the pre-execution check fails closed', () => {
+  it('no grant when who shares the target\'s nodes cannot be read; the failed check is recorded and said', async () => {
+    const facts = new NodeA();
+    const w = await world('memory', facts);
+    facts.failure = new GovernorError('not_found', 'deployment initech-prod/batch not found');
+    const unread = batchScale();
+    await w.publish(unread);
+    await waitFor(async () => (await w.audit.list({ proposal_id: unread.id, kind: 'arbitration_check' })).length === 1, 'the check', 10_000);
+    expect((await w.audit.list({ proposal_id: unread.id })).map((r) => r.kind)).toEqual(['proposal', 'decision', 'arbitration_check']);
+    const [failed] = await w.audit.list({ proposal_id: unread.id, kind: 'arbitration_check' });
+    expect(failed).toMatchObject({ payload: { passed: false, checks: [{ name: 'starvation', passed: false, detail: expect.stringMatching(/could not be read .*not found/) }] } });
+    expect(w.notifier.texts.some((t) => /^Arbitrator check before scale_deployment of batch \(initech\): FAILED, not executed/.test(t))).toBe(true);
+    expect(w.grants).toHaveLength(0);
   }, 30_000);
 });
