@@ -422,14 +422,14 @@ export class Gateway {
       const life = lifeOf(await this.deps.audit.list({ proposal_id: w.record.proposal_id! }));
       if (!life) continue;
       const p = life.proposal;
-      if (w.expired) {
-        await this.deps.recorder.recordAllAndPublish([arbitration.endedEntry(w, 'expired', `the priority of ${w.record.payload.by.tenant} outlasted the wait; nothing runs`)]);
-        await this.deps.notifier.notify(`Preempted ${p.action} of ${p.target.name} (${p.tenant}) expired unexecuted: ${w.record.payload.by.tenant}'s priority outlasted its wait.`, { incident_id: p.incident_id });
-        continue;
-      }
       await this.serialised(p, async (ctx) => {
-        // Idempotent: another gateway (or an earlier sweep) resumed it already.
+        // Idempotent: another gateway (or an earlier sweep) resumed or expired it already.
         if (ctx.own.some((r) => r.kind === 'grant' || (r.kind === 'preemption_ended' && r.payload.preempted_id === w.record.id))) return;
+        if (w.expired) {
+          await this.deps.recorder.recordAllAndPublish([arbitration.endedEntry(w, 'expired', `the priority of ${w.record.payload.by.tenant} outlasted the wait; nothing runs`)]);
+          await this.deps.notifier.notify(`Preempted ${p.action} of ${p.target.name} (${p.tenant}) expired unexecuted: ${w.record.payload.by.tenant}'s priority outlasted its wait.`, { incident_id: p.incident_id });
+          return;
+        }
         const again = await this.decide(p, { reevaluation: true, ...(w.record.payload.approval_id ? { approvalId: w.record.payload.approval_id } : {}) });
         const approvers = approvalsSoFar(life);
         if (again.verdict === 'deny' || (w.record.payload.basis === 'policy' && again.verdict !== 'allow')) {
