@@ -89,7 +89,7 @@ async function world(kind: 'memory' | 'redis', facts = new NodeA()) {
     await c.end();
   });
   const publish = (p: Proposal) => recorder.recordAllAndPublish([entryOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] })]);
-  return { audit, gateway, watch, burns, grants, publish, notifier };
+  return { audit, gateway, watch, burns, grants, publish, notifier, clock };
 }
 
 const batchScale = () =>
@@ -138,6 +138,26 @@ describe('the pre-execution check fails closed', () => {
     const [failed] = await w.audit.list({ proposal_id: unread.id, kind: 'arbitration_check' });
     expect(failed).toMatchObject({ payload: { passed: false, checks: [{ name: 'starvation', passed: false, detail: expect.stringMatching(/could not be read .*not found/) }] } });
     expect(w.notifier.texts.some((t) => /^Arbitrator check before scale_deployment of batch \(initech\): FAILED, not executed/.test(t))).toBe(true);
+    expect(w.grants).toHaveLength(0);
+  }, 30_000);
+});
+
+describe('a preemption that outlasts its wait', () => {
+  it('expires unexecuted, once, with a record and a line in the thread', async () => {
+    const w = await world('memory');
+    w.burns.set('acme', { long: 4, short: 4, burn_rate: 4, at_ms: T0 });
+    await w.watch.tick();
+    const competing = batchScale();
+    await w.publish(competing);
+    await waitFor(async () => (await w.audit.list({ proposal_id: competing.id, kind: 'preempted' })).length === 1, 'preempted', 10_000);
+    await w.clock.advance(14 * 60_000);
+    await w.gateway.resumePreempted();
+    expect(await w.audit.list({ proposal_id: competing.id, kind: 'preemption_ended' })).toHaveLength(0);
+    await w.clock.advance(2 * 60_000);
+    await Promise.all([w.gateway.resumePreempted(), w.gateway.resumePreempted()]);
+    const ended = await w.audit.list({ proposal_id: competing.id, kind: 'preemption_ended' });
+    expect(ended).toMatchObject([{ payload: { outcome: 'expired' } }]);
+    expect(w.notifier.texts.some((t) => /^Preempted scale_deployment of batch \(initech\) expired unexecuted/.test(t))).toBe(true);
     expect(w.grants).toHaveLength(0);
   }, 30_000);
 });
