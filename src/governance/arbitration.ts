@@ -164,16 +164,20 @@ function protectedOn(n: NodeShare, tenant: string): boolean {
 }
 
 /**
- * The priority that preempts `p`, if any: `p` is for a tenant without priority, would take more CPU,
- * and runs on nodes where a tenant with priority runs within its entitlement. The highest burn preempts.
+ * The priority that preempts `p`, if any: `p` would take more CPU on nodes where another tenant with
+ * priority runs within its entitlement, and is for a tenant without priority there (none, or one
+ * bursting beyond its requests on that node). The highest burn preempts.
  */
 export function preemptionOf(p: Proposal, active: ReadonlyMap<string, ActivePriority>, tenancy: readonly NodeShare[]): Preemption | undefined {
   const forTenant = beneficiary(p);
-  if (active.has(forTenant) || active.has(p.tenant)) return undefined;
   const total = podsOf(p, tenancy);
+  // Work for a tenant with priority is not held back where that tenant runs within its requests
+  // (equal standing); where it bursts beyond them, its priority does not cover taking even more.
+  const exempt = (n: NodeShare) => [forTenant, p.tenant].some((t) => active.has(t) && (protectedOn(n, t) || !n.tenants.some((x) => x.tenant === t)));
   let best: Preemption | undefined;
   for (const prio of active.values()) {
-    const nodes = tenancy.filter((n) => addedClaim(p, n, total) > 0 && protectedOn(n, prio.tenant)).map((n) => n.node);
+    if (prio.tenant === forTenant || prio.tenant === p.tenant) continue;
+    const nodes = tenancy.filter((n) => addedClaim(p, n, total) > 0 && protectedOn(n, prio.tenant) && !exempt(n)).map((n) => n.node);
     if (nodes.length === 0 || (best && best.by.burn_rate >= prio.burn_rate)) continue;
     best = {
       by: prio,

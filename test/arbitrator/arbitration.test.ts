@@ -94,7 +94,15 @@ describe('preemption', () => {
   it('never holds back what takes no CPU, nor work for the tenant with priority (a throttle on its behalf)', () => {
     expect(preemptionOf(batchScale(2, 1), active(acmeRaised), [nodeA()])).toBeUndefined();
     expect(preemptionOf(throttle, active(acmeRaised), [nodeA()])).toBeUndefined();
-    expect(preemptionOf(batchScale(1, 2), active({ ...acmeRaised, tenant: 'initech' }), [nodeA()])).toBeUndefined();
+  });
+
+  it('a tenant with priority is not held back where it runs within its requests, but is where it bursts beyond them', () => {
+    const initechRaised: ActivePriority = { tenant: 'initech', burn_rate: 19, raised_id: 'r-i', raised_at: acmeRaised.raised_at };
+    // The burster burns too (its own latency): more of it on node-a is still held back for acme.
+    expect(preemptionOf(batchScale(1, 2), active(acmeRaised, initechRaised), [nodeA()])).toMatchObject({ by: { tenant: 'acme' } });
+    // Within its requests, equal standing: neither holds the other back.
+    expect(preemptionOf(batchScale(1, 2), active(acmeRaised, initechRaised), [nodeA(900, 700)])).toBeUndefined();
+    expect(preemptionOf(batchScale(1, 2), active(initechRaised), [nodeA()])).toBeUndefined();
   });
 
   it('gives no protection where the tenant with priority itself bursts beyond 1.5x its requests', () => {
