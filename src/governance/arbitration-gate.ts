@@ -94,7 +94,7 @@ export class ArbitrationGate {
       return {
         proceed: false,
         entries: [
-          ...ended('resumed', `${opts.resuming?.payload.by.tenant ?? 'the'} priority ended, but ${preemption.by.tenant}'s now holds it back`),
+          ...ended('resumed', `${opts.resuming?.payload.by.tenant ?? 'another tenant'}'s priority ended, but ${preemption.by.tenant}'s now holds it back`),
           entry({
             kind: 'preempted',
             ...envelope,
