@@ -55,7 +55,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function world(kind: 'memory' | 'redis', facts = new NodeA()) {
+async function world(kind: 'memory' | 'redis', facts = new NodeA(), phase: 'assist' | 'govern' = 'govern') {
   const schema = `arb_${randomUUID().slice(0, 8)}`;
   const audit = new PgAuditStore({ connectionString: PG_URL, schema, poolSize: 4 });
   await audit.migrate();
@@ -68,9 +68,10 @@ async function world(kind: 'memory' | 'redis', facts = new NodeA()) {
   const tenants = loadTenants();
   const notifier = new RecordingNotifier();
   const h = { audit, recorder, clock, tenants, logger };
+  const desk = approvalDesk(h as Parameters<typeof approvalDesk>[0]);
   const gateway = new Gateway({
-    audit, recorder, policy: await WasmPolicyEngine.fromBundle(), autonomy: new AutonomyLevels('govern'), tenants, keys: generateGrantKeys('k'), clock, logger,
-    approvals: new RecordingApprovals(), desk: approvalDesk(h as Parameters<typeof approvalDesk>[0]), notifier, sharedState: new MemorySharedState(), conflictWaitMs: 300,
+    audit, recorder, policy: await WasmPolicyEngine.fromBundle(), autonomy: new AutonomyLevels(phase), tenants, keys: generateGrantKeys('k'), clock, logger,
+    approvals: new RecordingApprovals(), desk, notifier, sharedState: new MemorySharedState(), conflictWaitMs: 300,
     arbitration: new ArbitrationGate({ audit, tenants, facts, clock, logger }),
   });
   const burns = new Map<string, LiveBurn>();
@@ -89,7 +90,7 @@ async function world(kind: 'memory' | 'redis', facts = new NodeA()) {
     await c.end();
   });
   const publish = (p: Proposal) => recorder.recordAllAndPublish([entryOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] })]);
-  return { audit, gateway, watch, burns, grants, publish, notifier, clock };
+  return { audit, gateway, watch, burns, grants, publish, notifier, clock, desk, bus, relay };
 }
 
 const batchScale = () =>
@@ -159,5 +160,31 @@ describe('a preemption that outlasts its wait', () => {
     expect(ended).toMatchObject([{ payload: { outcome: 'expired' } }]);
     expect(w.notifier.texts.some((t) => /^Preempted scale_deployment of batch \(initech\) expired unexecuted/.test(t))).toBe(true);
     expect(w.grants).toHaveLength(0);
+  }, 30_000);
+});
+
+describe('an approved action preempted', () => {
+  it('keeps its approval while it waits, and is granted on it, with its approvers, once the priority ends', async () => {
+    const w = await world('memory', new NodeA(), 'assist');
+    w.burns.set('acme', { long: 4, short: 4, burn_rate: 4, at_ms: T0 });
+    await w.watch.tick();
+    const competing = batchScale();
+    await w.publish(competing);
+    await waitFor(async () => (await w.audit.list({ proposal_id: competing.id, kind: 'approval_requested' })).length === 1, 'the approval request', 10_000);
+    await w.desk.vote({ proposal_id: competing.id, approved: true, by: { id: 'U1', name: 'u1' }, source: 'slack' });
+    await w.relay.nudge();
+    const approvals = (await w.bus.read(STREAMS.approval)).flatMap((m) => (m.event.type === 'approval' && m.event.proposal_id === competing.id ? [m.event] : []));
+    for (const a of approvals) await w.gateway.onApproval(a);
+    const [preempted] = await w.audit.list({ proposal_id: competing.id, kind: 'preempted' });
+    expect(preempted).toMatchObject({ payload: { basis: 'approval', approval_id: approvals[0]!.id, by: { tenant: 'acme' } } });
+    for (const a of approvals) await w.gateway.onApproval(a); // redelivered: still held, nothing more
+    expect(await w.audit.list({ proposal_id: competing.id, kind: 'preempted' })).toHaveLength(1);
+
+    w.burns.set('acme', { long: 1, short: 0.3, burn_rate: 0.3, at_ms: T0 });
+    await w.watch.tick();
+    await w.gateway.resumePreempted();
+    const [grant] = await w.audit.list({ proposal_id: competing.id, kind: 'grant' });
+    expect(grant).toMatchObject({ payload: { grant: { basis: 'approval' }, approvers: [{ id: 'U1' }], approval_id: approvals[0]!.id } });
+    await waitFor(() => w.grants.some((g) => g.proposal_id === competing.id), 'the grant on the bus', 10_000);
   }, 30_000);
 });
