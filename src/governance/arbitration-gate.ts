@@ -34,8 +34,8 @@ export interface ArbitrationVerdict {
   proceed: boolean;
   /** The records to write with (or instead of) the grant. */
   entries: AuditEntry[];
-  /** What the incident's thread is told. */
-  notice: string;
+  /** What the threads are told: the proposal's incident, and for a preemption the priority tenant's too. */
+  notices: { text: string; incident_id: string | undefined }[];
 }
 
 /** A preempted proposal not yet resumed, denied or expired. */
@@ -108,7 +108,12 @@ export class ArbitrationGate {
             },
           }),
         ],
-        notice: `Preempted: ${preemption.reason}. It resumes, re-evaluated, when that priority ends, or expires at ${expires} unexecuted.`,
+        notices: [
+          { text: `Preempted: ${preemption.reason}. It resumes, re-evaluated, when that priority ends, or expires at ${expires} unexecuted.`, incident_id: p.incident_id },
+          ...(preemption.by.incident_id && preemption.by.incident_id !== p.incident_id
+            ? [{ text: `For ${preemption.by.tenant}'s priority, ${p.tenant}'s ${p.action} of ${p.target.name} is held back on ${preemption.nodes.join(', ')} until the priority ends.`, incident_id: preemption.by.incident_id }]
+            : []),
+        ],
       };
     }
 
@@ -121,7 +126,7 @@ export class ArbitrationGate {
         ...ended(check.passed ? 'resumed' : 'denied', check.passed ? 'the priority that held it back ended; re-evaluated and checked' : 'the pre-execution check failed on resumption'),
         entry({ kind: 'arbitration_check', ...envelope, payload: { passed: check.passed, beneficiary: beneficiary(p), checks: check.checks, basis, tenancy: tenancy ?? null } }),
       ],
-      notice: describeCheck(p, check),
+      notices: [{ text: describeCheck(p, check), incident_id: p.incident_id }],
     };
   }
 

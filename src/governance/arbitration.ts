@@ -36,6 +36,8 @@ export interface ActivePriority {
   /** The `priority_raised` record. */
   raised_id: string;
   raised_at: string;
+  /** The tenant's incident the raise was attached to, if any: where a preemption on its behalf is said. */
+  incident_id?: string | undefined;
 }
 
 /** The priorities in force, folded from `priority_raised` / `priority_lowered` records in chain order. */
@@ -43,7 +45,7 @@ export function activePriorities(records: readonly AuditRecord[]): Map<string, A
   const active = new Map<string, ActivePriority>();
   for (const r of records) {
     if (!r.tenant) continue;
-    if (r.kind === 'priority_raised') active.set(r.tenant, { tenant: r.tenant, burn_rate: r.payload.burn_rate, raised_id: r.id, raised_at: r.at });
+    if (r.kind === 'priority_raised') active.set(r.tenant, { tenant: r.tenant, burn_rate: r.payload.burn_rate, raised_id: r.id, raised_at: r.at, ...(r.incident_id ? { incident_id: r.incident_id } : {}) });
     else if (r.kind === 'priority_lowered' && active.get(r.tenant)?.raised_id === r.payload.raised_id) active.delete(r.tenant);
   }
   return active;

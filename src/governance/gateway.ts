@@ -268,7 +268,7 @@ export class Gateway {
     const arbitration = granting && this.deps.arbitration ? await this.deps.arbitration.judge(p, 'policy') : undefined;
     const grantEntry = granting && (arbitration?.proceed ?? true) ? this.grantEntry(p, p.tool_call, 'policy', level) : undefined;
     await this.deps.recorder.recordAllAndPublish([decisionEntry, ...(arbitration?.entries ?? []), ...(grantEntry ? [grantEntry] : [])]);
-    if (arbitration) await this.deps.notifier.notify(arbitration.notice, { incident_id: p.incident_id });
+    for (const n of arbitration?.notices ?? []) await this.deps.notifier.notify(n.text, { incident_id: n.incident_id });
     this.deps.logger.info(
       { proposal_id: p.id, agent: p.agent, tenant: p.tenant, verdict: decision.verdict },
       `decision for ${p.action}: ${decision.verdict}`,
@@ -405,7 +405,7 @@ export class Gateway {
       : undefined;
     const proceed = arbitration?.proceed ?? true;
     await this.deps.recorder.recordAllAndPublish([...(arbitration?.entries ?? []), ...(proceed ? [this.grantEntry(p, call, basis, level, approval)] : [])]);
-    if (arbitration) await this.deps.notifier.notify(arbitration.notice, { incident_id: p.incident_id });
+    for (const n of arbitration?.notices ?? []) await this.deps.notifier.notify(n.text, { incident_id: n.incident_id });
   }
 
   /**

@@ -126,6 +126,7 @@ describe('priority and preemption on the noisy-neighbour twin', () => {
     const [preempted] = await h.audit.list({ proposal_id: batchScale.id, kind: 'preempted' });
     expect(preempted).toMatchObject({ actor: 'arbitrator', tenant: 'initech', payload: { by: { tenant: 'acme', raised_id: raised!.id }, nodes: ['node-a'], basis: 'policy' } });
     expect(w.notifier.said.some((s) => s.incident_id === 'inc-batch-1' && /^Preempted: .*acme runs with raised priority/.test(s.text))).toBe(true);
+    expect(w.notifier.said.some((s) => s.incident_id === 'inc-nn-1' && /^For acme's priority, initech's scale_deployment of batch is held back on node-a/.test(s.text))).toBe(true);
     // Still held while acme's priority lasts.
     await w.gateway.resumePreempted();
     expect(await kinds(batchScale.id)).toEqual(['proposal', 'decision', 'preempted']);
