@@ -16,11 +16,12 @@
 import type { PlannedAction } from '../runtime/planned-action.ts';
 import type { Observation } from '../../src/contracts/events.ts';
 import type { NodeTenancy, TenantUsage, WorkloadOnNode } from './billing-views.ts';
+import { BURST_FACTOR } from '../../src/governance/arbitration.ts';
 
 /** Node CPU utilisation at and above which co-tenants measurably slow each other down. */
 export const CONTENDED_UTILISATION = 0.8;
-/** A workload using more than this multiple of its CPU request is bursting. */
-export const BURST_FACTOR = 1.5;
+/** A workload using more than this multiple of its CPU request is bursting (the gateway's preemption rule shares it). */
+export { BURST_FACTOR };
 export const P99_METRIC = 'http_request_duration_p99_ms';
 
 export interface NoisyNeighbour {

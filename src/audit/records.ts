@@ -233,6 +233,62 @@ export const RecordPayloads = {
     source: z.enum(['llm', 'rules']),
     fallback: z.strictObject({ reason: z.string(), detail: z.string() }).optional(),
   }),
+  /**
+   * The Arbitrator raised a tenant's priority: its error budget burns faster than it can sustain
+   * (src/governance/arbitration.ts). Until the matching `priority_lowered`, work for this tenant
+   * goes first and may preempt competing work of others on the nodes it runs on.
+   */
+  priority_raised: z.strictObject({
+    burn_rate: z.number(),
+    /** The fast window pair the burn rate is the smaller of. */
+    windows: z.strictObject({ long_s: z.number(), long: z.number(), short_s: z.number(), short: z.number() }),
+    threshold: z.number(),
+    /** Below this (hysteresis), the priority is lowered again. */
+    lower_below: z.number(),
+    reason: z.string(),
+  }),
+  priority_lowered: z.strictObject({
+    /** The burn rate now; null when it can no longer be read. */
+    burn_rate: z.number().nullable(),
+    windows: z.strictObject({ long_s: z.number(), long: z.number(), short_s: z.number(), short: z.number() }).nullable(),
+    lower_below: z.number(),
+    /** The `priority_raised` record this ends. */
+    raised_id: z.string(),
+    reason: z.string(),
+  }),
+  /**
+   * A proposal's execution deferred, not dropped: its tenant's work competes for the nodes of a
+   * tenant with raised priority. It resumes (re-evaluated) when the priority ends, or expires.
+   */
+  preempted: z.strictObject({
+    by: z.strictObject({ tenant: z.string(), burn_rate: z.number(), raised_id: z.string() }),
+    /** The nodes both run on. */
+    nodes: z.array(z.string()),
+    reason: z.string(),
+    /** Which grant was held back: the policy's, or one a human approved. */
+    basis: z.enum(['policy', 'approval']),
+    approval_id: z.string().optional(),
+    expires_at: z.string().datetime(),
+  }),
+  /** What became of a preempted proposal: resumed and granted, denied on re-evaluation, or expired. */
+  preemption_ended: z.strictObject({
+    outcome: z.enum(['resumed', 'denied', 'expired']),
+    preempted_id: z.string(),
+    reason: z.string(),
+  }),
+  /**
+   * The Arbitrator's check right before a grant (DESIGN §3, §6 step 4): the action breaches no
+   * entitlement and starves no co-located tenant. A failed check blocks the grant (fail closed).
+   */
+  arbitration_check: z.strictObject({
+    passed: z.boolean(),
+    /** The tenant the action is for (a throttle's victim; otherwise the proposal's tenant). */
+    beneficiary: z.string(),
+    checks: z.array(z.strictObject({ name: z.enum(['entitlement', 'starvation']), passed: z.boolean(), detail: z.string() })),
+    basis: z.enum(['policy', 'approval']),
+    /** What the check read of the target's nodes (tenants, requests and use per node). */
+    tenancy: z.unknown(),
+  }),
   /** Free-form evidence that belongs to no other kind (tests, operators' notes). */
   note: z.record(z.string(), z.unknown()),
 } as const;

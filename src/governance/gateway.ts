@@ -27,6 +27,7 @@ import { actionGrant, approvalsSoFar, compensationGrant, firstDecision, lifeOf, 
 import type { Tenants } from './tenants.ts';
 import type { LiveBurnRates } from './live-burn.ts';
 import type { LiveSpend } from './live-spend.ts';
+import type { ArbitrationGate, Preempted } from './arbitration-gate.ts';
 
 export type { ApprovalChannel, Notifier } from './channels.ts';
 
@@ -57,6 +58,11 @@ export interface GatewayDeps {
   liveBurn?: Pick<LiveBurnRates, 'apply'>;
   /** The tenant's metered month-to-date spend in place of the configured one, when Prometheus can be read (live-spend.ts). */
   liveSpend?: Pick<LiveSpend, 'apply'>;
+  /**
+   * The Arbitrator's step before every grant but a compensation's: priority and preemption, and the
+   * pre-execution check (arbitration-gate.ts). Absent (unit tests, benchmarks): the decision alone.
+   */
+  arbitration?: ArbitrationGate;
 }
 
 const GRANT_TTL_MS = 120_000;
@@ -83,7 +89,8 @@ export class Gateway {
 
   async onProposal(p: Proposal): Promise<Decision> {
     let records: AuditRecord[] = [];
-    let granted = false;
+    // A fresh allow is granted (or held back by the Arbitrator) with its decision.
+    let handled = false;
     // Conflicting proposals on one target are decided one at a time, each against the state the
     // previous one left (its grant executed, its cooldown started). Under the lease, the audit log
     // says whether this proposal was already decided (a redelivery).
@@ -92,15 +99,15 @@ export class Gateway {
       const known = lifeOf(records)?.decisions[0];
       if (known) return known;
       const fresh = await this.decide(p, { grantIfAllowed: true, context: ctx });
-      granted = fresh.verdict === 'allow';
+      handled = fresh.verdict === 'allow';
       return fresh;
     });
-    if (!granted) await this.act(p, decision, records);
+    if (!handled) await this.act(p, decision, records);
     return decision;
   }
 
   private async act(p: Proposal, decision: Decision, records: AuditRecord[]): Promise<void> {
-    if (decision.verdict === 'allow' && !records.some((r) => r.kind === 'grant')) {
+    if (decision.verdict === 'allow' && !records.some((r) => r.kind === 'grant' || r.kind === 'arbitration_check' || r.kind === 'preempted')) {
       await this.grant(p, p.tool_call, 'policy', decision.agent_level);
     } else if (decision.verdict === 'require_approval' && !records.some((r) => r.kind === 'approval_requested')) {
       await this.askForApproval(p, decision);
@@ -260,8 +267,12 @@ export class Gateway {
     });
     // An allowed proposal's grant is committed with its decision: one durable write, and never a
     // grant without the decision that justifies it.
-    const grantEntry = opts.grantIfAllowed && decision.verdict === 'allow' ? this.grantEntry(p, p.tool_call, 'policy', level) : undefined;
-    await this.deps.recorder.recordAllAndPublish(grantEntry ? [decisionEntry, grantEntry] : [decisionEntry]);
+    // The Arbitrator's step comes between the decision and the grant, in the same write.
+    const granting = opts.grantIfAllowed === true && decision.verdict === 'allow';
+    const arbitration = granting && this.deps.arbitration ? await this.deps.arbitration.judge(p, 'policy') : undefined;
+    const grantEntry = granting && (arbitration?.proceed ?? true) ? this.grantEntry(p, p.tool_call, 'policy', level) : undefined;
+    await this.deps.recorder.recordAllAndPublish([decisionEntry, ...(arbitration?.entries ?? []), ...(grantEntry ? [grantEntry] : [])]);
+    for (const n of arbitration?.notices ?? []) await this.deps.notifier.notify(n.text, { incident_id: n.incident_id });
     this.deps.logger.info(
       { proposal_id: p.id, agent: p.agent, tenant: p.tenant, verdict: decision.verdict },
       `decision for ${p.action}: ${decision.verdict}`,
@@ -391,8 +402,51 @@ export class Gateway {
     await this.grant(life.proposal, planned, 'compensation', this.deps.autonomy.level(life.proposal.agent));
   }
 
-  private async grant(p: Proposal, call: ToolCall, basis: 'policy' | 'approval' | 'compensation', level: number, approval?: GrantApproval): Promise<void> {
-    await this.deps.recorder.recordAllAndPublish([this.grantEntry(p, call, basis, level, approval)]);
+  private async grant(p: Proposal, call: ToolCall, basis: 'policy' | 'approval' | 'compensation', level: number, approval?: GrantApproval, resuming?: Preempted): Promise<void> {
+    // A compensation restores what was there before the action: never held back.
+    const arbitration = basis !== 'compensation' && this.deps.arbitration
+      ? await this.deps.arbitration.judge(p, basis, { ...(approval ? { approvalId: approval.approvalId } : {}), ...(resuming ? { resuming: resuming.record } : {}) })
+      : undefined;
+    const proceed = arbitration?.proceed ?? true;
+    await this.deps.recorder.recordAllAndPublish([...(arbitration?.entries ?? []), ...(proceed ? [this.grantEntry(p, call, basis, level, approval)] : [])]);
+    for (const n of arbitration?.notices ?? []) await this.deps.notifier.notify(n.text, { incident_id: n.incident_id });
+  }
+
+  /**
+   * Proposals the Arbitrator preempted, highest priority first: once the priority that held one back
+   * has ended it is re-evaluated against the state now and, if still allowed (or approved), granted
+   * after the Arbitrator's check; one that waited past its deadline expires unexecuted. A sweep in
+   * the composition root runs this.
+   */
+  async resumePreempted(): Promise<void> {
+    const arbitration = this.deps.arbitration;
+    if (!arbitration) return;
+    for (const w of await arbitration.waiting()) {
+      if (!w.expired && w.held) continue;
+      const life = lifeOf(await this.deps.audit.list({ proposal_id: w.record.proposal_id! }));
+      if (!life) continue;
+      const p = life.proposal;
+      await this.serialised(p, async (ctx) => {
+        // Idempotent: another gateway (or an earlier sweep) resumed or expired it already.
+        if (ctx.own.some((r) => r.kind === 'grant' || (r.kind === 'preemption_ended' && r.payload.preempted_id === w.record.id))) return;
+        if (w.expired) {
+          await this.deps.recorder.recordAllAndPublish([arbitration.endedEntry(w, 'expired', `the priority of ${w.record.payload.by.tenant} outlasted the wait; nothing runs`)]);
+          await this.deps.notifier.notify(`Preempted ${p.action} of ${p.target.name} (${p.tenant}) expired unexecuted: ${w.record.payload.by.tenant}'s priority outlasted its wait.`, { incident_id: p.incident_id });
+          return;
+        }
+        const again = await this.decide(p, { reevaluation: true, ...(w.record.payload.approval_id ? { approvalId: w.record.payload.approval_id } : {}) });
+        const approvers = approvalsSoFar(life);
+        if (again.verdict === 'deny' || (w.record.payload.basis === 'policy' && again.verdict !== 'allow')) {
+          const why = again.verdict === 'deny' ? `re-evaluation denies it: ${again.violations.map((v) => v.message).join('; ')}` : 'it now needs a human approval';
+          await this.deps.recorder.recordAllAndPublish([arbitration.endedEntry(w, again.verdict === 'deny' ? 'denied' : 'resumed', why)]);
+          if (again.verdict === 'deny') await this.deps.notifier.notify(`Preempted ${p.action} of ${p.target.name} (${p.tenant}) not resumed: ${why}`, { incident_id: p.incident_id });
+          else await this.askForApproval(p, again);
+          return;
+        }
+        const approval = w.record.payload.basis === 'approval' && w.record.payload.approval_id ? { approvers, approvalId: w.record.payload.approval_id } : undefined;
+        await this.grant(p, p.tool_call, w.record.payload.basis, again.agent_level, approval, w);
+      });
+    }
   }
 
   private grantEntry(p: Proposal, call: ToolCall, basis: 'policy' | 'approval' | 'compensation', level: number, approval?: GrantApproval) {

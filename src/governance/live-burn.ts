@@ -92,14 +92,21 @@ export class LiveBurnRates {
       intervalMs?: number;
       /** Runs a refresh as tracked work (a virtual-time driver waits for it). */
       spawn?: (fn: () => Promise<void>, onError: (err: unknown) => void) => void;
+      /** Runs after every refresh, on the figures just read (the Arbitrator's priority watch). */
+      afterRefresh?: () => Promise<void>;
     },
   ) {}
 
   start(): void {
     const spawn = this.deps.spawn ?? ((fn, onError) => void fn().catch(onError));
     const onError = (err: unknown) => this.deps.logger.warn({ err: describeError(err) }, 'live burn rates not refreshed');
-    spawn(() => this.refresh(), onError);
-    this.sweeps = startSweeps({ clock: this.deps.clock, everyMs: this.deps.intervalMs ?? 60_000, spawn, sweep: () => this.refresh(), onError });
+    const after = this.deps.afterRefresh;
+    const run = async () => {
+      await this.refresh();
+      if (after) await after().catch((err: unknown) => this.deps.logger.warn({ err: describeError(err) }, 'after the burn rates were refreshed: failed'));
+    };
+    spawn(run, onError);
+    this.sweeps = startSweeps({ clock: this.deps.clock, everyMs: this.deps.intervalMs ?? 60_000, spawn, sweep: run, onError });
   }
 
   stop(): void {

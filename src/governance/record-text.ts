@@ -32,6 +32,16 @@ export function describeRecord(r: AuditRecord): string | undefined {
       return `verification${r.payload.verification.of === 'compensation' ? ' of the compensation' : ''}: ${r.payload.verification.outcome} (${Math.round(r.payload.verification.before)} → ${Math.round(r.payload.verification.after)} ms)`;
     case 'rollback':
       return `rollback: ${r.payload.rollback.reason}`;
+    case 'priority_raised':
+      return `priority raised for ${r.tenant}: burn ${r.payload.windows.long}x over 1 h, ${r.payload.windows.short}x over 5 min (≥ ${r.payload.threshold}x)`;
+    case 'priority_lowered':
+      return `priority lowered for ${r.tenant}: ${r.payload.reason}`;
+    case 'preempted':
+      return `preempted by ${r.payload.by.tenant}'s priority (burn ${r.payload.by.burn_rate}x) on ${r.payload.nodes.join(', ')}`;
+    case 'preemption_ended':
+      return `preemption ended: ${r.payload.outcome} (${r.payload.reason})`;
+    case 'arbitration_check':
+      return `arbitrator check ${r.payload.passed ? 'passed' : 'failed'}: ${r.payload.checks.map((c) => `${c.name} ${c.passed ? 'ok' : 'failed'} (${c.detail})`).join('; ')}`;
     case 'escalation':
       return `escalated to a human: ${r.payload.summary}`;
     default:

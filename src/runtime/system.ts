@@ -11,6 +11,10 @@ import { withPrometheusSignals } from '../../agents/runtime/prometheus-signals.t
 import { LiveBurnRates } from '../governance/live-burn.ts';
 import { PrometheusReplicaTime, PrometheusSliSource } from './prometheus-sli.ts';
 import { LiveSpend } from '../governance/live-spend.ts';
+import { ArbitrationGate } from '../governance/arbitration-gate.ts';
+import { KubeTenancyFacts } from '../cluster/tenancy-facts.ts';
+import { PriorityWatch } from '../../agents/arbitrator/priority-watch.ts';
+import { startSweeps } from '../core/sweeps.ts';
 import { readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -416,8 +420,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     // Live burn rates for the policy input, from the tenants' SLIs in Prometheus (the configured figure
     // stands for a tenant whose SLIs cannot be read).
     let liveBurn: LiveBurnRates | undefined;
+    // The Arbitrator's priorities follow every refresh of the burn rates (set once the notifier exists).
+    let priorityWatch: PriorityWatch | undefined;
     if (prometheusUrl) {
-      liveBurn = new LiveBurnRates({ source: new PrometheusSliSource(prometheusUrl), tenants, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError) });
+      liveBurn = new LiveBurnRates({
+        source: new PrometheusSliSource(prometheusUrl), tenants, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError),
+        afterRefresh: async () => void (await priorityWatch?.tick()),
+      });
       liveBurn.start();
       const lb = liveBurn;
       closers.push(async () => lb.stop());
@@ -560,10 +569,19 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     report.push(llmReport(config.llm));
 
     // Blast radii computed from the target on the cluster, never taken on the agent's word alone.
+    // The Arbitrator before every grant: priority and preemption, then the entitlement and co-tenant check.
     const gateway = new Gateway({
       audit, recorder, policy, autonomy, tenants, keys, clock, logger, approvals, desk, notifier, sharedState: shared,
       blastRadius: new KubeBlastRadiusFacts(kube), ...(liveBurn ? { liveBurn } : {}), ...(liveSpend ? { liveSpend } : {}),
+      arbitration: new ArbitrationGate({ audit, tenants, facts: new KubeTenancyFacts(kube, tenants), clock, logger }),
     });
+    if (liveBurn) priorityWatch = new PriorityWatch({ burns: liveBurn, tenants, recorder, clock, logger, notifier });
+    // Preempted proposals resume (or expire) once the priority that held them back has ended.
+    const resumes = startSweeps({
+      clock, everyMs: 30_000, spawn: (fn, onError) => tracker.spawn(fn, onError), sweep: () => gateway.resumePreempted(),
+      onError: (err) => logger.warn({ err: describeError(err) }, 'preempted proposals not resumed'),
+    });
+    closers.push(async () => resumes.stop());
     const elastik = new Elastik({ tools: elastikTools, recorder, audit, clock, logger, tenants, tracker, notifier, reasoner });
     const configurer = new Configurer({ tools: configurerTools, featureFlags: true, recorder, audit, clock, logger, tenants, reasoner });
     const arbitrator = new Arbitrator({ tools: arbitratorTools, recorder, audit, clock, logger, tenants });

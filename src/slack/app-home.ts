@@ -14,6 +14,7 @@ import type { AgentAutonomy } from '../governance/autonomy.ts';
 import { exitChecksOf, phaseEvidence, type Coverage, type ExitCheck, type PhaseEvidence } from '../governance/phase-evidence.ts';
 import { approvalsSoFar, lifeOf, stageOf, type ProposalLife } from '../governance/proposal-life.ts';
 import type { Tenants } from '../governance/tenants.ts';
+import { activePriorities, beneficiary, type ActivePriority } from '../governance/arbitration.ts';
 import { agentName, code, context, escapeMrkdwn, header, section, slackDate, type KnownBlock } from './mrkdwn.ts';
 
 export interface HomeView {
@@ -41,8 +42,10 @@ export interface TenantBudget {
 export interface HomeFacts {
   phase: Phase;
   agents: readonly AgentAutonomy[];
-  /** Proposals waiting for a human, oldest first. */
+  /** Proposals waiting for a human: those for a tenant with raised priority first (highest burn first), then oldest first. */
   pending: readonly ProposalLife[];
+  /** Tenants whose priority the Arbitrator raised (burn above 1.5x), highest burn first. */
+  priorities?: readonly ActivePriority[];
   tenants: readonly TenantBudget[];
   evidence: PhaseEvidence;
   /** Over how many days the evidence was gathered. */
@@ -81,14 +84,16 @@ export function homeView(f: HomeFacts): HomeView {
           const p = l.proposal;
           const req = l.request?.requirement;
           const votes = approvalsSoFar(l).length;
-          return `• ${code(`${p.action} ${p.target.name}`)} for ${escapeMrkdwn(p.tenant)} by ${agentName(p.agent)}${req ? ` — ${votes} of ${req.required} approvals, expires ${slackDate(Date.parse(req.expires_at))}` : ''}${p.incident_id ? ` — incident ${code(p.incident_id.slice(0, 8))}` : ''}`;
+          const prio = f.priorities?.find((x) => x.tenant === beneficiary(p));
+          return `• ${prio ? `⏫ *first: ${escapeMrkdwn(prio.tenant)} has priority (burn ${prio.burn_rate}x)* ` : ''}${code(`${p.action} ${p.target.name}`)} for ${escapeMrkdwn(p.tenant)} by ${agentName(p.agent)}${req ? ` — ${votes} of ${req.required} approvals, expires ${slackDate(Date.parse(req.expires_at))}` : ''}${p.incident_id ? ` — incident ${code(p.incident_id.slice(0, 8))}` : ''}`;
         })
         .join('\n');
   const tenants = f.tenants
     .map((t) => {
       const spent = t.monthly_budget_usd > 0 ? Math.round((t.month_to_date_usd / t.monthly_budget_usd) * 100) : 0;
       const burn = t.burn_rate >= 6 ? '🔥' : t.burn_rate >= 1 ? '⚠️' : '🟢';
-      return `• *${escapeMrkdwn(t.name)}* (${escapeMrkdwn(t.tier)}) — burn rate ${burn} ${t.burn_rate.toFixed(1)}x${t.burn_source === 'configured' ? ' (configured)' : t.burn_source === 'live' ? ' (live)' : ''} — ${usd(t.month_to_date_usd)} of ${usd(t.monthly_budget_usd)} this month (${spent}%)${t.spend_basis ? ` — _${escapeMrkdwn(t.spend_basis)}_` : ''}`;
+      const prio = f.priorities?.some((x) => x.tenant === t.name) ? ' — ⏫ priority raised' : '';
+      return `• *${escapeMrkdwn(t.name)}* (${escapeMrkdwn(t.tier)}) — burn rate ${burn} ${t.burn_rate.toFixed(1)}x${t.burn_source === 'configured' ? ' (configured)' : t.burn_source === 'live' ? ' (live)' : ''}${prio} — ${usd(t.month_to_date_usd)} of ${usd(t.monthly_budget_usd)} this month (${spent}%)${t.spend_basis ? ` — _${escapeMrkdwn(t.spend_basis)}_` : ''}`;
     })
     .join('\n');
   const others = f.evidence.checks.filter((c) => c.phase !== f.phase);
@@ -135,14 +140,23 @@ export class AuditHome implements HomeSource {
     const [records, coverage] = await Promise.all([this.deps.audit.list({ since }), this.deps.coverage()]);
     const byProposal = new Map<string, typeof records>();
     for (const r of records) if (r.proposal_id) byProposal.set(r.proposal_id, [...(byProposal.get(r.proposal_id) ?? []), r]);
-    const pending = [...byProposal.values()].flatMap((rs) => {
-      const life = lifeOf(rs);
-      return life && stageOf(life) === 'awaiting_approval' ? [life] : [];
-    });
+    // The approval queue in the order the Arbitrator's priorities give it: work for a tenant burning
+    // its budget fastest first (a throttle counts for the tenant it protects), then oldest first.
+    const active = activePriorities(records.filter((r) => r.kind === 'priority_raised' || r.kind === 'priority_lowered'));
+    const rank = (l: ProposalLife) => active.get(beneficiary(l.proposal))?.burn_rate ?? 0;
+    const pending = [...byProposal.values()]
+      .flatMap((rs) => {
+        const life = lifeOf(rs);
+        return life && stageOf(life) === 'awaiting_approval' ? [life] : [];
+      })
+      .map((life, i) => ({ life, i }))
+      .sort((a, b) => rank(b.life) - rank(a.life) || a.i - b.i)
+      .map((x) => x.life);
     return {
       phase: this.deps.autonomy.phase,
       agents: this.deps.autonomy.statuses(),
       pending,
+      priorities: [...active.values()].sort((a, b) => b.burn_rate - a.burn_rate),
       tenants: Object.entries(this.deps.tenants).map(([name, t]) => {
         const live = this.deps.liveBurn?.of(name);
         const spend = this.deps.liveSpend?.of(name);

@@ -42,6 +42,11 @@ describe('governor demo: every remedy through the governed flow', () => {
     await demo('noisy-neighbor', (s, find) => {
       expect(find('arbitrator', 'throttle_tenant')).toMatchObject({ verdict: 'require_approval', level: 2, executed: true, verified: true, approved_by: 'alice' });
       expect(s.sla_restored).toBe(true);
+      // The victim's burn passes 1.5x: its priority is raised; every grant passed the Arbitrator's check first.
+      const events = s.timeline.map((e) => e.event).join('\n');
+      expect(events).toMatch(/priority raised for acme: burn \S+x over 1 h, \S+x over 5 min/);
+      expect(events).toMatch(/arbitrator check passed: entitlement ok \(a CPU limit of 500m keeps the 500m per pod globex requested/);
+      expect(events).not.toMatch(/arbitrator check failed/);
     });
   }, 240_000);
 
