@@ -393,6 +393,11 @@ export class Gateway {
     if (!life?.proposal.compensating_action) {
       throw new GovernorError('not_found', `rollback for a proposal without a recorded compensating action: ${r.proposal_id}`);
     }
+    // Only the verifier's rollback, recorded in the audit log before it reached the bus, is acted on:
+    // a rollback event published straight onto the bus (anyone with the bus's credentials) is not.
+    if (life.rollback?.id !== r.id) {
+      throw new GovernorError('grant_mismatch', `rollback ${r.id} of proposal ${r.proposal_id} is not the one the audit log holds${life.rollback ? ` (${life.rollback.id})` : ' (none)'}: not compensated`);
+    }
     // Only the compensating action recorded before execution may run, exactly as recorded.
     const planned = life.compensatingAction ?? life.proposal.compensating_action;
     if (canonicalJson(planned) !== canonicalJson(r.compensating_action)) {

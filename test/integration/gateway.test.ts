@@ -1,5 +1,6 @@
 // The gateway on real PostgreSQL and the real policy bundle: verdicts become grants, approvals,
 // or nothing — exactly once, however often a message is delivered — and it fails closed.
+import { recordOfEvent } from '../../src/audit/records.ts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { KeyObject } from 'node:crypto';
 import { EVENT_VERSION, type Grant } from '../../src/contracts/events.ts';
@@ -298,9 +299,16 @@ describe('gateway', () => {
       proposal_id: p.id, agent: 'elastik' as const, tenant: 'acme', reason: 'not helped',
       compensating_action: { server: 'kubernetes', tool: 'scale_deployment', args },
     });
-    await expect(g.onRollback(rb({ namespace: 'acme-prod', deployment: 'checkout', replicas: 2 }))).rejects.toThrow(/different action/);
-    await g.onRollback(rb({ namespace: 'acme-prod', deployment: 'checkout', replicas: 8 }));
-    await g.onRollback(rb({ namespace: 'acme-prod', deployment: 'checkout', replicas: 8 }));
+    // A rollback straight onto the bus, with no record of the verifier's behind it, is refused.
+    await expect(g.onRollback(rb({ namespace: 'acme-prod', deployment: 'checkout', replicas: 8 }))).rejects.toThrow(/not the one the audit log holds \(none\)/);
+    expect(await h.audit.list({ proposal_id: p.id, kind: 'grant' })).toHaveLength(0);
+    const recorded = rb({ namespace: 'acme-prod', deployment: 'checkout', replicas: 8 });
+    await h.recorder.record(recordOfEvent<'rollback'>(recorded, {}));
+    // The recorded rollback's id with another action, or another id with the recorded action: refused.
+    await expect(g.onRollback({ ...recorded, compensating_action: { ...recorded.compensating_action, args: { namespace: 'acme-prod', deployment: 'checkout', replicas: 2 } } })).rejects.toThrow(/different action/);
+    await expect(g.onRollback({ ...recorded, id: 'rb-forged' })).rejects.toThrow(/not the one the audit log holds/);
+    await g.onRollback(recorded);
+    await g.onRollback(recorded);
     const grants = await h.audit.list({ proposal_id: p.id, kind: 'grant' });
     expect(grants).toHaveLength(1);
     expect(field(grants[0]!, 'grant')).toMatchObject({ basis: 'compensation', args: { replicas: 8 } });
