@@ -43,10 +43,16 @@ import { PdjsPagingService } from '../src/paging/pdjs-paging.ts';
 import { startPrometheusMcpHttp } from '../mcp-servers/prometheus/http.ts';
 import { runPrometheusMcpStdio } from '../mcp-servers/prometheus/stdio.ts';
 import type { Tenants } from '../src/governance/tenants.ts';
+import { startOpaMcpHttp } from '../mcp-servers/opa/http.ts';
+import { runOpaMcpStdio } from '../mcp-servers/opa/stdio.ts';
+import { cachedCatalog } from '../mcp-servers/opa/server.ts';
+import { WasmPolicyEngine, DEFAULT_BUNDLE_PATH } from '../src/policy/wasm-policy-engine.ts';
+import { openPolicyPublicKey } from '../src/policy/bundle-signature.ts';
+import { readBundleCatalog } from '../src/policy/bundle-catalog.ts';
 
-export const MCP_SERVERS = ['kubernetes', 'configmap', 'billing', 'finops', 'pagerduty', 'prometheus'] as const;
+export const MCP_SERVERS = ['kubernetes', 'configmap', 'billing', 'finops', 'pagerduty', 'prometheus', 'opa'] as const;
 type ServerName = (typeof MCP_SERVERS)[number];
-type ClusterServerName = Exclude<ServerName, 'pagerduty' | 'prometheus'>;
+type ClusterServerName = Exclude<ServerName, 'pagerduty' | 'prometheus' | 'opa'>;
 
 const Identity = z.object({ agent: z.string().min(1), namespaces: z.array(z.string().min(1)).min(1) });
 /** GOVERNOR_MCP_TOKENS_FILE: bearer token → the identity its sessions are bound to. */
@@ -73,6 +79,7 @@ export async function mcpServer(name: string, opts: McpCommandOptions, env: Reco
   const served =
     name === 'pagerduty' ? pagerDutyServer(config, logger, tenants)
       : name === 'prometheus' ? prometheusServer(config, logger, tenants)
+        : name === 'opa' ? opaServer(config, logger, tenants)
         : clusterServer(name as ClusterServerName, config, logger, tenants);
 
   let stop: () => Promise<void>;
@@ -169,6 +176,31 @@ function prometheusServer(config: Config, logger: Logger, tenants: Tenants): Ser
     http: (tokens, port) => startPrometheusMcpHttp({ prometheusUrl: url, clock: new RealClock(), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(v)])), port, logger }),
     close: async () => {},
   };
+}
+
+/**
+ * The policy engine: the bundle GOVERNOR_POLICY_BUNDLE names (the committed one by default), loaded
+ * only when its signature holds for the policy public key, as the gateway loads it. No cluster.
+ */
+function opaServer(config: Config, logger: Logger, tenants: Tenants): Served {
+  const path = config.policyBundle ?? DEFAULT_BUNDLE_PATH;
+  const engine = WasmPolicyEngine.fromBundle(path, { publicKey: openPolicyPublicKey(config.policyPublicKeyFile).key });
+  // A failed load is reported by the first session that needs it, never as an unhandled rejection.
+  engine.catch(() => undefined);
+  const deps = async () => {
+    const policy = await engine;
+    return { policy, catalog: cachedCatalog(policy, () => readBundleCatalog(path)), logger };
+  };
+  return {
+    stdio: async (session) => runOpaMcpStdio({ ...(await deps()), session: withTenants(tenants, session) }),
+    http: async (tokens, port) => startOpaMcpHttp({ ...(await deps()), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(tenants, v)])), port }),
+    close: async () => {},
+  };
+}
+
+/** A session's tenants: those all of whose namespaces it holds. */
+function withTenants<S extends z.infer<typeof Identity>>(tenants: Tenants, s: S): S & { tenants: string[] } {
+  return { ...s, tenants: Object.entries(tenants).filter(([, t]) => t.namespaces.every((ns) => s.namespaces.includes(ns))).map(([name]) => name) };
 }
 
 type Base = {
