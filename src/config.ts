@@ -69,6 +69,7 @@ const EnvSchema = z
     GOVERNOR_GRANT_PUBLIC_KEY_FILE: optionalString,
     GOVERNOR_MCP_TOKENS_FILE: optionalString,
     GOVERNOR_TENANTS_FILE: optionalString,
+    GOVERNOR_NODE_GROUPS_FILE: optionalString,
     GOVERNOR_POLICY_BUNDLE: optionalString,
     GOVERNOR_CONFIG_FILE: optionalString,
     GOVERNOR_DATA_DIR: optionalString.default('.governor'),
@@ -123,6 +124,8 @@ export interface Config {
   /** Bearer token → { agent, namespaces } for `governor mcp NAME --port N` (a mounted Secret in a cluster). */
   mcpTokensFile: string | undefined;
   tenantsFile: string | undefined;
+  /** Node groups and their hard scaling bounds (config/node-groups.json by default). */
+  nodeGroupsFile: string | undefined;
   policyBundle: string | undefined;
   /** The watched file holding the deployment phase (a ConfigMap mount in a cluster). */
   governorFile: string | undefined;
@@ -214,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     grantPublicKeyFile: e.GOVERNOR_GRANT_PUBLIC_KEY_FILE,
     mcpTokensFile: e.GOVERNOR_MCP_TOKENS_FILE,
     tenantsFile: e.GOVERNOR_TENANTS_FILE,
+    nodeGroupsFile: e.GOVERNOR_NODE_GROUPS_FILE,
     policyBundle: e.GOVERNOR_POLICY_BUNDLE,
     governorFile: e.GOVERNOR_CONFIG_FILE,
     dataDir: e.GOVERNOR_DATA_DIR,
