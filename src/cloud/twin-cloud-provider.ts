@@ -3,7 +3,6 @@
 // (capacity, allocatable, labels; the zones taken in turn), named `<group>-NN`, which the twin's
 // scheduler fills at once with pods that were Pending for lack of room; scaling in removes empty
 // nodes, newest first, and refuses when too few are empty (nothing is drained here).
-import type { Clock } from '../core/clock.ts';
 import { GovernorError } from '../core/errors.ts';
 import type { ClusterTwin } from '../twin/cluster-twin.ts';
 import type { Node } from '../twin/kube-objects.ts';
@@ -20,7 +19,6 @@ export class TwinCloudProvider implements CloudProvider {
   constructor(
     private readonly twin: ClusterTwin,
     private readonly groups: NodeGroups,
-    private readonly clock: Clock,
   ) {}
 
   async listNodeGroups(names: readonly string[]): Promise<NodeGroupState[]> {
@@ -75,7 +73,7 @@ export class TwinCloudProvider implements CloudProvider {
           memory: model ? model.status.capacity!['memory']! : spec.node!.memory,
           ...(model ? { allocatable: { cpu: model.status.allocatable!['cpu']!, memory: model.status.allocatable!['memory']! } } : spec.node?.allocatable ? { allocatable: spec.node.allocatable } : {}),
           labels,
-          createdAtMs: this.clock.now(),
+          createdAtMs: this.twin.clock.now(),
         });
         added.push(n);
       }
