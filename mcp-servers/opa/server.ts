@@ -15,6 +15,8 @@ import { explainDecision } from '../../src/policy/explain-decision.ts';
 import { sessionScope } from '../shared/session-scope.ts';
 
 export const OPA_SERVER_NAME = 'opa';
+/** The server's tools, for a client that routes an agent's tools over several sessions. */
+export const OPA_TOOLS = ['evaluate', 'explain', 'list_policies'] as const;
 
 export interface OpaSession {
   agent: string;
