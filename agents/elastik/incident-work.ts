@@ -301,17 +301,18 @@ export class IncidentWork {
     if (steps.some((l) => UNSETTLED.has(stageOf(l)))) return true;
     const waiting = PodsWithoutMetrics.safeParse(metrics);
     if (!waiting.success || !waiting.data.pods_without_metrics.some((p) => !p.ready)) return false;
-    const events = await readTool(tools, 'get_events', { namespace: inc.namespace, kind: 'Pod', limit: 500 }, PodEvents);
-    const pending = pendingForCapacity(waiting.data, events.events);
-    if (pending.pods.length === 0) return false;
-    let groups;
+    // What cannot be read leaves the replica steps to go on as before: never a stalled incident.
+    let events, groups, nodes;
     try {
+      events = await readTool(tools, 'get_events', { namespace: inc.namespace, kind: 'Pod', limit: 500 }, PodEvents);
+      if (pendingForCapacity(waiting.data, events.events).pods.length === 0) return false;
       groups = await readTool(tools, 'list_node_groups', {}, NodeGroupsView);
+      nodes = await readTool(tools, 'get_node_status', { namespace: inc.namespace, deployment: inc.deployment }, NodesStatus);
     } catch (err) {
-      this.deps.logger.warn({ agent: 'elastik', incident_id: inc.id, err: describeError(err) }, `${pending.pods.length} pod(s) Pending for capacity, but the node groups cannot be read; planning replicas as before`);
+      this.deps.logger.warn({ agent: 'elastik', incident_id: inc.id, err: describeError(err) }, 'pods are waiting, but the events, node groups or nodes cannot be read; planning replicas as before');
       return false;
     }
-    const nodes = await readTool(tools, 'get_node_status', { namespace: inc.namespace, deployment: inc.deployment }, NodesStatus);
+    const pending = pendingForCapacity(waiting.data, events.events);
     const group = groupOf(groups.groups, nodes.nodes.map((n) => n.name));
     if (!group) return false;
     const last = steps.at(-1);
