@@ -318,7 +318,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     const verifierTools = await session(mcp.url, kubeTokens, 'verifier');
     const configurerTools = await session(configMcp.url, configTokens, 'configurer');
     // The OPA MCP server (mcp-servers/opa): the same engine the gateway decides with, for the
-    // Arbitrator's session (its tools beside Billing's) and for people on its URL.
+    // Arbitrator's session (its tools beside Billing's); people run `governor mcp opa --stdio`.
     const opaTokens = new Map([[token(), { agent: 'arbitrator', namespaces, tenants: Object.keys(tenants) }]]);
     const opaMcp = await startOpaMcpHttp({ policy, catalog: cachedCatalog(policy, () => readBundleCatalog(config.policyBundle)), tokens: opaTokens, logger });
     closers.push(() => opaMcp.close());
