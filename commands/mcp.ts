@@ -1,7 +1,8 @@
 // `governor mcp NAME --stdio | --port N`: one MCP server as its own process, against the cluster in
 // KUBECONFIG (a real one, or the twin from `governor twin --kubeconfig FILE`) — or, for `pagerduty`,
 // against PagerDuty (PAGERDUTY_*; no cluster, no grants: paging governs nothing), and for
-// `prometheus` against PROMETHEUS_URL (read-only; every query confined to the session's tenants).
+// `prometheus` against PROMETHEUS_URL (read-only; every query confined to the session's tenants),
+// `opa` over the policy bundle (read-only; no cluster) and `cloud` over the configured node groups.
 //   --stdio: one session on stdin/stdout, whose identity (--agent, --namespaces) the launching
 //            process vouches for; stdout belongs to the protocol, logs go to stderr.
 //   --port:  Streamable HTTP; each session is bound by its bearer token to the identity given in
@@ -46,10 +47,20 @@ import { startPrometheusMcpHttp } from '../mcp-servers/prometheus/http.ts';
 import { runPrometheusMcpStdio } from '../mcp-servers/prometheus/stdio.ts';
 import { loadSignals } from '../mcp-servers/prometheus/signals.ts';
 import type { Tenants } from '../src/governance/tenants.ts';
+import { startOpaMcpHttp } from '../mcp-servers/opa/http.ts';
+import { runOpaMcpStdio } from '../mcp-servers/opa/stdio.ts';
+import { cachedCatalog } from '../mcp-servers/opa/server.ts';
+import { WasmPolicyEngine, DEFAULT_BUNDLE_PATH } from '../src/policy/wasm-policy-engine.ts';
+import { openPolicyPublicKey } from '../src/policy/bundle-signature.ts';
+import { readBundleCatalog } from '../src/policy/bundle-catalog.ts';
+import { startCloudMcpHttp } from '../mcp-servers/cloud/http.ts';
+import { runCloudMcpStdio } from '../mcp-servers/cloud/stdio.ts';
+import { MemoryCloudProvider } from '../src/cloud/memory-cloud-provider.ts';
+import { DEFAULT_NODE_GROUPS_FILE, loadNodeGroups } from '../src/cloud/node-groups.ts';
 
-export const MCP_SERVERS = ['kubernetes', 'configmap', 'feature-flags', 'billing', 'finops', 'pagerduty', 'prometheus'] as const;
+export const MCP_SERVERS = ['kubernetes', 'configmap', 'feature-flags', 'billing', 'finops', 'pagerduty', 'prometheus', 'opa', 'cloud'] as const;
 type ServerName = (typeof MCP_SERVERS)[number];
-type ClusterServerName = Exclude<ServerName, 'pagerduty' | 'prometheus'>;
+type ClusterServerName = Exclude<ServerName, 'pagerduty' | 'prometheus' | 'opa' | 'cloud'>;
 
 const Identity = z.object({ agent: z.string().min(1), namespaces: z.array(z.string().min(1)).min(1) });
 /** GOVERNOR_MCP_TOKENS_FILE: bearer token → the identity its sessions are bound to. */
@@ -76,6 +87,8 @@ export async function mcpServer(name: string, opts: McpCommandOptions, env: Reco
   const served =
     name === 'pagerduty' ? pagerDutyServer(config, logger, tenants)
       : name === 'prometheus' ? prometheusServer(config, logger, tenants)
+        : name === 'opa' ? opaServer(config, logger, tenants)
+          : name === 'cloud' ? cloudServer(config, logger)
         : clusterServer(name as ClusterServerName, config, logger, tenants);
 
   let stop: () => Promise<void>;
@@ -173,6 +186,52 @@ function prometheusServer(config: Config, logger: Logger, tenants: Tenants): Ser
     http: (tokens, port) => startPrometheusMcpHttp({ prometheusUrl: url, clock: new RealClock(), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(v)])), port, signals, logger }),
     close: async () => {},
   };
+}
+
+/**
+ * The policy engine: the bundle GOVERNOR_POLICY_BUNDLE names (the committed one by default), loaded
+ * only when its signature holds for the policy public key, as the gateway loads it. No cluster.
+ */
+function opaServer(config: Config, logger: Logger, tenants: Tenants): Served {
+  const path = config.policyBundle ?? DEFAULT_BUNDLE_PATH;
+  const engine = WasmPolicyEngine.fromBundle(path, { publicKey: openPolicyPublicKey(config.policyPublicKeyFile).key });
+  // A failed load is reported by the first session that needs it, never as an unhandled rejection.
+  engine.catch(() => undefined);
+  const deps = async () => {
+    const policy = await engine;
+    return { policy, catalog: cachedCatalog(policy, () => readBundleCatalog(path)), logger };
+  };
+  return {
+    stdio: async (session) => runOpaMcpStdio({ ...(await deps()), session: withTenants(tenants, session) }),
+    http: async (tokens, port) => startOpaMcpHttp({ ...(await deps()), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(tenants, v)])), port }),
+    close: async () => {},
+  };
+}
+
+/**
+ * The cloud provider's node groups (GOVERNOR_NODE_GROUPS_FILE, config/node-groups.json by default).
+ * On its own process the server has no twin to add nodes to and no cloud API is wired yet: the groups
+ * are held in memory, each at its minimum size, which it says. Inside `governor start` the twin's
+ * node pools are the provider (src/runtime/system.ts). Grants, single use and the pause epoch as for
+ * the cluster servers.
+ */
+function cloudServer(config: Config, logger: Logger): Served {
+  const groups = loadNodeGroups(config.nodeGroupsFile ?? DEFAULT_NODE_GROUPS_FILE);
+  logger.warn({ groups: Object.keys(groups) }, 'no cloud API is configured: node groups are held in this process (in memory), each starting at its min_nodes');
+  const provider = new MemoryCloudProvider(groups);
+  const grantPublicKeys = readGrantKeys(config, logger);
+  const sharedState = openSharedState(config, logger);
+  const base = { provider, groups, clock: new RealClock(), sharedState, grantPublicKeys, pauseEpoch: new SharedStatePauseEpoch(sharedState), logger };
+  return {
+    stdio: (session) => runCloudMcpStdio({ ...base, session }),
+    http: (tokens, port) => startCloudMcpHttp({ ...base, tokens, port }),
+    close: () => sharedState.close(),
+  };
+}
+
+/** A session's tenants: those all of whose namespaces it holds. */
+function withTenants<S extends z.infer<typeof Identity>>(tenants: Tenants, s: S): S & { tenants: string[] } {
+  return { ...s, tenants: Object.entries(tenants).filter(([, t]) => t.namespaces.every((ns) => s.namespaces.includes(ns))).map(([name]) => name) };
 }
 
 type Base = {

@@ -79,10 +79,12 @@ if [ -z "${POLICY_SIGNING_KEY:-}" ]; then
   echo "signing with the development key (${SIGNING_KEY}): anyone with the repository can sign with it"
 fi
 
+# The manifest's revision names the opa release that compiled the bundle (the OPA MCP server's
+# list_policies reports it): Wasm from another release is other code, even from the same sources.
 # RS256 (PKCS#1 v1.5) is deterministic: the same sources and key give the same .signatures.json,
 # so the byte comparison below still holds for a signed bundle.
 build_into() {
-  "$OPA" build -b -t wasm -e "$ENTRYPOINT" --ignore '*_test.rego' --signing-key "$SIGNING_KEY" --signing-alg RS256 -o "$1" policies/
+  "$OPA" build -b -t wasm -e "$ENTRYPOINT" --revision "opa-${opa_version}" --ignore '*_test.rego' --signing-key "$SIGNING_KEY" --signing-alg RS256 -o "$1" policies/
 }
 
 # The identity of a bundle, as WasmPolicyEngine computes it (src/policy/wasm-policy-engine.ts):

@@ -125,8 +125,8 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('mcp')
-    .description('one MCP server (kubernetes, configmap, feature-flags, billing, finops against KUBECONFIG; pagerduty against PagerDuty; prometheus against PROMETHEUS_URL) as its own process')
-    .argument('<name>', 'kubernetes | configmap | feature-flags | billing | finops | pagerduty | prometheus')
+    .description('one MCP server (kubernetes, configmap, feature-flags, billing, finops against KUBECONFIG; pagerduty against PagerDuty; prometheus against PROMETHEUS_URL; opa over the policy bundle; cloud over the node groups) as its own process')
+    .argument('<name>', 'kubernetes | configmap | feature-flags | billing | finops | pagerduty | prometheus | opa | cloud')
     .option('--stdio', 'one session on stdin/stdout (identity from --agent and --namespaces)')
     .option('--port <n>', 'Streamable HTTP on this port (0 = any free port; tokens from GOVERNOR_MCP_TOKENS_FILE)')
     .option('--agent <name>', 'with --stdio: the agent this session acts for')

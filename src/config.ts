@@ -71,6 +71,7 @@ const EnvSchema = z
     GOVERNOR_MCP_TOKENS_FILE: optionalString,
     GOVERNOR_TENANTS_FILE: optionalString,
     GOVERNOR_SIGNALS_FILE: optionalString,
+    GOVERNOR_NODE_GROUPS_FILE: optionalString,
     GOVERNOR_POLICY_BUNDLE: optionalString,
     GOVERNOR_CONFIG_FILE: optionalString,
     GOVERNOR_DATA_DIR: optionalString.default('.governor'),
@@ -127,6 +128,8 @@ export interface Config {
   tenantsFile: string | undefined;
   /** The PromQL of each signal read from Prometheus (mcp-servers/prometheus/signals.ts); config/signals.json by default. */
   signalsFile: string | undefined;
+  /** Node groups and their hard scaling bounds (config/node-groups.json by default). */
+  nodeGroupsFile: string | undefined;
   policyBundle: string | undefined;
   /** The watched file holding the deployment phase (a ConfigMap mount in a cluster). */
   governorFile: string | undefined;
@@ -219,6 +222,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     mcpTokensFile: e.GOVERNOR_MCP_TOKENS_FILE,
     tenantsFile: e.GOVERNOR_TENANTS_FILE,
     signalsFile: e.GOVERNOR_SIGNALS_FILE,
+    nodeGroupsFile: e.GOVERNOR_NODE_GROUPS_FILE,
     policyBundle: e.GOVERNOR_POLICY_BUNDLE,
     governorFile: e.GOVERNOR_CONFIG_FILE,
     dataDir: e.GOVERNOR_DATA_DIR,

@@ -4,6 +4,8 @@
 // when no step is possible (entitlement, blast radius, a denial it cannot size around, capacity that
 // is not the cause) escalates once, to a human, with what was tried, what blocks it and what they
 // could approve. Incidents are worked one at a time each (a chain per incident), several at once.
+// Pods Pending for lack of room come first: the node group they run on grows (node-capacity.ts)
+// before any more replicas are asked for.
 // It proposes; it never decides (the gateway does), never acts twice on one state (a step is
 // re-planned only once the previous one is settled), and never scales down during an incident.
 import type { AuditRecord } from '../../src/audit/audit-store.ts';
@@ -15,7 +17,8 @@ import type { Notifier } from '../../src/governance/channels.ts';
 import { latestDecision, lifeOf, stageOf, type ProposalLife } from '../../src/governance/proposal-life.ts';
 import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { capacitySample, demandAhead, loadSample, podCapacityRps, podRpsWithinSlo, type LoadSample } from '../runtime/capacity.ts';
-import { DeploymentMetrics, HpaStatus, NamespaceCapacity, readTool } from '../runtime/cluster-views.ts';
+import { DeploymentMetrics, HpaStatus, NamespaceCapacity, NodesStatus, readTool } from '../runtime/cluster-views.ts';
+import { NodeGroupsView, PodEvents, PodsWithoutMetrics, groupOf, nodeGroupStep, pendingForCapacity } from './node-capacity.ts';
 import { proposalOf, recordProposal } from '../runtime/propose.ts';
 import { hpaScaleAction, scaleAction, type OwningHpa } from './planner.ts';
 import { nextStep, type StepDecision } from './sizing.ts';
@@ -159,6 +162,8 @@ export class IncidentWork {
     if (inc.samples.length > MAX_SAMPLES) inc.samples.shift();
     const slo = tenant.slo.p99_latency_ms;
     if (metrics.service.p99_ms <= slo) return; // recovering: Watchtower closes the incident once it holds
+    // Pods the scheduler cannot place: the node group grows first (more replicas would wait beside them).
+    if (await this.nodeCapacity(inc, records, metrics, slo)) return;
 
     // An HPA that owns the replica count is scaled through its bounds, never fought.
     const hpa = await this.owningHpa(inc);
@@ -281,6 +286,80 @@ export class IncidentWork {
       step: { follows: previous?.proposal.id ?? null, needed: step.needed, supervised: step.supervised },
     });
     this.deps.logger.info({ agent: 'elastik', incident_id: inc.id, proposal_id: proposal.id }, `next step: scale ${inc.deployment} ${current} → ${step.to}`);
+  }
+
+  /**
+   * When pods of the deployment are Pending for lack of room: a step of its node group (once at a
+   * time), a wait while one is on its way, or an escalation when the group cannot grow. True when it
+   * took the incident's turn (no replica step now); false when nothing is Pending for capacity, or
+   * the cloud provider cannot be read (the replica steps go on as before).
+   */
+  private async nodeCapacity(inc: OpenIncident, records: AuditRecord[], metrics: DeploymentMetrics, slo: number): Promise<boolean> {
+    const { tools } = this.deps;
+    // A node step on its way (deciding, awaiting a human, its nodes joining and its pods starting) comes first.
+    const steps = lives(records).filter((l) => l.proposal.agent === 'elastik' && l.proposal.action === 'scale_node_group' && l.proposal.verification.target?.deployment === inc.deployment);
+    if (steps.some((l) => UNSETTLED.has(stageOf(l)))) return true;
+    const waiting = PodsWithoutMetrics.safeParse(metrics);
+    if (!waiting.success || !waiting.data.pods_without_metrics.some((p) => !p.ready)) return false;
+    // What cannot be read leaves the replica steps to go on as before: never a stalled incident.
+    let events, groups, nodes;
+    try {
+      events = await readTool(tools, 'get_events', { namespace: inc.namespace, kind: 'Pod', limit: 500 }, PodEvents);
+      if (pendingForCapacity(waiting.data, events.events).pods.length === 0) return false;
+      groups = await readTool(tools, 'list_node_groups', {}, NodeGroupsView);
+      nodes = await readTool(tools, 'get_node_status', { namespace: inc.namespace, deployment: inc.deployment }, NodesStatus);
+    } catch (err) {
+      this.deps.logger.warn({ agent: 'elastik', incident_id: inc.id, err: describeError(err) }, 'pods are waiting, but the events, node groups or nodes cannot be read; planning replicas as before');
+      return false;
+    }
+    const pending = pendingForCapacity(waiting.data, events.events);
+    const group = groupOf(groups.groups, nodes.nodes.map((n) => n.name));
+    if (!group) return false;
+    const last = steps.at(-1);
+    if (last && ['denied', 'rejected', 'expired'].includes(stageOf(last))) {
+      await this.escalate(inc, records, `nodes:${stageOf(last)}:${last.proposal.id}`, `${pending.pods.length} pod(s) of ${inc.deployment} are Pending for lack of room and adding nodes to ${group.name} was ${stageOf(last)}`, [{ reason: 'capacity', detail: pending.message }], [
+        `approve adding nodes to node group ${group.name}`,
+        'free room on its nodes (a lower-priority workload), or shed load at the edge',
+      ]);
+      return true;
+    }
+    const capacity = await readTool(tools, 'get_namespace_capacity', { namespace: inc.namespace }, NamespaceCapacity);
+    const mine = capacity.deployments.find((d) => d.name === inc.deployment);
+    const step = nodeGroupStep({
+      namespace: inc.namespace,
+      deployment: inc.deployment,
+      pending,
+      podRequests: { cpu: (mine?.cpu_request_millicores ?? 0) / 1000, memory: mine?.memory_request_bytes ?? 0 },
+      group,
+      sloP99Ms: slo,
+    });
+    if (step.kind === 'blocked') {
+      await this.escalate(inc, records, `nodes:max:${group.name}:${group.current_nodes}`, step.reason, [{ reason: 'node_group_bounds', detail: pending.message }], [
+        `raise node group ${group.name}'s max_nodes (config/node-groups.json), then approve adding nodes`,
+        'free room on its nodes, or shed load at the edge',
+      ]);
+      return true;
+    }
+    const proposal: Proposal = proposalOf(step.action, {
+      agent: 'elastik',
+      tenant: inc.tenant,
+      namespace: inc.namespace,
+      target: { kind: 'NodeGroup', name: group.name },
+      nowMs: this.deps.clock.now(),
+      incident_id: inc.id,
+    });
+    await recordProposal(this.deps.recorder, proposal, {
+      tool_calls: [
+        { server: 'kubernetes', tool: 'get_pod_metrics', args: { namespace: inc.namespace, deployment: inc.deployment }, response: metrics },
+        { server: 'kubernetes', tool: 'get_events', args: { namespace: inc.namespace, kind: 'Pod', limit: 500 }, response: events },
+        { server: 'kubernetes', tool: 'get_node_status', args: { namespace: inc.namespace, deployment: inc.deployment }, response: nodes },
+        { server: 'kubernetes', tool: 'get_namespace_capacity', args: { namespace: inc.namespace }, response: capacity },
+        { server: 'cloud', tool: 'list_node_groups', args: {}, response: groups },
+      ],
+      pending_pods: pending.pods,
+    });
+    this.deps.logger.info({ agent: 'elastik', incident_id: inc.id, proposal_id: proposal.id }, `pods Pending for capacity: scale node group ${group.name} ${group.current_nodes} → ${String(step.action.params['to_nodes'])}`);
+    return true;
   }
 
   /** Escalates once per blockage: recorded, and told to the channel. */

@@ -20,7 +20,7 @@ import { toolsOfTenant } from './tenant-sessions.ts';
 import { capacitySample } from './capacity.ts';
 import type { Recorder } from '../../src/audit/recorder.ts';
 import type { ToolClient } from './tool-client.ts';
-import { verificationPlan, type Verifier } from './verifier.ts';
+import { PODS_NOT_READY, judgedValue, verificationPlan, type Verifier } from './verifier.ts';
 
 export interface ExecutorDeps {
   agent: AgentName;
@@ -119,9 +119,9 @@ export class Executor {
     if (g.basis === 'compensation') {
       const action = actionExecution(life);
       const atAction = action?.before?.['p99_ms'];
-      return verificationPlan(now, level, typeof atAction === 'number' ? atAction : before.service.p99_ms, { of: 'compensation' });
+      return verificationPlan(now, level, typeof atAction === 'number' && life.proposal.verification.metric !== PODS_NOT_READY ? atAction : judgedValue(life.proposal.verification, before), { of: 'compensation' });
     }
-    return verificationPlan(now, level, before.service.p99_ms, life.proposal.verification.capacity ? { beforeCapacity: capacitySample(before) } : {});
+    return verificationPlan(now, level, judgedValue(life.proposal.verification, before), life.proposal.verification.capacity ? { beforeCapacity: capacitySample(before) } : {});
   }
 
   private async latestPause(g: Grant): Promise<number | null> {

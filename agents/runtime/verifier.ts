@@ -39,6 +39,17 @@ export interface VerifierDeps {
 
 export type VerdictOfOutcome = Verification['outcome'];
 
+/** A verification metric: pods of the judged deployment not ready — Pending or starting (a node-group step is judged by it). */
+export const PODS_NOT_READY = 'pods_not_ready';
+
+/** The value of the judged metric in one reading of the service: p99 latency (ms), or pods not ready. */
+export function judgedValue(spec: Pick<Proposal['verification'], 'metric'>, m: DeploymentMetrics): number {
+  if (spec.metric !== PODS_NOT_READY) return m.service.p99_ms;
+  const waiting = (m as { pods_without_metrics?: unknown }).pods_without_metrics;
+  const notStarted = Array.isArray(waiting) ? waiting.filter((p) => !(p as { ready?: unknown }).ready).length : 0;
+  return notStarted + m.pods.filter((p) => !p.ready).length;
+}
+
 export interface VerificationSample {
   atMs: number;
   /** The judged SLO metric. */
@@ -134,7 +145,7 @@ export class Verifier {
         this.deps.tracker.spawn(
           async () => {
             const m = await readTool(this.deps.tools, 'get_pod_metrics', args, DeploymentMetrics);
-            samples.push({ atMs: this.deps.clock.now(), value: m.service.p99_ms, capacity: capacitySample(m) });
+            samples.push({ atMs: this.deps.clock.now(), value: judgedValue(p.verification, m), capacity: capacitySample(m) });
             const outcome =
               plan.of === 'compensation'
                 ? judgeCompensation(p.verification, plan.before, samples, startMs)
@@ -199,7 +210,7 @@ export class Verifier {
   private async overdue(p: Proposal, plan: VerificationPlan): Promise<void> {
     const m = await readTool(this.deps.tools, 'get_pod_metrics', judgedService(p), DeploymentMetrics);
     const now = this.deps.clock.now();
-    const value = m.service.p99_ms;
+    const value = judgedValue(p.verification, m);
     const sample: VerificationSample = { atMs: now, value, capacity: capacitySample(m) };
     const improvement = plan.before > 0 ? ((plan.before - value) / plan.before) * 100 : 0;
     const outcome: VerdictOfOutcome =

@@ -66,6 +66,18 @@ violations contains _violation("scale_cooldown", msg) if {
 
 _scaling if input.proposal.action == "scale_deployment"
 
+# A node group's size is a whole number of nodes. Each group's own bounds (fewest and most nodes,
+# most nodes per call) are configuration the Cloud Provider MCP server enforces on every call
+# (config/node-groups.json); this layer holds what is true of every group.
+violations contains _violation("invalid_params", msg) if {
+	_node_group_scaling
+	some name in ["from_nodes", "to_nodes"]
+	not _replicas(name)
+	msg := sprintf("scale_node_group needs %s as a whole number of nodes (0 or more); refusing to guess", [name])
+}
+
+_node_group_scaling if input.proposal.action == "scale_node_group"
+
 _target := object.get(input, ["proposal", "target", "name"], "the deployment")
 
 # Whole numbers only, returned through floor() so that a JSON 8.0 prints as "8" in both Go and Wasm.

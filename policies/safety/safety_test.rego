@@ -129,3 +129,21 @@ test_params_are_not_checked_for_other_actions if {
 	vs := safety.violations with input as json.remove(testing.input_with({"proposal": {"action": "rollback_deployment"}}), ["proposal/params"])
 	count(vs) == 0
 }
+
+# scale_node_group
+
+_node_group(params) := {"proposal": {"action": "scale_node_group", "target": {"kind": "NodeGroup", "name": "apps"}, "params": params}}
+
+test_node_group_scale_with_whole_counts_is_safe if {
+	count(safety.violations) == 0 with input as object.union(testing.example_input, _node_group({"node_group": "apps", "from_nodes": 2, "to_nodes": 3}))
+}
+
+test_node_group_scale_needs_whole_counts if {
+	vs := safety.violations with input as object.union(testing.example_input, _node_group({"node_group": "apps", "from_nodes": 2, "to_nodes": 2.5}))
+	{v.message | some v in vs} == {"scale_node_group needs to_nodes as a whole number of nodes (0 or more); refusing to guess"}
+}
+
+test_node_group_scale_is_not_judged_as_a_deployment_scale if {
+	# No replicas in its params: the deployment rules do not apply to it.
+	not "invalid_params" in {v.rule | some v in safety.violations with input as object.union(testing.example_input, _node_group({"node_group": "apps", "from_nodes": 2, "to_nodes": 4}))}
+}

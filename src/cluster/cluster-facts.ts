@@ -5,7 +5,8 @@
 // object is not (the caller fails closed).
 import { ApiException, AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { GovernorError } from '../core/errors.ts';
-import type { BlastRadiusFacts, NodePodFacts, WorkloadFacts } from '../governance/blast-radius.ts';
+import type { BlastRadiusFacts, NodeGroupFacts, NodePodFacts, WorkloadFacts } from '../governance/blast-radius.ts';
+import { NODE_GROUP_LABEL } from '../cloud/node-groups.ts';
 import { TENANT_LABEL } from './watch-targets.ts';
 
 function coded(what: string, err: unknown): GovernorError {
@@ -58,6 +59,26 @@ export class KubeBlastRadiusFacts implements BlastRadiusFacts {
       replicas: d.spec?.replicas ?? 0,
       cpu_request_millicores: (d.spec?.template?.spec?.containers ?? []).reduce((s, c) => s + cpuMillicores(c.resources?.requests?.['cpu']), 0),
     }));
+  }
+
+  async nodeGroup(group: string): Promise<NodeGroupFacts> {
+    const [members, all, pods, namespaces] = await Promise.all([
+      read(`nodes of group ${group}`, () => this.core.listNode({ labelSelector: `${NODE_GROUP_LABEL}=${group}` })),
+      read('nodes', () => this.core.listNode()),
+      read('pods', () => this.core.listPodForAllNamespaces()),
+      read('namespaces', () => this.core.listNamespace()),
+    ]);
+    const nodes = members.items.map((n) => n.metadata?.name ?? '');
+    const on = new Set(nodes);
+    const tenantOf = new Map(namespaces.items.map((n) => [n.metadata?.name ?? '', n.metadata?.labels?.[TENANT_LABEL] || n.metadata?.name || '']));
+    return {
+      nodes,
+      cluster_nodes: all.items.length,
+      pods: pods.items.filter((p) => live(p) && on.has(p.spec?.nodeName ?? '')).map((p) => {
+        const namespace = p.metadata?.namespace ?? '';
+        return { namespace, tenant: tenantOf.get(namespace) ?? namespace, workload: workloadOf(p) };
+      }),
+    };
   }
 
   async podsOnNode(node: string): Promise<NodePodFacts[]> {

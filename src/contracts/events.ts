@@ -10,6 +10,7 @@ export const ActionName = z.enum([
   'rollback_deployment',
   'patch_resource_limits',
   'cordon_node',
+  'scale_node_group',
   'update_config',
   'set_feature_flag',
   'adjust_quota',

@@ -21,18 +21,30 @@ export interface NodePodFacts {
   workload: string;
 }
 
+/** A node group (its nodes carry governor.io/node-pool=<group>) and what runs on it. */
+export interface NodeGroupFacts {
+  nodes: string[];
+  /** The live pods bound to the group's nodes now, of every tenant. */
+  pods: NodePodFacts[];
+  /** Nodes in the whole cluster: a node group's change is a share of the cluster's capacity. */
+  cluster_nodes: number;
+}
+
 /** What the gateway reads from the cluster to compute a blast radius; the composition root wires a real one. */
 export interface BlastRadiusFacts {
   /** The namespace's deployments now. */
   workloads(namespace: string): Promise<WorkloadFacts[]>;
   /** The live pods bound to a node now, of every tenant. */
   podsOnNode(node: string): Promise<NodePodFacts[]>;
+  /** A node group's nodes and pods; without it a node group's scaling cannot be computed (the gateway denies it). */
+  nodeGroup?(group: string): Promise<NodeGroupFacts>;
 }
 
 /** What a computation needs, read according to the action. */
 export interface ReadFacts {
   workloads?: WorkloadFacts[];
   nodePods?: NodePodFacts[];
+  nodeGroup?: NodeGroupFacts;
 }
 
 export interface ComputedBlastRadius {
@@ -42,7 +54,7 @@ export interface ComputedBlastRadius {
 }
 
 /** Which facts an action's blast radius is computed from; undefined when the gateway has no way to compute it. */
-export function factsNeeded(p: Proposal): { workloads?: string; node?: string } | undefined {
+export function factsNeeded(p: Proposal): { workloads?: string; node?: string; nodeGroup?: string } | undefined {
   const args = p.tool_call.args;
   switch (p.tool_call.tool) {
     case 'scale_deployment':
@@ -54,6 +66,8 @@ export function factsNeeded(p: Proposal): { workloads?: string; node?: string } 
     case 'cordon_node':
     case 'uncordon_node':
       return { node: String(args['node'] ?? '') };
+    case 'scale_node_group':
+      return { nodeGroup: String(args['node_group'] ?? '') };
     default:
       return undefined;
   }
@@ -83,6 +97,25 @@ export function computeBlastRadius(p: Proposal, facts: ReadFacts): ComputedBlast
     return {
       blast_radius: { tenants: Math.max(1, tenants.size), services: Math.max(1, services.size), capacity_change_pct: 0 },
       basis: `node ${String(args['node'])} runs pods of ${tenants.size} tenant(s) and ${services.size} service(s); scheduling on it changes for all of them`,
+    };
+  }
+  if (tool === 'scale_node_group') {
+    // Shared infrastructure: every tenant and service with pods on the group's nodes is touched (a
+    // scale-in moves or squeezes them; a scale-out changes where theirs land), and the capacity
+    // change is the group's nodes added or removed as a share of the cluster's nodes.
+    const g = facts.nodeGroup;
+    const group = String(args['node_group']);
+    const from = Number(args['from_nodes']);
+    const to = Number(args['to_nodes']);
+    if (!g || !Number.isFinite(from) || !Number.isFinite(to)) {
+      return { blast_radius: { tenants: 1, services: 1, capacity_change_pct: 100 }, basis: `node group ${group} could not be read: the worst is assumed` };
+    }
+    const tenants = new Set(g.pods.map((x) => x.tenant));
+    const services = new Set(g.pods.map((x) => `${x.namespace}/${x.workload}`));
+    const cluster = Math.max(1, g.cluster_nodes);
+    return {
+      blast_radius: { tenants: Math.max(1, tenants.size), services: Math.max(1, services.size), capacity_change_pct: pct((to - from) / cluster) },
+      basis: `node group ${group}: ${from} → ${to} nodes of ${g.cluster_nodes} in the cluster; its ${g.nodes.length} node(s) run pods of ${tenants.size} tenant(s) and ${services.size} service(s)`,
     };
   }
   if (tool === 'scale_deployment' || tool === 'set_hpa_bounds' || tool === 'patch_resource_limits') {

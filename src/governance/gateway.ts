@@ -293,6 +293,10 @@ export class Gateway {
       const read: ReadFacts = {};
       if (need.workloads) read.workloads = await source.workloads(need.workloads);
       if (need.node) read.nodePods = await source.podsOnNode(need.node);
+      if (need.nodeGroup !== undefined) {
+        if (!source.nodeGroup) throw new GovernorError('not_found', 'the gateway cannot read node groups from this cluster');
+        read.nodeGroup = await source.nodeGroup(need.nodeGroup);
+      }
       const computed = computeBlastRadius(p, read);
       const used = effectiveBlastRadius(p.blast_radius, computed?.blast_radius);
       const under = understated(p.blast_radius, used);

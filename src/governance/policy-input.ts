@@ -41,6 +41,11 @@ export function buildPolicyInput(p: Proposal, f: PolicyFacts): PolicyInput {
   const from = Number(p.params['from_replicas'] ?? 0);
   const to = Number(p.params['to_replicas'] ?? 0);
   const podDelta = p.action === 'scale_deployment' && Number.isFinite(to - from) ? to - from : 0;
+  // A node group's cost is its nodes' price, which the agent read from the provider's node groups
+  // (list_node_groups) and put in the proposal's params; the whole node counts against the tenant
+  // that asks for it (the strict reading: shared capacity paid by whoever needs it first).
+  const nodeCost = Number(p.params['monthly_cost_delta_usd']);
+  const costDelta = p.action === 'scale_node_group' ? (Number.isFinite(nodeCost) ? nodeCost : 0) : podDelta * f.tenant.pod_monthly_cost_usd;
   const freezes = [
     ...activeFreezes(f.tenant.freezes ?? [], f.nowMs).map((a) => ({ ...a, scope: 'tenant' as const })),
     ...activeFreezes(f.tenant.global_freezes ?? [], f.nowMs).map((a) => ({ ...a, scope: 'global' as const })),
@@ -75,7 +80,7 @@ export function buildPolicyInput(p: Proposal, f: PolicyFacts): PolicyInput {
         month_to_date_usd: f.tenant.month_to_date_usd,
         ...(reserved ? { reserved_instances: { coverage_pct: reserved.coverage_pct, utilization_target_pct: reserved.utilization_target_pct } } : {}),
       },
-      estimated_monthly_cost_delta_usd: podDelta * f.tenant.pod_monthly_cost_usd,
+      estimated_monthly_cost_delta_usd: costDelta,
     },
   };
 }

@@ -29,7 +29,7 @@ export function describeRecord(r: AuditRecord): string | undefined {
     case 'execution_result':
       return `executed ${r.payload.result.tool}${r.payload.result.compensation_for ? ' (compensating)' : ''}: ${r.payload.result.status}`;
     case 'verification':
-      return `verification${r.payload.verification.of === 'compensation' ? ' of the compensation' : ''}: ${r.payload.verification.outcome} (${Math.round(r.payload.verification.before)} → ${Math.round(r.payload.verification.after)} ms)`;
+      return `verification${r.payload.verification.of === 'compensation' ? ' of the compensation' : ''}: ${r.payload.verification.outcome} (${Math.round(r.payload.verification.before)} → ${Math.round(r.payload.verification.after)} ${r.payload.verification.metric === 'pods_not_ready' ? 'pods not ready' : 'ms'})`;
     case 'rollback':
       return `rollback: ${r.payload.rollback.reason}`;
     case 'priority_raised':

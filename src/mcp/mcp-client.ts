@@ -22,6 +22,8 @@ export interface RawToolCall {
 
 export interface McpToolClient {
   callTool<T>(tool: string, args: Record<string, unknown>): Promise<ToolOutcome<T>>;
+  /** The names of the tools the server lists for this session (for routing one agent's tools over several sessions). */
+  toolNames(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -71,6 +73,10 @@ export async function connectMcp(opts: ConnectMcpOptions): Promise<McpToolClient
       }
       const data = result.structuredContent ?? parseText(result);
       return { ok: true, data: data as T, raw };
+    },
+
+    async toolNames(): Promise<string[]> {
+      return (await conn.client.listTools()).tools.map((t) => t.name);
     },
 
     async close(): Promise<void> {

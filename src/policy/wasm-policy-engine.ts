@@ -121,7 +121,7 @@ export class WasmPolicyEngine implements PolicyEngine {
  * the signature must cover each one. Anything but regular files and directories, a path that climbs
  * out, or a path present twice (a second copy appended to the tar would win) is refused.
  */
-async function readBundle(bytes: Buffer, path: string): Promise<Map<string, Buffer>> {
+export async function readBundle(bytes: Buffer, path: string): Promise<Map<string, Buffer>> {
   return new Promise((resolve, reject) => {
     const files = new Map<string, Buffer>();
     let settled = false;

@@ -8,6 +8,13 @@ import { startPrometheusMcpHttp } from '../../mcp-servers/prometheus/http.ts';
 import { DEFAULT_SIGNALS_FILE, loadSignals } from '../../mcp-servers/prometheus/signals.ts';
 import { tenantSessions, type TenantTools } from '../../agents/runtime/tenant-sessions.ts';
 import { withPrometheusSignals } from '../../agents/runtime/prometheus-signals.ts';
+import { startCloudMcpHttp } from '../../mcp-servers/cloud/http.ts';
+import { startOpaMcpHttp } from '../../mcp-servers/opa/http.ts';
+import { OPA_TOOLS, cachedCatalog } from '../../mcp-servers/opa/server.ts';
+import { TwinCloudProvider } from '../cloud/twin-cloud-provider.ts';
+import { DEFAULT_NODE_GROUPS_FILE, loadNodeGroups } from '../cloud/node-groups.ts';
+import { readBundleCatalog } from '../policy/bundle-catalog.ts';
+import { CLOUD_TOOLS } from '../../agents/elastik/node-capacity.ts';
 import { LiveBurnRates } from '../governance/live-burn.ts';
 import { PrometheusReplicaTime, PrometheusSliSource } from './prometheus-sli.ts';
 import { LiveSpend } from '../governance/live-spend.ts';
@@ -62,7 +69,7 @@ import { KubeBlastRadiusFacts } from '../cluster/cluster-facts.ts';
 import { SLO_P99_ANNOTATION, TENANT_LABEL, type DiscoveredTarget } from '../cluster/watch-targets.ts';
 import { buildScenario, type ScenarioName } from '../twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
-import { connectMcp } from '../mcp/mcp-client.ts';
+import { connectMcp, type McpToolClient } from '../mcp/mcp-client.ts';
 import { createSlackApp, type GovernorSlackApp } from '../slack/slack-app.ts';
 import { httpTransport, socketModeTransport } from '../slack/slack-transport.ts';
 import { COCKPIT_EVENTS, CockpitProjector } from '../slack/cockpit-projector.ts';
@@ -304,7 +311,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     closers.push(() => finopsMcp.close());
     report.push(`mcp: Kubernetes ${mcp.url}, ConfigMap ${configMcp.url}, Feature Flag ${flagMcp.url}, Billing ${billingMcp.url}, FinOps ${finopsMcp.url}; sessions per tenant for Watchtower, Elastik, the Configurer and the verifier`);
 
-    const session = async (url: string, tokens: ReadonlyMap<string, { agent: string }>, agent: string): Promise<ToolClient> => {
+    const session = async (url: string, tokens: ReadonlyMap<string, { agent: string }>, agent: string): Promise<McpToolClient> => {
       const t = [...tokens.entries()].find(([, v]) => v.agent === agent)![0];
       const client = await connectMcp({ url, token: t, name: agent });
       closers.push(() => client.close());
@@ -358,14 +365,42 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       });
     };
     const watchtowerTools = await kubeSessions('watchtower');
-    const elastikTools = await kubeSessions('elastik');
+    // The Cloud Provider MCP server (mcp-servers/cloud) over the twin's node pools, with the bounds
+    // of config/node-groups.json: Elastik adds nodes through it when pods are Pending for lack of
+    // room. Node groups are the cluster's shared capacity: one session for all of Elastik's tenants
+    // (the gateway counts every tenant on the group's nodes in the blast radius). A real cluster has
+    // no cloud API wired yet: no server, and Elastik plans replicas only.
+    const elastikKube = await kubeSessions('elastik');
+    let elastikTools: ToolClient = elastikKube;
+    if (twin) {
+      const nodeGroups = loadNodeGroups(config.nodeGroupsFile ?? DEFAULT_NODE_GROUPS_FILE);
+      const cloudTokens = new Map([[token(), { agent: 'elastik', namespaces }]]);
+      const cloudMcp = await startCloudMcpHttp({ provider: new TwinCloudProvider(twin, nodeGroups), groups: nodeGroups, clock, sharedState: shared, grantPublicKeys: publicKeys, pauseEpoch, tokens: cloudTokens, logger });
+      closers.push(() => cloudMcp.close());
+      const lister = await session(mcp.url, kubeTokens, 'elastik');
+      elastikTools = routeTools([
+        { client: elastikKube, tools: await lister.toolNames() },
+        { client: await session(cloudMcp.url, cloudTokens, 'elastik'), tools: CLOUD_TOOLS },
+      ]);
+      report.push(`mcp: Cloud Provider ${cloudMcp.url} over the twin's node pools (${Object.keys(nodeGroups).join(', ')} configured)`);
+    }
     const verifierTools = await kubeSessions('verifier');
     // The Configurer reads and acts through two servers of its own: config maps and feature flags.
     const configurerTools = routeTools([
       { client: await sessionsPerTenant(configMcp.url, configTokens, 'configurer'), tools: CONFIGMAP_TOOLS },
       { client: await sessionsPerTenant(flagMcp.url, flagTokens, 'configurer'), tools: FEATURE_FLAG_TOOLS },
     ]);
-    const arbitratorTools = await session(billingMcp.url, billingTokens, 'arbitrator');
+    // The OPA MCP server (mcp-servers/opa): the same engine the gateway decides with, for the
+    // Arbitrator's session (its tools beside Billing's); people run `governor mcp opa --stdio`.
+    const opaTokens = new Map([[token(), { agent: 'arbitrator', namespaces, tenants: Object.keys(tenants) }]]);
+    const opaMcp = await startOpaMcpHttp({ policy, catalog: cachedCatalog(policy, () => readBundleCatalog(config.policyBundle)), tokens: opaTokens, logger });
+    closers.push(() => opaMcp.close());
+    report.push(`mcp: OPA ${opaMcp.url} (evaluate, explain, list_policies over policy ${policy.version.slice(0, 12)})`);
+    const arbitratorBilling = await session(billingMcp.url, billingTokens, 'arbitrator');
+    const arbitratorTools = routeTools([
+      { client: arbitratorBilling, tools: await arbitratorBilling.toolNames() },
+      { client: await session(opaMcp.url, opaTokens, 'arbitrator'), tools: OPA_TOOLS },
+    ]);
     const strategistTools = await session(finopsMcp.url, finopsTokens, 'strategist');
     // What the Configurer's and the Arbitrator's executors reach: their own server's tools, and the
     // judged service's metrics through their own Kubernetes sessions.

@@ -33,7 +33,7 @@ import { writeNode, type NodeUpdate } from './registry/nodes.ts';
 import { deletePod, writePodMetadata } from './registry/pods.ts';
 import { writeNamespace, type NamespaceUpdate } from './registry/namespaces.ts';
 import { DEFAULT_NODES, createDeployment, createNamespace, createNode, setLoad, setNodeSystemMemoryLeak, tunePod, type DeploymentSetup, type NodeSetup } from './setup.ts';
-import { alreadyExists, type MutationOptions } from './twin-errors.ts';
+import { alreadyExists, conflict, notFound, type MutationOptions } from './twin-errors.ts';
 import { TwinStore, key, type TwinChange } from './twin-store.ts';
 import { renderConfigMap, renderDeployment, renderEvent, renderHpa, renderNamespace, renderNode, renderPod, renderReplicaSet } from './twin-render.ts';
 import { clone } from './twin-state.ts';
@@ -163,6 +163,22 @@ export class ClusterTwin {
       const n = createNode(s, setup);
       this.manager.reconcile();
       return renderNode(n, s.simMs);
+    });
+  }
+
+  /**
+   * Removes a node as a cloud provider's scale-in does (the instance terminated, its Node object
+   * deleted). Only an empty node: a node that still runs pods is refused (drain it first), so no
+   * pod is lost without an eviction.
+   */
+  removeNode(name: string): void {
+    this.mutate((s) => {
+      const n = s.nodes.get(name);
+      if (!n) throw notFound('nodes', name);
+      if (n.pods.size > 0) throw conflict('nodes', name);
+      s.touchDeleted('nodes', undefined, name, () => renderNode(n, s.simMs));
+      s.nodes.delete(name);
+      this.manager.reconcile();
     });
   }
 

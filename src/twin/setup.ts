@@ -77,7 +77,8 @@ export function createNamespace(store: TwinStore, name: string, labels: StringMa
 
 /** A node that has been up for a month unless told otherwise (the cluster autoscaler's new node says when it came). */
 export function createNode(store: TwinStore, setup: NodeSetup): NodeState {
-  const index = store.nodes.size;
+  // One past the highest (not the count): a node removed by a scale-in leaves its pod CIDR unused, never shared.
+  const index = Math.max(-1, ...[...store.nodes.values()].map((n) => n.index)) + 1;
   const cpu = parseQuantity(setup.cpu);
   const memory = parseQuantity(setup.memory);
   const pods = setup.pods ?? 110;

@@ -57,6 +57,14 @@ describe('governor demo: every remedy through the governed flow', () => {
     });
   }, 240_000);
 
+  it('pending-pods: Elastik adds a node to the full pool (approved: the node is shared capacity), the Pending pods run, and no replica is added meanwhile', async () => {
+    await demo('pending-pods', (s, find) => {
+      expect(find('elastik', 'scale_node_group')).toMatchObject({ verdict: 'require_approval', executed: true, verified: true, verification: 'restored', approved_by: 'alice' });
+      expect(s.actions.some((a) => a.action === 'scale_deployment')).toBe(false);
+      expect(s.sla_restored).toBe(true);
+    });
+  }, 240_000);
+
   it('node-pressure: Elastik cordons and drains the sick node, always with a human', async () => {
     await demo('node-pressure', (s, find) => {
       expect(find('elastik', 'cordon_node')).toMatchObject({ verdict: 'require_approval', executed: true, verified: true, approved_by: 'alice, bob' }); // the sandbox's two-person rule for production cordons

@@ -36,6 +36,27 @@ describe('computeBlastRadius', () => {
     expect(computeBlastRadius(p('scale_deployment', { namespace: 'acme-prod', deployment: 'checkout', replicas: 3 }), { workloads: [] })!.blast_radius.capacity_change_pct).toBe(100);
   });
 
+  it('a node group: every tenant and service on its nodes, the nodes changed as a share of the cluster\'s', () => {
+    const call = p('scale_node_group', { node_group: 'apps', from_nodes: 2, to_nodes: 3 }, 'scale_node_group');
+    expect(factsNeeded(call)).toEqual({ nodeGroup: 'apps' });
+    const nodeGroup = {
+      nodes: ['apps-01', 'apps-02'],
+      cluster_nodes: 8,
+      pods: [
+        { tenant: 'acme', namespace: 'acme-prod', workload: 'api' },
+        { tenant: 'acme', namespace: 'acme-prod', workload: 'api' },
+        { tenant: 'globex', namespace: 'globex-prod', workload: 'shop' },
+      ],
+    };
+    const r = computeBlastRadius(call, { nodeGroup })!;
+    expect(r.blast_radius).toEqual({ tenants: 2, services: 2, capacity_change_pct: 12.5 });
+    expect(r.basis).toBe('node group apps: 2 → 3 nodes of 8 in the cluster; its 2 node(s) run pods of 2 tenant(s) and 2 service(s)');
+    // A scale-in is a negative share; an empty group still touches its requester.
+    expect(computeBlastRadius(p('scale_node_group', { node_group: 'apps', from_nodes: 3, to_nodes: 2 }, 'scale_node_group'), { nodeGroup: { ...nodeGroup, pods: [] } })!.blast_radius).toEqual({ tenants: 1, services: 1, capacity_change_pct: -12.5 });
+    // Unread: the worst is assumed.
+    expect(computeBlastRadius(call, {})!.blast_radius.capacity_change_pct).toBe(100);
+  });
+
   it('a node: every tenant and service with pods on it', () => {
     const nodePods = [
       { tenant: 'acme', namespace: 'acme-prod', workload: 'checkout' },

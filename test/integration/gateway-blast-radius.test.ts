@@ -116,3 +116,38 @@ describe('the gateway computes the blast radius from the target', () => {
     expect(d).toMatchObject({ verdict: 'deny', violations: [{ layer: 'blast_radius', rule: 'blast_radius_unverified' }] });
   });
 });
+
+describe('a node group: shared capacity, every tenant on its nodes', () => {
+  it("noisy-neighbor's shared pool runs two tenants: adding a node is beyond level 3, read from the cluster whatever the agent declared", async () => {
+    const shared = buildScenario('noisy-neighbor', new VirtualClock(Date.parse('2026-11-24T10:00:00Z')));
+    shared.twin.start();
+    const sharedApi = await startKubeApiServer(shared.twin, {});
+    try {
+      const kubeFacts = new KubeBlastRadiusFacts(loadKubeconfig(sharedApi.kubeconfig()));
+      const g = await kubeFacts.nodeGroup('shared');
+      expect(g.nodes.sort()).toEqual(['shared-01', 'shared-02']);
+      expect(new Set(g.pods.map((p) => p.tenant)).size).toBe(2);
+      const p = proposal({
+        action: 'scale_node_group',
+        target: { kind: 'NodeGroup', name: 'shared' },
+        params: { node_group: 'shared', from_nodes: 2, to_nodes: 3, monthly_cost_delta_usd: 280.32 },
+        blast_radius: { tenants: 1, services: 1, capacity_change_pct: 5 },
+        tool_call: { server: 'cloud', tool: 'scale_node_group', args: { node_group: 'shared', from_nodes: 2, to_nodes: 3 } },
+      });
+      await recordProposal(h, p);
+      const d = await gateway(kubeFacts).onProposal(p);
+      expect(d.verdict).toBe('require_approval');
+      const r = await decisionRecord(p.id);
+      expect(r.payload.blast_radius).toMatchObject({ computed: { tenants: 2 }, understated: expect.arrayContaining(['tenants 1 declared, 2 touched']) });
+      expect(r.payload.blast_radius!.basis).toMatch(/^node group shared: 2 → 3 nodes of \d+ in the cluster/);
+      // A gateway that cannot read node groups does not guess: the figure is unverified, a deny.
+      const blind: BlastRadiusFacts = { workloads: (ns) => kubeFacts.workloads(ns), podsOnNode: (n) => kubeFacts.podsOnNode(n) };
+      const q = { ...p, id: `${p.id}-blind` };
+      await recordProposal(h, q);
+      expect((await gateway(blind).onProposal(q)).verdict).toBe('deny');
+    } finally {
+      shared.twin.stop();
+      await sharedApi.close();
+    }
+  });
+});

@@ -39,7 +39,7 @@ function inspect(entry: McpServerEntry, method: string[]): Promise<Record<string
   });
 }
 
-const call = (c: ToolCall) => ['--method', 'tools/call', '--tool-name', c.tool, ...Object.entries(c.args).flatMap(([k, v]) => ['--tool-arg', `${k}=${v}`])];
+const call = (c: ToolCall) => ['--method', 'tools/call', '--tool-name', c.tool, ...Object.entries(c.args).flatMap(([k, v]) => ['--tool-arg', `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`])];
 
 describe.each(MCP_SERVER_ENTRIES.map((e) => [e.name, e] as const))('mcp-inspector --cli against governor mcp %s --stdio', (_name, entry) => {
   it('lists the tools, each with input and output schemas, and calls a read tool', async () => {
@@ -57,6 +57,7 @@ describe.each(MCP_SERVER_ENTRIES.map((e) => [e.name, e] as const))('mcp-inspecto
 describe('mcp-inspector --cli against governor mcp kubernetes --stdio', () => {
   it("answers a call about another tenant's namespace with an isError result, not a protocol error", async () => {
     const kubernetes = MCP_SERVER_ENTRIES.find((e) => e.name === 'kubernetes')!;
+    if ('none' in kubernetes.crossTenant) throw new Error('the Kubernetes entry must have a cross-tenant call');
     const refused = await inspect(kubernetes, call(kubernetes.crossTenant));
     expect(refused['isError']).toBe(true);
     expect((refused['content'] as { text: string }[])[0]!.text).toMatch(/^tenant_forbidden: this session \(agent 'elastik'\) is not bound to namespace 'globex-prod'/);

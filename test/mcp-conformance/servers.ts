@@ -8,6 +8,7 @@
 // sandbox: the twin's Kubernetes API, its Prometheus-compatible query API and a local PagerDuty fake.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,12 +23,12 @@ import { FAKE_API_TOKEN, FAKE_ROUTING_KEY, startPagerDutyFake } from '../paging/
 export const GOVERNOR_BIN = new URL('../../bin/governor.mjs', import.meta.url).pathname;
 
 /** What of the sandbox a server's command needs in its environment. */
-export type Backend = 'cluster' | 'prometheus' | 'pagerduty';
+export type Backend = 'cluster' | 'prometheus' | 'pagerduty' | 'none';
 
-/** One tool call, with arguments as an Inspector CLI user types them (`--tool-arg k=v`). */
+/** One tool call, with arguments as an Inspector CLI user types them (`--tool-arg k=v`; an object as JSON). */
 export interface ToolCall {
   tool: string;
-  args: Record<string, string>;
+  args: Record<string, unknown>;
 }
 
 export interface McpServerEntry {
@@ -39,8 +40,11 @@ export interface McpServerEntry {
   namespaces: string[];
   /** A read-only call inside the session's tenant: it succeeds with structured content. */
   read: ToolCall;
-  /** The same kind of call about another tenant: an `isError` result with code tenant_forbidden. */
-  crossTenant: ToolCall;
+  /**
+   * The same kind of call about another tenant: an `isError` result with code tenant_forbidden; or,
+   * for a server with no tenant-scoped call, why not (where its isolation is tested instead).
+   */
+  crossTenant: ToolCall | { none: string };
 }
 
 /**
@@ -79,11 +83,29 @@ export const MCP_SERVER_ENTRIES: readonly McpServerEntry[] = [
     crossTenant: { tool: 'open_incidents', args: { namespace: 'globex-prod' } },
   },
   {
+    name: 'opa', backend: 'none', agent: 'arbitrator', namespaces: ['acme-prod'],
+    read: { tool: 'list_policies', args: {} },
+    crossTenant: { tool: 'evaluate', args: { input: otherTenantInput() } },
+  },
+  {
+    name: 'cloud', backend: 'none', agent: 'elastik', namespaces: ['acme-prod'],
+    read: { tool: 'list_node_groups', args: {} },
+    crossTenant: {
+      none: "node groups are the cluster's shared capacity, so no read is tenant-scoped; a scale's grant must name one of the session's namespaces (test/mcp/cloud-mcp.test.ts)",
+    },
+  },
+  {
     name: 'prometheus', backend: 'prometheus', agent: 'watchtower', namespaces: ['acme-prod'],
     read: { tool: 'query', args: { query: 'kube_deployment_spec_replicas{namespace="acme-prod",deployment="checkout"}' } },
     crossTenant: { tool: 'query', args: { query: 'kube_deployment_spec_replicas{namespace="globex-prod"}' } },
   },
 ];
+
+/** The DESIGN §5 example policy input, moved to another tenant's namespace. */
+function otherTenantInput(): Record<string, unknown> {
+  const fixture = JSON.parse(readFileSync(new URL('../../policies/fixtures/design-example-allow.json', import.meta.url), 'utf8')) as { input: { proposal: Record<string, unknown> } };
+  return { ...fixture.input, proposal: { ...fixture.input.proposal, tenant: 'globex', namespace: 'globex-prod' } };
+}
 
 /** The backends every entry may need, started once, and the environment each server's command gets. */
 export interface Sandbox {
@@ -119,6 +141,7 @@ export async function startSandbox(): Promise<Sandbox> {
     const base = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: process.env['HOME'] ?? dir, LOG_LEVEL: 'warn' };
     const byBackend: Record<Backend, Record<string, string>> = {
       cluster: { KUBECONFIG: join(dir, 'kubeconfig') },
+      none: {},
       prometheus: { PROMETHEUS_URL: prom.url },
       pagerduty: {
         PAGERDUTY_ROUTING_KEY: FAKE_ROUTING_KEY,

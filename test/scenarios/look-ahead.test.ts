@@ -65,6 +65,7 @@ describe('incident scenarios, undisturbed', () => {
     ['node-pressure', 300, 900, 90],
     ['launch-surge', 120, 300, 20 * 60],
     ['rising-surge', 240, 600, 20 * 60],
+    ['pending-pods', 150, 240, 10 * 60],
   ];
   for (const [name, earliest, latest, holdS] of cases) {
     it(`${name}: starts within its SLO, breaches ${earliest}-${latest} s in, and stays breached for ${holdS} s`, async () => {
@@ -137,6 +138,19 @@ describe('incident scenarios, with the action the scenario expects', () => {
     const back = restoredAt(r, r.breachS, 25 * 60);
     expect(back).not.toBeNull();
     expect(back! - (r.breachS + 60)).toBeLessThanOrEqual(180);
+  });
+
+  it('pending-pods: a node added to the apps pool restores it; more replicas (Pending too) do not', async () => {
+    const addNode: Action['act'] = (twin) => {
+      twin.addNode({ name: 'apps-03', cpu: 4, memory: '16Gi', allocatable: { cpu: '3920m', memory: '14Gi' }, labels: { 'governor.io/node-pool': 'apps' } });
+    };
+    const r = await run('pending-pods', 15 * 60, [{ atS: at(30), act: addNode }]);
+    const back = restoredAt(r, r.breachS, 15 * 60);
+    expect(back).not.toBeNull();
+    expect(back! - (r.breachS + 30)).toBeLessThanOrEqual(60);
+
+    const scaled = await run('pending-pods', 15 * 60, [{ atS: at(30), act: scaleBy(1.5) }]);
+    expectSustainedBreach(scaled, 8 * 60, scaled.breachS + 90);
   });
 
   it('node-pressure: cordoning and draining the leaking node restores it', async () => {

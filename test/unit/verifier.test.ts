@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compensationWouldHurt, judge, judgeCompensation } from '../../agents/runtime/verifier.ts';
+import { PODS_NOT_READY, compensationWouldHurt, judge, judgeCompensation, judgedValue } from '../../agents/runtime/verifier.ts';
 import { proposal } from '../integration/harness.ts';
 
 const spec = { metric: 'p99', slo_threshold: 500, min_improvement_pct: 20, window_s: 120 };
@@ -70,5 +70,21 @@ describe('the compensation guard', () => {
     expect(compensationWouldHurt(scale(3, 5), metrics(5, 900, 0, 300))).toBeUndefined();
     // Not a scale-down, nothing to guard.
     expect(compensationWouldHurt(scale(5, 3), metrics(3, 3300, 0.4, 1000))).toBeUndefined();
+  });
+});
+
+describe('the judged value of one reading', () => {
+  const reading = {
+    service: { p50_ms: 80, p99_ms: 420, rps: 100, error_ratio: 0 },
+    deployment: { replicas: 10 },
+    pods: [{ pod: 'a', ready: true, memory_bytes: 1, cpu_millicores: 1 }, { pod: 'b', ready: false, memory_bytes: 1, cpu_millicores: 1 }],
+    pods_without_metrics: [{ pod: 'c', ready: false }, { pod: 'd', ready: false }],
+  };
+  it('is p99 latency for an SLO metric, and the pods not ready (Pending or starting) for a node-group step', () => {
+    expect(judgedValue({ metric: 'http_request_duration_p99_ms' }, reading)).toBe(420);
+    expect(judgedValue({ metric: PODS_NOT_READY }, reading)).toBe(3);
+    // Two readings with none left: restored.
+    const spec = { metric: PODS_NOT_READY, slo_threshold: 0, min_improvement_pct: 50, window_s: 180 };
+    expect(judge(spec, 2, [{ atMs: 15_000, value: 0 }, { atMs: 30_000, value: 0 }], 0, 300_000)).toBe('restored');
   });
 });
