@@ -78,6 +78,8 @@ export const Observation = z.object({
   severity: z.enum(['info', 'warning', 'critical']),
   summary: z.string(),
   target: z.object({ kind: z.string(), name: z.string() }),
+  /** The tenants file does not name the tenant: the tier Governor assumed for it, and why (src/governance/assumed-tenant.ts). */
+  tenant_assumed: z.object({ tier: z.string(), reason: z.string() }).optional(),
   signals: z.array(Signal),
   onset: Onset.optional(),
   correlated_change: CorrelatedChange.optional(),

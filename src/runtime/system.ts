@@ -45,6 +45,7 @@ import { ApprovalDesk } from '../governance/approvals.ts';
 import { ApprovalExpiry } from '../governance/approval-expiry.ts';
 import { firstDecision } from '../governance/proposal-life.ts';
 import { generateGrantKeys, grantKeysFromPem, type GrantKeys } from '../governance/grants.ts';
+import { RESTRICTED_TIER, adoptAssumedTenants, unknownTenantReason } from '../governance/assumed-tenant.ts';
 import { DEFAULT_TENANTS_FILE, loadGovernanceConfig, withSandboxGovernance, type GovernanceConfig, type Tenants } from '../governance/tenants.ts';
 import { ClusterTwin } from '../twin/cluster-twin.ts';
 import { startKubeApiServer } from '../twin/kube-api-server.ts';
@@ -231,10 +232,15 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       });
       const found = await discovery.start();
       closers.push(() => discovery.stop());
-      targets = () => discovery.targets();
+      // Tenants the file does not name are watched under the most restrictive tier; the sessions are
+      // bound at start, so one that appears later is watched from the next start (it is logged).
+      const assumed = adoptAssumedTenants(governance.tenants, found.targets);
+      const atStart = new Set(found.targets.map((t) => t.namespace));
+      targets = () => discovery.targets().filter((t) => !t.assumedTier || atStart.has(t.namespace));
+      for (const name of assumed) logger.warn({ tenant: name }, unknownTenantReason(name));
       report.push(`cluster: ${kube.getCurrentCluster()?.server ?? 'unknown'} from KUBECONFIG; watching Deployments annotated ${SLO_P99_ANNOTATION}, tenants from namespace label ${TENANT_LABEL}`);
       for (const p of found.problems) report.push(`discovery: ${p}`);
-      if (found.unknownTenants.length > 0) report.push(`discovery: tenants not in the tenants file, not watched: ${found.unknownTenants.join(', ')}`);
+      if (found.unknownTenants.length > 0) report.push(`discovery: tenants not in the tenants file, watched under the most restrictive tier '${RESTRICTED_TIER}': ${found.unknownTenants.join(', ')}`);
     } else {
       const scenario = buildScenario(opts.scenario, clock);
       twin = scenario.twin;
