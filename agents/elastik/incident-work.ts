@@ -147,8 +147,10 @@ export class IncidentWork {
       return;
     }
     const scales = lives(records).filter((l) => l.proposal.agent === 'elastik' && l.proposal.action === 'scale_deployment' && l.proposal.target.name === inc.deployment);
-    // A step on its way (deciding, waiting for a human, granted, executed and being verified) comes first.
+    // A step on its way (deciding, waiting for a human, granted, executed and being verified) comes first,
+    // a change of limits included (vertical.ts): pods are added only once it has been judged.
     if (scales.some((l) => UNSETTLED.has(stageOf(l)))) return;
+    if (lives(records).some((l) => l.proposal.agent === 'elastik' && l.proposal.action === 'patch_resource_limits' && l.proposal.target.name === inc.deployment && UNSETTLED.has(stageOf(l)))) return;
 
     const tenant = this.deps.tenants[inc.tenant];
     if (!tenant) return;
