@@ -297,7 +297,7 @@ export function podPerformance(heap: HeapState, c: PodConditions): PodPerformanc
     oldHit,
     oldPauseMs,
     gcPauseMsPerMin: youngMs + oldMs,
-    meanLatencyMs: meanLatencyMs + (throttle ? throttle.waits.reduce((sum, share, n) => sum + share * n * throttle.pauseMs, 0) : 0),
+    meanLatencyMs: meanLatencyMs + (throttle ? throttle.waits.reduce((sum, share, n) => sum + share * (n > 0 ? (n - 0.5) * throttle.pauseMs : 0), 0) : 0),
     memoryBytes: memoryBytes(heap.fill, c),
     cpuMillicores,
     throttledRatio: throttle?.ratio ?? 0,
@@ -385,7 +385,21 @@ function phi(z: number): number {
 function podCdf(p: PodPerformance, x: number): number {
   const t = p.throttle;
   if (!t || t.pauseMs <= 0) return podCdfUnthrottled(p, x);
-  return t.waits.reduce((sum, share, n) => (share > 0 ? sum + share * podCdfUnthrottled(p, x - n * t.pauseMs) : sum), 0);
+  return t.waits.reduce((sum, share, n) => (share > 0 ? sum + share * throttledCdf(p, x, n, t.pauseMs) : sum), 0);
+}
+
+/** Points at which a freeze's partial wait is sampled (midpoints): enough for a smooth quantile. */
+const FREEZE_STEPS = 8;
+
+/**
+ * P(latency <= x) for a request that waits out `n` freezes: the first from wherever in its period the
+ * quota ran out (uniform up to the pause), the others whole.
+ */
+function throttledCdf(p: PodPerformance, x: number, n: number, pauseMs: number): number {
+  if (n === 0) return podCdfUnthrottled(p, x);
+  let sum = 0;
+  for (let i = 0; i < FREEZE_STEPS; i++) sum += podCdfUnthrottled(p, x - (n - 1) * pauseMs - ((i + 0.5) / FREEZE_STEPS) * pauseMs);
+  return sum / FREEZE_STEPS;
 }
 
 function podCdfUnthrottled(p: PodPerformance, x: number): number {
