@@ -10,12 +10,12 @@ import { generateGrantKeys } from '../../src/governance/grants.ts';
 import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { startKubeApiServer } from '../../src/twin/kube-api-server.ts';
 import { loadKubeconfig } from '../../src/twin/kubeconfig.ts';
-import { DEFAULT_WORKLOAD, cfsThrottling, mixtureQuantile, podPerformance, type PodConditions } from '../../src/twin/performance-model.ts';
+import { DEFAULT_WORKLOAD, cfsThrottling, mixtureQuantile, podPerformance, type PodConditions, type Workload } from '../../src/twin/performance-model.ts';
 import { buildScenario } from '../../src/twin/scenarios/index.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { DeploymentMetrics } from '../../agents/runtime/cluster-views.ts';
 
-const fanOut = { ...DEFAULT_WORKLOAD, baseLatencyMs: 20, rpsPerCore: 12, burstCores: 8 };
+const fanOut: Workload = { ...DEFAULT_WORKLOAD, baseLatencyMs: 20, rpsPerCore: 12, burstCores: 8 };
 const pod = (rps: number, cpuLimitCores: number, workload = fanOut): PodConditions => ({ rps, cpuLimitCores, memoryLimitBytes: 2 ** 30, jvm: undefined, workload });
 const p99 = (c: PodConditions) => mixtureQuantile([{ weight: 1, perf: podPerformance({ fill: 0, allocationSkew: 1 }, c) }], 0.99);
 
