@@ -1,4 +1,4 @@
-// Elastik: turns observations into scaling, rollback and node (cordon and drain) proposals (one per action, each recorded and
+// Elastik: turns observations into scaling, rollback, node (cordon and drain) and limits (vertical.ts) proposals (one per action, each recorded and
 // published through the outbox), and then works each incident to its end (incident-work.ts): the
 // next scaling step after each verification, cooldown, approval or denial, or an escalation.
 // Consumes observations with its own consumer group; idempotent: an observation it has already

@@ -25,10 +25,11 @@
 //   (`burstCores`): the kernel gives the container its limit's worth of CPU per 100 ms period; work
 //   that runs on more cores than the limit uses that quota up early and the container is frozen for
 //   the rest of the period. A request whose own work, with that of the requests sharing its period,
-//   exceeds the quota waits out one freeze per quota it exhausts. That part of the latency does not
-//   depend on how many pods share the load (a lone request is throttled as much), only on the limit:
-//   more replicas barely help, a higher limit does. Without `burstCores` a pod never outruns its quota
-//   within a period, and the model is as it was.
+//   exceeds the quota waits out one freeze per quota it exhausts (the first from wherever in the
+//   period the quota ran out, the others whole). That part of the latency depends little on how many
+//   pods share the load (a request whose own work outruns the quota is throttled even alone) and much
+//   on the limit: more replicas barely help, a higher limit does. Without `burstCores` a pod never
+//   outruns its quota within a period, and the model is as it was.
 
 /** How the JVM options split a container's memory. Fractions of the container memory limit. */
 export interface JvmProfile {
