@@ -13,6 +13,7 @@ import { DeploymentMetrics, NamespaceCapacity, NodesStatus, RolloutHistory, read
 import { IncidentWork, type IncidentWorkDeps } from './incident-work.ts';
 import { plan, type ElastikAction } from './planner.ts';
 import { verticalStep } from './vertical.ts';
+import { limitsProposed } from './limits-work.ts';
 import type { PlannedAction } from '../runtime/planned-action.ts';
 import type { AuditRecord } from '../../src/audit/audit-store.ts';
 import type { TenantSpec } from '../../src/governance/tenants.ts';
@@ -117,7 +118,7 @@ export class Elastik {
    */
   private vertical(obs: Observation, metrics: DeploymentMetrics, tenant: TenantSpec, causes: ElastikAction[], earlier: AuditRecord[]): PlannedAction[] {
     if (causes.some((a) => a.action === 'rollback_deployment' || a.action === 'cordon_node')) return [];
-    if (earlier.some((r) => (r.payload as { proposal?: Proposal }).proposal?.action === 'patch_resource_limits')) return [];
+    if (limitsProposed(earlier, obs.target.name)) return [];
     const step = verticalStep({
       namespace: obs.namespace,
       deployment: obs.target.name,

@@ -17,6 +17,7 @@ import type { ObservationAgentDeps } from '../runtime/agent-deps.ts';
 import { capacitySample, demandAhead, loadSample, podCapacityRps, podRpsWithinSlo, type LoadSample } from '../runtime/capacity.ts';
 import { DeploymentMetrics, HpaStatus, NamespaceCapacity, readTool } from '../runtime/cluster-views.ts';
 import { proposalOf, recordProposal } from '../runtime/propose.ts';
+import { proposeLimitsInstead } from './limits-work.ts';
 import { hpaScaleAction, scaleAction, type OwningHpa } from './planner.ts';
 import { nextStep, type StepDecision } from './sizing.ts';
 
@@ -161,6 +162,8 @@ export class IncidentWork {
     if (inc.samples.length > MAX_SAMPLES) inc.samples.shift();
     const slo = tenant.slo.p99_latency_ms;
     if (metrics.service.p99_ms <= slo) return; // recovering: Watchtower closes the incident once it holds
+    // The limit, not the number of pods, may be what binds by now: that one step instead (limits-work.ts).
+    if (await proposeLimitsInstead(this.deps, inc, records, metrics, tenant, last?.payload.observation.correlated_change !== undefined)) return;
 
     // An HPA that owns the replica count is scaled through its bounds, never fought.
     const hpa = await this.owningHpa(inc);

@@ -5,6 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { VERTICAL_STEP, verticalStep, quantity, type VerticalInput } from '../../agents/elastik/vertical.ts';
 import { judge } from '../../agents/runtime/verifier.ts';
+import { proposeLimitsInstead } from '../../agents/elastik/limits-work.ts';
+import type { AuditRecord } from '../../src/audit/audit-store.ts';
+import type { Recorder } from '../../src/audit/recorder.ts';
+import { VirtualClock } from '../../src/core/clock.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { loadTenants } from '../../src/governance/tenants.ts';
 import type { DeploymentMetrics } from '../../agents/runtime/cluster-views.ts';
 import type { Proposal } from '../../src/contracts/events.ts';
 
@@ -98,5 +104,31 @@ describe('the verifier judges a change of limits by its signal too', () => {
     const sample = (atS: number, oomKilled: number) => ({ atMs: atS * 1000, value: 300, limits: { throttled: null, oomKilled } });
     expect(judge(mem, 600, [sample(15, 1), sample(30, 1)], 0, 300_000)).toBeUndefined();
     expect(judge(mem, 600, [sample(45, 0), sample(60, 0)], 0, 300_000)).toBe('restored');
+  });
+});
+
+describe('an incident being worked: the limit instead of the next scale', () => {
+  const inc = { id: 'i1', tenant: 'acme', namespace: 'globex-prod', deployment: 'risk-scoring' };
+  const tenant = { ...loadTenants()['acme']!, slo: { p99_latency_ms: 400 } };
+  const deps = () => {
+    const proposals: Proposal[] = [];
+    const recorder = { recordAndPublish: async (_: unknown, m: { event: Proposal }) => void proposals.push(m.event) } as unknown as Recorder;
+    return { proposals, deps: { recorder, clock: new VirtualClock(Date.parse('2026-11-24T10:05:00Z')), logger: silentLogger() } };
+  };
+  const record = (action: string): AuditRecord => ({ kind: 'proposal', payload: { proposal: { action, target: { kind: 'Deployment', name: 'risk-scoring' } } } }) as unknown as AuditRecord;
+
+  it('proposes the CPU limit step once throttling has set in, and says so to the caller', async () => {
+    const { proposals, deps: d } = deps();
+    expect(await proposeLimitsInstead(d, inc, [record('scale_deployment')], metrics({}), tenant, false)).toBe(true);
+    expect(proposals).toHaveLength(1);
+    expect(proposals[0]).toMatchObject({ agent: 'elastik', action: 'patch_resource_limits', incident_id: 'i1', tool_call: { args: { limits: { cpu: '1000m' } } } });
+  });
+
+  it('never twice, never beside a cause being removed, and not when the pods are simply busy', async () => {
+    const { proposals, deps: d } = deps();
+    expect(await proposeLimitsInstead(d, inc, [record('patch_resource_limits')], metrics({}), tenant, false)).toBe(false);
+    expect(await proposeLimitsInstead(d, inc, [record('rollback_deployment')], metrics({}), tenant, false)).toBe(false);
+    expect(await proposeLimitsInstead(d, inc, [], metrics({ cpu_millicores: 480 }), tenant, false)).toBe(false);
+    expect(proposals).toEqual([]);
   });
 });
