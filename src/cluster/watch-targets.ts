@@ -51,7 +51,7 @@ export function discoverTargets(namespaces: readonly ObjectMetaOnly[], deploymen
   const fileTenants = Object.fromEntries(Object.entries(tenants).filter(([, t]) => !t.assumed));
   const owner = new Map<string, string>();
   for (const [name, t] of Object.entries(fileTenants)) for (const n of t.namespaces) owner.set(n, name);
-  const nsInfo = new Map<string, { tenant: string; environment: Environment }>();
+  const nsInfo = new Map<string, { tenant: string; labelled: boolean; environment: Environment }>();
   for (const ns of namespaces) {
     const name = ns.metadata?.name;
     if (!name) continue;
@@ -63,7 +63,7 @@ export function discoverTargets(namespaces: readonly ObjectMetaOnly[], deploymen
       if ((ENVIRONMENTS as readonly string[]).includes(envLabel)) environment = envLabel as Environment;
       else problems.push(`namespace ${name}: ${ENVIRONMENT_LABEL}=${envLabel} is not one of ${ENVIRONMENTS.join(', ')}; treated as production`);
     }
-    nsInfo.set(name, { tenant, environment });
+    nsInfo.set(name, { tenant, labelled: Boolean(labels[TENANT_LABEL]), environment });
   }
   const targets: DiscoveredTarget[] = [];
   for (const d of deployments) {
@@ -95,7 +95,11 @@ export function discoverTargets(namespaces: readonly ObjectMetaOnly[], deploymen
       const taken = owner.get(namespace);
       if (taken !== undefined) {
         // Isolation hangs on a namespace having one tenant: a label never takes one from the file's owner.
-        problems.push(`${ref}: its namespace belongs to tenant ${taken} in the tenants file, but is labelled for ${info.tenant}; not watched`);
+        problems.push(
+          info.labelled
+            ? `${ref}: its namespace belongs to tenant ${taken} in the tenants file, but is labelled for ${info.tenant}; not watched`
+            : `${ref}: its namespace has no ${TENANT_LABEL} label, so its tenant would be ${info.tenant}, but the tenants file gives it to ${taken} (label it ${TENANT_LABEL}=${taken}); not watched`,
+        );
         continue;
       }
       unknown.add(info.tenant);

@@ -80,6 +80,12 @@ describe('a tenant the tenants file does not name', () => {
     const d = discoverTargets([ns('acme-prod', { 'governor.io/tenant': 'mallory' })], [dep('acme-prod', 'checkout', { 'governor.io/slo-p99-ms': '500' })], tenants);
     expect(d.targets).toEqual([]);
     expect(d.problems).toEqual(['acme-prod/checkout: its namespace belongs to tenant acme in the tenants file, but is labelled for mallory; not watched']);
+    // Unlabelled, the namespace's own name would be its tenant: the operator is told which label to set.
+    const unlabelled = discoverTargets([ns('acme-dev')], [dep('acme-dev', 'checkout', { 'governor.io/slo-p99-ms': '500' })], tenants);
+    expect(unlabelled.targets).toEqual([]);
+    expect(unlabelled.problems).toEqual([
+      'acme-dev/checkout: its namespace has no governor.io/tenant label, so its tenant would be acme-dev, but the tenants file gives it to acme (label it governor.io/tenant=acme); not watched',
+    ]);
   });
 
   it('stays unknown once Governor has assumed an entry for it (the record the agents share)', () => {
