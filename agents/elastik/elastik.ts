@@ -1,4 +1,4 @@
-// Elastik: turns observations into scaling, rollback and node (cordon and drain) proposals (one per action, each recorded and
+// Elastik: turns observations into scaling, rollback, node (cordon and drain) and limits (vertical.ts) proposals (one per action, each recorded and
 // published through the outbox), and then works each incident to its end (incident-work.ts): the
 // next scaling step after each verification, cooldown, approval or denial, or an escalation.
 // Consumes observations with its own consumer group; idempotent: an observation it has already
@@ -11,7 +11,12 @@ import type { Observation, Proposal } from '../../src/contracts/events.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
 import { DeploymentMetrics, NamespaceCapacity, NodesStatus, RolloutHistory, readTool } from '../runtime/cluster-views.ts';
 import { IncidentWork, type IncidentWorkDeps } from './incident-work.ts';
-import { plan } from './planner.ts';
+import { plan, type ElastikAction } from './planner.ts';
+import { verticalStep } from './vertical.ts';
+import { limitsProposed } from './limits-work.ts';
+import type { PlannedAction } from '../runtime/planned-action.ts';
+import type { AuditRecord } from '../../src/audit/audit-store.ts';
+import type { TenantSpec } from '../../src/governance/tenants.ts';
 
 /**
  * The session is the Elastik's own; see agents/runtime/agent-deps.ts. With a reasoner, a language
@@ -68,7 +73,7 @@ export class Elastik {
     } catch (err) {
       this.deps.logger.warn({ agent: 'elastik', tenant: obs.tenant, err }, 'get_node_status failed; planning without node health');
     }
-    const planned = plan({
+    const causes = plan({
       observation: obs,
       metrics,
       history,
@@ -77,6 +82,7 @@ export class Elastik {
       sloP99Ms: tenant.slo.p99_latency_ms,
       ...(nodes ? { nodes: nodes.nodes } : {}),
     });
+    const planned: PlannedAction[] = [...causes, ...this.vertical(obs, metrics, tenant, causes, already)];
 
     // The rules propose every candidate; a model may choose among them (never beyond them).
     const choice = await chooseAmong(this.deps.reasoner, { purpose: 'elastik_choice', agent: 'Elastik', observation: obs, candidates: planned, rules: 'all', facts: { pods: metrics.pods, service: metrics.service, nodes: nodes?.nodes ?? null } });
@@ -103,5 +109,28 @@ export class Elastik {
     }
     // Capacity: the incident's first scaling step, sized from demand (incident-work.ts).
     await this.work.stepWithin(obs.incident_id ?? obs.id);
+  }
+
+  /**
+   * A limit that binds (throttling at the CPU limit, OOM kills with no release to blame) is raised by
+   * one step (vertical.ts) — once per incident, and not when a cause is being removed (a rollback, a
+   * node cordoned): the limit is then not what is wrong.
+   */
+  private vertical(obs: Observation, metrics: DeploymentMetrics, tenant: TenantSpec, causes: ElastikAction[], earlier: AuditRecord[]): PlannedAction[] {
+    if (causes.some((a) => a.action === 'rollback_deployment' || a.action === 'cordon_node')) return [];
+    if (limitsProposed(earlier, obs.target.name)) return [];
+    const step = verticalStep({
+      namespace: obs.namespace,
+      deployment: obs.target.name,
+      metrics,
+      sloP99Ms: tenant.slo.p99_latency_ms,
+      maxReplicas: tenant.max_replicas,
+      correlatedChange: obs.correlated_change !== undefined,
+    });
+    if (step.kind === 'none') {
+      this.deps.logger.debug({ agent: 'elastik', tenant: obs.tenant, incident_id: obs.incident_id ?? obs.id }, `no vertical change: ${step.why}`);
+      return [];
+    }
+    return [step.action];
   }
 }

@@ -20,6 +20,7 @@ import { capacitySample, demandAhead, loadSample, podCapacityRps, podRpsWithinSl
 import { DeploymentMetrics, HpaStatus, NamespaceCapacity, NodesStatus, readTool } from '../runtime/cluster-views.ts';
 import { NodeGroupsView, PodEvents, PodsWithoutMetrics, groupOf, nodeGroupStep, pendingForCapacity } from './node-capacity.ts';
 import { proposalOf, recordProposal } from '../runtime/propose.ts';
+import { proposeLimitsInstead } from './limits-work.ts';
 import { hpaScaleAction, scaleAction, type OwningHpa } from './planner.ts';
 import { nextStep, type StepDecision } from './sizing.ts';
 
@@ -150,8 +151,10 @@ export class IncidentWork {
       return;
     }
     const scales = lives(records).filter((l) => l.proposal.agent === 'elastik' && l.proposal.action === 'scale_deployment' && l.proposal.target.name === inc.deployment);
-    // A step on its way (deciding, waiting for a human, granted, executed and being verified) comes first.
+    // A step on its way (deciding, waiting for a human, granted, executed and being verified) comes first,
+    // a change of limits included (vertical.ts): pods are added only once it has been judged.
     if (scales.some((l) => UNSETTLED.has(stageOf(l)))) return;
+    if (lives(records).some((l) => l.proposal.agent === 'elastik' && l.proposal.action === 'patch_resource_limits' && l.proposal.target.name === inc.deployment && UNSETTLED.has(stageOf(l)))) return;
 
     const tenant = this.deps.tenants[inc.tenant];
     if (!tenant) return;
@@ -164,6 +167,8 @@ export class IncidentWork {
     if (metrics.service.p99_ms <= slo) return; // recovering: Watchtower closes the incident once it holds
     // Pods the scheduler cannot place: the node group grows first (more replicas would wait beside them).
     if (await this.nodeCapacity(inc, records, metrics, slo)) return;
+    // The limit, not the number of pods, may be what binds by now: that one step instead (limits-work.ts).
+    if (await proposeLimitsInstead(this.deps, inc, records, metrics, tenant, last?.payload.observation.correlated_change !== undefined)) return;
 
     // An HPA that owns the replica count is scaled through its bounds, never fought.
     const hpa = await this.owningHpa(inc);

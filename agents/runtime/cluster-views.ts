@@ -15,11 +15,22 @@ export const PodMetrics = z
     cpu_millicores: z.number(),
     cpu_limit_millicores: z.number().nullable().optional(),
     gc_pause_ms_per_min: z.number().nullable().optional(),
+    cpu_throttled_ratio: z.number().nullable().optional(),
     restart_count: z.number().int().optional(),
     last_termination_reason: z.string().nullable().optional(),
   })
   .passthrough();
 export type PodMetrics = z.infer<typeof PodMetrics>;
+
+/** A container of the pod template with its requests and limits as written (null: not set). */
+export const ContainerResources = z
+  .object({
+    name: z.string(),
+    requests: z.object({ cpu: z.string().nullable(), memory: z.string().nullable() }).passthrough(),
+    limits: z.object({ cpu: z.string().nullable(), memory: z.string().nullable() }).passthrough(),
+  })
+  .passthrough();
+export type ContainerResources = z.infer<typeof ContainerResources>;
 
 export const DeploymentMetrics = z
   .object({
@@ -27,7 +38,13 @@ export const DeploymentMetrics = z
     service: z
       .object({ p50_ms: z.number(), p99_ms: z.number(), rps: z.number(), error_ratio: z.number() })
       .passthrough(),
-    deployment: z.object({ replicas: z.number().int(), revision: z.number().int().nullable().optional() }).passthrough(),
+    deployment: z
+      .object({
+        replicas: z.number().int(),
+        revision: z.number().int().nullable().optional(),
+        containers: z.array(ContainerResources).optional(),
+      })
+      .passthrough(),
   })
   .passthrough();
 export type DeploymentMetrics = z.infer<typeof DeploymentMetrics>;

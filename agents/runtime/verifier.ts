@@ -21,6 +21,7 @@ import { ROLLBACK_BUDGET_MS } from '../../src/governance/rollback-budget.ts';
 import type { WorkTracker } from '../../src/core/work-tracker.ts';
 import { DeploymentMetrics, readTool } from './cluster-views.ts';
 import { capacityGain, capacitySample, wouldServe, type CapacitySample } from './capacity.ts';
+import { THROTTLED_RATIO, limitSignals, type LimitSignals } from './limit-signals.ts';
 import type { ToolClient } from './tool-client.ts';
 
 export interface VerifierDeps {
@@ -56,6 +57,8 @@ export interface VerificationSample {
   value: number;
   /** Demand, throughput, errors and saturation, for actions that add capacity. */
   capacity?: CapacitySample;
+  /** Throttling and OOM kills, for actions that change limits. */
+  limits?: Pick<LimitSignals, 'throttled' | 'oomKilled'>;
 }
 
 /**
@@ -75,7 +78,8 @@ export function judge(
   beforeCapacity?: CapacitySample,
 ): VerdictOfOutcome | undefined {
   const n = samples.length;
-  if (n >= 2 && samples[n - 1]!.value <= spec.slo_threshold && samples[n - 2]!.value <= spec.slo_threshold) return 'restored';
+  const held = (s: VerificationSample) => s.value <= spec.slo_threshold && limitsHeld(spec, s);
+  if (n >= 2 && held(samples[n - 1]!) && held(samples[n - 2]!)) return 'restored';
   const last = samples[n - 1];
   if (!last) return undefined;
   const elapsed = last.atMs - startMs;
@@ -92,6 +96,17 @@ export function judge(
   }
   if (elapsed >= budgetMs) return 'not_helped';
   return undefined;
+}
+
+/**
+ * A change of limits has done its work only once the signal that blamed the limit is gone too:
+ * throttling below its threshold (CPU), no pod OOMKilled since (memory). Without the signal in the
+ * sample (an older server), the SLO alone judges.
+ */
+function limitsHeld(spec: Proposal['verification'], s: VerificationSample): boolean {
+  if (!spec.limits || !s.limits) return true;
+  if (spec.limits.cause === 'cpu_throttling') return s.limits.throttled === null || s.limits.throttled < (spec.limits.max_throttled_ratio ?? THROTTLED_RATIO);
+  return s.limits.oomKilled === 0;
 }
 
 /**
@@ -145,7 +160,8 @@ export class Verifier {
         this.deps.tracker.spawn(
           async () => {
             const m = await readTool(this.deps.tools, 'get_pod_metrics', args, DeploymentMetrics);
-            samples.push({ atMs: this.deps.clock.now(), value: judgedValue(p.verification, m), capacity: capacitySample(m) });
+            const lim = p.verification.limits ? limitSignals(m) : undefined;
+            samples.push({ atMs: this.deps.clock.now(), value: judgedValue(p.verification, m), capacity: capacitySample(m), ...(lim ? { limits: { throttled: lim.throttled, oomKilled: lim.oomKilled } } : {}) });
             const outcome =
               plan.of === 'compensation'
                 ? judgeCompensation(p.verification, plan.before, samples, startMs)

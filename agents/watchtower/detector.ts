@@ -6,6 +6,7 @@
 import type { Signal } from '../../src/contracts/events.ts';
 import type { DeploymentMetrics, RolloutHistory } from '../runtime/cluster-views.ts';
 import { blameRollout } from '../runtime/last-good-revision.ts';
+import { THROTTLED_RATIO, limitSignals } from '../runtime/limit-signals.ts';
 
 export interface DetectorOptions {
   sloP99Ms: number;
@@ -234,6 +235,19 @@ function describeIncident(
   const killed = Object.entries(oomKills).sort(([a], [b]) => a.localeCompare(b));
   for (const [pod, k] of killed) {
     signals.push({ metric: 'container_oom_kills', target: pod, value: k.count, baseline: 0, change_pct: 100, unit: `kills in ${opts.oomHoldMin} min` });
+  }
+
+  // Pods throttled at their CPU limit: the share of CFS periods on the median pod.
+  const limits = limitSignals(metrics);
+  if (limits.throttled !== null && limits.throttled >= THROTTLED_RATIO) {
+    signals.push({
+      metric: 'cpu_throttled_ratio',
+      target: deployment,
+      value: Math.round(limits.throttled * 1000) / 1000,
+      baseline: 0,
+      change_pct: 100,
+      unit: 'share of CFS periods',
+    });
   }
 
   // The rollout running at the onset, not the newest: one pushed after the trouble began is not its cause.

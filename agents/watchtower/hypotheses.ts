@@ -13,6 +13,7 @@ export function ruleHypotheses(o: Pick<Observation, 'signals' | 'correlated_chan
   const memory = by('memory_utilisation_ratio');
   const oom = by('container_oom_kills');
   const load = by('served_rps_per_pod').filter((s) => s.change_pct >= 20);
+  const throttled = by('cpu_throttled_ratio');
   const podsUnderPressure = new Set([...gc, ...memory].map((s) => s.target)).size;
   const scored: { text: string; score: number }[] = [];
 
@@ -29,6 +30,13 @@ export function ruleHypotheses(o: Pick<Observation, 'signals' | 'correlated_chan
     scored.push({ text: `${oom.length} pod(s) OOM-killed: memory grows past the limit (a leak, or a limit too low for the load)`, score: change ? 0.3 : 0.6 });
   } else if (podsUnderPressure > 0 && !change) {
     scored.push({ text: `${podsUnderPressure} pod(s) under GC or memory pressure while the others are not: heap or memory trouble on the pods that work hardest`, score: 0.5 });
+  }
+  if (throttled.length) {
+    const t = throttled[0]!;
+    scored.push({
+      text: `${o.target.name}'s pods are throttled at their CPU limit in ${Math.round(t.value * 100)}% of CFS periods: the limit, not the number of pods, holds the requests back`,
+      score: change ? 0.3 : 0.7,
+    });
   }
   if (load.length) {
     const s = load[0]!;

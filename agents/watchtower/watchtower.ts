@@ -21,12 +21,15 @@ import type { ToolClient } from '../runtime/tool-client.ts';
 import { DEFAULT_DETECTOR_OPTIONS, assess, initialDetectorState, type DetectorState } from './detector.ts';
 import { readIncident } from './reading.ts';
 import { ruleHypotheses } from './hypotheses.ts';
+import { unknownTenantReason } from '../../src/governance/assumed-tenant.ts';
 
 export interface WatchTarget {
   tenant: string;
   namespace: string;
   deployment: string;
   sloP99Ms: number;
+  /** The tenants file does not name the tenant: the tier Governor assumed for it (src/governance/assumed-tenant.ts). */
+  assumedTier?: string;
 }
 
 export interface WatchtowerDeps {
@@ -197,8 +200,9 @@ export class Watchtower {
       tenant: t.tenant,
       namespace: t.namespace,
       severity: finding.severity,
-      summary: finding.summary,
+      summary: t.assumedTier ? `${finding.summary} (tenant ${t.tenant} is not in the tenants file: tier '${t.assumedTier}' assumed)` : finding.summary,
       target: { kind: 'Deployment', name: t.deployment },
+      ...(t.assumedTier ? { tenant_assumed: { tier: t.assumedTier, reason: unknownTenantReason(t.tenant, t.assumedTier) } } : {}),
       signals: finding.signals,
       ...(finding.onset ? { onset: finding.onset } : {}),
       ...(finding.correlated_change ? { correlated_change: finding.correlated_change } : {}),

@@ -31,7 +31,7 @@ export const CHANGE_CAUSE_ANNOTATION = 'kubernetes.io/change-cause';
 const POD_TEMPLATE_HASH_LABEL = 'pod-template-hash';
 
 /** Pod-level custom metrics (custom.metrics.k8s.io, per pod). */
-export const POD_CUSTOM_METRICS = { gcPause: 'jvm_gc_pause_ms_per_min', memoryUtilisation: 'memory_utilisation_ratio' } as const;
+export const POD_CUSTOM_METRICS = { gcPause: 'jvm_gc_pause_ms_per_min', memoryUtilisation: 'memory_utilisation_ratio', cpuThrottled: 'cpu_throttled_ratio' } as const;
 /** Deployment-level custom metrics (custom.metrics.k8s.io, described object deployments.apps). */
 export const SERVICE_METRICS = {
   p50_ms: 'http_request_duration_p50_ms',
@@ -61,6 +61,7 @@ export interface PodMetricsView {
   cpu_millicores: number;
   cpu_limit_millicores: number | null;
   gc_pause_ms_per_min: number | null;
+  cpu_throttled_ratio: number | null;
   restart_count: number;
   last_termination_reason: string | null;
 }
@@ -82,7 +83,15 @@ export interface DeploymentMetricsView {
     ready_replicas: number;
     revision: number | null;
     template_annotations: Record<string, string>;
+    containers: ContainerResourcesView[];
   };
+}
+
+/** A container of the pod template with its requests and limits as written (null: not set). */
+export interface ContainerResourcesView {
+  name: string;
+  requests: { cpu: string | null; memory: string | null };
+  limits: { cpu: string | null; memory: string | null };
 }
 
 export interface RevisionView {
@@ -293,12 +302,13 @@ export class KubeClient {
   async deploymentMetrics(namespace: string, name: string, opts: { service?: boolean } = {}): Promise<DeploymentMetricsView> {
     const deployment = await this.readDeployment(namespace, name);
     const selector = selectorString(deployment.spec?.selector);
-    const [pods, replicaSets, usage, gc, memRatio, service] = await Promise.all([
+    const [pods, replicaSets, usage, gc, memRatio, throttled, service] = await Promise.all([
       call(`pods of ${namespace}/${name}`, () => this.core.listNamespacedPod({ namespace, labelSelector: selector })),
       this.ownedReplicaSets(deployment),
       call(`pod metrics in ${namespace}`, () => this.metrics.getPodMetrics(namespace), 'metrics'),
       this.podCustomMetric(namespace, selector, POD_CUSTOM_METRICS.gcPause),
       this.podCustomMetric(namespace, selector, POD_CUSTOM_METRICS.memoryUtilisation),
+      this.podCustomMetric(namespace, selector, POD_CUSTOM_METRICS.cpuThrottled),
       opts.service === false ? Promise.resolve(null) : this.serviceMetrics(namespace, name),
     ]);
     const revisionByHash = new Map<string, number>();
@@ -337,6 +347,7 @@ export class KubeClient {
         cpu_millicores: round(cpu * 1000, 1),
         cpu_limit_millicores: ((l) => (l === null ? null : round(l * 1000, 1)))(podLimit(pod, 'cpu')),
         gc_pause_ms_per_min: gc.get(podName) ?? null,
+        cpu_throttled_ratio: throttled.get(podName) ?? null,
         ...restartsOf(pod),
       });
     }
@@ -353,6 +364,11 @@ export class KubeClient {
         ready_replicas: deployment.status?.readyReplicas ?? 0,
         revision: currentRevision(deployment, replicaSets),
         template_annotations: { ...(deployment.spec?.template?.metadata?.annotations ?? {}) },
+        containers: (deployment.spec?.template?.spec?.containers ?? []).map((c) => ({
+          name: c.name,
+          requests: { cpu: c.resources?.requests?.['cpu'] ?? null, memory: c.resources?.requests?.['memory'] ?? null },
+          limits: { cpu: c.resources?.limits?.['cpu'] ?? null, memory: c.resources?.limits?.['memory'] ?? null },
+        })),
       },
     };
   }

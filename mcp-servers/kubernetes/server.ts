@@ -114,6 +114,10 @@ const podMetricsOut = z.object({
   cpu_millicores: z.number().describe('CPU use of all containers (metrics.k8s.io), millicores.'),
   cpu_limit_millicores: z.number().nullable().describe('Sum of container CPU limits, millicores; null when a container has no limit. With cpu_millicores: how saturated the pod is.'),
   gc_pause_ms_per_min: z.number().nullable().describe('JVM garbage-collection pause time per minute (custom metric jvm_gc_pause_ms_per_min), null when not served.'),
+  cpu_throttled_ratio: z
+    .number()
+    .nullable()
+    .describe('Share of CFS periods in which the pod was throttled at its CPU limit, 0..1 (custom metric cpu_throttled_ratio, as from cAdvisor nr_throttled / nr_periods), null when not served.'),
   restart_count: z.number().int().describe("Restarts of the pod's containers since the pod started."),
   last_termination_reason: z
     .string()
@@ -129,6 +133,15 @@ const getPodMetricsOut = z.object({
     ready_replicas: z.number().int(),
     revision: z.number().int().nullable().describe('Current revision (deployment.kubernetes.io/revision).'),
     template_annotations: z.record(z.string(), z.string()).describe('Annotations of the current pod template.'),
+    containers: z
+      .array(
+        z.object({
+          name: z.string(),
+          requests: z.object({ cpu: z.string().nullable(), memory: z.string().nullable() }),
+          limits: z.object({ cpu: z.string().nullable(), memory: z.string().nullable() }),
+        }),
+      )
+      .describe("The pod template's containers with their requests and limits as written (null: not set): what patch_resource_limits changes."),
   }),
   pods: z.array(podMetricsOut).describe('Live pods of the deployment that have a usage sample, sorted by name.'),
   pods_without_metrics: z

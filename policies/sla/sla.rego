@@ -10,6 +10,8 @@
 #   fast_burn_capacity_reduction deny              removing capacity from a tenant burning its budget fast
 #   fast_burn_throttle           require_approval  throttling (or cutting the quota of) such a tenant
 #   tier_supervised_action       require_approval  an action the tier's contract always has a human approve
+#   tier_capacity_change         deny              a capacity change beyond what the tier allows per action
+#   unknown_tenant               require_approval  the tenants file does not name the tenant: its tier was assumed
 package governor.sla
 
 import data.governor.lib.format
@@ -147,6 +149,26 @@ violations contains _violation("fast_burn_throttle", "require_approval", msg) if
 violations contains _violation("tier_supervised_action", "require_approval", msg) if {
 	_action in _terms.supervised_actions
 	msg := sprintf("%s is supervised by contract for %s tier tenants: a human approves it for %s before it runs", [_action, _tier, _tenant])
+}
+
+# A tier may bound the capacity one action changes, whoever approves it (the most restrictive tier,
+# which unknown tenants get, keeps to the level-3 blast radius).
+violations contains _violation("tier_capacity_change", "deny", msg) if {
+	limit := _terms.max_capacity_change_pct
+	is_number(limit)
+	change := input.proposal.blast_radius.capacity_change_pct
+	is_number(change)
+	abs(change) > limit
+	msg := sprintf("%s of %s changes %s's capacity by %s%% > %s%% per action for the %s tier", [_action, _target, _tenant, format.num(change), format.num(limit), _tier])
+}
+
+# A tenant the tenants file does not name (context.tenant.known is false): Governor assumed the most
+# restrictive tier for it. Nobody agreed its terms, so a person looks at every action, and the
+# decision says why.
+violations contains _violation("unknown_tenant", "require_approval", msg) if {
+	input.context.tenant.known == false
+	reason := object.get(input, ["context", "tenant", "assumed_reason"], sprintf("%s is not in the tenants file; tier %s assumed", [_tenant, _tier_text]))
+	msg := sprintf("%s: %s of %s needs a human approval", [reason, _action, _target])
 }
 
 _scaling if input.proposal.action == "scale_deployment"

@@ -185,3 +185,33 @@ test_missing_max_replicas_denies if {
 	vs := sla.violations with input as json.remove(testing.example_input, ["context/tenant/max_replicas"])
 	{v.rule | some v in vs} == {"invalid_tenant_sla"}
 }
+
+# unknown tenants: the most restrictive tier, assumed
+
+_unknown := {"context": {"tenant": {"tier": "restricted", "known": false, "assumed_reason": "tenant zeta is not in the tenants file: the most restrictive tier 'restricted' is assumed"}}}
+
+test_unknown_tenant_requires_approval_and_says_why if {
+	v := _one(_unknown, "unknown_tenant")
+	v.verdict == "require_approval"
+	v.message == "tenant zeta is not in the tenants file: the most restrictive tier 'restricted' is assumed: scale_deployment of checkout needs a human approval"
+}
+
+test_restricted_tier_supervises_every_action if {
+	some action in ["scale_deployment", "patch_resource_limits", "rollback_deployment", "throttle_tenant"]
+	"tier_supervised_action" in _rules(object.union(_unknown, {"proposal": {"action": action}}))
+}
+
+test_known_tenant_is_not_unknown if {
+	not "unknown_tenant" in _rules({"context": {"tenant": {"known": true}}})
+	not "unknown_tenant" in _rules({})
+}
+
+test_restricted_tier_keeps_to_the_level_3_capacity_change if {
+	not "tier_capacity_change" in _rules(object.union(_unknown, {"proposal": {"blast_radius": {"capacity_change_pct": 30}}}))
+	v := _one(object.union(_unknown, {"proposal": {"blast_radius": {"capacity_change_pct": -40}}}), "tier_capacity_change")
+	v.verdict == "deny"
+}
+
+test_tiers_without_a_capacity_term_have_no_such_limit if {
+	not "tier_capacity_change" in _rules({"proposal": {"blast_radius": {"capacity_change_pct": 45}}})
+}

@@ -79,6 +79,8 @@ export const Observation = z.object({
   severity: z.enum(['info', 'warning', 'critical']),
   summary: z.string(),
   target: z.object({ kind: z.string(), name: z.string() }),
+  /** The tenants file does not name the tenant: the tier Governor assumed for it, and why (src/governance/assumed-tenant.ts). */
+  tenant_assumed: z.object({ tier: z.string(), reason: z.string() }).optional(),
   signals: z.array(Signal),
   onset: Onset.optional(),
   correlated_change: CorrelatedChange.optional(),
@@ -135,6 +137,14 @@ export const Proposal = z.object({
      * `partially_helped`, not undone.
      */
     capacity: z.boolean().optional(),
+    /**
+     * The action changes a container's limits: judge it also by the signal that made the limit the
+     * cause — restored only once throttling is below `max_throttled_ratio` (CPU), or no pod has been
+     * OOMKilled since the change (memory).
+     */
+    limits: z
+      .object({ cause: z.enum(['cpu_throttling', 'memory_limit']), max_throttled_ratio: z.number().min(0).max(1).optional() })
+      .optional(),
   }),
   reasoning: z.array(z.string()).min(1),
   observation_id: z.string().optional(),

@@ -7,9 +7,12 @@
 //   freeze_override           {by, reason}        only when a human has overridden the freeze
 //   seconds_since_last_action {<action>: s|null}  per non-scaling action, on the same target
 //   tenant.reserved_instances {coverage_pct, utilization_target_pct}  when the tenant has any
+//   tenant.known false, tenant.assumed_reason    when the tenants file does not name the tenant
+//                                                  and its tier was assumed (assumed-tenant.ts)
 // and change_freeze is true when any freeze is in force (or the caller says so).
 import type { ActionName, BlastRadius, Proposal } from '../contracts/events.ts';
 import type { PolicyInput } from '../policy/policy-engine.ts';
+import { isAssumed } from './assumed-tenant.ts';
 import { activeFreezes } from './freeze-windows.ts';
 import type { TenantSpec } from './tenants.ts';
 
@@ -79,6 +82,7 @@ export function buildPolicyInput(p: Proposal, f: PolicyFacts): PolicyInput {
         monthly_budget_usd: f.tenant.monthly_budget_usd,
         month_to_date_usd: f.tenant.month_to_date_usd,
         ...(reserved ? { reserved_instances: { coverage_pct: reserved.coverage_pct, utilization_target_pct: reserved.utilization_target_pct } } : {}),
+        ...(isAssumed(f.tenant) ? { known: false, assumed_reason: f.tenant.assumed.reason } : {}),
       },
       estimated_monthly_cost_delta_usd: costDelta,
     },

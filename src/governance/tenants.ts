@@ -75,7 +75,8 @@ export type ReservedInstances = z.infer<typeof ReservedInstances>;
 
 export const TenantSpec = z
   .object({
-    tier: z.enum(['free', 'standard', 'premium', 'enterprise']),
+    /** `restricted` is the most restrictive tier, the one a tenant the file does not name gets (assumed-tenant.ts). */
+    tier: z.enum(['free', 'standard', 'premium', 'enterprise', 'restricted']),
     environment: z.enum(['production', 'staging', 'development']),
     namespaces: z.array(z.string().min(1)).min(1),
     /** Replicas one deployment of this tenant is entitled to. */

@@ -37,6 +37,8 @@ export type PageState =
 export interface TenantFacts {
   tier: string;
   burn_rate: number;
+  /** False when the tenants file does not name the tenant and its tier was assumed. */
+  known?: boolean;
 }
 
 /** Burn rate above which a tenant's page is critical whatever its tier (its error budget goes in under a month). */
@@ -44,16 +46,17 @@ export const CRITICAL_BURN_RATE = 1.5;
 
 /**
  * enterprise, or burning faster than 1.5x → critical; premium, or burning faster than the budget
- * accrues (> 1x) → error; anything else → warning. Facts unknown → critical: when in doubt, wake someone.
+ * accrues (> 1x) → error; anything else → warning. Facts unknown, or a tenant nobody agreed terms
+ * with (its tier assumed) → critical: when in doubt, wake someone.
  */
 export function pageSeverity(tenant: TenantFacts | undefined): PageSeverity {
-  if (!tenant) return 'critical';
+  if (!tenant || tenant.known === false) return 'critical';
   if (tenant.tier === 'enterprise' || tenant.burn_rate > CRITICAL_BURN_RATE) return 'critical';
   if (tenant.tier === 'premium' || tenant.burn_rate > 1) return 'error';
   return 'warning';
 }
 
-const PolicyInputTenant = z.object({ context: z.object({ tenant: z.object({ tier: z.string(), burn_rate: z.number() }) }) });
+const PolicyInputTenant = z.object({ context: z.object({ tenant: z.object({ tier: z.string(), burn_rate: z.number(), known: z.boolean().optional() }) }) });
 
 /** The tenant facts of the newest decision that carries a policy input. */
 export function tenantFactsOf(records: readonly AuditRecord[]): TenantFacts | undefined {

@@ -60,6 +60,7 @@ import { ApprovalDesk } from '../governance/approvals.ts';
 import { ApprovalExpiry } from '../governance/approval-expiry.ts';
 import { firstDecision } from '../governance/proposal-life.ts';
 import { generateGrantKeys, grantKeysFromPem, type GrantKeys } from '../governance/grants.ts';
+import { RESTRICTED_TIER, adoptAssumedTenants, unknownTenantReason } from '../governance/assumed-tenant.ts';
 import { DEFAULT_TENANTS_FILE, loadGovernanceConfig, withSandboxGovernance, type GovernanceConfig, type Tenants } from '../governance/tenants.ts';
 import { ClusterTwin } from '../twin/cluster-twin.ts';
 import { startKubeApiServer } from '../twin/kube-api-server.ts';
@@ -234,12 +235,19 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       kube.loadFromFile(config.kubeconfig);
       // What to watch comes from the cluster (DESIGN §8): annotated Deployments, tenants and
       // environments from namespace labels, through watches, so a change applies without a restart.
+      // Tenants the file does not name are watched under the most restrictive tier; the sessions are
+      // bound at start, so one that appears later is watched from the next start (and said so).
+      let atStart: ReadonlySet<string> | undefined;
+      const watchable = (t: DiscoveredTarget) => !t.assumedTier || atStart === undefined || atStart.has(t.namespace);
       const discovery = new ClusterDiscovery({
         kube, tenants: governance.tenants, logger,
         onChange: (d, previous) => {
-          const names = (ts: readonly DiscoveredTarget[]) => new Set(ts.map((t) => `${t.namespace}/${t.deployment}`));
+          const names = (ts: readonly DiscoveredTarget[]) => new Set(ts.filter(watchable).map((t) => `${t.namespace}/${t.deployment}`));
           const before = names(previous.targets);
           const now = names(d.targets);
+          for (const t of d.targets.filter((x) => !watchable(x) && !previous.targets.some((y) => y.namespace === x.namespace && y.deployment === x.deployment))) {
+            logger.warn({ tenant: t.tenant }, `discovery: ${t.namespace}/${t.deployment}: tenant ${t.tenant} is not in the tenants file and appeared after start; watched under tier '${t.assumedTier}' from the next start`);
+          }
           const added = [...now].filter((n) => !before.has(n));
           const removed = [...before].filter((n) => !now.has(n));
           if (added.length + removed.length > 0) logger.info({ added, removed }, `watch set: ${[...now].join(', ') || 'nothing'}`);
@@ -248,10 +256,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       });
       const found = await discovery.start();
       closers.push(() => discovery.stop());
-      targets = () => discovery.targets();
+      const assumed = adoptAssumedTenants(governance.tenants, found.targets);
+      atStart = new Set(found.targets.map((t) => t.namespace));
+      targets = () => discovery.targets().filter(watchable);
+      for (const name of assumed) logger.warn({ tenant: name }, unknownTenantReason(name));
       report.push(`cluster: ${kube.getCurrentCluster()?.server ?? 'unknown'} from KUBECONFIG; watching Deployments annotated ${SLO_P99_ANNOTATION}, tenants from namespace label ${TENANT_LABEL}`);
       for (const p of found.problems) report.push(`discovery: ${p}`);
-      if (found.unknownTenants.length > 0) report.push(`discovery: tenants not in the tenants file, not watched: ${found.unknownTenants.join(', ')}`);
+      if (found.unknownTenants.length > 0) report.push(`discovery: tenants not in the tenants file, watched under the most restrictive tier '${RESTRICTED_TIER}': ${found.unknownTenants.join(', ')}`);
     } else {
       const scenario = buildScenario(opts.scenario, clock);
       twin = scenario.twin;

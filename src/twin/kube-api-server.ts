@@ -36,7 +36,7 @@
 //   metrics.k8s.io/v1beta1       pods (list|get), nodes (list|get): cpu "250m", memory "1532416Ki"
 //   custom.metrics.k8s.io/v1beta2
 //     namespaces/{ns}/pods/{*|name}/{metric}?labelSelector=app=<name>
-//        metric: jvm_gc_pause_ms_per_min, memory_utilisation_ratio, http_requests_per_second
+//        metric: jvm_gc_pause_ms_per_min, memory_utilisation_ratio, http_requests_per_second, cpu_throttled_ratio
 //     namespaces/{ns}/deployments.apps/{name}/{metric}
 //        metric: http_request_duration_p99_ms, http_request_duration_p50_ms, http_requests_per_second, http_error_ratio
 // Every list takes labelSelector and fieldSelector (metadata.name, metadata.namespace, and per

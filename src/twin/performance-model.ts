@@ -21,6 +21,15 @@
 //   time is time the pod cannot serve. Load above capacity is shed as errors.
 // - The service's latency distribution is the traffic-weighted mixture of its ready pods', so the
 //   p99 is set by the slowest pods' share of the traffic, not by an average.
+// - CPU throttling (CFS), for a workload whose requests spread their work over several threads
+//   (`burstCores`): the kernel gives the container its limit's worth of CPU per 100 ms period; work
+//   that runs on more cores than the limit uses that quota up early and the container is frozen for
+//   the rest of the period. A request whose own work, with that of the requests sharing its period,
+//   exceeds the quota waits out one freeze per quota it exhausts (the first from wherever in the
+//   period the quota ran out, the others whole). That part of the latency depends little on how many
+//   pods share the load (a request whose own work outruns the quota is throttled even alone) and much
+//   on the limit: more replicas barely help, a higher limit does. Without `burstCores` a pod never
+//   outruns its quota within a period, and the model is as it was.
 
 /** How the JVM options split a container's memory. Fractions of the container memory limit. */
 export interface JvmProfile {
@@ -49,6 +58,12 @@ export interface Workload {
    * the pod's own capacity and, beyond its request, out of its neighbours' (node-contention.ts).
    */
   backgroundCpuCores?: number;
+  /**
+   * Cores one request's work runs on at once (its worker threads: a fan-out, a parallel stream). Above
+   * the pod's CPU limit the container outruns its CFS quota within a period and is throttled; absent:
+   * one core, and no throttling is modelled.
+   */
+  burstCores?: number;
 }
 
 export const DEFAULT_WORKLOAD: Workload = {
@@ -79,6 +94,8 @@ export const MODEL = {
   gcCpuCores: 1.5,
   /** CPU a pod burns while it starts (class loading, JIT). */
   startupMillicores: 350,
+  /** The CFS period: the container gets limit × period of CPU in each (the kernel's default, 100 ms). */
+  cfsPeriodMs: 100,
   /** Latency reported when no pod is ready: the client timeout. */
   timeoutMs: 30_000,
 } as const;
@@ -164,6 +181,10 @@ export interface PodPerformance {
   meanLatencyMs: number;
   memoryBytes: number;
   cpuMillicores: number;
+  /** Share of CFS periods in which the container ran out of its quota (nr_throttled / nr_periods). */
+  throttledRatio: number;
+  /** How long a throttled container is frozen, and the share of requests that wait out 0, 1, 2… freezes. */
+  throttle?: { pauseMs: number; waits: number[] };
 }
 
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
@@ -265,6 +286,7 @@ export function podPerformance(heap: HeapState, c: PodConditions): PodPerformanc
     cores * 1000,
     (1000 * c.rps * (1 - errorRatio)) / (w.rpsPerCore * speed) + 1000 * MODEL.gcCpuCores * gcFraction + 1000 * background,
   );
+  const throttle = cfsThrottling(c.rps, cores, 1000 / (w.rpsPerCore * speed), w.burstCores);
   return {
     rps: c.rps,
     utilisation: rho,
@@ -276,10 +298,54 @@ export function podPerformance(heap: HeapState, c: PodConditions): PodPerformanc
     oldHit,
     oldPauseMs,
     gcPauseMsPerMin: youngMs + oldMs,
-    meanLatencyMs,
+    meanLatencyMs: meanLatencyMs + (throttle ? throttle.waits.reduce((sum, share, n) => sum + share * (n > 0 ? (n - 0.5) * throttle.pauseMs : 0), 0) : 0),
     memoryBytes: memoryBytes(heap.fill, c),
     cpuMillicores,
+    throttledRatio: throttle?.ratio ?? 0,
+    ...(throttle ? { throttle: { pauseMs: throttle.pauseMs, waits: throttle.waits } } : {}),
   };
+}
+
+/** Poisson probabilities P(N = 0..), until what is left is negligible. */
+function poisson(lambda: number): number[] {
+  const out: number[] = [];
+  let p = Math.exp(-lambda);
+  let total = 0;
+  for (let k = 0; k < 200 && (k <= lambda || 1 - total > 1e-6); k++) {
+    out.push(p);
+    total += p;
+    p = (p * lambda) / (k + 1);
+  }
+  return out;
+}
+
+/**
+ * CFS throttling of a pod serving `rps` requests per second of `cpuMsPerRequest` each, on `burstCores`
+ * at once, under a limit of `cores`. The requests arriving in one period are Poisson; a period is
+ * throttled when their work exceeds the quota, and a request waits out one freeze per quota that its
+ * work and that of the others in its period use up. Undefined when the work never outruns the quota.
+ */
+export function cfsThrottling(
+  rps: number,
+  cores: number,
+  cpuMsPerRequest: number,
+  burstCores: number | undefined,
+): { ratio: number; pauseMs: number; waits: number[] } | undefined {
+  if (burstCores === undefined || burstCores <= cores || rps <= 0 || cores <= 0) return undefined;
+  const period = MODEL.cfsPeriodMs;
+  const quotaMs = cores * period;
+  const pauseMs = period * (1 - cores / burstCores);
+  const arrivals = poisson((rps * period) / 1000);
+  // Periods whose requests' work exceeds the quota.
+  const enough = Math.floor(quotaMs / cpuMsPerRequest + 1e-9) + 1;
+  const ratio = arrivals.slice(enough).reduce((a, b) => a + b, 0);
+  const waits: number[] = [];
+  arrivals.forEach((p, others) => {
+    const n = Math.floor((cpuMsPerRequest * (1 + others)) / quotaMs + 1e-9);
+    waits[n] = (waits[n] ?? 0) + p;
+  });
+  for (let n = 0; n < waits.length; n++) waits[n] ??= 0;
+  return { ratio: Math.min(1, ratio), pauseMs, waits };
 }
 
 /** The mean latency of a healthy pod at its reference load: the yardstick for "time in flight". */
@@ -316,8 +382,28 @@ function phi(z: number): number {
   return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
-/** P(latency <= x) for one pod: log-normal service time, some requests also waiting out a pause. */
+/** P(latency <= x) for one pod: log-normal service time, some requests also waiting out a pause or CFS freezes. */
 function podCdf(p: PodPerformance, x: number): number {
+  const t = p.throttle;
+  if (!t || t.pauseMs <= 0) return podCdfUnthrottled(p, x);
+  return t.waits.reduce((sum, share, n) => (share > 0 ? sum + share * throttledCdf(p, x, n, t.pauseMs) : sum), 0);
+}
+
+/** Points at which a freeze's partial wait is sampled (midpoints): enough for a smooth quantile. */
+const FREEZE_STEPS = 8;
+
+/**
+ * P(latency <= x) for a request that waits out `n` freezes: the first from wherever in its period the
+ * quota ran out (uniform up to the pause), the others whole.
+ */
+function throttledCdf(p: PodPerformance, x: number, n: number, pauseMs: number): number {
+  if (n === 0) return podCdfUnthrottled(p, x);
+  let sum = 0;
+  for (let i = 0; i < FREEZE_STEPS; i++) sum += podCdfUnthrottled(p, x - (n - 1) * pauseMs - ((i + 0.5) / FREEZE_STEPS) * pauseMs);
+  return sum / FREEZE_STEPS;
+}
+
+function podCdfUnthrottled(p: PodPerformance, x: number): number {
   if (x <= 0) return 0;
   const service = phi((Math.log(x) - Math.log(p.medianMs)) / p.sigma);
   const waited = (pause: number) => clamp((x - p.medianMs) / pause, 0, 1);

@@ -77,10 +77,11 @@ describe('ClusterDiscovery against the twin', () => {
     await core.patchNamespace({ name: namespace, body: { metadata: { labels: { 'governor.io/environment': 'staging' } } } }, merge);
     await until(() => refs().includes(`${tenant}:${namespace}/${deployment}@${scenario.targets[0]!.sloP99Ms}:staging`), 'the staging label');
 
-    // Labelling the namespace for a tenant the tenants file does not know: reported, no longer watched (fail closed).
+    // Labelling the namespace for another tenant, one the tenants file does not know: the file gives
+    // the namespace to its tenant, so it is reported and no longer watched (fail closed).
     await core.patchNamespace({ name: namespace, body: { metadata: { labels: { 'governor.io/tenant': 'initech' } } } }, merge);
     await until(() => !refs().some((r) => r.includes(`${namespace}/`)), 'the namespace unwatched');
-    expect(discovery.discovery.unknownTenants).toEqual(['initech']);
+    expect(discovery.discovery.problems.join('\n')).toMatch(new RegExp(`${namespace}/${deployment}: its namespace belongs to tenant ${tenant} in the tenants file, but is labelled for initech; not watched`));
     expect(changes.length).toBeGreaterThanOrEqual(5);
   });
 

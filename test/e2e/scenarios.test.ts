@@ -1,7 +1,7 @@
 // The scenarios whose remedy is not one level-3 scale, end to end through `governor demo` on the
 // embedded defaults: each must meet the outcome its file declares, and the action that fixes it must
 // be the one an SRE would pick — a config revert for a bad push, a throttle of the neighbour, a
-// rollback of the leaking release, a drained node, advice (never an action) for over-provisioning —
+// rollback of the leaking release, a raised CPU limit for a throttled service, a drained node, advice (never an action) for over-provisioning —
 // and an incident that one step cannot fix is worked, step after step, to its end.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
@@ -62,6 +62,18 @@ describe('governor demo: every remedy through the governed flow', () => {
       expect(find('elastik', 'scale_node_group')).toMatchObject({ verdict: 'require_approval', executed: true, verified: true, verification: 'restored', approved_by: 'alice' });
       expect(s.actions.some((a) => a.action === 'scale_deployment')).toBe(false);
       expect(s.sla_restored).toBe(true);
+    });
+  }, 240_000);
+
+  it('cpu-throttling: Elastik raises the CPU limit one step (level 3) instead of adding pods, and the verifier sees throttling gone', async () => {
+    await demo('cpu-throttling', (s, find) => {
+      expect(find('elastik', 'patch_resource_limits')).toMatchObject({ verdict: 'allow', level: 3, executed: true, verified: true, rolled_back: false, verification: 'restored' });
+      expect(s.actions.some((a) => a.action === 'scale_deployment')).toBe(false);
+      const step = s.incidents[0]!.steps.find((x) => x.action === 'patch_resource_limits')!;
+      expect(step.params).toMatchObject({ container: 'risk-scoring', resource: 'cpu', from_limit: '500m', to_limit: '1000m', cause: 'cpu_throttling' });
+      expect((step.params['evidence'] as { throttled_ratio: number }).throttled_ratio).toBeGreaterThanOrEqual(0.15);
+      expect(s.sla_restored).toBe(true);
+      expect(s.mttr_s).toBeLessThanOrEqual(300);
     });
   }, 240_000);
 

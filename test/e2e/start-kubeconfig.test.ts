@@ -63,6 +63,29 @@ describe('governor start with KUBECONFIG', () => {
   }, 120_000);
 });
 
+describe('governor start with KUBECONFIG: a tenant the tenants file does not name', () => {
+  it('watches its annotated Deployment under the most restrictive tier, and says so at start', async () => {
+    const d = await mkdtemp(join(tmpdir(), 'governor-unknown-tenant-'));
+    const kubeconfig = join(d, 'kubeconfig');
+    const base: NodeJS.ProcessEnv = { PATH: process.env['PATH'], HOME: process.env['HOME'], LOG_LEVEL: 'info' };
+    try {
+      await run(['twin', '--scenario', 'jvm-heap-regression', '--kubeconfig', kubeconfig], base, /^ready$/);
+      // globex-prod is labelled for tenant globex, which config/tenants.json does not name.
+      await promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(d, 'cache'), 'annotate', 'deployment', 'storefront', '-n', 'globex-prod', 'governor.io/slo-p99-ms=300'], { timeout: 20_000 });
+      const started = await run(['start'], { ...base, KUBECONFIG: kubeconfig, GOVERNOR_DATA_DIR: join(d, 'data'), GOVERNOR_CONSOLE_PORT: '0', SLACK_PORT: '0' }, /governor: ready/);
+      const text = started.lines.join('\n');
+      expect(text).toMatch(/discovery: tenants not in the tenants file, watched under the most restrictive tier 'restricted': globex/);
+      expect(text).toMatch(/discovery: globex-prod\/storefront: tenant globex is not in the tenants file; watched under the most restrictive tier 'restricted'/);
+      expect(text).toMatch(/watching acme-prod\/checkout \(acme, p99 ≤ 500 ms\), globex-prod\/storefront \(globex, p99 ≤ 300 ms\)/);
+      expect(started.stderr.some((l) => l.includes("tenant globex is not in the tenants file: the most restrictive tier 'restricted' is assumed"))).toBe(true);
+      started.child.kill('SIGTERM');
+      await new Promise((r) => started.child.once('exit', r));
+    } finally {
+      await rm(d, { recursive: true, force: true, maxRetries: 5 });
+    }
+  }, 120_000);
+});
+
 describe('the seed incident on a cluster, with a real Prometheus', () => {
   it('governor twin, a Prometheus scraping it and governor start — three processes sharing only the cluster and Prometheus — detect, scale within the guardrails and propose the rollback', async () => {
     const d = await mkdtemp(join(tmpdir(), 'governor-seed-'));

@@ -30,6 +30,8 @@ describe('severity from the tenant tier and burn rate', () => {
     [{ tier: 'standard', burn_rate: 0.6 }, 'warning'],
     [{ tier: 'free', burn_rate: 0 }, 'warning'],
     [undefined, 'critical'],
+    // A tenant the tenants file does not name: its tier was assumed, nobody agreed its terms.
+    [{ tier: 'restricted', burn_rate: 0, known: false }, 'critical'],
   ] as const)('%j → %s', (tenant, severity) => {
     expect(pageSeverity(tenant)).toBe(severity);
   });

@@ -66,6 +66,7 @@ describe('incident scenarios, undisturbed', () => {
     ['launch-surge', 120, 300, 20 * 60],
     ['rising-surge', 240, 600, 20 * 60],
     ['pending-pods', 150, 240, 10 * 60],
+    ['cpu-throttling', 120, 200, 10 * 60],
   ];
   for (const [name, earliest, latest, holdS] of cases) {
     it(`${name}: starts within its SLO, breaches ${earliest}-${latest} s in, and stays breached for ${holdS} s`, async () => {
@@ -151,6 +152,29 @@ describe('incident scenarios, with the action the scenario expects', () => {
 
     const scaled = await run('pending-pods', 15 * 60, [{ atS: at(30), act: scaleBy(1.5) }]);
     expectSustainedBreach(scaled, 8 * 60, scaled.breachS + 90);
+  });
+
+  it('cpu-throttling: one step of the CPU limit (500m -> 1) restores it, for good; twice the pods, or all the tenant is entitled to, do not', async () => {
+    const raise: Action['act'] = (twin, s) => {
+      const t = s.targets[0]!;
+      const tpl = structuredClone(twin.getDeployment(t.namespace, t.deployment)!.spec.template);
+      tpl.spec.containers[0]!.resources!.limits!['cpu'] = '1';
+      twin.applyTemplate(t.namespace, t.deployment, tpl, 'limits.cpu 500m -> 1');
+    };
+    const fixed = await run('cpu-throttling', 20 * 60, [{ atS: at(30), act: raise }]);
+    const back = restoredAt(fixed, fixed.breachS, 20 * 60);
+    expect(back).not.toBeNull();
+    expect(back! - (fixed.breachS + 30)).toBeLessThanOrEqual(90);
+    // Well under the SLO once the pods have rolled: the freezes, not the load, were the latency.
+    expect(fixed.p99(15 * 60)).toBeLessThan(0.6 * fixed.slo());
+    const pods = fixed.s.twin.podMetrics(fixed.s.targets[0]!.namespace, fixed.s.targets[0]!.deployment);
+    expect(Math.max(...pods.map((p) => p.cpu_throttled_ratio))).toBeLessThan(0.1);
+
+    // More pods spread a load that is not the problem: twice as many, or all the tenant is entitled to, still breach.
+    const twice = await run('cpu-throttling', 15 * 60, [{ atS: at(30), act: scaleBy(2) }]);
+    expectSustainedBreach(twice, 8 * 60, twice.breachS + 120);
+    const entitled = await run('cpu-throttling', 15 * 60, [{ atS: at(30), act: (twin, s) => twin.scale(s.targets[0]!.namespace, s.targets[0]!.deployment, s.tenants['globex']!.max_replicas) }]);
+    expectSustainedBreach(entitled, 8 * 60, entitled.breachS + 120);
   });
 
   it('node-pressure: cordoning and draining the leaking node restores it', async () => {

@@ -13,7 +13,7 @@ import { flipFlag } from '../../src/twin/scenarios/config-effects.ts';
 import { fixturePath } from '../fixtures/scenario.ts';
 
 const START = Date.parse('2026-11-24T10:00:00Z');
-const REQUIRED = ['jvm-heap-regression', 'traffic-surge', 'noisy-neighbor', 'memory-leak', 'bad-config-push', 'flag-regression', 'node-pressure', 'cost-overprovisioned', 'quiet-day', 'steady-state'];
+const REQUIRED = ['jvm-heap-regression', 'traffic-surge', 'noisy-neighbor', 'memory-leak', 'bad-config-push', 'flag-regression', 'node-pressure', 'cost-overprovisioned', 'quiet-day', 'steady-state', 'cpu-throttling'];
 
 const base = () => JSON.parse(readFileSync(join(DEFAULT_SCENARIOS_DIR, 'traffic-surge.json'), 'utf8'));
 const FIXTURES = readdirSync(join(fixturePath('x'), '..')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));

@@ -119,3 +119,25 @@ describe('Watchtower detector: containers killed at their memory limit', () => {
     expect(f[1]!.at).toBe(20);
   });
 });
+
+describe('Watchtower detector: pods throttled at their CPU limit', () => {
+  it('adds the throttled share of CFS periods as a signal once it reaches the threshold, and nothing below it', () => {
+    const withThrottle = (ratio: number) => (p99: number): DeploymentMetrics => {
+      const m = metrics(p99);
+      return { ...m, pods: m.pods.map((p) => ({ ...p, cpu_limit_millicores: 500, cpu_throttled_ratio: ratio })) };
+    };
+    const findings = (ratio: number) => {
+      let state: DetectorState = initialDetectorState();
+      const out = [];
+      for (const [i, p99] of [180, 185, 620, 900].entries()) {
+        const r = assess(state, { nowMs: T0 + i * 15_000, deployment: 'checkout', metrics: withThrottle(ratio)(p99) }, opts);
+        state = r.state;
+        if (r.finding) out.push(r.finding);
+      }
+      return out;
+    };
+    const [incident] = findings(0.31);
+    expect(incident!.signals.find((s) => s.metric === 'cpu_throttled_ratio')).toEqual({ metric: 'cpu_throttled_ratio', target: 'checkout', value: 0.31, baseline: 0, change_pct: 100, unit: 'share of CFS periods' });
+    expect(findings(0.05)[0]!.signals.some((s) => s.metric === 'cpu_throttled_ratio')).toBe(false);
+  });
+});

@@ -182,7 +182,7 @@ describe('the tenants configuration', () => {
     expect(err.code).toBe('config_invalid');
     expect(err.details?.['problems']).toEqual([
       'freezes.0.from: must be an ISO 8601 date-time with a time zone offset, e.g. 2026-11-27T00:00:00-05:00',
-      'tenants.acme.tier: Invalid option: expected one of "free"|"standard"|"premium"|"enterprise"',
+      'tenants.acme.tier: Invalid option: expected one of "free"|"standard"|"premium"|"enterprise"|"restricted"',
       'tenants.acme.monthly_budget_usd: Too small: expected number to be >=0',
       'tenants.acme.reserved_instances.utilization_target_pct: Too big: expected number to be <=100',
       'tenants.initech.freezes.0.timezone: a recurring freeze needs timezone (an IANA name such as Europe/Berlin), so that its hours mean local time',
@@ -196,7 +196,7 @@ describe('the tenants configuration', () => {
     file.tenants['initech']!['namespaces'] = ['initech-prod', 'acme-prod'];
     file.tenants['initech']!['tier'] = 'gold';
     expect(refusal(file).details?.['problems']).toEqual([
-      'tenants.initech.tier: Invalid option: expected one of "free"|"standard"|"premium"|"enterprise"',
+      'tenants.initech.tier: Invalid option: expected one of "free"|"standard"|"premium"|"enterprise"|"restricted"',
       "tenants.initech.namespaces: namespace 'acme-prod' already belongs to tenant 'acme'",
     ]);
   });

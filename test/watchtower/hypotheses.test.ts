@@ -28,6 +28,19 @@ describe('ruleHypotheses', () => {
     expect(leak[0]!.text).toMatch(/OOM-killed/);
   });
 
+  it('puts the CPU limit first when the pods are throttled at it, even with more load per pod', () => {
+    const h = ruleHypotheses({
+      signals: [
+        p99,
+        { metric: 'served_rps_per_pod', target: 'checkout', value: 3.9, baseline: 1, change_pct: 290 },
+        { metric: 'cpu_throttled_ratio', target: 'checkout', value: 0.31, baseline: 0, change_pct: 100, unit: 'share of CFS periods' },
+      ],
+      target,
+    });
+    expect(h[0]!.text).toBe("checkout's pods are throttled at their CPU limit in 31% of CFS periods: the limit, not the number of pods, holds the requests back");
+    expect(h[1]!.text).toMatch(/^more load per pod/);
+  });
+
   it('says so when the signals show latency alone', () => {
     const h = ruleHypotheses({ signals: [p99], target });
     expect(h).toEqual([{ text: 'a cause the signals do not show: a dependency, the network, or a node', confidence: 1 }]);

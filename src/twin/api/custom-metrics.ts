@@ -1,5 +1,5 @@
 // The custom.metrics.k8s.io/v1beta2 group of the twin's API, as a Prometheus adapter would serve it
-// to an HPA: per-pod metrics (GC pause, memory utilisation, requests per second) of running pods, by
+// to an HPA: per-pod metrics (GC pause, memory utilisation, requests per second, CFS throttling) of running pods, by
 // name or `*` with a label selector, and a Deployment's service metrics (p99, p50, requests per
 // second, error ratio). Values are the twin's own at the time of the request; an unknown metric is
 // 404 as the adapter answers, never a made-up number.
@@ -12,7 +12,13 @@ import { ApiError, get, type Params, type Route } from './http.ts';
 import { selectorOf } from './request.ts';
 
 const podMetric = (metric: string, m: PodMetricsSample): number =>
-  metric === 'jvm_gc_pause_ms_per_min' ? m.gc_pause_ms_per_min : metric === 'http_requests_per_second' ? m.rps : m.memory_utilisation;
+  metric === 'jvm_gc_pause_ms_per_min'
+    ? m.gc_pause_ms_per_min
+    : metric === 'http_requests_per_second'
+      ? m.rps
+      : metric === 'cpu_throttled_ratio'
+        ? m.cpu_throttled_ratio
+        : m.memory_utilisation;
 
 const metricList = (items: unknown[]) => ({ kind: 'MetricValueList', apiVersion: 'custom.metrics.k8s.io/v1beta2', metadata: {}, items });
 

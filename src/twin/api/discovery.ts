@@ -18,7 +18,7 @@ export const SERVER_VERSION = {
 };
 
 /** Pod-level custom metrics the twin serves (also what an HPA's Pods metrics can name). */
-export const POD_METRICS = ['jvm_gc_pause_ms_per_min', 'memory_utilisation_ratio', 'http_requests_per_second'] as const;
+export const POD_METRICS = ['jvm_gc_pause_ms_per_min', 'memory_utilisation_ratio', 'http_requests_per_second', 'cpu_throttled_ratio'] as const;
 /** Deployment-level custom metrics. */
 export const DEPLOYMENT_METRICS = [
   'http_request_duration_p99_ms',

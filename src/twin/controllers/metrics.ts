@@ -24,6 +24,8 @@ export interface PodMetricsSample {
   memory_utilisation: number;
   cpu_millicores: number;
   gc_pause_ms_per_min: number;
+  /** Share of CFS periods in which the container was throttled at its CPU limit (cAdvisor's nr_throttled / nr_periods). */
+  cpu_throttled_ratio: number;
   /** Requests per second routed to the pod (0 unless ready). */
   rps: number;
 }
@@ -75,6 +77,7 @@ export function podSample(store: TwinStore, p: PodState): PodMetricsSample {
     memory_utilisation: Math.round((memory / limit) * 1000) / 1000,
     cpu_millicores: Math.round(p.perf?.cpuMillicores ?? 0),
     gc_pause_ms_per_min: ready && p.perf ? Math.round(p.perf.gcPauseMsPerMin) : 0,
+    cpu_throttled_ratio: ready && p.perf ? Math.round(p.perf.throttledRatio * 1000) / 1000 : 0,
     rps: ready && p.perf ? Math.round(p.perf.rps * 10) / 10 : 0,
   };
 }

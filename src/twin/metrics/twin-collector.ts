@@ -46,6 +46,8 @@ export const TWIN_METRIC_FAMILIES: readonly MetricFamily[] = [
   { name: 'container_memory_working_set_bytes', type: 'gauge', help: 'Current working set of the container in bytes.', labels: CONTAINER },
   { name: 'container_spec_memory_limit_bytes', type: 'gauge', help: 'Memory limit for the container in bytes.', labels: CONTAINER },
   { name: 'container_cpu_usage_seconds_total', type: 'counter', help: 'Cumulative CPU time consumed by the container in seconds.', labels: CONTAINER },
+  { name: 'container_cpu_cfs_periods_total', type: 'counter', help: 'Number of elapsed enforcement period intervals.', labels: CONTAINER },
+  { name: 'container_cpu_cfs_throttled_periods_total', type: 'counter', help: 'Number of throttled period intervals.', labels: CONTAINER },
   { name: 'jvm_gc_pause_seconds_total', type: 'counter', help: 'Time the JVM spent in garbage-collection pauses, in seconds.', labels: CONTAINER },
 ];
 
@@ -108,6 +110,9 @@ export class TwinCollector {
         gauge('container_memory_working_set_bytes', labels, p.memory_bytes);
         gauge('container_spec_memory_limit_bytes', labels, p.memory_limit_bytes);
         counter('container_cpu_usage_seconds_total', labels, p.cpu_millicores / 1000);
+        // A container with a CPU limit runs in 100 ms CFS periods: ten a second.
+        counter('container_cpu_cfs_periods_total', labels, p.ready ? 10 : 0);
+        counter('container_cpu_cfs_throttled_periods_total', labels, p.ready ? 10 * p.cpu_throttled_ratio : 0);
         counter('jvm_gc_pause_seconds_total', labels, p.gc_pause_ms_per_min / 60_000);
       }
     }

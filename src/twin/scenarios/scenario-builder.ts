@@ -99,6 +99,7 @@ function workloadOf(d: DeploymentSpec): Partial<Workload> | undefined {
   if (w.live_set_of_limit !== undefined) out.liveSetOfLimit = w.live_set_of_limit;
   if (w.non_heap_of_limit !== undefined) out.nonHeapOfLimit = w.non_heap_of_limit;
   if (w.background_cpu_cores !== undefined) out.backgroundCpuCores = w.background_cpu_cores;
+  if (w.burst_cores !== undefined) out.burstCores = w.burst_cores;
   return out;
 }
 

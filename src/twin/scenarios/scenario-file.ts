@@ -75,6 +75,8 @@ export const WorkloadSpec = z
     live_set_of_limit: z.number().min(0).max(1),
     non_heap_of_limit: z.number().min(0).max(1),
     background_cpu_cores: z.number().nonnegative(),
+    /** Cores one request's work runs on at once; above the CPU limit the pod is CFS-throttled (performance-model.ts). */
+    burst_cores: z.number().positive(),
   })
   .strict()
   .partial();
