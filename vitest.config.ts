@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The control-plane tests need a built kube-apiserver: their own run (vitest.controlplane.config.ts).
+    exclude: [...configDefaults.exclude, 'test/controlplane/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Suites share one PostgreSQL and one Redis; each uses its own schema / key prefix,

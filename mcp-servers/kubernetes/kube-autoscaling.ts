@@ -125,7 +125,12 @@ export class KubeAutoscaling {
     return { view: hpaView(h), target: { kind: h.spec?.scaleTargetRef?.kind ?? '', name: h.spec?.scaleTargetRef?.name ?? '' } };
   }
 
-  /** Sets minReplicas and maxReplicas, only on the version read (a JSON patch with a test). */
+  /**
+   * Sets minReplicas and maxReplicas, only on the version read: the patch carries that
+   * resourceVersion, which the API server takes as a precondition and refuses (409 Conflict) if the
+   * HPA changed since. (A JSON-patch `test` of the resourceVersion would be refused as 422 Invalid,
+   * which reads as a bad request rather than as a race.)
+   */
   async setHpaBounds(namespace: string, name: string, min: number, max: number, resourceVersion: string | null): Promise<HpaView> {
     const h = await call(`HorizontalPodAutoscaler ${namespace}/${name}`, () =>
       this.autoscaling.patchNamespacedHorizontalPodAutoscaler(
@@ -133,7 +138,7 @@ export class KubeAutoscaling {
           namespace,
           name,
           body: [
-            ...(resourceVersion ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }] : []),
+            ...(resourceVersion ? [{ op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion }] : []),
             { op: 'replace', path: '/spec/minReplicas', value: min },
             { op: 'replace', path: '/spec/maxReplicas', value: max },
           ],
@@ -170,7 +175,7 @@ export class KubeAutoscaling {
     return call(`deployment ${namespace}/${name}`, () => this.apps.readNamespacedDeployment({ namespace, name }));
   }
 
-  /** Writes one container's requests and limits into the deployment's template (a rollout follows), only on the version read. */
+  /** Writes one container's requests and limits into the deployment's template (a rollout follows), only on the version read (409 otherwise). */
   async patchContainerResources(
     namespace: string,
     deployment: V1Deployment,
@@ -185,7 +190,7 @@ export class KubeAutoscaling {
           namespace,
           name,
           body: [
-            ...(rv ? [{ op: 'test', path: '/metadata/resourceVersion', value: rv }] : []),
+            ...(rv ? [{ op: 'replace', path: '/metadata/resourceVersion', value: rv }] : []),
             { op: 'replace', path: `/spec/template/spec/containers/${index}/resources`, value: resources },
           ],
         },

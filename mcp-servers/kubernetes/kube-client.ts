@@ -554,8 +554,11 @@ export function codeApiError(what: string, err: unknown, api = 'kubernetes'): Go
     }
     if (status === 404) return new GovernorError('not_found', `${what} not found`, { details, cause: err });
     if (status === 409) return new GovernorError('conflict', `${what}: ${reason}`, { retryable: true, details, cause: err });
+    // The API server's validation or an admission policy refused the object: the same call fails again.
+    if (status === 422) return new GovernorError('input_invalid', `${what}: the cluster refused it as invalid (422): ${reason}`, { details, cause: err });
     if (status === 401 || status === 403) {
-      return new GovernorError('upstream_unavailable', `${what}: the cluster refused this server's credentials (${status})`, { details, cause: err });
+      // The reason names the identity and what it may not do (RBAC): what an operator needs to fix it.
+      return new GovernorError('upstream_unavailable', `${what}: the cluster refused this server's credentials (${status}): ${reason}`, { details, cause: err });
     }
     const retryable = status === 429 || status >= 500;
     return new GovernorError('upstream_unavailable', `${what}: cluster answered ${status}: ${reason}`, { retryable, details, cause: err });

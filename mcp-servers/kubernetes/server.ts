@@ -221,7 +221,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         'the session\'s pods (never another tenant\'s), and uncordon_node undoes only a cordon made with a grant of the session. ' +
         'Hard limits (at most 3x scale-up per call, at least 2 replicas in production, 300 s between scaling actions on a deployment) ' +
         'are enforced here and cannot be lifted by any grant. Failures are isError results whose text starts with a code ' +
-        '(tenant_forbidden, grant_invalid, grant_expired, grant_mismatch, grant_used, safety_violation, not_found, conflict, upstream_unavailable). ' +
+        '(tenant_forbidden, grant_invalid, grant_expired, grant_mismatch, grant_used, safety_violation, input_invalid, not_found, conflict, upstream_unavailable). ' +
         'A grant issued before the latest /agents-pause is refused as grant_invalid.',
     },
   );
