@@ -4,6 +4,7 @@
 # test/controlplane/go/, and kwok for the nodes (it fakes the kubelets and marks pods Running).
 #
 #   scripts/controlplane.sh build        build the binaries once into the cache; print their folder
+#   scripts/controlplane.sh cached       exit 0 when every binary is already in the cache
 #   scripts/controlplane.sh start DIR    start everything on free loopback ports with state in DIR;
 #                                        writes DIR/kubeconfig (cluster admin) and DIR/pids
 #   scripts/controlplane.sh stop DIR     stop what `start DIR` started (by the pids it recorded)
@@ -35,6 +36,12 @@ cache_dir() {
 }
 
 BINARIES=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+cached() {
+  local dir bin
+  dir="$(cache_dir)"
+  for bin in "${BINARIES[@]}"; do [ -x "$dir/bin/$bin" ] || return 1; done
+}
 
 build() {
   local dir bin missing=()
@@ -213,7 +220,8 @@ stop() {
 
 case "${1:-}" in
   build) build ;;
+  cached) cached ;;
   start) [ -n "${2:-}" ] || die "usage: $0 start DIR"; start "$2" ;;
   stop) [ -n "${2:-}" ] || die "usage: $0 stop DIR"; stop "$2" ;;
-  *) die "usage: $0 build | start DIR | stop DIR" ;;
+  *) die "usage: $0 build | cached | start DIR | stop DIR" ;;
 esac
