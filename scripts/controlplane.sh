@@ -41,12 +41,14 @@ cached() {
   local dir bin
   dir="$(cache_dir)"
   for bin in "${BINARIES[@]}"; do [ -x "$dir/bin/$bin" ] || return 1; done
+  [ -s "$dir/bin/kwok-stages.yaml" ]
 }
 
 build() {
   local dir bin missing=()
   dir="$(cache_dir)"
   for bin in "${BINARIES[@]}"; do [ -x "$dir/bin/$bin" ] || missing+=("$bin"); done
+  [ -s "$dir/bin/kwok-stages.yaml" ] || [[ " ${missing[*]} " == *" kwok "* ]] || missing+=(kwok)
   if [ ${#missing[@]} -eq 0 ]; then
     log "binaries cached in $dir/bin"
     echo "$dir/bin"
@@ -63,7 +65,19 @@ build() {
   for bin in "${missing[@]}"; do
     case "$bin" in
       etcd) (cd "$MODULES/etcd" && go build "${goflags[@]}" -ldflags '-s -w' -o "$tmp/etcd" go.etcd.io/etcd/server/v3) ;;
-      kwok) (cd "$MODULES/kwok" && go build "${goflags[@]}" -ldflags '-s -w' -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok) ;;
+      kwok)
+        (cd "$MODULES/kwok" && go build "${goflags[@]}" -ldflags '-s -w' -o "$tmp/kwok" sigs.k8s.io/kwok/cmd/kwok)
+        # kwok itself has no stages built in (kwokctl passes them): its default "fast" stages, from
+        # the same module version, go beside the binary.
+        local src
+        src="$(cd "$MODULES/kwok" && go list -mod=readonly -m -f '{{.Dir}}' sigs.k8s.io/kwok)/kustomize/stage"
+        local stage first=1
+        for stage in node/fast/node-initialize node/heartbeat/node-heartbeat pod/fast/pod-ready pod/fast/pod-complete pod/fast/pod-delete; do
+          [ "$first" = 1 ] || echo '---'
+          first=0
+          cat "$src/$stage.yaml"
+        done > "$dir/bin/kwok-stages.yaml"
+        ;;
       kube-*) (cd "$MODULES/kube" && go build "${goflags[@]}" -ldflags "$kube_ldflags" -o "$tmp/$bin" "k8s.io/kubernetes/cmd/$bin") ;;
     esac
     # A rename, so that a build cut short never leaves a half-written binary that looks cached.
@@ -188,7 +202,7 @@ start() {
   echo "kube-scheduler $!" >> "$STATE/pids"
 
   # kwok plays the kubelet for the nodes annotated kwok.x-k8s.io/node=fake (the suite creates them).
-  "$bin/kwok" --kubeconfig="$STATE/kubeconfig" \
+  "$bin/kwok" --kubeconfig="$STATE/kubeconfig" --config="$bin/kwok-stages.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
     --cidr=10.244.0.0/16 --node-ip=10.244.0.1 --server-address="127.0.0.1:$kwok_port" \
     > "$STATE/logs/kwok.log" 2>&1 &
