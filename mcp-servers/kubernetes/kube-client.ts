@@ -175,16 +175,17 @@ export class KubeClient {
   }
 
   /**
-   * Sets spec.replicas through the scale subresource, as `kubectl scale` does. With
-   * `resourceVersion`, the API server refuses (409) if the deployment changed since it was read:
-   * a decision made on one state is never applied to another.
+   * Sets spec.replicas through the scale subresource, as `kubectl scale` does. With the state it
+   * was decided on, the write is refused (409, `conflict`) if the deployment's spec changed since:
+   * a decision made on one state is never applied to another (see writeOnReadSpec).
    */
-  async scale(namespace: string, name: string, replicas: number, resourceVersion?: string): Promise<number> {
-    const body = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { replicas } };
-    const scale = await call(`scale of deployment ${namespace}/${name}`, () =>
-      this.apps.patchNamespacedDeploymentScale(
-        { name, namespace, body },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  async scale(namespace: string, name: string, replicas: number, basis?: ReadBasis): Promise<number> {
+    const scale = await writeOnReadSpec(basis, () => this.readDeployment(namespace, name), (resourceVersion) =>
+      call(`scale of deployment ${namespace}/${name}`, () =>
+        this.apps.patchNamespacedDeploymentScale(
+          { name, namespace, body: { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { replicas } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
       ),
     );
     return scale.spec?.replicas ?? replicas;
@@ -523,6 +524,41 @@ export class KubeClient {
           { middleware: [extend], middlewareMergeStrategy: 'append' },
         ) as Promise<{ items?: MetricValue[] }>,
     );
+  }
+}
+
+/** The version of an object a decision was read from: its resourceVersion and generation. */
+export interface ReadBasis {
+  resourceVersion?: string | undefined;
+  generation?: number | undefined;
+}
+
+/**
+ * A write applied only to the state it was decided on. The write carries the resourceVersion read,
+ * which the API server takes as a precondition (409 when the object changed). On a real cluster
+ * controllers write status all the time — a rollout in progress, kubelets reporting pods Ready, the
+ * HPA's observations — and each such write is a new resourceVersion that changes nothing the
+ * decision rests on: the spec, whose every change bumps metadata.generation. So a conflict is
+ * retried, on the fresh resourceVersion, while the generation is still the one read; once the spec
+ * changed, the conflict stands. Without a generation every conflict stands.
+ */
+export async function writeOnReadSpec<T>(
+  basis: ReadBasis | undefined,
+  reread: () => Promise<{ metadata?: { resourceVersion?: string; generation?: number } }>,
+  write: (resourceVersion: string | undefined) => Promise<T>,
+  attempts = 3,
+): Promise<T> {
+  let resourceVersion = basis?.resourceVersion;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write(resourceVersion);
+    } catch (err) {
+      const statusOnly = err instanceof GovernorError && err.code === 'conflict' && resourceVersion !== undefined && basis?.generation !== undefined && attempt < attempts;
+      if (!statusOnly) throw err;
+      const fresh = await reread();
+      if (fresh.metadata?.generation !== basis.generation) throw err;
+      resourceVersion = fresh.metadata?.resourceVersion;
+    }
   }
 }
 

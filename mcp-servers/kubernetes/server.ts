@@ -342,7 +342,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         await gate.applyInCooldown(
           g,
           { key: cooldownKey(namespace, deployment), windowMs: SCALE_COOLDOWN_MS, refused: (since, now) => safetyViolation([cooldownViolation(target, since, now)]) },
-          () => kube.scale(namespace, deployment, replicas, live.metadata?.resourceVersion),
+          () => kube.scale(namespace, deployment, replicas, { resourceVersion: live.metadata?.resourceVersion, generation: live.metadata?.generation }),
         );
         log.info({ tool: 'scale_deployment', namespace, deployment, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant }, `scaled ${target} ${current} → ${replicas}`);
         return { namespace, deployment, from_replicas: current, to_replicas: replicas };

@@ -180,7 +180,7 @@ describe('Kubernetes MCP server against a real kube-apiserver', () => {
     expect(live.every((p) => p.spec?.containers[0]?.resources?.limits?.['memory'] === '384Mi')).toBe(true);
   });
 
-  describe('a write on a stale resourceVersion: 409 from the API server, reported as conflict', () => {
+  describe("a write over another actor's change: 409 from the API server, reported as conflict", () => {
     /** Another actor changes the object between the server's read and its write. */
     const raceOnce = (matches: (method: string, url: URL) => boolean, change: () => Promise<unknown>) => {
       let fired = false;
@@ -194,14 +194,14 @@ describe('Kubernetes MCP server against a real kube-apiserver', () => {
         return fired;
       };
     };
-    const annotate = (namespace: string, name: string) =>
-      apps.patchNamespacedDeployment(
-        { namespace, name, body: { metadata: { annotations: { 'example.com/touched-by': 'another-actor' } } } },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+    const mergePatch = (namespace: string, name: string, body: object) =>
+      apps.patchNamespacedDeployment({ namespace, name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    /** A change of the spec (a new generation), as another operator's edit. */
+    let historyLimit = 5;
+    const editSpec = (namespace: string, name: string) => mergePatch(namespace, name, { spec: { revisionHistoryLimit: historyLimit++ } });
 
     it('scale_deployment', async () => {
-      const done = raceOnce((m, u) => m === 'PATCH' && u.pathname.endsWith(`/namespaces/${A}/deployments/race/scale`), () => annotate(A, 'race'));
+      const done = raceOnce((m, u) => m === 'PATCH' && u.pathname.endsWith(`/namespaces/${A}/deployments/race/scale`), () => editSpec(A, 'race'));
       const out = await granted(elastik, 'scale_deployment', { namespace: A, deployment: 'race', replicas: 3 });
       expect(done()).toBe(true);
       expect(out).toMatchObject({ ok: false, code: 'conflict' });
@@ -211,11 +211,29 @@ describe('Kubernetes MCP server against a real kube-apiserver', () => {
       expect(await granted(elastik, 'scale_deployment', { namespace: A, deployment: 'race', replicas: 3 })).toMatchObject({ ok: true, data: { to_replicas: 3 } });
     });
 
+    // (A Deployment's annotations count as spec here: changing them bumps its generation.)
+    it('a change of status or labels alone (what controllers write all the time) is no conflict: the write goes on at the fresh resourceVersion', async () => {
+      const done = raceOnce(
+        (m, u) => m === 'PATCH' && u.pathname.endsWith(`/namespaces/${A}/deployments/race`),
+        () => mergePatch(A, 'race', { metadata: { labels: { 'example.com/touched-by': 'another-actor' } } }),
+      );
+      const out = await granted(elastik, 'patch_resource_limits', { namespace: A, deployment: 'race', container: 'app', requests: { cpu: '150m' } });
+      expect(done()).toBe(true);
+      expect(out).toMatchObject({ ok: true, data: { changed: true } });
+      const d = await apps.readNamespacedDeployment({ namespace: A, name: 'race' });
+      expect(d.spec?.template.spec?.containers[0]?.resources?.requests?.['cpu']).toBe('150m');
+      expect(d.metadata?.labels?.['example.com/touched-by']).toBe('another-actor');
+    });
+
     it('set_hpa_bounds', async () => {
       const hpas = admin.makeApiClient(AutoscalingV2Api);
       const done = raceOnce(
         (m, u) => m === 'PATCH' && u.pathname.endsWith(`/namespaces/${A}/horizontalpodautoscalers/queue`),
-        () => hpas.patchNamespacedHorizontalPodAutoscaler({ namespace: A, name: 'queue', body: { metadata: { labels: { touched: 'yes' } } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+        () =>
+          hpas.patchNamespacedHorizontalPodAutoscaler(
+            { namespace: A, name: 'queue', body: { spec: { behavior: { scaleDown: { stabilizationWindowSeconds: 60 } } } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
       );
       const out = await granted(elastik, 'set_hpa_bounds', { namespace: A, hpa: 'queue', deployment: 'queue', min_replicas: 3, max_replicas: 5 });
       expect(done()).toBe(true);
@@ -225,7 +243,9 @@ describe('Kubernetes MCP server against a real kube-apiserver', () => {
     });
 
     it('patch_resource_limits', async () => {
-      const done = raceOnce((m, u) => m === 'PATCH' && u.pathname.endsWith(`/namespaces/${A}/deployments/race`), () => annotate(A, 'race'));
+      // Its own cooldown (300 s between resource changes) started with the write just above: a fresh clock window.
+      await clock.advance(6 * MINUTE);
+      const done = raceOnce((m, u) => m === 'PATCH' && u.pathname.endsWith(`/namespaces/${A}/deployments/race`), () => editSpec(A, 'race'));
       const out = await granted(elastik, 'patch_resource_limits', { namespace: A, deployment: 'race', container: 'app', limits: { cpu: '750m' } });
       expect(done()).toBe(true);
       expect(out).toMatchObject({ ok: false, code: 'conflict' });
@@ -240,7 +260,7 @@ describe('Kubernetes MCP server against a real kube-apiserver', () => {
       expect(negative).toMatchObject({ code: 'input_invalid', retryable: false, details: { status: 422 } });
       expect((negative as Error).message).toMatch(/spec\.replicas.*greater than or equal to 0/);
 
-      const inverted = await new KubeAutoscaling(admin).setHpaBounds(A, 'queue', 5, 3, null).catch((e: unknown) => e);
+      const inverted = await new KubeAutoscaling(admin).setHpaBounds(A, 'queue', 5, 3, undefined).catch((e: unknown) => e);
       expect(inverted).toMatchObject({ code: 'input_invalid', details: { status: 422 } });
       expect((inverted as Error).message).toMatch(/maxReplicas/);
     });
