@@ -180,6 +180,24 @@ describe('Kubernetes MCP server against a real kube-apiserver', () => {
     expect(live.every((p) => p.spec?.containers[0]?.resources?.limits?.['memory'] === '384Mi')).toBe(true);
   });
 
+  it('rollback_deployment restores revision 1; the real controller renumbers it as revision 3, reusing its ReplicaSet', async () => {
+    const before = await apps.listNamespacedReplicaSet({ namespace: A, labelSelector: 'app=worker' });
+    const rev1 = before.items.find((rs) => rs.metadata?.annotations?.['deployment.kubernetes.io/revision'] === '1')!.metadata!.name;
+    const out = await granted(elastik, 'rollback_deployment', { namespace: A, deployment: 'worker', to_revision: 1 });
+    expect(out).toMatchObject({ ok: true, data: { from_revision: 2, to_revision: 1, changed: true } });
+    const d = await waitForReadyReplicas(admin, A, 'worker', 2);
+    expect(d.spec?.template.spec?.containers[0]?.resources?.limits).toEqual({ cpu: '500m', memory: '256Mi' });
+    const history = await waitFor('revision 3 of worker', async () => {
+      const h = await elastik.callTool<{ current_revision: number; revisions: Array<{ revision: number; replica_set: string; replicas: number }> }>('get_rollout_history', { namespace: A, deployment: 'worker' });
+      return h.ok && h.data.current_revision === 3 && h.data.revisions.find((r) => r.revision === 3)?.replicas === 2 ? h.data : undefined;
+    });
+    // Kubernetes moves the old ReplicaSet to the new revision number rather than making a new one.
+    expect(history.revisions.map((r) => [r.revision, r.replica_set])).toEqual([
+      [2, expect.stringMatching(/^worker-/)],
+      [3, rev1],
+    ]);
+  });
+
   describe("a write over another actor's change: 409 from the API server, reported as conflict", () => {
     /** Another actor changes the object between the server's read and its write. */
     const raceOnce = (matches: (method: string, url: URL) => boolean, change: () => Promise<unknown>) => {
