@@ -5,8 +5,11 @@
 #
 #   scripts/controlplane.sh build        build the binaries once into the cache; print their folder
 #   scripts/controlplane.sh cached       exit 0 when every binary is already in the cache
-#   scripts/controlplane.sh start DIR    start everything on free loopback ports with state in DIR;
-#                                        writes DIR/kubeconfig (cluster admin) and DIR/pids
+#   scripts/controlplane.sh start DIR [OWNER_PID]
+#                                        start everything on free loopback ports with state in DIR;
+#                                        writes DIR/kubeconfig (cluster admin) and DIR/pids; with
+#                                        OWNER_PID, stops it all by itself once that process is gone
+#                                        (a test run that was killed leaves nothing running)
 #   scripts/controlplane.sh stop DIR     stop what `start DIR` started (by the pids it recorded)
 #
 # The binaries live outside the clone, in ${GOVERNOR_CACHE:-$HOME/.cache/governor}/controlplane/<key>/,
@@ -214,15 +217,25 @@ start() {
   while read -r name pid; do
     kill -0 "$pid" 2>/dev/null || { tail -n 30 "$STATE/logs/$name.log" >&2; stop "$STATE"; die "$name exited; its log: $STATE/logs/$name.log"; }
   done < "$STATE/pids"
+  if [ -n "${2:-}" ]; then
+    # The watchdog: its own session (setsid), so that it outlives whatever runs this script.
+    setsid bash "$0" watch "$STATE" "$2" > /dev/null 2>&1 < /dev/null &
+  fi
   log "up: $server (kubeconfig $STATE/kubeconfig, logs $STATE/logs)"
+}
+
+watch() {
+  local state="$1" owner="$2"
+  while kill -0 "$owner" 2>/dev/null && [ -f "$state/pids" ]; do sleep 2; done
+  stop "$state"
 }
 
 stop() {
   local state="$1" name pid
   [ -f "$state/pids" ] || return 0
-  # Reverse order of start; SIGTERM, then SIGKILL what has not gone after 10 s.
+  # Reverse order of start; SIGTERM, then SIGKILL what has not gone after 5 s (the state is thrown away).
   tac "$state/pids" | while read -r name pid; do kill "$pid" 2>/dev/null || true; done
-  for _ in $(seq 1 20); do
+  for _ in $(seq 1 10); do
     local alive=0
     while read -r name pid; do kill -0 "$pid" 2>/dev/null && alive=1; done < "$state/pids"
     [ "$alive" = 0 ] && break
@@ -235,7 +248,8 @@ stop() {
 case "${1:-}" in
   build) build ;;
   cached) cached ;;
-  start) [ -n "${2:-}" ] || die "usage: $0 start DIR"; start "$2" ;;
+  start) [ -n "${2:-}" ] || die "usage: $0 start DIR [OWNER_PID]"; start "$2" "${3:-}" ;;
+  watch) watch "$2" "$3" ;;
   stop) [ -n "${2:-}" ] || die "usage: $0 stop DIR"; stop "$2" ;;
-  *) die "usage: $0 build | cached | start DIR | stop DIR" ;;
+  *) die "usage: $0 build | cached | start DIR [OWNER_PID] | stop DIR" ;;
 esac

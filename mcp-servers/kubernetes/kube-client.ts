@@ -380,10 +380,18 @@ export class KubeClient {
     };
   }
 
+  /**
+   * The node, with its usage when metrics.k8s.io has a sample. A cluster without a metrics server
+   * (or one down) still has nodes to read and to cordon: the usage is then null, as the views say,
+   * rather than the whole read failing.
+   */
   async readNode(name: string): Promise<NodeView> {
     const [node, metrics] = await Promise.all([
       call(`node ${name}`, () => this.core.readNode({ name })),
-      call('node metrics', () => this.metrics.getNodeMetrics(), 'metrics'),
+      call('node metrics', () => this.metrics.getNodeMetrics(), 'metrics').catch((err: unknown) => {
+        if (err instanceof GovernorError && err.code === 'upstream_unavailable') return { items: [] as Array<{ metadata: { name: string }; usage: { cpu: string; memory: string } }> };
+        throw err;
+      }),
     ]);
     const m = metrics.items.find((i) => i.metadata.name === name);
     return nodeView(node, m ? { cpu_millicores: round(parseQuantity(m.usage.cpu) * 1000, 1), memory_bytes: parseQuantity(m.usage.memory) } : null);

@@ -47,22 +47,26 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 const isConflictOrExists = (err: unknown) => (err as { code?: number }).code === 409;
 
-/** One node that kwok plays the kubelet for (it manages nodes annotated kwok.x-k8s.io/node=fake). */
-export async function ensureKwokNode(kc: KubeConfig): Promise<void> {
+/**
+ * A node that kwok plays the kubelet for (it manages nodes annotated kwok.x-k8s.io/node=fake);
+ * `taint` keeps every pod off it but those that tolerate `dedicated=<taint>:NoSchedule`.
+ */
+export async function ensureKwokNode(kc: KubeConfig, name = KWOK_NODE, taint?: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const resources = { cpu: '32', memory: '128Gi', pods: '110' };
   await core
     .createNode({
       body: {
-        metadata: { name: KWOK_NODE, annotations: { 'kwok.x-k8s.io/node': 'fake' }, labels: { 'kubernetes.io/hostname': KWOK_NODE, type: 'kwok' } },
+        metadata: { name, annotations: { 'kwok.x-k8s.io/node': 'fake' }, labels: { 'kubernetes.io/hostname': name, type: 'kwok' } },
+        spec: taint ? { taints: [{ key: 'dedicated', value: taint, effect: 'NoSchedule' }] } : {},
         status: { capacity: resources, allocatable: resources },
       },
     })
     .catch((err: unknown) => {
       if (!isConflictOrExists(err)) throw err;
     });
-  await waitFor(`node ${KWOK_NODE} Ready (kwok)`, async () => {
-    const n = await core.readNode({ name: KWOK_NODE });
+  await waitFor(`node ${name} Ready (kwok)`, async () => {
+    const n = await core.readNode({ name });
     return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
   });
 }
@@ -95,8 +99,13 @@ export function deploymentSpec(name: string, replicas: number): V1Deployment {
   };
 }
 
-export async function createDeployment(kc: KubeConfig, namespace: string, name: string, replicas: number): Promise<void> {
-  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace, body: deploymentSpec(name, replicas) });
+export async function createDeployment(kc: KubeConfig, namespace: string, name: string, replicas: number, onlyOnNode?: { node: string; taint: string }): Promise<void> {
+  const body = deploymentSpec(name, replicas);
+  if (onlyOnNode) {
+    body.spec!.template.spec!.nodeSelector = { 'kubernetes.io/hostname': onlyOnNode.node };
+    body.spec!.template.spec!.tolerations = [{ key: 'dedicated', operator: 'Equal', value: onlyOnNode.taint, effect: 'NoSchedule' }];
+  }
+  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({ namespace, body });
   await waitForReadyReplicas(kc, namespace, name, replicas);
 }
 

@@ -29,7 +29,8 @@ export default function setup(project: TestProject): () => void {
   };
   try {
     // The build is a separate step in CI (timed there); here it only runs when the cache is empty.
-    execFileSync('bash', [SCRIPT, 'start', state], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60 * 60_000 });
+    // This process as the owner: should the run be killed, the script's watchdog stops the control plane.
+    execFileSync('bash', [SCRIPT, 'start', state, String(process.pid)], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 60 * 60_000 });
   } catch (err) {
     stop();
     throw new Error(`the control plane did not start (scripts/controlplane.sh start): ${(err as Error).message}`);

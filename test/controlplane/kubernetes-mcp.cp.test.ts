@@ -5,7 +5,7 @@
 // from validation and from an admission policy, RBAC refusing a namespaced ServiceAccount outside
 // its namespace. Cluster state is checked with an admin client of the test's own, never through
 // the server under test.
-import { AdmissionregistrationV1Api, ApiException, AppsV1Api, AutoscalingV2Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, ApiException, AppsV1Api, AutoscalingV2Api, CoreV1Api, PatchStrategy, PolicyV1Api, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { KeyObject } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
@@ -356,5 +356,40 @@ describe('Kubernetes MCP server against a real kube-apiserver', () => {
     // Its own namespace, after the refusals: still served, and a granted write goes through.
     expect(await granted(client, 'scale_deployment', { namespace: A, deployment: 'race', replicas: 4 })).toMatchObject({ ok: true, data: { from_replicas: 3, to_replicas: 4 } });
     await waitForReadyReplicas(admin, A, 'race', 4);
+  });
+
+  it("cordon_node with a drain evicts only the session's pods, one at a time as the PodDisruptionBudget allows (429 for the rest); uncordon_node undoes it", async () => {
+    const node = 'kwok-node-drain';
+    const pool = { node, taint: 'drain' };
+    await ensureKwokNode(admin, node, pool.taint);
+    await Promise.all([createDeployment(admin, A, 'batch', 3, pool), createDeployment(admin, B, 'batch', 1, pool)]);
+    await admin.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({ namespace: A, body: { metadata: { name: 'batch' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'batch' } } } } });
+    // The disruption controller has to have counted the healthy pods before an eviction is allowed.
+    await waitFor('the PodDisruptionBudget to allow one disruption', async () => {
+      const pdb = await admin.makeApiClient(PolicyV1Api).readNamespacedPodDisruptionBudget({ namespace: A, name: 'batch' });
+      return pdb.status?.disruptionsAllowed === 1 && pdb.status.observedGeneration === pdb.metadata?.generation;
+    });
+
+    // A node tool's grant names the namespace it was proposed for (the tenant's pods on the node).
+    const out = await elastik.callTool('cordon_node', { node, drain: true, grant: grantFor('cordon_node', { node, drain: true }) });
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    const data = out.data as { unschedulable: boolean; evicted: Array<{ namespace: string; pod: string }>; kept: Array<{ namespace: string; pod: string; reason: string }>; other_tenants_pods: number };
+    expect(data.unschedulable).toBe(true);
+    expect(data.other_tenants_pods).toBe(1);
+    expect(data.evicted).toHaveLength(1);
+    expect(data.kept).toHaveLength(2);
+    for (const k of data.kept) expect(k.reason).toMatch(/429.*disruption budget/);
+    expect([...data.evicted, ...data.kept].every((p) => p.namespace === A)).toBe(true);
+    expect((await core.readNode({ name: node })).spec?.unschedulable).toBe(true);
+    // The replacement cannot land anywhere (its only node is cordoned): Pending, as the scheduler says.
+    await waitFor('a Pending replacement pod of batch', async () => {
+      const pods = await core.listNamespacedPod({ namespace: A, labelSelector: 'app=batch' });
+      return pods.items.some((p) => p.status?.phase === 'Pending' && !p.spec?.nodeName);
+    });
+    expect((await core.listNamespacedPod({ namespace: B, labelSelector: 'app=batch' })).items.map((p) => p.status?.phase)).toEqual(['Running']);
+
+    expect(await elastik.callTool('uncordon_node', { node, grant: grantFor('uncordon_node', { node }) })).toMatchObject({ ok: true, data: { unschedulable: false } });
+    await waitForReadyReplicas(admin, A, 'batch', 3);
   });
 });
