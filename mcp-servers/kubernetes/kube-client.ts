@@ -588,9 +588,15 @@ export function codeApiError(what: string, err: unknown, api = 'kubernetes'): Go
     const status = err.code;
     const reason = apiReason(err.body) ?? err.message.split('\n')[0];
     const details = { status, api };
-    // The Metrics helper reports connection failures as a 500 with an empty body.
+    // The Metrics helper reports connection failures as a 500 with an empty body, and so too an
+    // answer that is not JSON: a real API server that does not serve metrics.k8s.io (no
+    // metrics-server) answers its plain-text "404 page not found".
     if (api === 'metrics' && status === 500 && err.body && typeof err.body === 'object' && Object.keys(err.body).length === 0) {
-      return new GovernorError('upstream_unavailable', `${what}: ${reason}`, { retryable: true, details: { api }, cause: err });
+      if (err.message.includes('404 page not found')) {
+        return new GovernorError('upstream_unavailable', `${what}: metrics.k8s.io is not served by this cluster (no metrics-server)`, { details: { status: 404, api }, cause: err });
+      }
+      const detail = /Message: (.*)/.exec(err.message)?.[1] ?? reason;
+      return new GovernorError('upstream_unavailable', `${what}: ${detail}`, { retryable: true, details: { api }, cause: err });
     }
     // A 404 from metrics.k8s.io means the API itself is not served (no metrics-server), not a missing object.
     if (status === 404 && api === 'metrics') {
