@@ -590,13 +590,12 @@ export function codeApiError(what: string, err: unknown, api = 'kubernetes'): Go
     const details = { status, api };
     // The Metrics helper reports connection failures as a 500 with an empty body, and so too an
     // answer that is not JSON: a real API server that does not serve metrics.k8s.io (no
-    // metrics-server) answers its plain-text "404 page not found".
+    // metrics-server) answers its plain-text "404 page not found", which the helper fails to parse.
     if (api === 'metrics' && status === 500 && err.body && typeof err.body === 'object' && Object.keys(err.body).length === 0) {
-      if (err.message.includes('404 page not found')) {
-        return new GovernorError('upstream_unavailable', `${what}: metrics.k8s.io is not served by this cluster (no metrics-server)`, { details: { status: 404, api }, cause: err });
-      }
-      const detail = /Message: (.*)/.exec(err.message)?.[1] ?? reason;
-      return new GovernorError('upstream_unavailable', `${what}: ${detail}`, { retryable: true, details: { api }, cause: err });
+      const detail = /Message: (.*)/.exec(err.message)?.[1] ?? reason ?? err.message;
+      const notAnApiObject = /JSON/.test(detail);
+      const message = notAnApiObject ? `metrics.k8s.io answered with no API object (${detail}): does a metrics server serve it in this cluster?` : detail;
+      return new GovernorError('upstream_unavailable', `${what}: ${message}`, { retryable: true, details: { api }, cause: err });
     }
     // A 404 from metrics.k8s.io means the API itself is not served (no metrics-server), not a missing object.
     if (status === 404 && api === 'metrics') {
