@@ -191,7 +191,7 @@ export function registerAutoscalingTools(server: McpServer, deps: AutoscalingToo
       respond('set_hpa_bounds', { namespace, hpa }, async () => {
         assertNamespace(namespace);
         const g = await gate.check('set_hpa_bounds', { namespace, hpa, deployment, min_replicas, max_replicas }, grant);
-        const [{ view, target }, labels] = await Promise.all([autoscaling.readHpa(namespace, hpa), kube.readNamespaceLabels(namespace)]);
+        const [{ view, target, basis }, labels] = await Promise.all([autoscaling.readHpa(namespace, hpa), kube.readNamespaceLabels(namespace)]);
         gate.checkTenant(g, namespace, labels);
         if (target.kind !== 'Deployment' || target.name !== deployment) {
           throw new GovernorError('conflict', `HorizontalPodAutoscaler ${namespace}/${hpa} scales ${target.kind || 'nothing'} ${target.name}, not Deployment ${deployment}`);
@@ -216,7 +216,7 @@ export function registerAutoscalingTools(server: McpServer, deps: AutoscalingToo
             windowMs: SCALE_COOLDOWN_MS,
             refused: (since, now) => safetyViolation([cooldownViolation(`${namespace}/${target.name}`, since, now)]),
           },
-          () => autoscaling.setHpaBounds(namespace, hpa, min_replicas, max_replicas, view.resource_version),
+          () => autoscaling.setHpaBounds(namespace, hpa, min_replicas, max_replicas, basis),
         );
         log.info({ tool: 'set_hpa_bounds', namespace, hpa, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant }, `HPA ${namespace}/${hpa} bounds ${from.min_replicas}-${from.max_replicas} → ${min_replicas}-${max_replicas}`);
         return { namespace, hpa, deployment: target.name, from, to };

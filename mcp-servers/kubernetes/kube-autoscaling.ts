@@ -17,7 +17,7 @@ import {
   type V2MetricStatus,
 } from '@kubernetes/client-node';
 import { GovernorError } from '../../src/core/errors.ts';
-import { call } from './kube-client.ts';
+import { call, writeOnReadSpec, type ReadBasis } from './kube-client.ts';
 import { quantityOrNull } from './quantity.ts';
 
 export interface HpaView {
@@ -120,25 +120,40 @@ export class KubeAutoscaling {
     return owning[0] ? hpaView(owning[0]) : null;
   }
 
-  async readHpa(namespace: string, name: string): Promise<{ view: HpaView; target: { kind: string; name: string } }> {
-    const h = await call(`HorizontalPodAutoscaler ${namespace}/${name}`, () => this.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name }));
-    return { view: hpaView(h), target: { kind: h.spec?.scaleTargetRef?.kind ?? '', name: h.spec?.scaleTargetRef?.name ?? '' } };
+  async readHpa(namespace: string, name: string): Promise<{ view: HpaView; target: { kind: string; name: string }; basis: ReadBasis }> {
+    const h = await this.readHpaObject(namespace, name);
+    return {
+      view: hpaView(h),
+      target: { kind: h.spec?.scaleTargetRef?.kind ?? '', name: h.spec?.scaleTargetRef?.name ?? '' },
+      basis: { resourceVersion: h.metadata?.resourceVersion, generation: h.metadata?.generation },
+    };
   }
 
-  /** Sets minReplicas and maxReplicas, only on the version read (a JSON patch with a test). */
-  async setHpaBounds(namespace: string, name: string, min: number, max: number, resourceVersion: string | null): Promise<HpaView> {
-    const h = await call(`HorizontalPodAutoscaler ${namespace}/${name}`, () =>
-      this.autoscaling.patchNamespacedHorizontalPodAutoscaler(
-        {
-          namespace,
-          name,
-          body: [
-            ...(resourceVersion ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }] : []),
-            { op: 'replace', path: '/spec/minReplicas', value: min },
-            { op: 'replace', path: '/spec/maxReplicas', value: max },
-          ],
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+  private readHpaObject(namespace: string, name: string): Promise<V2HorizontalPodAutoscaler> {
+    return call(`HorizontalPodAutoscaler ${namespace}/${name}`, () => this.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace, name }));
+  }
+
+  /**
+   * Sets minReplicas and maxReplicas, only on the version read: the patch carries that
+   * resourceVersion, which the API server takes as a precondition and refuses (409 Conflict) if the
+   * HPA changed since. (A JSON-patch `test` of the resourceVersion would be refused as 422 Invalid,
+   * which reads as a bad request rather than as a race.)
+   */
+  async setHpaBounds(namespace: string, name: string, min: number, max: number, basis: ReadBasis | undefined): Promise<HpaView> {
+    const h = await writeOnReadSpec(basis, () => this.readHpaObject(namespace, name), (resourceVersion) =>
+      call(`HorizontalPodAutoscaler ${namespace}/${name}`, () =>
+        this.autoscaling.patchNamespacedHorizontalPodAutoscaler(
+          {
+            namespace,
+            name,
+            body: [
+              ...(resourceVersion ? [{ op: 'replace', path: '/metadata/resourceVersion', value: resourceVersion }] : []),
+              { op: 'replace', path: '/spec/minReplicas', value: min },
+              { op: 'replace', path: '/spec/maxReplicas', value: max },
+            ],
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        ),
       ),
     );
     return hpaView(h);
@@ -170,7 +185,7 @@ export class KubeAutoscaling {
     return call(`deployment ${namespace}/${name}`, () => this.apps.readNamespacedDeployment({ namespace, name }));
   }
 
-  /** Writes one container's requests and limits into the deployment's template (a rollout follows), only on the version read. */
+  /** Writes one container's requests and limits into the deployment's template (a rollout follows), only on the version read (409 otherwise). */
   async patchContainerResources(
     namespace: string,
     deployment: V1Deployment,
@@ -178,18 +193,20 @@ export class KubeAutoscaling {
     resources: { requests: Record<string, string>; limits: Record<string, string> },
   ): Promise<void> {
     const name = deployment.metadata?.name ?? '';
-    const rv = deployment.metadata?.resourceVersion;
-    await call(`deployment ${namespace}/${name}`, () =>
-      this.apps.patchNamespacedDeployment(
-        {
-          namespace,
-          name,
-          body: [
-            ...(rv ? [{ op: 'test', path: '/metadata/resourceVersion', value: rv }] : []),
-            { op: 'replace', path: `/spec/template/spec/containers/${index}/resources`, value: resources },
-          ],
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    const basis = { resourceVersion: deployment.metadata?.resourceVersion, generation: deployment.metadata?.generation };
+    await writeOnReadSpec(basis, () => this.readDeployment(namespace, name), (rv) =>
+      call(`deployment ${namespace}/${name}`, () =>
+        this.apps.patchNamespacedDeployment(
+          {
+            namespace,
+            name,
+            body: [
+              ...(rv ? [{ op: 'replace', path: '/metadata/resourceVersion', value: rv }] : []),
+              { op: 'replace', path: `/spec/template/spec/containers/${index}/resources`, value: resources },
+            ],
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+        ),
       ),
     );
   }

@@ -184,16 +184,17 @@ export class KubeClient {
   }
 
   /**
-   * Sets spec.replicas through the scale subresource, as `kubectl scale` does. With
-   * `resourceVersion`, the API server refuses (409) if the deployment changed since it was read:
-   * a decision made on one state is never applied to another.
+   * Sets spec.replicas through the scale subresource, as `kubectl scale` does. With the state it
+   * was decided on, the write is refused (409, `conflict`) if the deployment's spec changed since:
+   * a decision made on one state is never applied to another (see writeOnReadSpec).
    */
-  async scale(namespace: string, name: string, replicas: number, resourceVersion?: string): Promise<number> {
-    const body = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { replicas } };
-    const scale = await call(`scale of deployment ${namespace}/${name}`, () =>
-      this.apps.patchNamespacedDeploymentScale(
-        { name, namespace, body },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  async scale(namespace: string, name: string, replicas: number, basis?: ReadBasis): Promise<number> {
+    const scale = await writeOnReadSpec(basis, () => this.readDeployment(namespace, name), (resourceVersion) =>
+      call(`scale of deployment ${namespace}/${name}`, () =>
+        this.apps.patchNamespacedDeploymentScale(
+          { name, namespace, body: { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { replicas } } },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        ),
       ),
     );
     return scale.spec?.replicas ?? replicas;
@@ -395,10 +396,18 @@ export class KubeClient {
     };
   }
 
+  /**
+   * The node, with its usage when metrics.k8s.io has a sample. A cluster without a metrics server
+   * (or one down) still has nodes to read and to cordon: the usage is then null, as the views say,
+   * rather than the whole read failing.
+   */
   async readNode(name: string): Promise<NodeView> {
     const [node, metrics] = await Promise.all([
       call(`node ${name}`, () => this.core.readNode({ name })),
-      call('node metrics', () => this.metrics.getNodeMetrics(), 'metrics'),
+      call('node metrics', () => this.metrics.getNodeMetrics(), 'metrics').catch((err: unknown) => {
+        if (err instanceof GovernorError && err.code === 'upstream_unavailable') return { items: [] as Array<{ metadata: { name: string }; usage: { cpu: string; memory: string } }> };
+        throw err;
+      }),
     ]);
     const m = metrics.items.find((i) => i.metadata.name === name);
     return nodeView(node, m ? { cpu_millicores: round(parseQuantity(m.usage.cpu) * 1000, 1), memory_bytes: parseQuantity(m.usage.memory) } : null);
@@ -542,6 +551,41 @@ export class KubeClient {
   }
 }
 
+/** The version of an object a decision was read from: its resourceVersion and generation. */
+export interface ReadBasis {
+  resourceVersion?: string | undefined;
+  generation?: number | undefined;
+}
+
+/**
+ * A write applied only to the state it was decided on. The write carries the resourceVersion read,
+ * which the API server takes as a precondition (409 when the object changed). On a real cluster
+ * controllers write status all the time — a rollout in progress, kubelets reporting pods Ready, the
+ * HPA's observations — and each such write is a new resourceVersion that changes nothing the
+ * decision rests on: the spec, whose every change bumps metadata.generation. So a conflict is
+ * retried, on the fresh resourceVersion, while the generation is still the one read; once the spec
+ * changed, the conflict stands. Without a generation every conflict stands.
+ */
+export async function writeOnReadSpec<T>(
+  basis: ReadBasis | undefined,
+  reread: () => Promise<{ metadata?: { resourceVersion?: string; generation?: number } }>,
+  write: (resourceVersion: string | undefined) => Promise<T>,
+  attempts = 3,
+): Promise<T> {
+  let resourceVersion = basis?.resourceVersion;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write(resourceVersion);
+    } catch (err) {
+      const statusOnly = err instanceof GovernorError && err.code === 'conflict' && resourceVersion !== undefined && basis?.generation !== undefined && attempt < attempts;
+      if (!statusOnly) throw err;
+      const fresh = await reread();
+      if (fresh.metadata?.generation !== basis.generation) throw err;
+      resourceVersion = fresh.metadata?.resourceVersion;
+    }
+  }
+}
+
 /**
  * Runs one API call and codes its failure. `status` in the details is the HTTP status when the
  * API server answered: callers use its presence to know that a failed write did not happen.
@@ -560,9 +604,14 @@ export function codeApiError(what: string, err: unknown, api = 'kubernetes'): Go
     const status = err.code;
     const reason = apiReason(err.body) ?? err.message.split('\n')[0];
     const details = { status, api };
-    // The Metrics helper reports connection failures as a 500 with an empty body.
+    // The Metrics helper reports connection failures as a 500 with an empty body, and so too an
+    // answer that is not JSON: a real API server that does not serve metrics.k8s.io (no
+    // metrics-server) answers its plain-text "404 page not found", which the helper fails to parse.
     if (api === 'metrics' && status === 500 && err.body && typeof err.body === 'object' && Object.keys(err.body).length === 0) {
-      return new GovernorError('upstream_unavailable', `${what}: ${reason}`, { retryable: true, details: { api }, cause: err });
+      const detail = /Message: (.*)/.exec(err.message)?.[1] ?? reason ?? err.message;
+      const notAnApiObject = /JSON/.test(detail);
+      const message = notAnApiObject ? `metrics.k8s.io answered with no API object (${detail}): does a metrics server serve it in this cluster?` : detail;
+      return new GovernorError('upstream_unavailable', `${what}: ${message}`, { retryable: true, details: { api }, cause: err });
     }
     // A 404 from metrics.k8s.io means the API itself is not served (no metrics-server), not a missing object.
     if (status === 404 && api === 'metrics') {
@@ -570,8 +619,11 @@ export function codeApiError(what: string, err: unknown, api = 'kubernetes'): Go
     }
     if (status === 404) return new GovernorError('not_found', `${what} not found`, { details, cause: err });
     if (status === 409) return new GovernorError('conflict', `${what}: ${reason}`, { retryable: true, details, cause: err });
+    // The API server's validation or an admission policy refused the object: the same call fails again.
+    if (status === 422) return new GovernorError('input_invalid', `${what}: the cluster refused it as invalid (422): ${reason}`, { details, cause: err });
     if (status === 401 || status === 403) {
-      return new GovernorError('upstream_unavailable', `${what}: the cluster refused this server's credentials (${status})`, { details, cause: err });
+      // The reason names the identity and what it may not do (RBAC): what an operator needs to fix it.
+      return new GovernorError('upstream_unavailable', `${what}: the cluster refused this server's credentials (${status}): ${reason}`, { details, cause: err });
     }
     const retryable = status === 429 || status >= 500;
     return new GovernorError('upstream_unavailable', `${what}: cluster answered ${status}: ${reason}`, { retryable, details, cause: err });

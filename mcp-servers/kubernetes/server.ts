@@ -235,7 +235,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         'the session\'s pods (never another tenant\'s), and uncordon_node undoes only a cordon made with a grant of the session. ' +
         'Hard limits (at most 3x scale-up per call, at least 2 replicas in production, 300 s between scaling actions on a deployment) ' +
         'are enforced here and cannot be lifted by any grant. Failures are isError results whose text starts with a code ' +
-        '(tenant_forbidden, grant_invalid, grant_expired, grant_mismatch, grant_used, safety_violation, not_found, conflict, upstream_unavailable). ' +
+        '(tenant_forbidden, grant_invalid, grant_expired, grant_mismatch, grant_used, safety_violation, input_invalid, not_found, conflict, upstream_unavailable). ' +
         'A grant issued before the latest /agents-pause is refused as grant_invalid.',
     },
   );
@@ -362,7 +362,7 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         await gate.applyInCooldown(
           g,
           { key: cooldownKey(namespace, deployment), windowMs: SCALE_COOLDOWN_MS, refused: (since, now) => safetyViolation([cooldownViolation(target, since, now)]) },
-          () => kube.scale(namespace, deployment, replicas, live.metadata?.resourceVersion),
+          () => kube.scale(namespace, deployment, replicas, { resourceVersion: live.metadata?.resourceVersion, generation: live.metadata?.generation }),
         );
         log.info({ tool: 'scale_deployment', namespace, deployment, grant_id: g.id, proposal_id: g.proposal_id, tenant: g.tenant }, `scaled ${target} ${current} → ${replicas}`);
         return { namespace, deployment, from_replicas: current, to_replicas: replicas };
