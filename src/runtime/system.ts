@@ -19,7 +19,7 @@ import { LiveBurnRates } from '../governance/live-burn.ts';
 import { PrometheusReplicaTime, PrometheusSliSource } from './prometheus-sli.ts';
 import { LiveSpend } from '../governance/live-spend.ts';
 import { ArbitrationGate } from '../governance/arbitration-gate.ts';
-import { KubeTenancyFacts } from '../cluster/tenancy-facts.ts';
+import { KubeTenancyFacts } from './tenancy-facts.ts';
 import { PriorityWatch } from '../../agents/arbitrator/priority-watch.ts';
 import { startSweeps } from '../core/sweeps.ts';
 import { readFileSync } from 'node:fs';

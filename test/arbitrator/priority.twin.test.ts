@@ -11,7 +11,7 @@ import { PriorityWatch } from '../../agents/arbitrator/priority-watch.ts';
 import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { EVENT_VERSION, type Grant, type Observation } from '../../src/contracts/events.ts';
 import { recordOfEvent, type AuditRecord } from '../../src/audit/records.ts';
-import { KubeTenancyFacts } from '../../src/cluster/tenancy-facts.ts';
+import { KubeTenancyFacts } from '../../src/runtime/tenancy-facts.ts';
 import { ArbitrationGate } from '../../src/governance/arbitration-gate.ts';
 import { AutonomyLevels } from '../../src/governance/autonomy.ts';
 import { Gateway } from '../../src/governance/gateway.ts';

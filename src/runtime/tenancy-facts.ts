@@ -1,4 +1,4 @@
-// The gateway's read of who shares a deployment's nodes, for the Arbitrator's preemption and
+// The gateway's read (here in the composition root's folder: it reuses the Billing MCP server's cluster client, which no lower layer may import) of who shares a deployment's nodes, for the Arbitrator's preemption and
 // pre-execution check (src/governance/arbitration.ts): the nodes running the deployment's pods, their
 // allocatable CPU and use, and every tenant on them with the CPU it requests and uses. The same
 // cluster reads and arithmetic as the Billing MCP server's get_node_tenancy, unrestricted (the
@@ -9,7 +9,7 @@ import { BillingClient } from '../../mcp-servers/billing/billing-client.ts';
 import { nodeTenancy, UNASSIGNED_TENANT } from '../../mcp-servers/billing/tenancy.ts';
 import type { NodeShare, TenancyFacts } from '../governance/arbitration.ts';
 import { tenantOfNamespace, type Tenants } from '../governance/tenants.ts';
-import { TENANT_LABEL } from './watch-targets.ts';
+import { TENANT_LABEL } from '../cluster/watch-targets.ts';
 
 export class KubeTenancyFacts implements TenancyFacts {
   private readonly kube: BillingClient;
