@@ -116,7 +116,7 @@ describe('the seed incident on a cluster, with a real Prometheus', () => {
     });
     const seen = (pred: (m: { msg?: string; verdict?: string; signals?: string }) => boolean) => msgs().some(pred);
     const deadline = Date.now() + 240_000;
-    while (!(seen((m) => /checkout: p99 \d+ ms/.test(m.msg ?? '')) && seen((m) => m.msg === 'decision for scale_deployment: allow') && seen((m) => m.msg === 'proposed rollback_deployment'))) {
+    while (!(seen((m) => /checkout: p99 \d+ ms/.test(m.msg ?? '')) && seen((m) => m.msg === 'decision for scale_deployment: allow') && seen((m) => /^scaled acme-prod\/checkout /.test(m.msg ?? '')) && seen((m) => m.msg === 'proposed rollback_deployment'))) {
       if (Date.now() > deadline) throw new Error(`the seed incident did not unfold:\n${started.stderr.slice(-30).join('\n')}`);
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -128,9 +128,19 @@ describe('the seed incident on a cluster, with a real Prometheus', () => {
     expect(seen((m) => m.msg === 'decision for rollback_deployment: require_approval')).toBe(true);
     const kubectl = (...args: string[]) => promisify(execFile)('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(d, 'cache'), ...args], { timeout: 20_000 });
     const scaled = Date.now() + 30_000;
+    // The step is sized from demand read off Prometheus's one-minute rates in real time, so its size
+    // varies with when it is taken (12 in the demo's virtual time; 12 to 20 seen here). What holds every
+    // time is the guardrails: allowed at level 3 by the gateway (its recomputed blast radius), at most
+    // 3x, and what the cluster then runs is what the executor reported.
+    const step = msgs().map((m) => /^scaled acme-prod\/checkout (\d+) → (\d+)$/.exec(m.msg ?? '')).find((m) => m !== null);
+    expect(step, 'an executed scale of checkout').toBeTruthy();
+    const [from, to] = [Number(step![1]), Number(step![2])];
+    expect(from).toBe(8);
+    expect(to).toBeGreaterThan(8);
+    expect(to).toBeLessThanOrEqual(3 * from);
     let replicas = '';
-    while ((replicas = (await kubectl('get', 'deployment', 'checkout', '-n', 'acme-prod', '-o', 'jsonpath={.spec.replicas}')).stdout) !== '12' && Date.now() < scaled) await new Promise((r) => setTimeout(r, 500));
-    expect(replicas).toBe('12');
+    while ((replicas = (await kubectl('get', 'deployment', 'checkout', '-n', 'acme-prod', '-o', 'jsonpath={.spec.replicas}')).stdout) !== String(to) && Date.now() < scaled) await new Promise((r) => setTimeout(r, 500));
+    expect(replicas).toBe(String(to));
     // Prometheus holds what the twin reported, as the charts and the burn rates read it.
     const q = await (await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent('kube_deployment_spec_replicas{namespace="acme-prod",deployment="checkout"}')}`)).json() as { data: { result: unknown[] } };
     expect(q.data.result.length).toBe(1);
