@@ -1,5 +1,5 @@
 // `governor bench autoscale --trace CSV [--json] [--out DIR]` (DESIGN §8): Governor vs the Kubernetes
-// HPA vs static peak provisioning on one `timestamp,count` trace; progress on stderr as the simulated
+// HPA vs static peak provisioning on one `timestamp,count` trace, beside the clairvoyant oracle's bound; progress on stderr as the simulated
 // weeks pass, the figures on stdout (one JSON object with --json), and `<out>/autoscale.json` with
 // `<out>/autoscale.png` (the whole trace, and its busiest day, with each policy's replicas and SLO
 // breaches) side by side. Exit 0 whatever the figures (a benchmark reports); 2 for a trace it cannot read.
@@ -14,7 +14,7 @@ import { parseTraceCsv, TraceFormatError } from '../src/twin/traces.ts';
 import type { Trace } from '../src/twin/load-shapes.ts';
 import type { ServiceKind } from '../src/bench/autoscale/service-model.ts';
 
-const COLORS: Record<string, string> = { governor: '#2ca02c', hpa: '#d62728', static: '#1f77b4' };
+const COLORS: Record<string, string> = { governor: '#2ca02c', hpa: '#d62728', static: '#1f77b4', oracle: '#111111' };
 
 /** Any `timestamp,count` CSV with a header line, on the regular step its first two rows show. */
 export function readTrace(path: string): Trace {
@@ -113,6 +113,9 @@ export function report(r: AutoscaleBenchResult): string {
     row('governor', r.governor, r.governor.forecast ? 'Elastik sizing + Strategist forecast, level-3 steps, 300 s cooldown' : 'Elastik sizing, trend only'),
     row('hpa', r.hpa, `CPU ${r.hpa.cpu_target_pct}% of requests, default behaviour, 15 s sync`),
     row('static', r.static, `${r.static.replicas} replicas: the peak at the HPA's target`),
+    row('oracle', r.oracle, `clairvoyant bound: the fewest replicas within the SLO (${r.oracle.pod_rps} requests/s a pod), no guardrails`),
     `governor vs hpa: replica-hours ${g.replica_hours}x (target at most ${r.targets.replica_hours_at_most}x), SLO-violation minutes ${g.slo_violation_minutes !== null ? `${g.slo_violation_minutes}x` : `— (${g.note})`} (target at most ${r.targets.slo_violation_minutes_at_most}x): ${r.targets.met ? 'met' : 'NOT met'}`,
+    `oracle vs hpa: replica-hours ${r.oracle_vs_hpa.replica_hours}x, SLO-violation minutes ${r.oracle_vs_hpa.slo_violation_minutes !== null ? `${r.oracle_vs_hpa.slo_violation_minutes}x` : '—'}; ` +
+      `with ${r.oracle_vs_hpa.relaxed_at_slo_budget.budget_minutes} min over the SLO allowed (half the HPA's), at least ${r.oracle_vs_hpa.relaxed_at_slo_budget.replica_hours} replica-hours (${r.oracle_vs_hpa.relaxed_at_slo_budget.vs_hpa}x)`,
   ].join('\n');
 }
