@@ -100,6 +100,45 @@ describe('Governor in the autoscale bench', () => {
   });
 });
 
+describe('Governor remembering where a JVM breaks', () => {
+  it('does not learn its limit again by breaking the SLO a day later', () => {
+    const g = governorPolicy({ minReplicas: 2, maxReplicas: 100, forecast: false });
+    const service = new ServiceModel({ replicas: g.initialReplicas(3000), nowMs: T0, kind: 'jvm' });
+    const breachesAfter: number[] = [];
+    for (let t = 15_000; t <= 30 * 3_600_000; t += 15_000) {
+      const s = service.advance(3000, T0 + t, 15_000);
+      if (s.p99_ms > 500 && t > 3 * 3_600_000) breachesAfter.push(t / 3_600_000);
+      if (t % g.periodMs === 0) {
+        const to = g.decide(s, service, T0 + t);
+        if (to !== undefined && to !== service.replicas) service.scale(to, T0 + t);
+      }
+    }
+    // Remembered for a day only, it broke the SLO again for 21 minutes 24 h after it first learnt.
+    expect(breachesAfter.filter((h) => h >= 24 && h < 26)).toEqual([]);
+    expect(breachesAfter.length).toBeLessThan(4);
+  });
+});
+
+describe('Governor on the steepest ramps', () => {
+  it('steps a flash crowd up by the last minute\'s slope, since the step holds the deployment for the cooldown', () => {
+    const g = governorPolicy({ minReplicas: 2, maxReplicas: 100, forecast: false });
+    // 50/s, then 650, 1100 and 2500/s within three minutes (1998-05-12 06:38 on the WorldCup trace).
+    const flash = [650, 1100, 2500, 2400, 2400, 2400, 2400, 2400];
+    const s = drive(g, (t) => (t < 1_800_000 ? 50 : t < 1_800_000 + flash.length * 60_000 ? flash[Math.floor((t - 1_800_000) / 60_000)]! : 50), 60);
+    const first = s.find((x) => x.atS >= 1800 && x.to > x.from)!;
+    // The five-minute trend asked for 3 pods here; the 3x limit allows 6, which serve 2500/s.
+    expect(first.to).toBe(3 * first.from);
+    expect(first.atS).toBeLessThanOrEqual(1800 + 60);
+  });
+
+  it('does not scale down into a one-minute dip', () => {
+    const s = drive(governorPolicy({ minReplicas: 2, maxReplicas: 100, forecast: false }), (t) => (t >= 3_600_000 && t < 3_660_000 ? 950 : 1550), 80);
+    // Settled at 5 long before; 950/s alone would need 3 (a pod at 60% of its core: 360/s).
+    expect(s.filter((x) => x.atS < 3600).at(-1)).toMatchObject({ to: 5 });
+    expect(s.filter((x) => x.atS >= 3600 && x.to < 5)).toEqual([]);
+  });
+});
+
 describe('the clairvoyant oracle in the autoscale bench', () => {
   it("sizes pods on the model's own capacity: the heap binds the JVM near 200 requests/s, the CPU the service without one", () => {
     const jvm = podRpsAtSlo('jvm');
