@@ -81,13 +81,13 @@ export function chartsOf(r: AutoscaleBenchResult, s: AutoscaleSeries): LineChart
     const p = (name: string) => (r as unknown as Record<string, { replica_hours: number; slo_violation_minutes: number }>)[name]!;
     return {
       title: w.title,
-      subtitle: `replicas per policy (left), offered requests/s (right, grey); shaded: p99 over the ${r.service.slo_p99_ms} ms SLO, in the policy's colour`,
+      subtitle: `replicas per policy (left; in the legend its replica-hours and minutes over the SLO), offered requests/s (right, grey); shaded: p99 over the ${r.service.slo_p99_ms} ms SLO, in the policy's colour; oracle: the clairvoyant bound`,
       width: 1200,
       height: 360,
       series: [
         { name: 'offered requests/s', x, y: idx.map((i) => s.rps[i]!), color: '#9a9a9a', axis: 'right' as const, width: 1 },
         ...Object.entries(s.replicas).map(([policy, ys]) => ({
-          name: `${policy} (${p(policy).replica_hours} replica-h, ${p(policy).slo_violation_minutes} min over SLO)`,
+          name: `${policy} ${p(policy).replica_hours} h, ${p(policy).slo_violation_minutes} min`,
           x,
           y: idx.map((i) => ys[i]!),
           color: COLORS[policy] ?? '#333',
