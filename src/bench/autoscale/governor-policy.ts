@@ -145,7 +145,7 @@ export function governorPolicy(opts: GovernorPolicyOptions): AutoscalePolicy {
       const look = loadSample(nowMs, metrics);
       samples.push(look);
       if (samples.length > MAX_SAMPLES) samples.shift();
-      // Where the SLO broke is remembered for a day, not only for the last 40 looks: a service whose
+      // Where the SLO broke is remembered for a week, not only for the last 40 looks: a service whose
       // heap, not its CPU, sets its capacity would otherwise be sized by CPU again twenty minutes later.
       // Only the load a breach began at: while it lasts the load may fall and the p99 stay over (a
       // tipped heap takes minutes to recover), and those loads say nothing of what a pod serves.
