@@ -1,5 +1,5 @@
 // `governor bench autoscale --trace CSV [--json] [--out DIR]` (DESIGN §8): Governor vs the Kubernetes
-// HPA vs static peak provisioning on one `timestamp,count` trace; progress on stderr as the simulated
+// HPA vs static peak provisioning on one `timestamp,count` trace, beside the clairvoyant oracle's bound; progress on stderr as the simulated
 // weeks pass, the figures on stdout (one JSON object with --json), and `<out>/autoscale.json` with
 // `<out>/autoscale.png` (the whole trace, and its busiest day, with each policy's replicas and SLO
 // breaches) side by side. Exit 0 whatever the figures (a benchmark reports); 2 for a trace it cannot read.
@@ -14,7 +14,7 @@ import { parseTraceCsv, TraceFormatError } from '../src/twin/traces.ts';
 import type { Trace } from '../src/twin/load-shapes.ts';
 import type { ServiceKind } from '../src/bench/autoscale/service-model.ts';
 
-const COLORS: Record<string, string> = { governor: '#2ca02c', hpa: '#d62728', static: '#1f77b4' };
+const COLORS: Record<string, string> = { governor: '#2ca02c', hpa: '#d62728', static: '#1f77b4', oracle: '#111111' };
 
 /** Any `timestamp,count` CSV with a header line, on the regular step its first two rows show. */
 export function readTrace(path: string): Trace {
@@ -81,13 +81,13 @@ export function chartsOf(r: AutoscaleBenchResult, s: AutoscaleSeries): LineChart
     const p = (name: string) => (r as unknown as Record<string, { replica_hours: number; slo_violation_minutes: number }>)[name]!;
     return {
       title: w.title,
-      subtitle: `replicas per policy (left), offered requests/s (right, grey); shaded: p99 over the ${r.service.slo_p99_ms} ms SLO, in the policy's colour`,
+      subtitle: `replicas per policy (left; in the legend its replica-hours and minutes over the SLO), offered requests/s (right, grey); shaded: p99 over the ${r.service.slo_p99_ms} ms SLO, in the policy's colour; oracle: the clairvoyant bound`,
       width: 1200,
       height: 360,
       series: [
         { name: 'offered requests/s', x, y: idx.map((i) => s.rps[i]!), color: '#9a9a9a', axis: 'right' as const, width: 1 },
         ...Object.entries(s.replicas).map(([policy, ys]) => ({
-          name: `${policy} (${p(policy).replica_hours} replica-h, ${p(policy).slo_violation_minutes} min over SLO)`,
+          name: `${policy} ${p(policy).replica_hours} h, ${p(policy).slo_violation_minutes} min`,
           x,
           y: idx.map((i) => ys[i]!),
           color: COLORS[policy] ?? '#333',
@@ -113,6 +113,10 @@ export function report(r: AutoscaleBenchResult): string {
     row('governor', r.governor, r.governor.forecast ? 'Elastik sizing + Strategist forecast, level-3 steps, 300 s cooldown' : 'Elastik sizing, trend only'),
     row('hpa', r.hpa, `CPU ${r.hpa.cpu_target_pct}% of requests, default behaviour, 15 s sync`),
     row('static', r.static, `${r.static.replicas} replicas: the peak at the HPA's target`),
+    row('oracle', r.oracle, `clairvoyant bound: the fewest replicas within the SLO (${r.oracle.pod_rps} requests/s a pod), no guardrails`),
     `governor vs hpa: replica-hours ${g.replica_hours}x (target at most ${r.targets.replica_hours_at_most}x), SLO-violation minutes ${g.slo_violation_minutes !== null ? `${g.slo_violation_minutes}x` : `— (${g.note})`} (target at most ${r.targets.slo_violation_minutes_at_most}x): ${r.targets.met ? 'met' : 'NOT met'}`,
+    `oracle vs hpa: replica-hours ${r.oracle_vs_hpa.replica_hours}x, SLO-violation minutes ${r.oracle_vs_hpa.slo_violation_minutes !== null ? `${r.oracle_vs_hpa.slo_violation_minutes}x` : '—'}; ` +
+      `relaxed bound (no start-up, no noise): ${r.oracle_vs_hpa.relaxed_within_slo.replica_hours} replica-hours (${r.oracle_vs_hpa.relaxed_within_slo.vs_hpa}x) within the SLO, ` +
+      `${r.oracle_vs_hpa.relaxed_at_slo_budget.replica_hours} (${r.oracle_vs_hpa.relaxed_at_slo_budget.vs_hpa}x) with ${r.oracle_vs_hpa.relaxed_at_slo_budget.budget_minutes} min over it allowed (half the HPA's)`,
   ].join('\n');
 }
