@@ -6,7 +6,8 @@
 //   {{deployment}}        the deployment's name
 //   {{pod_regex}}         a regex matching that deployment's pods (name-<replicaset hash>-<suffix>)
 //   {{window}}            a range, e.g. 5m (burn-rate templates only)
-// The capacity templates are the namespace's (no {{deployment}}): what its pods cost is their
+// The sli and capacity templates are the namespace's (no {{deployment}}): the SLIs of all its
+// deployments for the live burn rates (one series per deployment), and what its pods cost, their
 // replica-time at the tenant's per-pod price (src/governance/live-spend.ts).
 // A file is checked whole at load: every template parses with the official grammar once filled, and
 // each of its series selectors names the namespace — a template that reads beyond the namespace it is
@@ -33,6 +34,12 @@ export const SignalQueries = z.strictObject({
     cpu_millicores: template.describe('CPU used per pod, millicores.'),
     gc_pause_ms_per_min: template.describe('GC pause time per pod, ms per minute.'),
   }),
+  sli: z.strictObject({
+    p50_ms: template.describe('Median latency, ms, of every deployment of the namespace: one series per deployment, labelled `deployment`.'),
+    p99_ms: template.describe('p99 latency, ms, one series per deployment.'),
+    rps: template.describe('Requests per second, one series per deployment.'),
+    errors_rps: template.describe('Failed requests per second, one series per deployment.'),
+  }).describe('The namespace-wide SLIs the live burn rates are computed from (src/governance/live-burn.ts).'),
   capacity: z.strictObject({
     replicas: template.describe('Running replicas of all the namespace\'s deployments: one series.'),
   }),
@@ -59,6 +66,12 @@ export const DEFAULT_SIGNALS: SignalQueries = {
     memory_limit_bytes: 'sum by (pod) (container_spec_memory_limit_bytes{namespace="{{namespace}}",pod=~"{{pod_regex}}"})',
     cpu_millicores: 'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="{{namespace}}",pod=~"{{pod_regex}}"}[1m])) * 1000',
     gc_pause_ms_per_min: 'sum by (pod) (rate(jvm_gc_pause_seconds_total{namespace="{{namespace}}",pod=~"{{pod_regex}}"}[1m])) * 60000',
+  },
+  sli: {
+    p50_ms: 'http_request_duration_seconds{namespace="{{namespace}}",quantile="0.5"} * 1000',
+    p99_ms: 'http_request_duration_seconds{namespace="{{namespace}}",quantile="0.99"} * 1000',
+    rps: 'rate(http_requests_total{namespace="{{namespace}}"}[1m])',
+    errors_rps: 'rate(http_request_errors_total{namespace="{{namespace}}"}[1m])',
   },
   capacity: {
     replicas: 'sum(kube_deployment_status_replicas{namespace="{{namespace}}"})',
@@ -105,7 +118,7 @@ export function checkSignals(raw: unknown, source: string): SignalQueries {
   for (const [group, signals] of Object.entries(parsed.data)) {
     for (const [name, q] of Object.entries(signals as Record<string, string>)) {
       try {
-        const target = group === 'capacity' ? { namespace: 'ns-check', window: '5m' } : { namespace: 'ns-check', deployment: 'svc-check', window: '5m' };
+        const target = group === 'capacity' || group === 'sli' ? { namespace: 'ns-check', window: '5m' } : { namespace: 'ns-check', deployment: 'svc-check', window: '5m' };
         assertTenantMatcher(fillSignal(q, target), { namespaces: ['ns-check'], tenants: [] });
       } catch (err) {
         problems.push(`${group}.${name}: ${err instanceof Error ? err.message : String(err)}`);

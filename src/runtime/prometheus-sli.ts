@@ -1,6 +1,7 @@
 // The SLIs of a namespace's deployments from Prometheus (PROMETHEUS_URL, or the twin's query API):
 // p50 and p99 latency from the request-duration summary, request and error rates from the counters,
-// joined per deployment and timestamp. Every query names the namespace (the tenant matcher holds).
+// joined per deployment and timestamp, each read with the signals file's `sli` templates. Every query
+// names the namespace (the signals file is checked for that at load).
 import { PromClient, type QueryData } from '../../mcp-servers/prometheus/prom-client.ts';
 import type { SliSample, SliSource } from '../governance/live-burn.ts';
 import type { ReplicaTimeSource } from '../governance/live-spend.ts';
@@ -9,17 +10,18 @@ import { DEFAULT_SIGNALS, fillSignal, type SignalQueries } from '../../mcp-serve
 export class PrometheusSliSource implements SliSource {
   private readonly prom: PromClient;
 
-  constructor(baseUrl: string, timeoutMs = 5_000) {
+  constructor(baseUrl: string, private readonly signals: SignalQueries = DEFAULT_SIGNALS, timeoutMs = 5_000) {
     this.prom = new PromClient({ baseUrl, timeoutMs });
   }
 
   async samples(namespace: string, startS: number, endS: number, stepS: number): Promise<SliSample[][]> {
-    const ns = `namespace="${namespace}"`;
+    const q = (t: string) => fillSignal(t, { namespace });
+    const sli = this.signals.sli;
     const [p50, p99, rps, errors] = await Promise.all([
-      this.prom.range(`http_request_duration_seconds{${ns},quantile="0.5"} * 1000`, startS, endS, stepS),
-      this.prom.range(`http_request_duration_seconds{${ns},quantile="0.99"} * 1000`, startS, endS, stepS),
-      this.prom.range(`rate(http_requests_total{${ns}}[1m])`, startS, endS, stepS),
-      this.prom.range(`rate(http_request_errors_total{${ns}}[1m])`, startS, endS, stepS),
+      this.prom.range(q(sli.p50_ms), startS, endS, stepS),
+      this.prom.range(q(sli.p99_ms), startS, endS, stepS),
+      this.prom.range(q(sli.rps), startS, endS, stepS),
+      this.prom.range(q(sli.errors_rps), startS, endS, stepS),
     ]);
     const byDeployment = new Map<string, Map<number, Partial<SliSample>>>();
     const put = (data: QueryData, field: 'p50_ms' | 'p99_ms' | 'rps' | 'errors') => {

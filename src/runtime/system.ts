@@ -470,7 +470,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     let priorityWatch: PriorityWatch | undefined;
     if (prometheusUrl) {
       liveBurn = new LiveBurnRates({
-        source: new PrometheusSliSource(prometheusUrl), tenants, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError),
+        source: new PrometheusSliSource(prometheusUrl, signals), tenants, clock, logger, spawn: (fn, onError) => tracker.spawn(fn, onError),
         afterRefresh: async () => void (await priorityWatch?.tick()),
       });
       liveBurn.start();

@@ -6,6 +6,7 @@ import { VirtualClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { LiveBurnRates, burnOf, slowShare, type SliSample } from '../../src/governance/live-burn.ts';
 import { PrometheusSliSource } from '../../src/runtime/prometheus-sli.ts';
+import { DEFAULT_SIGNALS } from '../../mcp-servers/prometheus/signals.ts';
 import { buildScenario } from '../../src/twin/scenarios/index.ts';
 import { startSampler } from '../../src/twin/metrics/sampler.ts';
 import { startQueryApiServer } from '../../src/twin/metrics/query-api.ts';
@@ -36,6 +37,29 @@ describe('burn rate arithmetic', () => {
 });
 
 describe('live burn rates on the twin', () => {
+  it('reads the SLIs with the signals file\'s sli templates, not built-in queries', async () => {
+    const clock = new VirtualClock(T0);
+    const s = buildScenario('launch-surge', clock);
+    s.twin.start();
+    const sampler = startSampler(s.twin);
+    const api = await startQueryApiServer(sampler.store, { now: () => clock.now() });
+    try {
+      await clock.advance(5 * 60_000);
+      const ns = s.tenants['initech']!.namespaces[0]!;
+      const endS = clock.now() / 1000;
+      const plain = await new PrometheusSliSource(api.url).samples(ns, endS - 120, endS, 30);
+      // A team whose latency metric is in milliseconds already, say: its own p99 template.
+      const mine = { ...DEFAULT_SIGNALS, sli: { ...DEFAULT_SIGNALS.sli, p99_ms: 'http_request_duration_seconds{namespace="{{namespace}}",quantile="0.99"} * 2000' } };
+      const doubled = await new PrometheusSliSource(api.url, mine).samples(ns, endS - 120, endS, 30);
+      expect(plain.flat().length).toBeGreaterThan(0);
+      expect(doubled.flat().map((x) => x.p99_ms)).toEqual(plain.flat().map((x) => x.p99_ms * 2));
+    } finally {
+      await api.close();
+      sampler.stop();
+      s.twin.stop();
+    }
+  });
+
   it('a 6x launch surge burns its tenant fast in both windows; the policy sees it; a quiet tenant stays on track', async () => {
     const clock = new VirtualClock(T0);
     const s = buildScenario('launch-surge', clock);
@@ -73,7 +97,7 @@ describe('live burn rates on the twin', () => {
   it('keeps the configured figure when Prometheus cannot be reached', async () => {
     const clock = new VirtualClock(T0);
     const spec = { burn_rate: 2.1, namespaces: ['acme-prod'], slo: { p99_latency_ms: 500 } } as unknown as TenantSpec;
-    const live = new LiveBurnRates({ source: new PrometheusSliSource('http://127.0.0.1:9/', 500), tenants: { acme: spec }, clock, logger: silentLogger() });
+    const live = new LiveBurnRates({ source: new PrometheusSliSource('http://127.0.0.1:9/', DEFAULT_SIGNALS, 500), tenants: { acme: spec }, clock, logger: silentLogger() });
     await live.refresh();
     expect(live.of('acme')).toBeUndefined();
     expect(live.apply('acme', spec).burn_rate).toBe(2.1);
