@@ -183,12 +183,15 @@ export class Watchtower {
       { nowMs, deployment: t.deployment, metrics, ...(history ? { history } : {}) },
       { ...DEFAULT_DETECTOR_OPTIONS, sloP99Ms: t.sloP99Ms },
     );
-    this.states.set(key, next);
-    if (!finding) return;
-
+    if (!finding) {
+      this.states.set(key, next);
+      return;
+    }
+    // A finding changes what this replica believes (an incident open, or closed) only once its
+    // observation is recorded: if the audit log cannot take it (PostgreSQL down), the state stays as
+    // it was, and the next poll finds the same thing and raises it again, instead of an incident that
+    // Watchtower thinks open and nobody else ever heard of.
     const incidentId = finding.kind === 'incident' ? newId() : this.incidents.get(key);
-    if (finding.kind === 'incident' && incidentId) this.incidents.set(key, incidentId);
-    if (finding.kind === 'resolved') this.incidents.delete(key);
 
     let observation: Observation = {
       id: newId(),
@@ -225,6 +228,9 @@ export class Watchtower {
         ...(history ? [{ server: 'kubernetes', tool: 'get_rollout_history', args, response: history }] : []),
       ],
     });
+    this.states.set(key, next);
+    if (finding.kind === 'incident' && incidentId) this.incidents.set(key, incidentId);
+    if (finding.kind === 'resolved') this.incidents.delete(key);
     // Where the signals came from: Prometheus (PROMETHEUS_URL, agents/runtime/prometheus-signals.ts) or the custom metrics API.
     const source = 'signals_source' in metrics ? 'prometheus' : 'kubernetes';
     this.deps.logger.info({ agent: 'watchtower', tenant: t.tenant, incident_id: incidentId, severity: finding.severity, signals: source }, finding.summary);
