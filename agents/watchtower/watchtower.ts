@@ -62,6 +62,8 @@ export class Watchtower {
   private readonly owned = new Set<string>();
   private cancel: (() => void) | undefined;
   private stopped = false;
+  /** The shared state holding the leases could not be reached at the last try. */
+  private leaseDown = false;
 
   constructor(private readonly deps: WatchtowerDeps) {}
 
@@ -95,7 +97,20 @@ export class Watchtower {
     const lease = this.deps.lease;
     if (!lease) return true;
     const nowMs = this.deps.clock.now();
-    const hold = await lease.state.holdLease(leaseKey(key), lease.owner, nowMs, LEASE_POLLS * (this.deps.pollMs ?? 15_000));
+    let hold: Awaited<ReturnType<typeof lease.state.holdLease>>;
+    try {
+      hold = await lease.state.holdLease(leaseKey(key), lease.owner, nowMs, LEASE_POLLS * (this.deps.pollMs ?? 15_000));
+      if (this.leaseDown) this.deps.logger.info({ agent: 'watchtower' }, 'watch leases readable again');
+      this.leaseDown = false;
+    } catch (err) {
+      // The shared state (Redis) is unreachable: detection goes on for the targets this replica holds
+      // (the others keep theirs, so nothing is watched twice); none is taken over until it is back.
+      if (!this.leaseDown) {
+        this.deps.logger.warn({ agent: 'watchtower', err: describeError(err), kept: [...this.owned] }, 'watch leases unreadable; watching the targets this replica holds');
+      }
+      this.leaseDown = true;
+      return this.owned.has(key);
+    }
     if (!hold.held) {
       if (this.owned.delete(key)) {
         // Lost it (this replica stalled past its lease): the new owner carries on from the records.

@@ -96,4 +96,39 @@ describe('Watchtower replicas', () => {
     expect(new Set(all.map((o) => o.incident_id)).size).toBe(1);
     expect(all.filter((o) => o.severity === 'info')).toHaveLength(1);
   });
+
+  it('goes on watching the targets it holds while the shared state is unreachable, and takes none over', async () => {
+    const state = { p99: 120 };
+    const shared = new MemorySharedState();
+    let down = false;
+    const flaky = {
+      holdLease: (...a: Parameters<MemorySharedState['holdLease']>) => (down ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')) : shared.holdLease(...a)),
+      releaseLease: (...a: Parameters<MemorySharedState['releaseLease']>) => shared.releaseLease(...a),
+    };
+    const other: WatchTarget = { ...TARGET, deployment: 'cart' };
+    const mine = new Watchtower({ tools: service(state)(), recorder: h.recorder, clock: h.clock, tracker: new WorkTracker(), logger: h.logger, targets: [TARGET], pollMs: POLL_MS, lease: { state: flaky, owner: 'a', audit: h.audit } });
+    for (let i = 0; i < 4; i++) {
+      await mine.pollAll();
+      await h.clock.advance(POLL_MS);
+    }
+    // Redis goes away; checkout breaches: the replica that holds it still raises the incident.
+    down = true;
+    state.p99 = 900;
+    for (let i = 0; i < 4; i++) {
+      await mine.pollAll();
+      await h.clock.advance(POLL_MS);
+    }
+    const raised = (await h.audit.list({ kind: 'observation' })).filter((r) => r.kind === 'observation' && r.payload.observation.severity !== 'info');
+    expect(raised).toHaveLength(1);
+    // A replica that held nothing takes nothing while the leases cannot be read.
+    const newcomer = new Watchtower({ tools: service(state)(), recorder: h.recorder, clock: h.clock, tracker: new WorkTracker(), logger: h.logger, targets: [other], pollMs: POLL_MS, lease: { state: flaky, owner: 'b', audit: h.audit } });
+    for (let i = 0; i < 4; i++) {
+      await newcomer.pollAll();
+      await h.clock.advance(POLL_MS);
+    }
+    const cart = (await h.audit.list({ kind: 'observation' })).filter((r) => r.kind === 'observation' && r.payload.observation.target.name === 'cart');
+    expect(cart).toHaveLength(0);
+    mine.stop();
+    newcomer.stop();
+  });
 });
