@@ -23,6 +23,8 @@ const ServiceSignals = z.object({
       memory_limit_bytes: z.number().nullable(),
       cpu_millicores: z.number().nullable(),
       gc_pause_ms_per_min: z.number().nullable(),
+      // Optional: a server from before the signal existed does not send it.
+      cpu_throttled_ratio: z.number().nullable().optional(),
     }),
   ),
   queries: z.record(z.string(), z.string()),
@@ -90,6 +92,7 @@ export function mergeSignals(k8s: Record<string, unknown>, s: ServiceSignals): {
       ...(memory !== undefined && limit ? { memory_utilisation: Math.round((memory / limit) * 10_000) / 10_000 } : {}),
       ...(p.cpu_millicores !== null ? { cpu_millicores: p.cpu_millicores } : {}),
       ...(p.gc_pause_ms_per_min !== null ? { gc_pause_ms_per_min: p.gc_pause_ms_per_min } : {}),
+      ...(p.cpu_throttled_ratio !== null && p.cpu_throttled_ratio !== undefined ? { cpu_throttled_ratio: p.cpu_throttled_ratio } : {}),
     };
   });
   return {

@@ -95,6 +95,7 @@ const signalsOut = z.object({
     memory_limit_bytes: z.number().nullable(),
     cpu_millicores: z.number().nullable(),
     gc_pause_ms_per_min: z.number().nullable(),
+    cpu_throttled_ratio: z.number().nullable().describe('Share of CFS periods throttled at the CPU limit.'),
   })).describe('Per pod of the deployment that Prometheus has samples of, by name.'),
   queries: z.record(z.string(), z.string()).describe('The PromQL each signal was read with (the signals file\'s templates, filled in).'),
 });
@@ -239,7 +240,7 @@ export function createPrometheusMcpServer(deps: PrometheusMcpDeps): McpServer {
       title: 'Signals of a deployment',
       description:
         "A deployment's signals now, each read with its configured PromQL (the signals file): p50 / p99 latency, request rate and error " +
-        'ratio of the service, and per pod memory working set and limit, CPU and GC pause time. What Watchtower detects on and the ' +
+        'ratio of the service, and per pod memory working set and limit, CPU, GC pause time and CFS throttling. What Watchtower detects on and the ' +
         'verifier judges by when Prometheus is the metrics source. Read-only.',
       inputSchema: { namespace: namespaceArg(), deployment: deploymentArg },
       outputSchema: signalsOut,
@@ -269,9 +270,9 @@ export function createPrometheusMcpServer(deps: PrometheusMcpDeps): McpServer {
           for (const s of data.result) {
             const pod = s.metric['pod'];
             if (!pod) continue;
-            const row = pods.get(pod) ?? { memory_bytes: null, memory_limit_bytes: null, cpu_millicores: null, gc_pause_ms_per_min: null };
+            const row = pods.get(pod) ?? { memory_bytes: null, memory_limit_bytes: null, cpu_millicores: null, gc_pause_ms_per_min: null, cpu_throttled_ratio: null };
             const v = Number(s.value?.[1]);
-            row[n] = Number.isFinite(v) ? round(v, 2) : null;
+            row[n] = Number.isFinite(v) ? round(v, n === 'cpu_throttled_ratio' ? 4 : 2) : null;
             pods.set(pod, row);
           }
         });

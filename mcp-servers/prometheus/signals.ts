@@ -33,6 +33,7 @@ export const SignalQueries = z.strictObject({
     memory_limit_bytes: template.describe('Memory limit per pod.'),
     cpu_millicores: template.describe('CPU used per pod, millicores.'),
     gc_pause_ms_per_min: template.describe('GC pause time per pod, ms per minute.'),
+    cpu_throttled_ratio: template.describe('Share of CFS periods in which the pod was throttled at its CPU limit, 0..1.'),
   }),
   sli: z.strictObject({
     p50_ms: template.describe('Median latency, ms, of every deployment of the namespace: one series per deployment, labelled `deployment`.'),
@@ -66,6 +67,8 @@ export const DEFAULT_SIGNALS: SignalQueries = {
     memory_limit_bytes: 'sum by (pod) (container_spec_memory_limit_bytes{namespace="{{namespace}}",pod=~"{{pod_regex}}"})',
     cpu_millicores: 'sum by (pod) (rate(container_cpu_usage_seconds_total{namespace="{{namespace}}",pod=~"{{pod_regex}}"}[1m])) * 1000',
     gc_pause_ms_per_min: 'sum by (pod) (rate(jvm_gc_pause_seconds_total{namespace="{{namespace}}",pod=~"{{pod_regex}}"}[1m])) * 60000',
+    cpu_throttled_ratio:
+      'sum by (pod) (rate(container_cpu_cfs_throttled_periods_total{namespace="{{namespace}}",pod=~"{{pod_regex}}"}[1m])) / sum by (pod) (rate(container_cpu_cfs_periods_total{namespace="{{namespace}}",pod=~"{{pod_regex}}"}[1m]))',
   },
   sli: {
     p50_ms: 'http_request_duration_seconds{namespace="{{namespace}}",quantile="0.5"} * 1000',

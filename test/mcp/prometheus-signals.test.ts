@@ -56,7 +56,7 @@ afterAll(async () => {
 
 type Signals = {
   service: { p50_ms: number | null; p99_ms: number | null; rps: number | null; error_ratio: number | null };
-  pods: { pod: string; memory_bytes: number | null; memory_limit_bytes: number | null; cpu_millicores: number | null; gc_pause_ms_per_min: number | null }[];
+  pods: { pod: string; memory_bytes: number | null; memory_limit_bytes: number | null; cpu_millicores: number | null; gc_pause_ms_per_min: number | null; cpu_throttled_ratio: number | null }[];
   queries: Record<string, string>;
 };
 
@@ -119,6 +119,8 @@ describe('service_signals', () => {
       expect(p.memory_bytes).toBeGreaterThan(0);
       expect(p.memory_limit_bytes).toBeGreaterThanOrEqual(p.memory_bytes!);
       expect(p.gc_pause_ms_per_min).not.toBeNull();
+      // The seed's pods are not throttled: the CFS counters say so (0, not "no data").
+      expect(p.cpu_throttled_ratio).toBe(0);
     }
     expect(out.data.queries['p99_ms']).toBe(fillSignal(DEFAULT_SIGNALS.service.p99_ms, { namespace: 'acme-prod', deployment: 'checkout' }));
   });
@@ -141,6 +143,36 @@ describe('service_signals', () => {
   });
 });
 
+describe('service_signals on a throttled service', () => {
+  it("reads each pod's CFS throttling from the cAdvisor counters, as the twin has it", async () => {
+    const clock = new VirtualClock(T0);
+    const s = buildScenario('cpu-throttling', clock);
+    s.twin.start();
+    const sampler = startSampler(s.twin);
+    const api = await startQueryApiServer(sampler.store, { now: () => clock.now() });
+    const t = s.targets[0]!;
+    const mcp = await startPrometheusMcpHttp({ prometheusUrl: api.url, clock, tokens: new Map([['thr', { agent: 'elastik', namespaces: [t.namespace] }]]) });
+    const c = await connectMcp({ url: mcp.url, token: 'thr', name: 'elastik' });
+    try {
+      await clock.advance(20 * 60_000);
+      const out = await c.callTool<Signals>('service_signals', { namespace: t.namespace, deployment: t.deployment });
+      expect(out.ok).toBe(true);
+      if (!out.ok) return;
+      const truth = new Map(s.twin.podMetrics(t.namespace, t.deployment).map((p) => [p.pod, p.cpu_throttled_ratio]));
+      const read = out.data.pods.filter((p) => truth.has(p.pod));
+      expect(read.length).toBeGreaterThan(0);
+      expect(Math.max(...read.map((p) => p.cpu_throttled_ratio ?? 0))).toBeGreaterThanOrEqual(0.15);
+      for (const p of read) expect(Math.abs((p.cpu_throttled_ratio ?? 0) - truth.get(p.pod)!)).toBeLessThan(0.1);
+    } finally {
+      await c.close();
+      await mcp.close();
+      await api.close();
+      sampler.stop();
+      s.twin.stop();
+    }
+  }, 60_000);
+});
+
 describe('Prometheus as the source of get_pod_metrics', () => {
   const k8sPods = { namespace: 'acme-prod', deployment: { name: 'checkout', replicas: 2 }, pods: [{ pod: 'checkout-abc12-x1', ready: true, memory_bytes: 1, memory_limit_bytes: 4, cpu_millicores: 1, revision: 2 }], pods_without_metrics: [], service: null };
 
@@ -148,12 +180,12 @@ describe('Prometheus as the source of get_pod_metrics', () => {
     const merged = mergeSignals(k8sPods, {
       at: 1, queries: { p99_ms: 'q' },
       service: { p50_ms: 100, p99_ms: 900, rps: 50, error_ratio: 0.01 },
-      pods: [{ pod: 'checkout-abc12-x1', memory_bytes: 3, memory_limit_bytes: 4, cpu_millicores: 250, gc_pause_ms_per_min: 1200 }, { pod: 'gone-pod', memory_bytes: 1, memory_limit_bytes: 1, cpu_millicores: 1, gc_pause_ms_per_min: 1 }],
+      pods: [{ pod: 'checkout-abc12-x1', memory_bytes: 3, memory_limit_bytes: 4, cpu_millicores: 250, gc_pause_ms_per_min: 1200, cpu_throttled_ratio: 0.4 }, { pod: 'gone-pod', memory_bytes: 1, memory_limit_bytes: 1, cpu_millicores: 1, gc_pause_ms_per_min: 1 }],
     });
     expect('data' in merged).toBe(true);
     if (!('data' in merged)) return;
     expect(merged.data['service']).toEqual({ p50_ms: 100, p99_ms: 900, rps: 50, error_ratio: 0.01 });
-    expect(merged.data['pods']).toEqual([{ pod: 'checkout-abc12-x1', ready: true, revision: 2, memory_bytes: 3, memory_limit_bytes: 4, memory_utilisation: 0.75, cpu_millicores: 250, gc_pause_ms_per_min: 1200 }]);
+    expect(merged.data['pods']).toEqual([{ pod: 'checkout-abc12-x1', ready: true, revision: 2, memory_bytes: 3, memory_limit_bytes: 4, memory_utilisation: 0.75, cpu_millicores: 250, gc_pause_ms_per_min: 1200, cpu_throttled_ratio: 0.4 }]);
     expect(merged.data['signals_source']).toMatchObject({ server: 'prometheus', tool: 'service_signals' });
   });
 
