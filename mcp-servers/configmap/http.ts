@@ -2,10 +2,9 @@
 // ConfigMap McpServer per session, bound by the session's bearer token to an agent and its
 // namespaces. The config history is per process, shared by every session: it starts tracking (list +
 // watch of every namespace any token is bound to) before the first request is served.
-import { startMcpHttpHost } from '../../src/mcp/mcp-http-host.ts';
-import { ConfigHistory } from './config-history.ts';
-import { startConfigWatch } from './config-watch.ts';
+import type { ConfigHistory } from './config-history.ts';
 import { createConfigMapMcpServer, type ConfigMapMcpDeps, type ConfigMapSession } from './server.ts';
+import { serveWatchedHttp, type WatchedMcpHttp } from './watched-serving.ts';
 
 export { MCP_PATH } from '../../src/mcp/mcp-http-host.ts';
 
@@ -20,44 +19,16 @@ export type ConfigMapMcpHttpDeps = Omit<ConfigMapMcpDeps, 'session' | 'history'>
   watchRetryMs?: number;
 };
 
-export interface ConfigMapMcpHttp {
-  url: string;
-  history: ConfigHistory;
-  close(): Promise<void>;
-}
+export type ConfigMapMcpHttp = WatchedMcpHttp;
 
-export async function startConfigMapMcpHttp(deps: ConfigMapMcpHttpDeps): Promise<ConfigMapMcpHttp> {
-  const { tokens, host, port, history = new ConfigHistory(), watchRetryMs, ...serverDeps } = deps;
-  const namespaces = [...new Set([...tokens.values()].flatMap((t) => t.namespaces))].sort();
-  const watch = await startConfigWatch({
-    kube: deps.kube,
-    namespaces,
-    history,
-    clock: deps.clock,
-    ...(deps.logger ? { logger: deps.logger } : {}),
-    ...(watchRetryMs === undefined ? {} : { retryMs: watchRetryMs }),
+export function startConfigMapMcpHttp(deps: ConfigMapMcpHttpDeps): Promise<ConfigMapMcpHttp> {
+  const { tokens, host, port, history, watchRetryMs, ...serverDeps } = deps;
+  return serveWatchedHttp({
+    ...serverDeps, tokens, name: 'configmap',
+    ...(host !== undefined ? { host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(history ? { history } : {}),
+    ...(watchRetryMs !== undefined ? { watchRetryMs } : {}),
+    createServer: (session, h) => createConfigMapMcpServer({ ...serverDeps, history: h, session }),
   });
-  let mcp;
-  try {
-    mcp = await startMcpHttpHost({
-      name: 'configmap',
-      tokens,
-      createServer: (session) => createConfigMapMcpServer({ ...serverDeps, history, session }),
-      ...(host !== undefined ? { host } : {}),
-      ...(port !== undefined ? { port } : {}),
-      ...(deps.logger ? { logger: deps.logger } : {}),
-    });
-  } catch (err) {
-    await watch.stop();
-    throw err;
-  }
-  const served = mcp;
-  return {
-    url: served.url,
-    history,
-    async close() {
-      await watch.stop();
-      await served.close();
-    },
-  };
 }

@@ -1,27 +1,20 @@
 // The ConfigMap MCP server over stdio, for `governor mcp configmap --stdio` (src/mcp/mcp-stdio.ts).
 // History tracking starts (list + watch of the session's namespaces) before the first request is served.
 import type { Readable, Writable } from 'node:stream';
-import { serveStdio, type StdioSession } from '../../src/mcp/mcp-stdio.ts';
-import { ConfigHistory } from './config-history.ts';
-import { startConfigWatch } from './config-watch.ts';
+import type { StdioSession } from '../../src/mcp/mcp-stdio.ts';
+import type { ConfigHistory } from './config-history.ts';
 import { createConfigMapMcpServer, type ConfigMapMcpDeps } from './server.ts';
+import { serveWatchedStdio } from './watched-serving.ts';
 
-export async function runConfigMapMcpStdio(
+export function runConfigMapMcpStdio(
   deps: Omit<ConfigMapMcpDeps, 'history'> & { history?: ConfigHistory; stdin?: Readable; stdout?: Writable },
 ): Promise<StdioSession> {
-  const { stdin, stdout, history = new ConfigHistory(), ...serverDeps } = deps;
-  const watch = await startConfigWatch({
-    kube: deps.kube,
-    namespaces: deps.session.namespaces,
-    history,
-    clock: deps.clock,
-    ...(deps.logger ? { logger: deps.logger } : {}),
-  });
-  const session = await serveStdio(createConfigMapMcpServer({ ...serverDeps, history }), {
+  const { stdin, stdout, history, ...serverDeps } = deps;
+  return serveWatchedStdio({
+    ...serverDeps, title: 'ConfigMap',
+    ...(history ? { history } : {}),
     ...(stdin ? { stdin } : {}),
     ...(stdout ? { stdout } : {}),
-    onClose: () => watch.stop(),
+    createServer: (h) => createConfigMapMcpServer({ ...serverDeps, history: h }),
   });
-  serverDeps.logger?.info({ agent: deps.session.agent, namespaces: deps.session.namespaces }, 'ConfigMap MCP server on stdio');
-  return session;
 }

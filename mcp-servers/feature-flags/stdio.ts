@@ -2,27 +2,20 @@
 // History tracking starts (list + watch of the session's namespaces' config maps) before the first
 // request is served.
 import type { Readable, Writable } from 'node:stream';
-import { serveStdio, type StdioSession } from '../../src/mcp/mcp-stdio.ts';
-import { ConfigHistory } from '../configmap/config-history.ts';
-import { startConfigWatch } from '../configmap/config-watch.ts';
+import type { StdioSession } from '../../src/mcp/mcp-stdio.ts';
+import type { ConfigHistory } from '../configmap/config-history.ts';
+import { serveWatchedStdio } from '../configmap/watched-serving.ts';
 import { createFeatureFlagMcpServer, type FeatureFlagMcpDeps } from './server.ts';
 
-export async function runFeatureFlagMcpStdio(
+export function runFeatureFlagMcpStdio(
   deps: Omit<FeatureFlagMcpDeps, 'history'> & { history?: ConfigHistory; stdin?: Readable; stdout?: Writable },
 ): Promise<StdioSession> {
-  const { stdin, stdout, history = new ConfigHistory(), ...serverDeps } = deps;
-  const watch = await startConfigWatch({
-    kube: deps.kube,
-    namespaces: deps.session.namespaces,
-    history,
-    clock: deps.clock,
-    ...(deps.logger ? { logger: deps.logger } : {}),
-  });
-  const session = await serveStdio(createFeatureFlagMcpServer({ ...serverDeps, history }), {
+  const { stdin, stdout, history, ...serverDeps } = deps;
+  return serveWatchedStdio({
+    ...serverDeps, title: 'Feature Flag',
+    ...(history ? { history } : {}),
     ...(stdin ? { stdin } : {}),
     ...(stdout ? { stdout } : {}),
-    onClose: () => watch.stop(),
+    createServer: (h) => createFeatureFlagMcpServer({ ...serverDeps, history: h }),
   });
-  serverDeps.logger?.info({ agent: deps.session.agent, namespaces: deps.session.namespaces }, 'Feature Flag MCP server on stdio');
-  return session;
 }
