@@ -12,7 +12,7 @@ import { loadScenarioSpec } from '../src/twin/scenarios/index.ts';
 
 /** The demo is the twin and the sandbox by definition; real Slack or a real cluster are not used. */
 export function demoConfig(config: Config): Config {
-  return { ...config, kubeconfig: undefined, slack: { mode: 'sandbox' as const, channel: 'governor-demo', port: 0 }, consolePort: 0 };
+  return { ...config, kubeconfig: undefined, kubeInCluster: false, slack: { mode: 'sandbox' as const, channel: 'governor-demo', port: 0 }, consolePort: 0 };
 }
 
 /** Quiet unless the operator asked for debug logs. */

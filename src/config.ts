@@ -32,6 +32,8 @@ const EnvSchema = z
     REDIS_URL: urlWithScheme(['redis', 'rediss'], 'Redis'),
     DATABASE_URL: urlWithScheme(['postgres', 'postgresql'], 'PostgreSQL'),
     KUBECONFIG: optionalString,
+    // Set by Kubernetes in every pod: without KUBECONFIG, the pod's ServiceAccount is the credential.
+    KUBERNETES_SERVICE_HOST: optionalString,
     PROMETHEUS_URL: urlWithScheme(['http', 'https'], 'HTTP'),
     SLACK_BOT_TOKEN: optionalString.refine((v) => v === undefined || v.startsWith('xoxb-'), {
       message: "must be a bot token starting with 'xoxb-'",
@@ -69,6 +71,10 @@ const EnvSchema = z
     GOVERNOR_GRANT_KEY_ID: optionalString.default('governor'),
     GOVERNOR_GRANT_PUBLIC_KEY_FILE: optionalString,
     GOVERNOR_MCP_TOKENS_FILE: optionalString,
+    // With the processes apart: where an agent's or the executor's MCP sessions are (src/runtime/mcp-layer.ts).
+    GOVERNOR_MCP_ENDPOINTS_FILE: optionalString,
+    // Set by the supervisor for its children when the cluster is its twin: the twin's query API.
+    GOVERNOR_TWIN_QUERY_URL: urlWithScheme(['http', 'https'], 'HTTP'),
     GOVERNOR_TENANTS_FILE: optionalString,
     GOVERNOR_SIGNALS_FILE: optionalString,
     GOVERNOR_NODE_GROUPS_FILE: optionalString,
@@ -90,6 +96,12 @@ export interface Config {
   redisUrl: string | undefined;
   databaseUrl: string | undefined;
   kubeconfig: string | undefined;
+  /** No KUBECONFIG, inside a pod: the in-cluster configuration (the pod's ServiceAccount). */
+  kubeInCluster: boolean;
+  /** GOVERNOR_MCP_ENDPOINTS_FILE: the MCP sessions of a process whose servers run elsewhere. */
+  mcpEndpointsFile: string | undefined;
+  /** GOVERNOR_TWIN_QUERY_URL: the supervisor's twin, for the children it runs. */
+  twinQueryUrl: string | undefined;
   prometheusUrl: string | undefined;
   slack:
     | {
@@ -189,6 +201,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL,
     databaseUrl: e.DATABASE_URL,
     kubeconfig: e.KUBECONFIG,
+    kubeInCluster: !e.KUBECONFIG && Boolean(e.KUBERNETES_SERVICE_HOST),
+    mcpEndpointsFile: e.GOVERNOR_MCP_ENDPOINTS_FILE,
+    twinQueryUrl: e.GOVERNOR_TWIN_QUERY_URL,
     prometheusUrl: e.PROMETHEUS_URL,
     slack:
       e.SLACK_BOT_TOKEN && (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN)

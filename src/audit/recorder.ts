@@ -4,7 +4,7 @@
 // the error. Records that carry an event get their envelope from it (records.ts: entryOfEvent).
 import type { GovernorEvent } from '../contracts/events.ts';
 import type { AuditReader, AuditStore, OutboxMessage } from './audit-store.ts';
-import { entryOfEvent, type AuditEntry, type AuditInput, type AuditRecord, type ExtrasOf } from './records.ts';
+import { entryOfEvent, type AuditEntry, type AuditInput, type AuditRecord, type AuditedEvent, type AuditedType, type ExtrasOf } from './records.ts';
 
 export interface Recorder {
   record(input: AuditInput): Promise<AuditRecord>;
@@ -16,9 +16,9 @@ export interface Recorder {
 }
 
 /** Records the event (its envelope derived from it, the rest of its kind's payload given) and publishes it. */
-export function publishEvent<T extends GovernorEvent['type']>(
+export function publishEvent<T extends AuditedType>(
   recorder: Recorder,
-  event: Extract<GovernorEvent, { type: T }>,
+  event: Extract<AuditedEvent, { type: T }>,
   extras: ExtrasOf<T>,
 ): Promise<AuditRecord> {
   const entry = entryOfEvent<T>(event, extras);

@@ -348,7 +348,11 @@ export function checkRecord<K extends AuditKind>(input: AuditInput<K>): AuditInp
 
 // ---- envelopes derived from events ----
 
-type EventOf<T extends GovernorEvent['type']> = Extract<GovernorEvent, { type: T }>;
+/** Every event but a notice, which is delivered and not recorded (events.ts). */
+export type AuditedType = Exclude<GovernorEvent['type'], 'notice'>;
+
+export type AuditedEvent = Exclude<GovernorEvent, { type: 'notice' }>;
+type EventOf<T extends AuditedType> = Extract<AuditedEvent, { type: T }>;
 
 /** The record kind and the payload key each event travels under. */
 const EVENT_RECORD = {
@@ -361,14 +365,14 @@ const EVENT_RECORD = {
   verification: { kind: 'verification', key: 'verification' },
   rollback: { kind: 'rollback', key: 'rollback' },
   control: { kind: 'control', key: 'control' },
-} as const satisfies { [T in GovernorEvent['type']]: { kind: AuditKind; key: string } };
+} as const satisfies { [T in AuditedType]: { kind: AuditKind; key: string } };
 
-type RecordKindOf<T extends GovernorEvent['type']> = (typeof EVENT_RECORD)[T]['kind'];
-type KeyOf<T extends GovernorEvent['type']> = (typeof EVENT_RECORD)[T]['key'];
+type RecordKindOf<T extends AuditedType> = (typeof EVENT_RECORD)[T]['kind'];
+type KeyOf<T extends AuditedType> = (typeof EVENT_RECORD)[T]['key'];
 /** What a record carrying event type T holds besides the event itself. */
-export type ExtrasOf<T extends GovernorEvent['type']> = Omit<PayloadOf<RecordKindOf<T>>, KeyOf<T>>;
+export type ExtrasOf<T extends AuditedType> = Omit<PayloadOf<RecordKindOf<T>>, KeyOf<T>>;
 
-function envelopeOf(e: GovernorEvent): Envelope {
+function envelopeOf(e: EventOf<AuditedType>): Envelope {
   const common = { at: e.ts, incident_id: e.incident_id };
   switch (e.type) {
     case 'observation':
@@ -390,7 +394,7 @@ function envelopeOf(e: GovernorEvent): Envelope {
 }
 
 /** The record that carries `event`, with the rest of its kind's payload. */
-export function recordOfEvent<T extends GovernorEvent['type']>(
+export function recordOfEvent<T extends AuditedType>(
   event: EventOf<T>,
   extras: ExtrasOf<T>,
   envelope: Partial<Envelope> = {},
@@ -405,7 +409,7 @@ export interface AuditEntry {
   message?: { stream: string; event: GovernorEvent };
 }
 
-export function entryOfEvent<T extends GovernorEvent['type']>(
+export function entryOfEvent<T extends AuditedType>(
   event: EventOf<T>,
   extras: ExtrasOf<T>,
   envelope: Partial<Envelope> = {},

@@ -273,6 +273,20 @@ export const Control = z.object({
 });
 export type Control = z.infer<typeof Control>;
 
+/**
+ * Something to tell the humans, from a process that has no Slack of its own (an agent, the
+ * executor, the supervisor): the gateway's process, which hosts the Slack app, posts it
+ * (src/runtime/bus-notifier.ts). Delivered, not audited: what it says is in the records already.
+ */
+export const Notice = z.object({
+  ...base,
+  type: z.literal('notice'),
+  text: z.string().min(1).max(4000),
+  /** Who says it: the process (e.g. `agent elastik`, `supervisor`). */
+  source: z.string().min(1),
+});
+export type Notice = z.infer<typeof Notice>;
+
 export const GovernorEvent = z.discriminatedUnion('type', [
   Observation,
   Proposal,
@@ -283,6 +297,7 @@ export const GovernorEvent = z.discriminatedUnion('type', [
   Verification,
   Rollback,
   Control,
+  Notice,
 ]);
 export type GovernorEvent = z.infer<typeof GovernorEvent>;
 export type EventType = GovernorEvent['type'];
@@ -298,6 +313,7 @@ export const STREAMS = {
   verification: 'governor:verifications',
   rollback: 'governor:rollbacks',
   control: 'governor:control',
+  notice: 'governor:notices',
 } as const satisfies Record<EventType, string>;
 
 export const streamFor = (e: GovernorEvent): string => STREAMS[e.type];
