@@ -3,21 +3,26 @@
 // bus and database, and the Slack console in the browser. Its first lines say what it started, what
 // it fell back to and why, and where to look.
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { startApart } from '../src/runtime/apart.ts';
+import type { Logger } from '../src/core/logger.ts';
 import { claimDataDir, releaseDataDir } from '../src/runtime/data-dir-lock.ts';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, type Config } from '../src/config.ts';
 import { RealClock } from '../src/core/clock.ts';
 import { GovernorError } from '../src/core/errors.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { startSystem } from '../src/runtime/system.ts';
 import { SCENARIOS, type ScenarioName } from '../src/twin/scenarios/index.ts';
 
-export async function start(opts: { scenario: string }): Promise<void> {
+export async function start(opts: { scenario: string; replicas?: number; oneProcess?: boolean }): Promise<void> {
   if (!(SCENARIOS as readonly string[]).includes(opts.scenario)) {
     throw new GovernorError('config_invalid', `unknown scenario '${opts.scenario}'; known: ${SCENARIOS.join(', ')}`);
   }
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel });
+  if (config.redisUrl && config.databaseUrl && !opts.oneProcess) return startApartCommand(config, logger, opts);
+  if ((opts.replicas ?? 1) > 1) throw new GovernorError('config_invalid', '--replicas needs the processes apart: REDIS_URL and DATABASE_URL');
   const pgDir = join(config.dataDir, 'pgdata');
   if (!config.databaseUrl) {
     mkdirSync(pgDir, { recursive: true });
@@ -45,5 +50,26 @@ export async function start(opts: { scenario: string }): Promise<void> {
   out('governor: stopping');
   await sys.stop();
   if (!config.databaseUrl) releaseDataDir(config.dataDir);
+  out('governor: stopped');
+}
+
+/** Each agent, the gateway and the executor in a supervised process of its own (src/runtime/apart.ts). */
+async function startApartCommand(config: Config, logger: Logger, opts: { scenario: string; replicas?: number }): Promise<void> {
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out('governor: starting, each part in a process of its own (REDIS_URL and DATABASE_URL are set)');
+  const runDir = join(config.dataDir, `run-${process.pid}`);
+  const apart = await startApart({
+    config, logger, scenario: opts.scenario as ScenarioName, replicas: opts.replicas ?? 1, runDir, out,
+    bin: fileURLToPath(new URL('../bin/governor.mjs', import.meta.url)),
+  });
+  for (const line of apart.report) out(`governor: ${line}`);
+  out(`governor: ready, supervising ${apart.children.length} processes${apart.consoleUrl ? ` — open ${apart.consoleUrl} to see the Slack channel and approve proposals` : ''}`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  out('governor: stopping');
+  await apart.stop();
+  rmSync(runDir, { recursive: true, force: true });
   out('governor: stopped');
 }

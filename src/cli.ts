@@ -19,12 +19,42 @@ export async function main(argv: string[]): Promise<void> {
 
   program
     .command('start')
-    .description('run the Slack app, gateway, agents and MCP servers (a local sandbox when no credentials are set)')
+    .description('run the Slack app, gateway, agents and MCP servers (a local sandbox when no credentials are set); with REDIS_URL and DATABASE_URL, each agent, the gateway and the executor in a supervised process of its own')
     .option('--scenario <name>', 'twin scenario for the sandbox', 'jvm-heap-regression')
-    .action(async (o: { scenario: string }) => {
+    .option('--replicas <n>', 'with the processes apart: how many processes of each', '1')
+    .option('--one-process', 'everything in this process, even with REDIS_URL and DATABASE_URL')
+    .action(async (o: { scenario: string; replicas: string; oneProcess?: boolean }) => {
+      const replicas = Number(o.replicas);
+      if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5) throw new GovernorError('config_invalid', `--replicas must be 1 to 5, not '${o.replicas}'`);
       const { start } = await import('../commands/start.ts');
-      await start({ scenario: o.scenario });
+      await start({ scenario: o.scenario, replicas, oneProcess: Boolean(o.oneProcess) });
     });
+
+  // The parts `governor start` supervises, each as its own process (commands/process.ts).
+  const scenarioOption = (c: Command) => c.option('--scenario <name>', "the twin's scenario, when the supervisor runs a twin", 'jvm-heap-regression');
+  scenarioOption(
+    program
+      .command('agent')
+      .description('one agent as its own process (REDIS_URL, DATABASE_URL, GOVERNOR_MCP_ENDPOINTS_FILE)')
+      .argument('<name>', 'watchtower | elastik | configurer | arbitrator | strategist'),
+  ).action(async (name: string, o: { scenario: string }) => {
+    const { AGENT_ROLES } = await import('./runtime/system.ts');
+    if (!(AGENT_ROLES as readonly string[]).includes(name)) throw new GovernorError('config_invalid', `unknown agent '${name}'; known: ${AGENT_ROLES.join(', ')}`);
+    const { runProcess } = await import('../commands/process.ts');
+    await runProcess(name as (typeof AGENT_ROLES)[number], o);
+  });
+  scenarioOption(program.command('gateway').description('the governance gateway, with the Slack app, approvals, paging and the audit checkpoints, as its own process (REDIS_URL, DATABASE_URL)')).action(
+    async (o: { scenario: string }) => {
+      const { runProcess } = await import('../commands/process.ts');
+      await runProcess('gateway', o);
+    },
+  );
+  scenarioOption(program.command('executor').description('the executors of granted actions and the verifier, as their own process (REDIS_URL, DATABASE_URL, GOVERNOR_MCP_ENDPOINTS_FILE)')).action(
+    async (o: { scenario: string }) => {
+      const { runProcess } = await import('../commands/process.ts');
+      await runProcess('executor', o);
+    },
+  );
 
   program
     .command('demo')

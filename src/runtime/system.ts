@@ -124,7 +124,7 @@ export interface SystemOptions {
    * tenants are the scenario's, and its Prometheus-compatible query API (not the metrics source
    * PROMETHEUS_URL would be) is at queryUrl.
    */
-  twinElsewhere?: { queryUrl: string };
+  twinElsewhere?: { queryUrl: string; /** Slack is the supervisor's sandbox: its people approve. */ sandboxSlack?: boolean };
   config: Config;
   clock: Clock;
   logger: Logger;
@@ -315,13 +315,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     }
 
     // The sandbox's people approve in the sandbox; a real workspace has only the approvers configured.
-    if (config.slack.mode === 'sandbox') governance = withSandboxGovernance(governance);
+    if (config.slack.mode === 'sandbox' || opts.twinElsewhere?.sandboxSlack) governance = withSandboxGovernance(governance);
     const tenants: Tenants = governance.tenants;
 
     const keys: GrantKeys = config.grantKeyFile
       ? grantKeysFromPem(config.grantKeyId, readFileSync(config.grantKeyFile, 'utf8'))
       : generateGrantKeys('sandbox');
-    if (!config.grantKeyFile) report.push('grants: Ed25519 key generated for this run (GOVERNOR_GRANT_KEY_FILE is not set)');
+    if (!config.grantKeyFile && needs('gateway')) report.push('grants: Ed25519 key generated for this run (GOVERNOR_GRANT_KEY_FILE is not set)');
     const publicKeys = new Map<string, KeyObject>([[keys.keyId, keys.publicKey]]);
 
     const tracker = new WorkTracker();
@@ -732,12 +732,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       for (const stop of stops) stop();
       await Promise.all(subs.map((s) => s.stop()));
     });
-    const running = ROLES.filter((r) => roles.has(r));
-    report.push(
-      `${roles.size === ROLES.length ? 'agents' : `this process: ${running.join(', ')}`}: ` +
-        (needs('watchtower') ? `watchtower (watching ${targets().map((t) => `${t.namespace}/${t.deployment} (${t.tenant}, p99 ≤ ${t.sloP99Ms} ms)`).join(', ') || 'nothing yet: no Deployment carries ' + SLO_P99_ANNOTATION}), ` : '') +
-        `${running.filter((r) => r !== 'watchtower' && r !== 'gateway' && r !== 'executor').join(', ')}${needs('gateway') ? `; gateway in phase '${config.phase}'` : ''}`,
-    );
+    const watching = `watchtower (watching ${targets().map((t) => `${t.namespace}/${t.deployment} (${t.tenant}, p99 ≤ ${t.sloP99Ms} ms)`).join(', ') || 'nothing yet: no Deployment carries ' + SLO_P99_ANNOTATION})`;
+    const parts = ROLES.filter((r) => roles.has(r)).map((r) => (r === 'watchtower' ? watching : r === 'gateway' ? `gateway in phase '${config.phase}'` : r));
+    report.push(roles.size === ROLES.length ? `agents: ${watching}, elastik, configurer, arbitrator, strategist; gateway in phase '${config.phase}'` : `this process: ${parts.join(', ')}`);
 
     return {
       bus,
