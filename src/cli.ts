@@ -171,6 +171,18 @@ export async function main(argv: string[]): Promise<void> {
       });
     });
 
+  program
+    .command('drill')
+    .description('the seed incident with a fault injected at a random point (kill -9 of an agent, the gateway or the executor; a Redis restart; PostgreSQL down 60 s; the Kubernetes API stalled): proposals lost, actions executed twice, unaudited executions, chain, seconds to resolve')
+    .argument('<name>', 'kill-agent | kill-gateway | kill-executor | redis-restart | postgres-outage | kube-api-stall | all')
+    .option('--json', 'print one JSON object')
+    .option('--seed <n>', 'replay the random points of an earlier run')
+    .option('--timeout <s>', 'give up waiting for the resolution after this many seconds', '480')
+    .action(async (name: string, o: { json?: boolean; seed?: string; timeout: string }) => {
+      const { drillCommand } = await import('../commands/drill.ts');
+      process.exitCode = await drillCommand(name, { json: Boolean(o.json), ...(o.seed !== undefined ? { seed: Number(o.seed) } : {}), timeoutS: Number(o.timeout) });
+    });
+
   const bench = program.command('bench').description('benchmarks that print numbers');
   bench
     .command('gateway')

@@ -5,7 +5,7 @@
 // A grant issued at or before the latest `/agents-pause` is not acted on: it is recorded as refused.
 import { EVENT_VERSION, judgedService, type AgentName, type ExecutionResult, type Grant } from '../../src/contracts/events.ts';
 import { entryOfEvent, type VerificationPlan } from '../../src/audit/records.ts';
-import type { AuditStore } from '../../src/audit/audit-store.ts';
+import type { AuditReader, AuditStore } from '../../src/audit/audit-store.ts';
 import type { BusMessage } from '../../src/bus/event-bus.ts';
 import type { Clock } from '../../src/core/clock.ts';
 import { GovernorError } from '../../src/core/errors.ts';
@@ -19,7 +19,7 @@ import { DeploymentMetrics, readTool } from './cluster-views.ts';
 import { toolsOfTenant } from './tenant-sessions.ts';
 import { capacitySample } from './capacity.ts';
 import type { Recorder } from '../../src/audit/recorder.ts';
-import type { ToolClient } from './tool-client.ts';
+import type { ToolClient, ToolOutcome } from './tool-client.ts';
 import { PODS_NOT_READY, judgedValue, verificationPlan, type Verifier } from './verifier.ts';
 
 export interface ExecutorDeps {
@@ -40,6 +40,9 @@ export interface ExecutorDeps {
   pauseEpoch?: PauseEpochReader;
 }
 
+/** How long past a grant's expiry a consumer waits for the outcome of a call still under way elsewhere. */
+const IN_DOUBT_AFTER_MS = 60_000;
+
 export class Executor {
   constructor(private readonly deps: ExecutorDeps) {}
 
@@ -58,7 +61,7 @@ export class Executor {
     const at = new Date(clock.now()).toISOString();
     const claimed = await audit.claimExecution({ grant_id: g.id, proposal_id: g.proposal_id, consumer: this.deps.consumer, at });
     if (!claimed) {
-      this.deps.logger.warn({ proposal_id: g.proposal_id, agent: g.agent }, `grant ${g.id} was already claimed; not executing again`);
+      await this.reconcile(g, life);
       return;
     }
     try {
@@ -87,16 +90,53 @@ export class Executor {
     // arguments name another tenant's namespace is refused by the server.
     const before = await readTool(this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
     const outcome = await toolsOfTenant(this.deps.tools, g.tenant).callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
+    await this.conclude(g, life, before, outcome);
+  }
+
+  /**
+   * A grant claimed before, by a consumer that died or is still at work (its message came back to
+   * another). Recorded already: nothing to do. Otherwise the server is asked again with the same
+   * grant: it answers a grant it carried out from its ledger (mcp-servers/shared/grant-ledger.ts)
+   * and does nothing again, and the answer is recorded — once, whoever records first. While the
+   * first call is still under way (`grant_used` with no outcome yet), it is asked again later; once
+   * the grant is long expired with no outcome known, the record says so.
+   */
+  private async reconcile(g: Grant, life: ProposalLife): Promise<void> {
+    const { audit, logger, clock } = this.deps;
+    if (await this.recorded(g, audit)) {
+      logger.warn({ proposal_id: g.proposal_id, agent: g.agent }, `grant ${g.id} was already carried out and recorded; not executing again`);
+      return;
+    }
+    logger.warn({ proposal_id: g.proposal_id, agent: g.agent }, `grant ${g.id} was claimed by a consumer that has not recorded its outcome; asking the server what became of it`);
+    const before = await readTool(this.deps.tools, 'get_pod_metrics', judgedService(life.proposal!), DeploymentMetrics);
+    const outcome = await toolsOfTenant(this.deps.tools, g.tenant).callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
+    if (!outcome.ok && outcome.code === 'grant_used') {
+      if (clock.now() < Date.parse(g.expires_at) + IN_DOUBT_AFTER_MS) {
+        throw new GovernorError('upstream_unavailable', `grant ${g.id} is being carried out elsewhere and its outcome is not known yet; asking again later`, { retryable: true });
+      }
+      await this.report(g, { status: 'failed', response: { code: 'outcome_unknown', message: outcome.message }, error: `outcome_unknown: grant ${g.id} was used and no outcome was kept; look at the cluster` }, outcome.raw);
+      return;
+    }
+    await this.conclude(g, life, before, outcome, true);
+  }
+
+  private async recorded(g: Grant, audit: AuditReader): Promise<boolean> {
+    return (await audit.list({ proposal_id: g.proposal_id, kind: 'execution_result' })).some((r) => r.kind === 'execution_result' && r.payload.result.grant_id === g.id);
+  }
+
+  private async conclude(g: Grant, life: ProposalLife, before: DeploymentMetrics, outcome: ToolOutcome<Record<string, unknown>>, recovered = false): Promise<void> {
+    const proposal = life.proposal!;
     // The verification plan goes into the same record as the result: a process that dies before
     // verifying leaves it for the next one (verifier.ts: resume).
     let plan: VerificationPlan | undefined;
     if (outcome.ok) plan = this.planVerification(g, life, before);
-    await this.report(g, {
+    const written = await this.report(g, {
       status: outcome.ok ? 'succeeded' : outcome.code.startsWith('grant_') || outcome.code === 'safety_violation' || outcome.code === 'tenant_forbidden' ? 'refused' : 'failed',
       response: outcome.ok ? outcome.data : { code: outcome.code, message: outcome.message, ...(revokedByPause(outcome.raw) ? { revoked_by: PAUSE_REVOCATION } : {}) },
       ...(outcome.ok ? {} : { error: `${outcome.code}: ${outcome.message}` }),
       before: { p99_ms: before.service.p99_ms, replicas: before.deployment.replicas },
-    }, outcome.raw, plan);
+    }, outcome.raw, plan, recovered);
+    if (!written) return;
 
     const verb = g.basis === 'compensation' ? 'Rolled back' : 'Executed';
     await this.deps.notifier.notify(
@@ -139,13 +179,18 @@ export class Executor {
     await this.deps.notifier.notify(`${g.tool} for ${g.agent} (${g.tenant}) not executed: ${err.message}`, { incident_id: g.incident_id });
   }
 
-  /** Records what became of a grant, with the exact tool call and response, and publishes it. */
+  /**
+   * Records what became of a grant, with the exact tool call and response, and publishes it — unless
+   * its outcome is recorded already (two consumers that both carried a redelivered grant to its
+   * end): one result per grant, decided under the chain lock. False when it was not written.
+   */
   private async report(
     g: Grant,
     outcome: Pick<ExecutionResult, 'status' | 'response'> & Partial<Pick<ExecutionResult, 'error' | 'before'>>,
     raw: unknown,
     plan?: VerificationPlan,
-  ): Promise<void> {
+    recovered = false,
+  ): Promise<boolean> {
     const done = new Date(this.deps.clock.now()).toISOString();
     const result: ExecutionResult = {
       id: newId(),
@@ -167,8 +212,11 @@ export class Executor {
       basis: g.basis,
       tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: raw },
       ...(plan ? { verification: plan } : {}),
+      ...(recovered ? { recovered: 'the consumer that claimed the grant died before recording; the server answered from its ledger' } : {}),
     });
-    await this.deps.recorder.recordAndPublish(entry.input, entry.message);
+    return this.deps.recorder.recordChecked(async (read) =>
+      (await this.recorded(g, read)) ? { entries: [], result: false } : { entries: [entry], result: true },
+    );
   }
 }
 

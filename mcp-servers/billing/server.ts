@@ -30,6 +30,7 @@ import { deploymentArg, grantArg as grantArgFor, namespaceArg as namespaceArgFor
 import { TENANT_LABEL } from '../kubernetes/guardrails.ts';
 import { parseQuantity } from '../kubernetes/quantity.ts';
 import { BillingClient, containerCpu } from './billing-client.ts';
+import { keepGrantOutcomes } from '../shared/grant-ledger.ts';
 import { GrantGate } from '../shared/grant-gate.ts';
 import {
   THROTTLED_FROM_ANNOTATION,
@@ -182,6 +183,8 @@ export function createBillingMcpServer(deps: BillingMcpDeps): McpServer {
         'not_found, conflict, upstream_unavailable).',
     },
   );
+  // A grant carried out already is answered from the ledger, never carried out twice (grant-ledger.ts).
+  keepGrantOutcomes(server, gate, log);
 
   const { assertNamespace, respond } = sessionScope(session, log);
 

@@ -15,6 +15,7 @@ import type { Clock } from '../../src/core/clock.ts';
 import { GovernorError } from '../../src/core/errors.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import type { PauseEpochReader } from '../../src/governance/pause-epoch.ts';
+import { keepGrantOutcomes } from '../shared/grant-ledger.ts';
 import { GrantGate } from '../shared/grant-gate.ts';
 import { sessionScope } from '../shared/session-scope.ts';
 import { grantArg } from '../shared/tool-args.ts';
@@ -106,6 +107,8 @@ export function createCloudMcpServer(deps: CloudMcpDeps): McpServer {
         'results whose text starts with a code (safety_violation, conflict, not_found, tenant_forbidden, grant_invalid, grant_mismatch, grant_used).',
     },
   );
+  // A grant carried out already is answered from the ledger, never carried out twice (grant-ledger.ts).
+  keepGrantOutcomes(server, gate, log);
 
   server.registerTool(
     'list_node_groups',

@@ -22,6 +22,7 @@ import { sessionScope } from '../shared/session-scope.ts';
 import { grantArg as grantArgFor, namespaceArg as namespaceArgFor, objectNameArg } from '../shared/tool-args.ts';
 import { ConfigClient } from './config-client.ts';
 import { diffData, type ConfigHistory, type KeyChange } from './config-history.ts';
+import { keepGrantOutcomes } from '../shared/grant-ledger.ts';
 import { GrantGate } from '../shared/grant-gate.ts';
 import { referencedKeysRemoved, referencesTo, type ConfigReference } from './references.ts';
 
@@ -157,6 +158,8 @@ export function createConfigMapMcpServer(deps: ConfigMapMcpDeps): McpServer {
         'History is kept by this server from its start (Kubernetes keeps none).',
     },
   );
+  // A grant carried out already is answered from the ledger, never carried out twice (grant-ledger.ts).
+  keepGrantOutcomes(server, gate, log);
 
   const { assertNamespace, respond } = sessionScope(session, log);
 

@@ -22,6 +22,7 @@ import { toolErrorResult } from '../../src/mcp/tool-error.ts';
 import { ConfigClient } from '../configmap/config-client.ts';
 import type { ConfigHistory } from '../configmap/config-history.ts';
 import { referencesTo } from '../configmap/references.ts';
+import { keepGrantOutcomes } from '../shared/grant-ledger.ts';
 import { GrantGate } from '../shared/grant-gate.ts';
 import { sessionScope } from '../shared/session-scope.ts';
 import { grantArg as grantArgFor, namespaceArg as namespaceArgFor, objectNameArg } from '../shared/tool-args.ts';
@@ -186,6 +187,8 @@ export function createFeatureFlagMcpServer(deps: FeatureFlagMcpDeps): McpServer 
         'History is kept by this server from its start (Kubernetes keeps none).',
     },
   );
+  // A grant carried out already is answered from the ledger, never carried out twice (grant-ledger.ts).
+  keepGrantOutcomes(server, gate, log);
 
   const { assertNamespace, respond } = sessionScope(session, log);
   const where = (namespace: string, name: string) => `config map ${namespace}/${name} key ${FLAGS_KEY}`;

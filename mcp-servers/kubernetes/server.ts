@@ -15,6 +15,7 @@ import { GovernorError } from '../../src/core/errors.ts';
 import { silentLogger, type Logger } from '../../src/core/logger.ts';
 import type { Grant } from '../../src/contracts/events.ts';
 import { SharedStatePauseEpoch, type PauseEpochReader } from '../../src/governance/pause-epoch.ts';
+import { keepGrantOutcomes } from '../shared/grant-ledger.ts';
 import { GrantGate } from '../shared/grant-gate.ts';
 import { sessionScope } from '../shared/session-scope.ts';
 import { deploymentArg, grantArg as grantArgFor, namespaceArg as namespaceArgFor, objectNameArg } from '../shared/tool-args.ts';
@@ -239,6 +240,8 @@ export function createKubernetesMcpServer(deps: KubernetesMcpDeps): McpServer {
         'A grant issued before the latest /agents-pause is refused as grant_invalid.',
     },
   );
+  // A grant carried out already is answered from the ledger, never carried out twice (grant-ledger.ts).
+  keepGrantOutcomes(server, gate, log);
 
   const scope = sessionScope(session, log);
   const { assertNamespace, respond } = scope;

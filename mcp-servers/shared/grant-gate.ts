@@ -33,7 +33,28 @@ export interface GrantClaim {
 }
 
 export class GrantGate {
+  /** Grants this gate spent and did not give back: their calls happened, and their outcomes are kept (grant-ledger.ts). */
+  private readonly spent = new Set<string>();
+
   constructor(private readonly deps: GrantGateDeps) {}
+
+  get sharedState(): SharedState {
+    return this.deps.sharedState;
+  }
+
+  get clock(): Clock {
+    return this.deps.clock;
+  }
+
+  /** Whether a call through this gate spent the grant, and kept it spent (the cluster may have the change). */
+  spentHere(grantId: string): boolean {
+    return this.spent.has(grantId);
+  }
+
+  /** Forgets a spent grant once its outcome is kept. */
+  settled(grantId: string): void {
+    this.spent.delete(grantId);
+  }
 
   /** Everything that can be checked without spending the grant. Throws coded `grant_*` errors. */
   async check(tool: string, args: Record<string, unknown> & { namespace: string }, grant: unknown): Promise<Grant> {
@@ -91,6 +112,7 @@ export class GrantGate {
       const since = claim.heldSinceMs === null ? '' : ` at ${new Date(claim.heldSinceMs).toISOString()}`;
       throw new GovernorError('grant_used', `grant ${g.id} was already used${since}`);
     }
+    this.spent.add(g.id);
     return { key, nowMs };
   }
 
@@ -127,6 +149,7 @@ export class GrantGate {
     const refused = err instanceof GovernorError && typeof err.details?.['status'] === 'number';
     if (!refused) return;
     for (const c of Array.isArray(claims) ? claims : [claims as GrantClaim]) {
+      if (c.key.startsWith('grant:')) this.spent.delete(c.key.slice('grant:'.length));
       await this.deps.sharedState.releaseWindow(c.key, c.nowMs).catch((e: unknown) => this.deps.logger?.warn({ err: e, key: c.key }, 'could not release claim'));
     }
   }

@@ -176,6 +176,8 @@ export const RecordPayloads = {
       grant_id: z.string(),
       response: z.unknown(),
     }),
+    /** Why this result was recorded by another consumer than the one that made the call (executor.ts: reconcile). */
+    recovered: z.string().optional(),
   }),
   verification: z.strictObject({
     verification: Verification,

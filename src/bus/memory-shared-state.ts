@@ -6,6 +6,19 @@ import type { LeaseHold, SharedState, WindowClaim } from './shared-state.ts';
 export class MemorySharedState implements SharedState {
   private readonly claims = new Map<string, number>();
   private readonly leases = new Map<string, { owner: string; untilMs: number }>();
+  private readonly kept = new Map<string, { value: string; untilMs: number }>();
+
+  async keepFirst(key: string, value: string, nowMs: number, ttlMs: number): Promise<string> {
+    const k = this.kept.get(key);
+    if (k && nowMs < k.untilMs) return k.value;
+    this.kept.set(key, { value, untilMs: nowMs + ttlMs });
+    return value;
+  }
+
+  async recall(key: string, nowMs: number): Promise<string | undefined> {
+    const k = this.kept.get(key);
+    return k && nowMs < k.untilMs ? k.value : undefined;
+  }
 
   async holdLease(key: string, owner: string, nowMs: number, ttlMs: number): Promise<LeaseHold> {
     const l = this.leases.get(key);
@@ -33,5 +46,6 @@ export class MemorySharedState implements SharedState {
   async close(): Promise<void> {
     this.claims.clear();
     this.leases.clear();
+    this.kept.clear();
   }
 }

@@ -41,6 +41,17 @@ end
 return 0
 `;
 
+// The first value kept wins while it lives (until its time in the caller's clock); returns the kept one.
+const KEEP_FIRST = `
+local v = redis.call('GET', KEYS[1])
+if v then
+  local sep = string.find(v, ':', 1, true)
+  if tonumber(string.sub(v, 1, sep - 1)) > tonumber(ARGV[2]) then return string.sub(v, sep + 1) end
+end
+redis.call('SET', KEYS[1], ARGV[3] .. ':' .. ARGV[1], 'PX', ARGV[4])
+return ARGV[1]
+`;
+
 /** Real time a claim key survives: far beyond any window, short enough not to pile up forever. */
 const gcTtlMs = (windowMs: number): number => Math.ceil(Math.max(0, windowMs) * 10 + 3600_000);
 
@@ -49,6 +60,7 @@ type StateCommands = {
   governorReleaseWindow(key: string, nowMs: string): Promise<number>;
   governorHoldLease(key: string, owner: string, nowMs: string, ttlMs: string, gcMs: string): Promise<[number, string]>;
   governorReleaseLease(key: string, owner: string): Promise<number>;
+  governorKeepFirst(key: string, value: string, nowMs: string, untilMs: string, gcMs: string): Promise<string>;
 };
 
 export class RedisSharedState implements SharedState {
@@ -62,6 +74,7 @@ export class RedisSharedState implements SharedState {
     redis.defineCommand('governorReleaseWindow', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('governorHoldLease', { numberOfKeys: 1, lua: HOLD_LEASE });
     redis.defineCommand('governorReleaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
+    redis.defineCommand('governorKeepFirst', { numberOfKeys: 1, lua: KEEP_FIRST });
     this.redis = redis as Redis & StateCommands;
   }
 
@@ -86,6 +99,17 @@ export class RedisSharedState implements SharedState {
 
   async releaseLease(key: string, owner: string): Promise<void> {
     await this.redis.governorReleaseLease(this.keyPrefix + key, owner);
+  }
+
+  async keepFirst(key: string, value: string, nowMs: number, ttlMs: number): Promise<string> {
+    return this.redis.governorKeepFirst(this.keyPrefix + key, value, String(nowMs), String(nowMs + ttlMs), String(gcTtlMs(ttlMs)));
+  }
+
+  async recall(key: string, nowMs: number): Promise<string | undefined> {
+    const v = await this.redis.get(this.keyPrefix + key);
+    if (v === null) return undefined;
+    const sep = v.indexOf(':');
+    return Number(v.slice(0, sep)) > nowMs ? v.slice(sep + 1) : undefined;
   }
 
   async close(): Promise<void> {

@@ -31,5 +31,13 @@ export interface SharedState {
   holdLease(key: string, owner: string, nowMs: number, ttlMs: number): Promise<LeaseHold>;
   /** Gives the lease up at once if `owner` holds it (a clean stop hands over without waiting). */
   releaseLease(key: string, owner: string): Promise<void>;
+  /**
+   * Keeps `value` under `key` unless a value is already kept there (the first write wins, across
+   * processes), until `nowMs + ttlMs` of the caller's clock; returns the value kept. The MCP
+   * servers keep each grant's outcome this way (mcp-servers/shared/grant-ledger.ts).
+   */
+  keepFirst(key: string, value: string, nowMs: number, ttlMs: number): Promise<string>;
+  /** The value kept under `key`, unless there is none or it has expired by `nowMs`. */
+  recall(key: string, nowMs: number): Promise<string | undefined>;
   close(): Promise<void>;
 }

@@ -9,7 +9,6 @@
 // Everything else the children share lives in Redis and PostgreSQL.
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
@@ -18,6 +17,7 @@ import { RealClock } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { WorkTracker } from '../core/work-tracker.ts';
+import { freePort } from '../core/ports.ts';
 import { RedisEventBus } from '../bus/redis-event-bus.ts';
 import { RedisSharedState } from '../bus/redis-shared-state.ts';
 import { openAuditKey } from '../audit/audit-key.ts';
@@ -55,6 +55,11 @@ export interface ApartOptions {
   env?: NodeJS.ProcessEnv;
   /** A line for the operator. */
   out: (line: string) => void;
+  /**
+   * Where the processes reach the twin's Kubernetes API instead of its own address (the drills put a
+   * proxy there that they can stall): given the API's URL, the URL to use.
+   */
+  kubeApiVia?: (url: string) => Promise<string>;
   /** Supervision timings (tests shorten them). */
   supervision?: { initialBackoffMs?: number; maxBackoffMs?: number; healthyAfterMs?: number; crashLoopExits?: number; crashLoopWindowMs?: number };
 }
@@ -130,8 +135,13 @@ export async function startApart(opts: ApartOptions): Promise<Apart> {
       closers.push(async () => t.stop());
       const api = await startKubeApiServer(twin, { logger, tls: true, token: randomBytes(24).toString('base64url') });
       closers.push(() => api.close());
-      const kubeconfigFile = secretFile('kubeconfig', api.kubeconfig('governor'));
-      kube = loadKubeconfig(api.kubeconfig('governor'));
+      let kubeconfigText = api.kubeconfig('governor');
+      if (opts.kubeApiVia) {
+        const via = await opts.kubeApiVia(api.url);
+        kubeconfigText = kubeconfigText.split(api.url).join(via);
+      }
+      const kubeconfigFile = secretFile('kubeconfig', kubeconfigText);
+      kube = loadKubeconfig(kubeconfigText);
       const sampler = startSampler(twin);
       closers.push(async () => sampler.stop());
       const query = await startQueryApiServer(sampler.store, { now: () => clock.now() });
@@ -246,15 +256,4 @@ export async function startApart(opts: ApartOptions): Promise<Apart> {
     await stopAll();
     throw err;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }

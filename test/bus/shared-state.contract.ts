@@ -99,5 +99,25 @@ export function sharedStateContract(name: string, makeState: () => Promise<Share
       const winner = results.findIndex((r) => r.acquired);
       for (const r of results.filter((r) => !r.acquired)) expect(r.heldSinceMs).toBe(t0 + winner);
     });
+
+    it('keeps the first value under a key until it expires in the caller\'s clock, across handles', async () => {
+      const [a, b] = [await open(), await open()];
+      expect(await a.recall(key, t0)).toBeUndefined();
+      expect(await a.keepFirst(key, '{"first":true}', t0, 60_000)).toBe('{"first":true}');
+      // A later write by anyone leaves the first: a value with ':' in it survives the encoding.
+      expect(await b.keepFirst(key, 'second:value', t0 + 1, 60_000)).toBe('{"first":true}');
+      expect(await b.recall(key, t0 + 59_999)).toBe('{"first":true}');
+      // Expired in the caller's clock: gone, and the next write is kept.
+      expect(await a.recall(key, t0 + 60_000)).toBeUndefined();
+      expect(await b.keepFirst(key, 'later:one', t0 + 60_000, 1_000)).toBe('later:one');
+      expect(await a.recall(key, t0 + 60_500)).toBe('later:one');
+    });
+
+    it('lets exactly one of many concurrent first writes from two handles be kept', async () => {
+      const [a, b] = [await open(), await open()];
+      const kept = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).keepFirst(key, `v${i}`, t0, 60_000)));
+      expect(new Set(kept).size).toBe(1);
+      expect(await a.recall(key, t0)).toBe(kept[0]);
+    });
   });
 }

@@ -27,6 +27,27 @@ function executor(tools: ToolClient, consumer: string) {
   return new Executor({ agent: 'elastik', consumer, tools, audit: h.audit, recorder: h.recorder, verifier, notifier: new RecordingNotifier(), clock: h.clock, logger: h.logger });
 }
 
+/**
+ * The server's side of a grant, as mcp-servers/shared/grant-ledger.ts keeps it: the first call with a
+ * grant carries it out; a later call with the same grant is answered with that outcome and does
+ * nothing (`carriedOut` counts what reached the cluster). `inFlight` holds a grant whose first call
+ * has not finished: a second call then finds it used, with no outcome yet.
+ */
+function serverLedger(outcome: ToolOutcome<unknown>) {
+  const kept = new Map<string, ToolOutcome<unknown>>();
+  const ledger = { carriedOut: 0, inFlight: new Set<string>() };
+  const call = (args: Record<string, unknown>): ToolOutcome<unknown> => {
+    const id = (args['grant'] as { id: string }).id;
+    if (ledger.inFlight.has(id)) return { ok: false, code: 'grant_used', message: `grant ${id} was already used`, raw: {} };
+    if (!kept.has(id)) {
+      ledger.carriedOut++;
+      kept.set(id, outcome);
+    }
+    return kept.get(id)!;
+  };
+  return { ledger, call };
+}
+
 async function setup(outcome: ToolOutcome<unknown>) {
   const p = proposal();
   await h.recorder.record(recordOfEvent<'proposal'>(p, { reasoning_mode: 'rule-based', tool_calls: [] }));
@@ -34,22 +55,54 @@ async function setup(outcome: ToolOutcome<unknown>) {
     proposal_id: p.id, agent: 'elastik', tenant: 'acme', namespace: 'acme-prod', server: 'kubernetes',
     tool: 'scale_deployment', args: p.tool_call.args, basis: 'policy', nowMs: T0, ttlMs: 120_000,
   });
-  const tools = new ScriptedTools({ get_pod_metrics: () => ({ ok: true, data: metrics, raw: {} }), scale_deployment: () => outcome });
-  return { p, grant, tools };
+  const server = serverLedger(outcome);
+  const tools = new ScriptedTools({ get_pod_metrics: () => ({ ok: true, data: metrics, raw: {} }), scale_deployment: server.call });
+  return { p, grant, tools, ledger: server.ledger };
 }
 
 describe('executor', () => {
   it('executes a grant exactly once when two consumers get it at the same time', async () => {
-    const { p, grant, tools } = await setup({ ok: true, data: { from_replicas: 8, to_replicas: 12 }, raw: {} });
+    const { p, grant, tools, ledger } = await setup({ ok: true, data: { from_replicas: 8, to_replicas: 12 }, raw: {} });
     await Promise.all([executor(tools, 'a').onGrant(grant), executor(tools, 'b').onGrant(grant), executor(tools, 'a').onGrant(grant)]);
-    const mutating = tools.calls.filter((c) => c.tool === 'scale_deployment');
-    expect(mutating).toHaveLength(1);
-    expect(mutating[0]!.args).toMatchObject({ ...p.tool_call.args, grant: { id: grant.id } });
+    // The first consumer carries it out; the others find it claimed and recorded, or ask the server,
+    // which answers from its ledger: the cluster sees one call, the log one result.
+    expect(ledger.carriedOut).toBe(1);
+    for (const m of tools.calls.filter((c) => c.tool === 'scale_deployment')) expect(m.args).toMatchObject({ ...p.tool_call.args, grant: { id: grant.id } });
     const kinds = (await h.audit.list({ proposal_id: p.id })).map((r) => r.kind);
     // The compensating action is on record before the action's result.
     expect(kinds).toEqual(['proposal', 'compensating_action', 'execution_result']);
     const [res] = await h.audit.list({ proposal_id: p.id, kind: 'execution_result' });
     expect(field(res!, 'result')).toMatchObject({ status: 'succeeded', before: { p99_ms: 1200, replicas: 8 } });
+  });
+
+  it('records the outcome of a grant whose consumer died after the call: the server answers from its ledger, nothing runs again', async () => {
+    const { p, grant, tools, ledger } = await setup({ ok: true, data: { from_replicas: 8, to_replicas: 12 }, raw: {} });
+    // Consumer 'dead' claimed the grant and its call reached the server; then it was killed, before recording.
+    expect(await h.audit.claimExecution({ grant_id: grant.id, proposal_id: p.id, consumer: 'dead', at: new Date(T0).toISOString() })).toBe(true);
+    await tools.callTool('scale_deployment', { ...p.tool_call.args, grant });
+    expect(ledger.carriedOut).toBe(1);
+    await executor(tools, 'b').onGrant(grant);
+    expect(ledger.carriedOut).toBe(1);
+    const results = await h.audit.list({ proposal_id: p.id, kind: 'execution_result' });
+    expect(results).toHaveLength(1);
+    expect(field(results[0]!, 'result')).toMatchObject({ status: 'succeeded', grant_id: grant.id });
+    expect((results[0]!.payload as { recovered?: string }).recovered).toMatch(/died before recording/);
+    // Its verification starts, as for any executed action.
+    expect(h.clock.nextTimerAt()).toBeDefined();
+    // Delivered once more: recorded already, nothing asked.
+    const asked = tools.calls.length;
+    await executor(tools, 'c').onGrant(grant);
+    expect(tools.calls.length).toBe(asked);
+    expect(await h.audit.list({ proposal_id: p.id, kind: 'execution_result' })).toHaveLength(1);
+  });
+
+  it('asks again later while the first call of a claimed grant is still under way, and records nothing meanwhile', async () => {
+    const { p, grant, tools, ledger } = await setup({ ok: true, data: {}, raw: {} });
+    expect(await h.audit.claimExecution({ grant_id: grant.id, proposal_id: p.id, consumer: 'slow', at: new Date(T0).toISOString() })).toBe(true);
+    ledger.inFlight.add(grant.id);
+    await expect(executor(tools, 'b').onGrant(grant)).rejects.toMatchObject({ code: 'upstream_unavailable', retryable: true });
+    expect(await h.audit.list({ proposal_id: p.id, kind: 'execution_result' })).toHaveLength(0);
+    expect(ledger.carriedOut).toBe(0);
   });
 
   it('records a refusal by the MCP server as refused and starts no verification', async () => {

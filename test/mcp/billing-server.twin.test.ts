@@ -9,6 +9,7 @@ import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
 import { startBillingMcpHttp } from '../../mcp-servers/billing/http.ts';
 import { THROTTLED_FROM_ANNOTATION } from '../../mcp-servers/billing/tenancy.ts';
 import { noisyCluster, type NoisyCluster } from '../arbitrator/noisy-neighbour.ts';
+import { REPLAYED_META_KEY } from '../../mcp-servers/shared/grant-ledger.ts';
 
 const keys = generateGrantKeys('k');
 let cluster: NoisyCluster;
@@ -163,7 +164,8 @@ describe('throttle_tenant and restore_tenant_limit', () => {
     const d = cluster.twin.getDeployment('initech-prod', 'batch')!;
     expect(cpuLimit('initech-prod', 'batch')).toBe('500m');
     expect(d.metadata.annotations?.[THROTTLED_FROM_ANNOTATION]).toBe('4');
-    expect(await arbitrator.callTool('throttle_tenant', { ...args, grant: g })).toMatchObject({ ok: false, code: 'grant_used' });
+    // The same grant again: answered with its first outcome from the ledger, nothing throttled again.
+    expect(await arbitrator.callTool('throttle_tenant', { ...args, grant: g })).toMatchObject({ ok: true, data: first.ok ? first.data : {}, raw: { response: { _meta: { [REPLAYED_META_KEY]: true } } } });
 
     const wrong = { ...target, cpu_limit: '2' };
     expect(await arbitrator.callTool('restore_tenant_limit', { ...wrong, grant: grant('restore_tenant_limit', wrong) })).toMatchObject({ ok: false, code: 'safety_violation', message: expect.stringContaining('restore_mismatch') });

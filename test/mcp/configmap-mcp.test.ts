@@ -8,6 +8,7 @@ import { connectMcp } from '../../src/mcp/mcp-client.ts';
 import { RESTARTED_AT_ANNOTATION } from '../../mcp-servers/configmap/config-client.ts';
 import { configDataHash } from '../../mcp-servers/configmap/server.ts';
 import { GLOBEX_TOKEN, GOOD_DATA, NS, OTHER_NS, START, startConfigTwin, type ConfigTwin } from '../configurer/config-twin.ts';
+import { REPLAYED_META_KEY } from '../../mcp-servers/shared/grant-ledger.ts';
 
 let t: ConfigTwin;
 beforeEach(async () => {
@@ -109,7 +110,8 @@ describe('update_config', () => {
     expect(await t.configurer.callTool('update_config', { ...h, grant: g })).toMatchObject({ ok: true, data: { changed: true } });
     expect(t.twin.getConfigMap(NS, 'web-config')!.data).toEqual(a.data);
     await push(GOOD_DATA);
-    expect(await t.configurer.callTool('update_config', { ...h, grant: g })).toMatchObject({ ok: false, code: 'grant_used' });
+    // The same grant again: answered with its first outcome from the ledger, nothing written again.
+    expect(await t.configurer.callTool('update_config', { ...h, grant: g })).toMatchObject({ ok: true, data: { changed: true }, raw: { response: { _meta: { [REPLAYED_META_KEY]: true } } } });
     expect(t.twin.getConfigMap(NS, 'web-config')!.data).toEqual(GOOD_DATA);
   });
 

@@ -14,6 +14,7 @@ import { MemorySharedState } from '../../src/bus/memory-shared-state.ts';
 import { FLAGS_KEY, parseFlagFile } from '../../mcp-servers/feature-flags/flag-file.ts';
 import { runFeatureFlagMcpStdio } from '../../mcp-servers/feature-flags/stdio.ts';
 import { GLOBEX_TOKEN, NS, OTHER_NS, START, startFlagTwin, type FlagTwin } from '../configurer/flag-twin.ts';
+import { REPLAYED_META_KEY } from '../../mcp-servers/shared/grant-ledger.ts';
 
 let t: FlagTwin;
 beforeEach(async () => {
@@ -120,7 +121,8 @@ describe('set_flag', () => {
     });
     expect(t.file().flags['dynamic-pricing']).toEqual({ state: 'DISABLED', variants: { on: true, off: false }, defaultVariant: 'off' });
     await t.flip('dynamic-pricing', { state: 'ENABLED' }); // the precondition holds again
-    expect(await t.flags.callTool('set_flag', { ...a, grant: g })).toMatchObject({ ok: false, code: 'grant_used' });
+    // The same grant again: answered with its first outcome from the ledger, nothing written again.
+    expect(await t.flags.callTool('set_flag', { ...a, grant: g })).toMatchObject({ ok: true, data: { changed: true }, raw: { response: { _meta: { [REPLAYED_META_KEY]: true } } } });
     expect(t.file().flags['dynamic-pricing']!.state).toBe('ENABLED');
   });
 

@@ -13,6 +13,7 @@ import { generateGrantKeys, issueGrant } from '../../src/governance/grants.ts';
 import { connectMcp, type McpToolClient } from '../../src/mcp/mcp-client.ts';
 import { startKubernetesMcpHttp } from '../../mcp-servers/kubernetes/http.ts';
 import { DeploymentMetrics, NamespaceCapacity, RolloutHistory } from '../../agents/runtime/cluster-views.ts';
+import { REPLAYED_META_KEY } from '../../mcp-servers/shared/grant-ledger.ts';
 
 export interface ClusterUnderTest {
   kube: KubeConfig;
@@ -241,14 +242,17 @@ export function kubernetesMcpSuite(name: string, makeCluster: () => Promise<Clus
       expect(await elastik.callTool('scale_deployment', { ...args, grant: valid })).toMatchObject({ ok: true });
     });
 
-    it('refuses a replayed grant (grant_used)', async () => {
+    it('answers a replayed grant with its first outcome and does nothing again', async () => {
       const before = await replicasNow();
       const args = { ...target(), replicas: before + 2 };
       const grant = grantFor('scale_deployment', args);
       expect(await elastik.callTool('scale_deployment', { ...args, grant })).toMatchObject({ ok: true });
       // Past the cooldown, so that only the grant's single use stands in the way.
       await cluster.advance(5 * MINUTE + 1_000);
-      expect(await elastik.callTool('scale_deployment', { ...args, grant })).toMatchObject({ ok: false, code: 'grant_used' });
+      // Someone else scales meanwhile: the replay answers with the first outcome and leaves this alone.
+      const again = await elastik.callTool('scale_deployment', { ...args, grant });
+      expect(again).toMatchObject({ ok: true, data: { to_replicas: before + 2 }, raw: { response: { _meta: { [REPLAYED_META_KEY]: true } } } });
+      expect(await replicasNow()).toBe(before + 2);
     });
 
     it('refuses more than a 3x scale-up even with a valid grant (safety_violation)', async () => {
@@ -327,7 +331,7 @@ export function kubernetesMcpSuite(name: string, makeCluster: () => Promise<Clus
       const out = await elastik.callTool<{ from_revision: number; to_revision: number }>('rollback_deployment', { ...args, grant });
       expect(out.ok).toBe(true);
       if (out.ok) expect(out.data.to_revision).toBe(out.data.from_revision - 1);
-      expect(await elastik.callTool('rollback_deployment', { ...args, grant })).toMatchObject({ ok: false, code: 'grant_used' });
+      expect(await elastik.callTool('rollback_deployment', { ...args, grant })).toMatchObject({ ok: true, data: out.ok ? out.data : {}, raw: { response: { _meta: { [REPLAYED_META_KEY]: true } } } });
     });
 
     it('refuses a rollback to a revision that is not in the history (not_found) without spending the grant', async () => {

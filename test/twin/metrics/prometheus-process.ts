@@ -3,9 +3,11 @@
 // test. Never the system service, never port 9090. A missing binary fails loudly with the fix.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../../src/core/ports.ts';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+
+export { freePort };
 
 export const INSTALL_HINT = 'install the Debian package: sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus';
 
@@ -23,17 +25,6 @@ export function requireBinary(name: 'prometheus' | 'promtool'): string {
     }
   }
   throw new Error(`${name} not found on PATH: the twin's metrics integration tests need a real Prometheus; ${INSTALL_HINT}`);
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PrometheusProcess {
