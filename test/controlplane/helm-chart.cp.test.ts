@@ -142,9 +142,6 @@ describe('the Helm chart on a real API server', () => {
         expect(await can('mcp-kubernetes', 'delete', 'pods', ns)).toBe(false);
         const ok = await kubectl(['scale', 'deployment/web', '--replicas=2', '-n', ns, '--dry-run=server', ...as('mcp-kubernetes')]);
         expect(ok.code, ok.stderr).toBe(0);
-        // Its namespace-label check reads the tenant's namespace object through the Role there.
-        const label = await kubectl(['get', 'namespace', ns, '-o', 'jsonpath={.metadata.labels.governor\\.io/tenant}', ...as('mcp-kubernetes')]);
-        expect(label.code, label.stderr).toBe(0);
       }
       for (const ns of [BYSTANDER, NS]) {
         expect(await can('mcp-kubernetes', 'patch', 'deployments', ns, 'scale'), ns).toBe(false);
@@ -180,6 +177,14 @@ describe('the Helm chart on a real API server', () => {
         expect(await can(c, 'update', 'configmaps', NS)).toBe(false);
         expect(await can(c, 'delete', 'configmaps', 'acme-prod')).toBe(false);
       }
+      // Their tenant-label check reads the namespace object itself, through the Role there (they have no cluster read).
+      for (const ns of TENANT_NS) {
+        const label = await kubectl(['get', 'namespace', ns, '-o', 'jsonpath={.metadata.labels.governor\\.io/tenant}', ...as('mcp-configmap')]);
+        expect(label.code, label.stderr).toBe(0);
+        expect(label.stdout).toBe(ns.replace(/-prod$/, ''));
+      }
+      const other = await kubectl(['get', 'namespace', BYSTANDER, ...as('mcp-configmap')]);
+      expect(other.stderr).toMatch(/forbidden/);
       expect(await can('mcp-billing', 'patch', 'deployments', 'initech-prod')).toBe(true);
       expect(await can('mcp-billing', 'patch', 'deployments', BYSTANDER)).toBe(false);
       expect(await can('mcp-finops', 'list', 'deployments', 'acme-prod')).toBe(true);
