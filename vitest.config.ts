@@ -5,8 +5,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // What MCP clients see (every server as its own process, the Inspector CLI, the conformance suite):
     // its own run, `npm run test:mcp-conformance` (vitest.mcp-conformance.config.ts). The control-plane
-    // tests need a built kube-apiserver: their own run too (vitest.controlplane.config.ts).
-    exclude: [...configDefaults.exclude, 'test/mcp-conformance/**', 'test/controlplane/**'],
+    // tests need a built kube-apiserver: their own run too (vitest.controlplane.config.ts). So do the
+    // deployment tests that need helm or npm ci (vitest.deploy.config.ts).
+    exclude: [...configDefaults.exclude, 'test/mcp-conformance/**', 'test/controlplane/**', 'test/deploy/**/*.deploy.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Suites share one PostgreSQL and one Redis; each uses its own schema / key prefix,
