@@ -69,6 +69,8 @@ const TokensFile = z.record(z.string().min(16, 'a bearer token of at least 16 ch
 export interface McpCommandOptions {
   stdio?: boolean;
   port?: number;
+  /** With --port: the address to listen on (127.0.0.1 unless given; 0.0.0.0 in a pod). */
+  host?: string;
   agent?: string;
   namespaces?: string;
 }
@@ -101,7 +103,7 @@ export async function mcpServer(name: string, opts: McpCommandOptions, env: Reco
     done = running.closed;
   } else {
     const tokens = readTokens(config);
-    const running = await served.http(tokens, opts.port!);
+    const running = await served.http(tokens, opts.port!, opts.host);
     process.stdout.write(`ready ${running.url}\n`);
     stop = () => running.close();
     done = new Promise<void>(() => {});
@@ -127,22 +129,24 @@ export async function mcpServer(name: string, opts: McpCommandOptions, env: Reco
 /** One server, ready to serve a stdio session or HTTP sessions, and what to close after it. */
 interface Served {
   stdio(session: z.infer<typeof Identity>): Promise<StdioSession>;
-  http(tokens: Map<string, z.infer<typeof Identity>>, port: number): Promise<McpHttpHost>;
+  http(tokens: Map<string, z.infer<typeof Identity>>, port: number, host: string | undefined): Promise<McpHttpHost>;
   close(): Promise<void>;
 }
 
 function clusterServer(name: ClusterServerName, config: Config, logger: Logger, tenants: ReturnType<typeof loadTenants>): Served {
-  if (!config.kubeconfig) {
-    throw new GovernorError('config_invalid', 'an MCP server talks to a cluster: set KUBECONFIG (for the twin: governor twin --scenario NAME --kubeconfig FILE)');
+  if (!config.kubeconfig && !config.kubeInCluster) {
+    throw new GovernorError('config_invalid', 'an MCP server talks to a cluster: set KUBECONFIG (for the twin: governor twin --scenario NAME --kubeconfig FILE), or run it in a pod with a ServiceAccount');
   }
   const kube = new KubeConfig();
-  kube.loadFromFile(config.kubeconfig);
+  // Inside a pod without KUBECONFIG: the pod's ServiceAccount (the Helm install binds its Role there).
+  if (config.kubeconfig) kube.loadFromFile(config.kubeconfig);
+  else kube.loadFromCluster();
   const grantPublicKeys = readGrantKeys(config, logger);
   const sharedState = openSharedState(config, logger);
   const base: Base = { kube, sharedState, clock: new RealClock(), grantPublicKeys, logger, pauseEpoch: new SharedStatePauseEpoch(sharedState), tenants };
   return {
     stdio: (session) => runStdio(name, { ...base, session }),
-    http: (tokens, port) => runHttp(name, { ...base, tokens, port }),
+    http: (tokens, port, host) => runHttp(name, { ...base, tokens, port, ...(host ? { host } : {}) }),
     close: () => sharedState.close(),
   };
 }
@@ -163,7 +167,7 @@ function pagerDutyServer(config: Config, logger: Logger, tenants: ReturnType<typ
   };
   return {
     stdio: (session) => runPagerDutyMcpStdio({ ...deps, session }),
-    http: (tokens, port) => startPagerDutyMcpHttp({ ...deps, tokens, port }),
+    http: (tokens, port, host) => startPagerDutyMcpHttp({ ...deps, tokens, port, ...(host ? { host } : {}) }),
     close: async () => {},
   };
 }
@@ -183,7 +187,7 @@ function prometheusServer(config: Config, logger: Logger, tenants: Tenants): Ser
   });
   return {
     stdio: (session) => runPrometheusMcpStdio({ prometheusUrl: url, clock: new RealClock(), session: withTenants(session), signals, logger }),
-    http: (tokens, port) => startPrometheusMcpHttp({ prometheusUrl: url, clock: new RealClock(), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(v)])), port, signals, logger }),
+    http: (tokens, port, host) => startPrometheusMcpHttp({ prometheusUrl: url, clock: new RealClock(), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(v)])), port, ...(host ? { host } : {}), signals, logger }),
     close: async () => {},
   };
 }
@@ -203,7 +207,7 @@ function opaServer(config: Config, logger: Logger, tenants: Tenants): Served {
   };
   return {
     stdio: async (session) => runOpaMcpStdio({ ...(await deps()), session: withTenants(tenants, session) }),
-    http: async (tokens, port) => startOpaMcpHttp({ ...(await deps()), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(tenants, v)])), port }),
+    http: async (tokens, port, host) => startOpaMcpHttp({ ...(await deps()), tokens: new Map([...tokens].map(([k, v]) => [k, withTenants(tenants, v)])), port, ...(host ? { host } : {}) }),
     close: async () => {},
   };
 }
@@ -224,7 +228,7 @@ function cloudServer(config: Config, logger: Logger): Served {
   const base = { provider, groups, clock: new RealClock(), sharedState, grantPublicKeys, pauseEpoch: new SharedStatePauseEpoch(sharedState), logger };
   return {
     stdio: (session) => runCloudMcpStdio({ ...base, session }),
-    http: (tokens, port) => startCloudMcpHttp({ ...base, tokens, port }),
+    http: (tokens, port, host) => startCloudMcpHttp({ ...base, tokens, port, ...(host ? { host } : {}) }),
     close: () => sharedState.close(),
   };
 }
@@ -259,7 +263,7 @@ function runStdio(name: ClusterServerName, d: Base & { session: z.infer<typeof I
   }
 }
 
-function runHttp(name: ClusterServerName, d: Base & { tokens: Map<string, z.infer<typeof Identity>>; port: number }): Promise<McpHttpHost> {
+function runHttp(name: ClusterServerName, d: Base & { tokens: Map<string, z.infer<typeof Identity>>; port: number; host?: string }): Promise<McpHttpHost> {
   switch (name) {
     case 'kubernetes':
       return startKubernetesMcpHttp(d);

@@ -159,13 +159,15 @@ export async function main(argv: string[]): Promise<void> {
     .argument('<name>', 'kubernetes | configmap | feature-flags | billing | finops | pagerduty | prometheus | opa | cloud')
     .option('--stdio', 'one session on stdin/stdout (identity from --agent and --namespaces)')
     .option('--port <n>', 'Streamable HTTP on this port (0 = any free port; tokens from GOVERNOR_MCP_TOKENS_FILE)')
+    .option('--host <address>', 'with --port: the address to listen on (default 127.0.0.1; 0.0.0.0 inside a pod)')
     .option('--agent <name>', 'with --stdio: the agent this session acts for')
     .option('--namespaces <list>', 'with --stdio: comma-separated namespaces the session may touch')
-    .action(async (name: string, o: { stdio?: boolean; port?: string; agent?: string; namespaces?: string }) => {
+    .action(async (name: string, o: { stdio?: boolean; port?: string; host?: string; agent?: string; namespaces?: string }) => {
       const { mcpServer } = await import('../commands/mcp.ts');
       await mcpServer(name, {
         ...(o.stdio ? { stdio: true } : {}),
         ...(o.port !== undefined ? { port: Number(o.port) } : {}),
+        ...(o.host !== undefined ? { host: o.host } : {}),
         ...(o.agent ? { agent: o.agent } : {}),
         ...(o.namespaces ? { namespaces: o.namespaces } : {}),
       });

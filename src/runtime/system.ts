@@ -268,36 +268,43 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       // A pod's own ServiceAccount when there is no KUBECONFIG inside a cluster (the Helm install).
       if (config.kubeconfig) kube.loadFromFile(config.kubeconfig);
       else kube.loadFromCluster();
-      // What to watch comes from the cluster (DESIGN §8): annotated Deployments, tenants and
-      // environments from namespace labels, through watches, so a change applies without a restart.
-      // Tenants the file does not name are watched under the most restrictive tier; the sessions are
-      // bound at start, so one that appears later is watched from the next start (and said so).
-      let atStart: ReadonlySet<string> | undefined;
-      const watchable = (t: DiscoveredTarget) => !t.assumedTier || atStart === undefined || atStart.has(t.namespace);
-      const discovery = new ClusterDiscovery({
-        kube, tenants: governance.tenants, logger,
-        onChange: (d, previous) => {
-          const names = (ts: readonly DiscoveredTarget[]) => new Set(ts.filter(watchable).map((t) => `${t.namespace}/${t.deployment}`));
-          const before = names(previous.targets);
-          const now = names(d.targets);
-          for (const t of d.targets.filter((x) => !watchable(x) && !previous.targets.some((y) => y.namespace === x.namespace && y.deployment === x.deployment))) {
-            logger.warn({ tenant: t.tenant }, `discovery: ${t.namespace}/${t.deployment}: tenant ${t.tenant} is not in the tenants file and appeared after start; watched under tier '${t.assumedTier}' from the next start`);
-          }
-          const added = [...now].filter((n) => !before.has(n));
-          const removed = [...before].filter((n) => !now.has(n));
-          if (added.length + removed.length > 0) logger.info({ added, removed }, `watch set: ${[...now].join(', ') || 'nothing'}`);
-          for (const p of d.problems.filter((p) => !previous.problems.includes(p))) logger.warn({}, `discovery: ${p}`);
-        },
-      });
-      const found = await discovery.start();
-      closers.push(() => discovery.stop());
-      const assumed = adoptAssumedTenants(governance.tenants, found.targets);
-      atStart = new Set(found.targets.map((t) => t.namespace));
-      targets = () => discovery.targets().filter(watchable);
-      for (const name of assumed) logger.warn({ tenant: name }, unknownTenantReason(name));
-      report.push(`cluster: ${kube.getCurrentCluster()?.server ?? 'unknown'} from ${config.kubeconfig ? 'KUBECONFIG' : 'the pod\'s ServiceAccount'}; watching Deployments annotated ${SLO_P99_ANNOTATION}, tenants from namespace label ${TENANT_LABEL}`);
-      for (const p of found.problems) report.push(`discovery: ${p}`);
-      if (found.unknownTenants.length > 0) report.push(`discovery: tenants not in the tenants file, watched under the most restrictive tier '${RESTRICTED_TIER}': ${found.unknownTenants.join(', ')}`);
+      if (!needs('watchtower', 'gateway')) {
+        // What is watched matters to Watchtower and the gateway alone: this process acts on the tenants
+        // file's tenants, through its MCP sessions, and reads nothing of the cluster itself.
+        targets = () => [];
+        report.push(`cluster: ${kube.getCurrentCluster()?.server ?? 'unknown'} from ${config.kubeconfig ? 'KUBECONFIG' : 'the pod\'s ServiceAccount'}; this process reads it only through its MCP sessions`);
+      } else {
+        // What to watch comes from the cluster (DESIGN §8): annotated Deployments, tenants and
+        // environments from namespace labels, through watches, so a change applies without a restart.
+        // Tenants the file does not name are watched under the most restrictive tier; the sessions are
+        // bound at start, so one that appears later is watched from the next start (and said so).
+        let atStart: ReadonlySet<string> | undefined;
+        const watchable = (t: DiscoveredTarget) => !t.assumedTier || atStart === undefined || atStart.has(t.namespace);
+        const discovery = new ClusterDiscovery({
+          kube, tenants: governance.tenants, logger,
+          onChange: (d, previous) => {
+            const names = (ts: readonly DiscoveredTarget[]) => new Set(ts.filter(watchable).map((t) => `${t.namespace}/${t.deployment}`));
+            const before = names(previous.targets);
+            const now = names(d.targets);
+            for (const t of d.targets.filter((x) => !watchable(x) && !previous.targets.some((y) => y.namespace === x.namespace && y.deployment === x.deployment))) {
+              logger.warn({ tenant: t.tenant }, `discovery: ${t.namespace}/${t.deployment}: tenant ${t.tenant} is not in the tenants file and appeared after start; watched under tier '${t.assumedTier}' from the next start`);
+            }
+            const added = [...now].filter((n) => !before.has(n));
+            const removed = [...before].filter((n) => !now.has(n));
+            if (added.length + removed.length > 0) logger.info({ added, removed }, `watch set: ${[...now].join(', ') || 'nothing'}`);
+            for (const p of d.problems.filter((p) => !previous.problems.includes(p))) logger.warn({}, `discovery: ${p}`);
+          },
+        });
+        const found = await discovery.start();
+        closers.push(() => discovery.stop());
+        const assumed = adoptAssumedTenants(governance.tenants, found.targets);
+        atStart = new Set(found.targets.map((t) => t.namespace));
+        targets = () => discovery.targets().filter(watchable);
+        for (const name of assumed) logger.warn({ tenant: name }, unknownTenantReason(name));
+        report.push(`cluster: ${kube.getCurrentCluster()?.server ?? 'unknown'} from ${config.kubeconfig ? 'KUBECONFIG' : 'the pod\'s ServiceAccount'}; watching Deployments annotated ${SLO_P99_ANNOTATION}, tenants from namespace label ${TENANT_LABEL}`);
+        for (const p of found.problems) report.push(`discovery: ${p}`);
+        if (found.unknownTenants.length > 0) report.push(`discovery: tenants not in the tenants file, watched under the most restrictive tier '${RESTRICTED_TIER}': ${found.unknownTenants.join(', ')}`);
+      }
     } else {
       const scenario = buildScenario(opts.scenario, clock);
       twin = scenario.twin;
