@@ -8,7 +8,7 @@ import { loadConfig } from '../src/config.ts';
 import { GovernorError } from '../src/core/errors.ts';
 import { benchPipeline, type PipelineBenchResult } from '../src/bench/pipeline-bench.ts';
 import { writeBenchOutputs } from '../src/bench/bench-output.ts';
-import { barChart } from '../src/charts/render-png.ts';
+import { barChart, lineChart } from '../src/charts/render-png.ts';
 
 export async function benchPipelineCommand(opts: { json: boolean; rate: number; duration: number; out: string; scenario: string }): Promise<number> {
   const config = loadConfig();
@@ -65,7 +65,21 @@ export function charts(r: PipelineBenchResult): Record<string, Buffer> {
     missingLabel: 'not seen',
     width: 860,
   });
-  return { '': latency, '-pause': pause };
+  const ps = d.per_second;
+  const timeline = lineChart({
+    title: `Proposal → decision by the second it was offered (${r.load.target_rate_per_s}/s)`,
+    subtitle: 'allowed proposals hold their target until the grant is executed; later proposals on it wait',
+    series: [
+      { name: 'p50 (ms)', x: ps.map((s) => s.second), y: ps.map((s) => s.p50_ms), color: '#1f77b4' },
+      { name: 'p99 (ms)', x: ps.map((s) => s.second), y: ps.map((s) => s.p99_ms), color: '#d62728' },
+      { name: 'allowed that second', x: ps.map((s) => s.second), y: ps.map((s) => s.allowed), color: '#2ca02c', axis: 'right', step: true },
+    ],
+    xAxis: { label: 'second of the load', time: false },
+    yAxis: { label: 'milliseconds' },
+    rightAxis: { label: 'allowed' },
+    width: 860,
+  });
+  return { '': latency, '-pause': pause, '-timeline': timeline };
 }
 
 export function report(r: PipelineBenchResult): string {
@@ -73,7 +87,8 @@ export function report(r: PipelineBenchResult): string {
   const f = r.floors;
   return [
     `pipeline with the processes apart (${r.setup.processes.length - 1} processes and the supervisor; ready in ${r.setup.started_in_s} s), twin scenario '${r.setup.scenario}'`,
-    `  load: ${r.load.offered} proposals offered at ${r.load.target_rate_per_s}/s for ${r.load.duration_s} s, ${r.load.decided} decided (${r.load.lost} lost), ${r.load.achieved_rate_per_s}/s; verdicts ${JSON.stringify(r.load.verdicts)}; rules ${JSON.stringify(r.load.rules)}`,
+    `  warm-up, not counted: ${r.warmup.proposals} proposals past the guardrail, ${r.warmup.decided} denied; p50 ${r.warmup.p50_ms} ms, p99 ${r.warmup.p99_ms} ms`,
+    `  load: ${r.load.offered} proposals offered at ${r.load.target_rate_per_s}/s for ${r.load.duration_s} s, ${r.load.decided} decided (${r.load.lost} lost), ${r.load.achieved_rate_per_s}/s, the last ${r.load.last_decision_after_last_offer_s} s after the last offer (${r.load.kept_up ? 'kept up' : 'DID NOT keep up'}); verdicts ${JSON.stringify(r.load.verdicts)}; rules ${JSON.stringify(r.load.rules)}`,
     `  proposal → decision (${r.proposal_to_decision.samples}): ${l(r.proposal_to_decision)}`,
     ...Object.entries(r.proposal_to_decision.by_verdict).map(([v, s]) => `    ${v} (${s.samples}): ${l(s)}`),
     `  grant → audited outcome (${r.grant_to_outcome.samples} of ${r.grant_to_outcome.grants} grants, ${JSON.stringify(r.grant_to_outcome.statuses)}): ${r.grant_to_outcome.samples ? l(r.grant_to_outcome) : 'no grant'}`,

@@ -84,6 +84,8 @@ export interface PipelineBenchResult {
     targets: string[];
     started_in_s: number;
   };
+  /** Before the load, not counted: proposals past the guardrail (denied), warming the same path. */
+  warmup: { proposals: number; decided: number } & LatencySummary;
   load: {
     target_rate_per_s: number;
     duration_s: number;
@@ -93,11 +95,21 @@ export interface PipelineBenchResult {
     lost: number;
     /** Decisions per second from the first offer to the last decision. */
     achieved_rate_per_s: number;
+    /** How long after the last offer the last decision came: the backlog left when the load stopped. */
+    last_decision_after_last_offer_s: number;
+    /** Every proposal decided, the last within a second of the last offer. */
+    kept_up: boolean;
     verdicts: Record<string, number>;
     /** Why proposals were not allowed: each violated rule, counted once per proposal. */
     rules: Record<string, number>;
   };
-  proposal_to_decision: LatencySummary & { samples: number; by_verdict: Record<string, LatencySummary & { samples: number }>; measured: string };
+  proposal_to_decision: LatencySummary & {
+    samples: number;
+    by_verdict: Record<string, LatencySummary & { samples: number }>;
+    /** By the second of the load in which each proposal was offered: how latency moved over the run. */
+    per_second: ({ second: number; offered: number; allowed: number } & LatencySummary)[];
+    measured: string;
+  };
   grant_to_outcome: LatencySummary & { samples: number; grants: number; statuses: Record<string, number>; measured: string };
   floors: {
     redis_ping: LatencySummary & { round_trips: number; errors: number };
@@ -156,8 +168,7 @@ interface Target {
 }
 
 /** Elastik's scale of one more replica: allowed at level 3 within the blast radius, done by the executor through the Kubernetes MCP server. */
-function scaleProposal(t: Target): Proposal {
-  const to = t.replicas + 1;
+function scaleProposal(t: Target, to = t.replicas + 1): Proposal {
   const args = (replicas: number) => ({ namespace: t.namespace, deployment: t.deployment, replicas });
   return proposalOf(
     {
@@ -167,10 +178,36 @@ function scaleProposal(t: Target): Proposal {
       tool_call: { server: 'kubernetes', tool: 'scale_deployment', args: args(to) },
       compensating_action: { server: 'kubernetes', tool: 'scale_deployment', args: args(t.replicas) },
       verification: { metric: 'http_request_duration_p99_ms', slo_threshold: 500, min_improvement_pct: 20, window_s: 120 },
-      reasoning: ['pipeline benchmark load'],
+      reasoning: [to > t.replicas * 3 ? 'pipeline benchmark warm-up: beyond the 3x guardrail, denied' : 'pipeline benchmark load'],
     },
     { agent: 'elastik', tenant: t.tenant, namespace: t.namespace, target: { kind: 'Deployment', name: t.deployment }, nowMs: Date.now() },
   );
+}
+
+/** Calls `make(i)` for i < count at `ratePerS`, open loop (arrivals never wait for earlier ones); resolves when all have. */
+async function offerAtRate(count: number, ratePerS: number, make: (i: number) => Promise<void>, onTick?: (sent: number) => void): Promise<void> {
+  const inflight: Promise<void>[] = [];
+  let errors = 0;
+  let first: string | undefined;
+  const started = performance.now();
+  let sent = 0;
+  let lastTick = started;
+  while (sent < count) {
+    const due = Math.min(count, Math.floor(((performance.now() - started) / 1000) * ratePerS) + 1);
+    for (; sent < due; sent++) {
+      inflight.push(make(sent).catch((err: unknown) => {
+        errors++;
+        first ??= describeError(err);
+      }));
+    }
+    if (onTick && performance.now() - lastTick > 1000) {
+      lastTick = performance.now();
+      onTick(sent);
+    }
+    await sleep(1);
+  }
+  await Promise.all(inflight);
+  if (errors > 0) throw new Error(`${errors} of ${count} proposals could not be recorded: ${first}`);
 }
 
 /** The supervisor (`governor start`) as a child of the bench, its output read line by line. */
@@ -355,10 +392,13 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
     cleanups.push(() => Promise.all(subs.map((s) => s.stop())));
     const listen = (stream: string, handle: (e: import('../contracts/events.ts').GovernorEvent, at: number) => void) =>
       subs.push(bus.subscribe(stream, { group: 'bench-pipeline', consumer: 'bench', blockMs: 200, batch: 64 }, async (m) => handle(m.event, nowMs())));
+    const warmAt = new Map<string, number>();
+    const warmDecided = new Map<string, number>();
     listen(STREAMS.decision, (e, at) => {
       if (e.type === 'decision' && offeredAt.has(e.proposal_id) && !decisions.has(e.proposal_id)) {
         decisions.set(e.proposal_id, { at, verdict: e.verdict, rules: [...new Set(e.violations.map((v) => v.rule))] });
       }
+      if (e.type === 'decision' && warmAt.has(e.proposal_id) && !warmDecided.has(e.proposal_id)) warmDecided.set(e.proposal_id, at - warmAt.get(e.proposal_id)!);
     });
     listen(STREAMS.grant, (e, at) => {
       if (e.type === 'grant' && offeredAt.has(e.proposal_id) && !grantHeard.has(e.id)) grantHeard.set(e.id, at);
@@ -381,36 +421,32 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
     await c.end();
     await floor.prepare();
 
+    // Warm-up, not counted: the same path (lease, decision context, policy, decision record) for
+    // proposals the policy denies (4x, past the 3x guardrail), so that no deployment's one scale
+    // of the run is spent on it and the first measured proposals do not pay the processes' cold start.
+    const warmCount = Math.max(1, Math.round(opts.ratePerS * Math.min(2, opts.durationS)));
+    progress(`warm-up: ${warmCount} proposals past the guardrail (denied; not counted) at ${opts.ratePerS}/s`);
+    await offerAtRate(warmCount, opts.ratePerS, async (i) => {
+      const p = scaleProposal(targets[i % targets.length]!, targets[i % targets.length]!.replicas * 4);
+      warmAt.set(p.id, nowMs());
+      await recordProposal(recorder, p, { tool_calls: [] });
+    });
+    const warmDeadline = Date.now() + 60_000;
+    while (warmDecided.size < warmCount && Date.now() < warmDeadline) await sleep(20);
+    const warmup = { proposals: warmCount, decided: warmDecided.size, ...summarise([...warmDecided.values()]) };
+    progress(`  warm-up decided: ${warmup.decided}/${warmCount}, p50 ${warmup.p50_ms} ms, p99 ${warmup.p99_ms} ms`);
+
     const total = Math.max(1, Math.round(opts.ratePerS * opts.durationS));
     progress(`load: ${total} scale proposals at ${opts.ratePerS}/s over ${opts.durationS} s, round-robin over ${targets.length} deployments; beside it a Redis PING and a bare PostgreSQL commit at the same rate`);
     const pgFloorRun = floor.runInWorker(opts.ratePerS, opts.durationS);
     pgFloorRun.catch(() => {});
     const redisFloorRun = redisPingFloor(opts.redisUrl, opts.ratePerS, opts.durationS);
     redisFloorRun.catch(() => {});
-    const offers: Promise<void>[] = [];
-    let offerErrors = 0;
-    let firstOfferError: string | undefined;
-    const started = performance.now();
     const firstOfferAt = nowMs();
-    let sent = 0;
-    let lastReport = started;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * opts.ratePerS) + 1);
-      for (; sent < due; sent++) {
-        offers.push(offer(scaleProposal(targets[sent % targets.length]!)).catch((err: unknown) => {
-          offerErrors++;
-          firstOfferError ??= describeError(err);
-        }));
-      }
-      if (performance.now() - lastReport > 1000) {
-        lastReport = performance.now();
-        const recent = [...decisions].slice(-200).map(([id, d]) => d.at - offeredAt.get(id)!);
-        progress(`  ${sent}/${total} offered, ${decisions.size} decided, ${outcomes.size}/${grantHeard.size} grants with an outcome; recent decision p99 ${summarise(recent).p99_ms} ms`);
-      }
-      await sleep(1);
-    }
-    await Promise.all(offers);
-    if (offerErrors > 0) throw new Error(`${offerErrors} proposals could not be recorded: ${firstOfferError}`);
+    await offerAtRate(total, opts.ratePerS, (i) => offer(scaleProposal(targets[i % targets.length]!)), (sent) => {
+      const recent = [...decisions].slice(-200).map(([id, d]) => d.at - offeredAt.get(id)!);
+      progress(`  ${sent}/${total} offered, ${decisions.size} decided, ${outcomes.size}/${grantHeard.size} grants with an outcome; recent decision p99 ${summarise(recent).p99_ms} ms`);
+    });
     const [pgFloor, redisFloor] = await Promise.all([pgFloorRun, redisFloorRun]);
 
     // Every offered proposal decided, every grant with its outcome (or the wait ends).
@@ -424,6 +460,7 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
       await sleep(50);
     }
     const lastDecisionAt = Math.max(firstOfferAt, ...[...decisions.values()].map((d) => d.at));
+    const lastOfferAt = Math.max(firstOfferAt, ...offeredAt.values());
     const decisionLat = [...decisions].map(([id, d]) => d.at - offeredAt.get(id)!);
     const outcomeLat = [...outcomes].flatMap(([grant, o]) => (grantHeard.has(grant) ? [o.at - grantHeard.get(grant)!] : []));
     const verdicts: Record<string, number> = {};
@@ -434,6 +471,15 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
     }
     const byVerdict: Record<string, number[]> = {};
     for (const [id, d] of decisions) (byVerdict[d.verdict] ??= []).push(d.at - offeredAt.get(id)!);
+    const seconds = new Map<number, { lat: number[]; allowed: number }>();
+    for (const [id, d] of decisions) {
+      const second = Math.floor((offeredAt.get(id)! - firstOfferAt) / 1000);
+      const b = seconds.get(second) ?? { lat: [], allowed: 0 };
+      b.lat.push(d.at - offeredAt.get(id)!);
+      if (d.verdict === 'allow') b.allowed++;
+      seconds.set(second, b);
+    }
+    const perSecond = [...seconds].sort(([a], [b]) => a - b).map(([second, b]) => ({ second, offered: b.lat.length, allowed: b.allowed, ...summarise(b.lat) }));
     const statuses: Record<string, number> = {};
     for (const o of outcomes.values()) statuses[o.status] = (statuses[o.status] ?? 0) + 1;
     const offeredCount = offeredAt.size;
@@ -501,6 +547,7 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
         targets: targets.map((t) => `${t.namespace}/${t.deployment}`),
         started_in_s: startedInS,
       },
+      warmup,
       load: {
         target_rate_per_s: opts.ratePerS,
         duration_s: opts.durationS,
@@ -508,6 +555,8 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
         decided: Math.min(total, loadDecided),
         lost: total - Math.min(total, loadDecided),
         achieved_rate_per_s: Math.round((loadDecided / Math.max(0.001, (lastDecisionAt - firstOfferAt) / 1000)) * 10) / 10,
+        last_decision_after_last_offer_s: Math.round((lastDecisionAt - lastOfferAt) / 100) / 10,
+        kept_up: loadDecided === total && lastDecisionAt - lastOfferAt < 1000,
         verdicts,
         rules,
       },
@@ -515,6 +564,7 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
         ...decision,
         samples: decisionLat.length,
         by_verdict: Object.fromEntries(Object.entries(byVerdict).map(([v, l]) => [v, { ...summarise(l), samples: l.length }])),
+        per_second: perSecond,
         measured: "from just before the proposal's audit record and outbox entry are committed (as an agent proposes) to the gateway's decision read by the bench's own consumer group on governor:decisions",
       },
       grant_to_outcome: {

@@ -76,10 +76,10 @@ describe('governor bench pipeline', () => {
     expect(r.pause.probe).toMatchObject({ verdict: 'deny', level_1: true });
     expect(r.audit.chain_valid).toBe(true);
 
-    // The output: a report and two PNGs.
+    // The output: a report and three PNGs.
     expect(report(r)).toMatch(/proposal → decision \(30\)/);
     const pngs = charts(r);
-    expect(Object.keys(pngs)).toEqual(['', '-pause']);
+    expect(Object.keys(pngs)).toEqual(['', '-pause', '-timeline']);
     for (const png of Object.values(pngs)) expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(lines.some((l) => l.startsWith('load done'))).toBe(true);
 
