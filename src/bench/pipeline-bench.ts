@@ -351,6 +351,22 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
       progress(`cleanup: ${what} failed: ${describeError(err)}`);
     }
   };
+  // Whatever ends the run — its end, an error, Ctrl-C — the processes stop, the database is dropped,
+  // the keys deleted.
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () =>
+    (cleaning ??= (async () => {
+      for (const c of cleanups.reverse()) await run(c, 'stopping');
+      await run(() => admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`), `dropping database ${dbName}`);
+      await run(() => deleteAllKeys(opts.redisUrl), 'deleting the Redis keys of this run');
+      rmSync(dataDir, { recursive: true, force: true });
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    progress(`${signal}: stopping the processes, dropping ${dbName}, deleting the run's Redis keys`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const env: NodeJS.ProcessEnv = { ...process.env };
     for (const k of NOT_INHERITED) delete env[k];
@@ -594,10 +610,9 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
       audit: { records: chain.records, chain_valid: chain.valid },
     };
   } finally {
-    for (const c of cleanups.reverse()) await run(c, 'stopping');
-    await run(() => admin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`), `dropping database ${dbName}`);
-    await run(() => deleteAllKeys(opts.redisUrl), 'deleting the Redis keys of this run');
-    rmSync(dataDir, { recursive: true, force: true });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanUp();
   }
 }
 
