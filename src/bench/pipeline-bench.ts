@@ -320,7 +320,7 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
     await probe.connect();
     const keys = await probe.dbsize();
     if (keys > 0) {
-      throw new GovernorError('config_invalid', `the Redis database at ${redactUrl(opts.redisUrl)} holds ${keys} keys; the pipeline bench needs an empty one, which it cleans after itself: give REDIS_URL another database number, e.g. redis://127.0.0.1:6379/14`);
+      throw new GovernorError('config_invalid', `the Redis database at ${redactUrl(opts.redisUrl)} holds ${keys} ${keys === 1 ? 'key' : 'keys'}; the pipeline bench needs an empty one, which it cleans after itself: give REDIS_URL another database number, e.g. ${otherDatabase(opts.redisUrl)}`);
     }
   } finally {
     probe.disconnect();
@@ -614,6 +614,19 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await cleanUp();
+  }
+}
+
+/** The same Redis with the next database number (of the default 16): what to suggest when the given one is in use. */
+function otherDatabase(url: string): string {
+  try {
+    const u = new URL(url);
+    const n = Number(u.pathname.slice(1) || '0');
+    u.pathname = `/${Number.isInteger(n) ? (n + 1) % 16 : 14}`;
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'redis://127.0.0.1:6379/14';
   }
 }
 

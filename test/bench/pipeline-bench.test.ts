@@ -33,7 +33,7 @@ describe('governor bench pipeline', () => {
     const before = await benchDatabases();
     try {
       await redis.set('pipeline-bench-test:occupied', '1');
-      await expect(benchPipeline({ redisUrl: REDIS, databaseUrl: PG, ratePerS: 1, durationS: 1, bin: BIN })).rejects.toThrow(/holds \d+ keys.*redis:\/\/127\.0\.0\.1:6379\/14/);
+      await expect(benchPipeline({ redisUrl: REDIS, databaseUrl: PG, ratePerS: 1, durationS: 1, bin: BIN })).rejects.toThrow(/holds 1 key;.*another database number, e\.g\. redis:\/\/[^ ]+\/\d+$/);
     } finally {
       await redis.del('pipeline-bench-test:occupied');
       redis.disconnect();
