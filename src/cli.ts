@@ -200,6 +200,19 @@ export async function main(argv: string[]): Promise<void> {
     });
 
   bench
+    .command('pipeline')
+    .description('with the processes apart on the real Redis and PostgreSQL (REDIS_URL, an empty database; DATABASE_URL): proposals/s and p99 proposal → decision, grant → audited outcome, beside a Redis round trip and a bare commit; /agents-pause until every process refuses')
+    .option('--json', 'print one JSON object')
+    .option('--rate <n>', 'proposals per second offered', '50')
+    .option('--duration <s>', 'seconds of load', '20')
+    .option('--scenario <name>', "the twin's scenario (one where the agents find nothing to do)", 'steady-state')
+    .option('--out <dir>', "where the JSON, the PNG charts and the processes' log are written", 'bench-results')
+    .action(async (o: { json?: boolean; rate: string; duration: string; scenario: string; out: string }) => {
+      const { benchPipelineCommand } = await import('../commands/bench-pipeline.ts');
+      process.exitCode = await benchPipelineCommand({ json: Boolean(o.json), rate: Number(o.rate), duration: Number(o.duration), scenario: o.scenario, out: o.out });
+    });
+
+  bench
     .command('slack')
     .description('acknowledgement latency p50/p99 of signed Slack interactions through the real app, beside a bare HTTP round trip')
     .option('--json', 'print one JSON object')
