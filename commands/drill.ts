@@ -6,7 +6,7 @@ import { GovernorError } from '../src/core/errors.ts';
 import { createLogger } from '../src/core/logger.ts';
 import { DRILLS, runDrill, type DrillName, type DrillReport } from '../src/drill/drills.ts';
 
-export async function drillCommand(name: string, opts: { json: boolean; seed?: number; timeoutS?: number }): Promise<number> {
+export async function drillCommand(name: string, opts: { json: boolean; seed?: number; timeoutS?: number; replicas?: number }): Promise<number> {
   const drills: DrillName[] = name === 'all' ? [...DRILLS] : (DRILLS as readonly string[]).includes(name) ? [name as DrillName] : [];
   if (drills.length === 0) throw new GovernorError('config_invalid', `unknown drill '${name}'; known: ${DRILLS.join(', ')}, all`);
   const config = loadConfig();
@@ -16,7 +16,7 @@ export async function drillCommand(name: string, opts: { json: boolean; seed?: n
   const reports: DrillReport[] = [];
   for (const [i, drill] of drills.entries()) {
     process.stderr.write(`drill ${i + 1}/${drills.length}: ${drill} (seed ${seed + i})\n`);
-    reports.push(await runDrill(drill, { databaseUrl: config.databaseUrl, seed: seed + i, logger, progress: (l) => process.stderr.write(`  ${l}\n`), ...(opts.timeoutS ? { timeoutS: opts.timeoutS } : {}) }));
+    reports.push(await runDrill(drill, { databaseUrl: config.databaseUrl, seed: seed + i, logger, progress: (l) => process.stderr.write(`  ${l}\n`), ...(opts.timeoutS ? { timeoutS: opts.timeoutS } : {}), ...(opts.replicas ? { replicas: opts.replicas } : {}) }));
   }
   const passed = reports.every((r) => r.passed);
   if (opts.json) process.stdout.write(`${JSON.stringify({ seed, passed, drills: reports }, null, 2)}\n`);

@@ -180,9 +180,10 @@ export async function main(argv: string[]): Promise<void> {
     .option('--json', 'print one JSON object')
     .option('--seed <n>', 'replay the random points of an earlier run')
     .option('--timeout <s>', 'give up waiting for the resolution after this many seconds', '480')
-    .action(async (name: string, o: { json?: boolean; seed?: string; timeout: string }) => {
+    .option('--replicas <n>', 'processes of each kind', '1')
+    .action(async (name: string, o: { json?: boolean; seed?: string; timeout: string; replicas: string }) => {
       const { drillCommand } = await import('../commands/drill.ts');
-      process.exitCode = await drillCommand(name, { json: Boolean(o.json), ...(o.seed !== undefined ? { seed: Number(o.seed) } : {}), timeoutS: Number(o.timeout) });
+      process.exitCode = await drillCommand(name, { json: Boolean(o.json), ...(o.seed !== undefined ? { seed: Number(o.seed) } : {}), timeoutS: Number(o.timeout), replicas: Number(o.replicas) });
     });
 
   const bench = program.command('bench').description('benchmarks that print numbers');

@@ -50,6 +50,10 @@ export interface DrillReport {
   chain_problems: string[];
   resolved: boolean;
   seconds_to_resolve: number | null;
+  /** Incidents opened (one expected: two Watchtowers must not raise it twice). */
+  incidents_opened: number;
+  /** Processes of each kind. */
+  replicas: number;
   /** Restarts of each supervised process during the drill. */
   restarts: Record<string, number>;
   /** All zeros but the seconds, and resolved. */
@@ -66,6 +70,8 @@ export interface DrillOptions {
   /** How long PostgreSQL stays unreachable (60 s) and the Kubernetes API stalls (30 s). */
   outageS?: number;
   stallS?: number;
+  /** Processes of each kind (2: every replica must be safe beside the other). */
+  replicas?: number;
   logger: Logger;
   progress?: (line: string) => void;
 }
@@ -104,7 +110,7 @@ export async function runDrill(drill: DrillName, opts: DrillOptions): Promise<Dr
     const config = loadConfig(env);
     const lines: string[] = [];
     const apart: Apart = await startApart({
-      config, logger: opts.logger, scenario: SCENARIO, runDir: join(dir, 'run'), env,
+      config, logger: opts.logger, scenario: SCENARIO, runDir: join(dir, 'run'), env, replicas: opts.replicas ?? 1,
       bin: fileURLToPath(new URL('../../bin/governor.mjs', import.meta.url)),
       out: (l) => lines.push(l),
       kubeApiVia: async (url) => {
@@ -157,7 +163,8 @@ export async function runDrill(drill: DrillName, opts: DrillOptions): Promise<Dr
         case 'kill-agent':
         case 'kill-gateway':
         case 'kill-executor': {
-          const name = drill === 'kill-agent' ? agentKilled : drill === 'kill-gateway' ? 'gateway' : 'executor';
+          const role = drill === 'kill-agent' ? agentKilled : drill === 'kill-gateway' ? 'gateway' : 'executor';
+          const name = (opts.replicas ?? 1) > 1 ? `${role}-1` : role;
           const pid = apart.supervisor.pids()[name];
           if (pid) process.kill(pid, 'SIGKILL');
           fault = `kill -9 of ${name} (pid ${pid}) after ${afterRecord}`;
@@ -266,10 +273,12 @@ export async function runDrill(drill: DrillName, opts: DrillOptions): Promise<Dr
       chain_problems: verification.problems.map((p) => p.message),
       resolved: Boolean(resolved),
       seconds_to_resolve: opened && resolved ? Math.round((Date.parse(resolved.at) - Date.parse(opened.at)) / 1000) : null,
+      incidents_opened: new Set(rs.filter((r) => r.kind === 'observation' && r.incident_id && severityOf(r) !== 'info').map((r) => r.incident_id)).size,
+      replicas: opts.replicas ?? 1,
       restarts,
       passed: false,
     };
-    report.passed = Boolean(fault) && !fault.includes('could not') && report.proposals_lost === 0 && report.double_executions === 0 && report.unaudited_executions === 0 && report.chain_verifies && report.resolved;
+    report.passed = Boolean(fault) && !fault.includes('could not') && report.proposals_lost === 0 && report.double_executions === 0 && report.unaudited_executions === 0 && report.chain_verifies && report.resolved && report.incidents_opened === 1;
     progress(`${drill}: ${report.passed ? 'passed' : 'FAILED'} — ${report.fault}; resolved in ${report.seconds_to_resolve ?? '—'} s`);
     return report;
   } finally {

@@ -27,6 +27,16 @@ describe('drills', () => {
       expect(report.proposals).toBeGreaterThan(0);
       expect(report.executions).toBeGreaterThan(0);
       if (drill.startsWith('kill-')) expect(Object.values(report.restarts).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+      expect(report.incidents_opened).toBe(1);
     });
   }
+
+  it('two of each process (fourteen), one executor killed -9: one incident, each action once, nothing lost', async () => {
+    const report = await runDrill('kill-executor', { databaseUrl: PG, seed: seed + 100, replicas: 2, logger: silentLogger(), progress: (l) => console.log(l) });
+    console.log(`drill kill-executor, two of each (seed ${seed + 100}): ${JSON.stringify(report)}`);
+    expect(Object.keys(report.restarts)).toHaveLength(14);
+    expect(report.restarts['executor-1']).toBeGreaterThanOrEqual(1);
+    expect({ lost: report.proposals_lost, twice: report.double_executions, unaudited: report.unaudited_executions, chain: report.chain_verifies, resolved: report.resolved, incidents: report.incidents_opened })
+      .toEqual({ lost: 0, twice: 0, unaudited: 0, chain: true, resolved: true, incidents: 1 });
+  });
 });
