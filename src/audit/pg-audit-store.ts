@@ -10,7 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { inTransaction } from '../core/pg-transaction.ts';
+import { checkout, inTransaction } from '../core/pg-transaction.ts';
 import { runner } from 'node-pg-migrate';
 import { hasPrivateHalf, sealHolds, sealOf, type AuditKey, type AuditPublicKey } from './audit-key.ts';
 import {
@@ -163,7 +163,7 @@ export class PgAuditStore implements AuditStore {
 
   private async migrateNow(): Promise<void> {
     await this.guard('migrate', async () => {
-      const client = await this.pool.connect();
+      const { client, release } = await checkout(this.pool);
       let broken: Error | undefined;
       try {
         // Blocking, unlike node-pg-migrate's own try-lock: a second process waits, then finds
@@ -201,7 +201,7 @@ export class PgAuditStore implements AuditStore {
         throw err;
       } finally {
         // A connection that failed mid-migration may still hold the lock or a transaction: drop it.
-        client.release(broken);
+        release(broken);
       }
     });
   }
@@ -431,7 +431,7 @@ export class PgAuditStore implements AuditStore {
    * longer ended at `tail`: nothing was written.
    */
   private async writeKnownTail(prepared: Prepared, tail: Tail): Promise<boolean> {
-    const client = await this.pool.connect();
+    const { client, release } = await checkout(this.pool);
     let broken: Error | undefined;
     try {
       const sql =
@@ -461,7 +461,7 @@ export class PgAuditStore implements AuditStore {
       }
       throw err;
     } finally {
-      client.release(broken);
+      release(broken);
     }
   }
 

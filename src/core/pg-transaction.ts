@@ -2,12 +2,34 @@
 // connection whose ROLLBACK failed is destroyed rather than returned to the pool half-open.
 import type pg from 'pg';
 
+/**
+ * A pooled connection out of the pool, with an error listener for as long as it is out: a connection
+ * that breaks between two queries (PostgreSQL restarted, the network cut) would otherwise emit an
+ * 'error' nobody listens to, and that kills the process. Broken, it is destroyed on release instead
+ * of going back to the pool.
+ */
+export async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release(err?: Error): void }> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  const onError = (err: Error) => {
+    failed = err;
+  };
+  client.on('error', onError);
+  return {
+    client,
+    release(err?: Error) {
+      client.off('error', onError);
+      client.release(err ?? failed);
+    },
+  };
+}
+
 export async function inTransaction<T>(
   pool: pg.Pool,
   fn: (c: pg.PoolClient, opened: pg.QueryResult[]) => Promise<T>,
   opts: { opening?: string } = {},
 ): Promise<T> {
-  const client = await pool.connect();
+  const { client, release } = await checkout(pool);
   let broken: Error | undefined;
   try {
     // `opening`: statements without parameters sent with BEGIN in one round trip (simple query
@@ -24,6 +46,6 @@ export async function inTransaction<T>(
     }
     throw err;
   } finally {
-    client.release(broken);
+    release(broken);
   }
 }

@@ -366,8 +366,13 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       });
       closers.push(() => servers.close());
       endpoints = servers.endpoints;
-      report.push(...servers.report);
-      if (prometheusUrl) report.push(`mcp: Prometheus over ${config.prometheusUrl ? 'PROMETHEUS_URL, the metrics source (signals as configured in ' + (config.signalsFile ?? DEFAULT_SIGNALS_FILE) + ')' : "the twin's query API"}`);
+      report.push(
+        ...servers.report.map((l) =>
+          l.startsWith('mcp: Prometheus ') && endpoints.servers.prometheus
+            ? `mcp: Prometheus ${endpoints.servers.prometheus} over ${config.prometheusUrl ? 'PROMETHEUS_URL, the metrics source (signals as configured in ' + (config.signalsFile ?? DEFAULT_SIGNALS_FILE) + ')' : "the twin's query API"}, one session per agent and tenant`
+            : l,
+        ),
+      );
     }
     const mcp = new McpSessions(endpoints, tenants);
     closers.push(() => mcp.close());
