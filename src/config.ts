@@ -55,7 +55,7 @@ const EnvSchema = z
     ANTHROPIC_API_KEY: optionalString,
     // The SDK's own base URL setting, read here (not by the SDK) so that this file stays the only reader.
     ANTHROPIC_BASE_URL: urlWithScheme(['http', 'https'], 'HTTP'),
-    GOVERNOR_LLM_MODEL: optionalString.default('claude-sonnet-4-5'),
+    GOVERNOR_LLM_MODEL: optionalString.default('claude-sonnet-5-5'),
     // Past it the rules answer: the whole exchange (every step and tool call) must fit in it.
     GOVERNOR_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8_000),
     // PagerDuty (src/paging/, mcp-servers/pagerduty/). Both hosts are host[:port] and always spoken
@@ -221,7 +221,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : { mode: 'sandbox', channel: e.SLACK_CHANNEL, port: e.SLACK_PORT },
     llm: e.ANTHROPIC_API_KEY
-      ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.GOVERNOR_LLM_MODEL ?? 'claude-sonnet-4-5', timeoutMs: e.GOVERNOR_LLM_TIMEOUT_MS }
+      ? { apiKey: e.ANTHROPIC_API_KEY, baseUrl: e.ANTHROPIC_BASE_URL, model: e.GOVERNOR_LLM_MODEL ?? 'claude-sonnet-5-5', timeoutMs: e.GOVERNOR_LLM_TIMEOUT_MS }
       : undefined,
     pagerduty: {
       routingKey: e.PAGERDUTY_ROUTING_KEY,

@@ -76,7 +76,7 @@ describe('config', () => {
 
   it('takes the language model only with a key: its base URL, model and timeout; without a key, none (the rules)', () => {
     expect(loadConfig({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:9', GOVERNOR_LLM_MODEL: 'm' }).llm).toBeUndefined();
-    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-x' }).llm).toEqual({ apiKey: 'sk-ant-x', baseUrl: undefined, model: 'claude-sonnet-4-5', timeoutMs: 8000 });
+    expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-x' }).llm).toEqual({ apiKey: 'sk-ant-x', baseUrl: undefined, model: 'claude-sonnet-5-5', timeoutMs: 8000 });
     expect(loadConfig({ ANTHROPIC_API_KEY: 'sk-ant-x', ANTHROPIC_BASE_URL: 'http://127.0.0.1:9', GOVERNOR_LLM_MODEL: 'claude-x', GOVERNOR_LLM_TIMEOUT_MS: '2500' }).llm)
       .toEqual({ apiKey: 'sk-ant-x', baseUrl: 'http://127.0.0.1:9', model: 'claude-x', timeoutMs: 2500 });
     const msg = configProblems({ ANTHROPIC_API_KEY: 'sk-ant-secret', ANTHROPIC_BASE_URL: 'api.anthropic.com', GOVERNOR_LLM_TIMEOUT_MS: '10' });
