@@ -32,12 +32,16 @@ describe('governor bench forecast', () => {
       expect(h.model.smape_pct).toBeLessThan(h.naive_daily.smape_pct);
       expect(h.weekly!.origins).toBe(h.origins - 4);
     }
+    // Its 7-day windows, one from each midnight, each forecast from days 3 to 6 as if it were the trace.
+    expect(r.first_week!.windows).toBe(22);
+    expect(r.first_week!.model_mase).toBeLessThan(r.first_week!.naive_daily_mase);
   });
 
   it('a one-week trace has day-ahead origins only, Thursday to Sunday', () => {
     const r = benchForecastTrace(noisyTrace(7));
     expect(r.horizons.map((h) => [h.horizon_h, h.origins])).toEqual([[24, 4]]);
     expect(r.horizons[0]!.weekly).toBeUndefined();
+    expect(r.first_week).toBeUndefined();
   });
 
   it('never looks ahead: changing the last day changes what happened, not what was forecast for it', () => {
