@@ -10,10 +10,10 @@
 //   seasonal-naive forecast, which repeats one noisy period.
 // - Less (the first week, when no weekday has been seen twice): the days are not all alike — a
 //   weekend, a holiday or an outage comes — so the recent days count by how much they look like the
-//   last one ("analogue" days): a day within the noise of the last counts fully, a Saturday does not
-//   count for a Sunday after a Saturday. The noise is what separates the two most alike days seen; an
-//   hour farther than three noises from the other days' (weighted-median) value, such as an outage,
-//   is left out. The profile is then moved `levelCarry` of the way to the last day's level.
+//   last one ("analogue" days): a day as alike as days usually are counts much, a Saturday does not
+//   count for a Sunday after a Saturday. The noise is how far a day typically is from its most alike
+//   other day; an hour farther than three noises from the other days' (weighted-median) value, such
+//   as an outage, is left out. The profile is then moved `levelCarry` of the way to the last day's level.
 //   Nothing here is fitted to a trace: the weights and the outlier rule come from the history alone.
 export interface ForecastOptions {
   /** Steps in a day (24 for hourly data). */
@@ -75,8 +75,8 @@ function weightedMedian(values: readonly number[], weights: readonly number[]): 
  * With less than eight days: the profile of the next day (root scale, `day` slots, the first being
  * the slot right after the history) from the whole days before the end of the history, each weighted
  * by its likeness to the last day. Likeness: the median over the hours of the absolute difference to
- * the last day, against the noise (the same distance between the two most alike days, at least
- * ROOT_NOISE_FLOOR), through a Gaussian kernel.
+ * the last day, against the noise (the median over the days of that distance to the day's most alike
+ * other day, at least ROOT_NOISE_FLOOR), through a Gaussian kernel.
  */
 export function analogueProfile(root: ArrayLike<number>, day: number, maxDays = 7): { profile: Float64Array; weights: number[]; noise: number } {
   const n = root.length;
@@ -84,9 +84,15 @@ export function analogueProfile(root: ArrayLike<number>, day: number, maxDays = 
   // Day k = 0 is the last whole day of the history, k = 1 the one before it, ...
   const at = (k: number, h: number) => root[n - (k + 1) * day + h]!;
   const distance = (a: number, b: number) => median(Array.from({ length: day }, (_, h) => Math.abs(at(a, h) - at(b, h))));
-  let noise = Infinity;
-  for (let a = 0; a < days; a++) for (let b = a + 1; b < days; b++) noise = Math.min(noise, distance(a, b));
-  noise = Math.max(Number.isFinite(noise) ? noise : ROOT_NOISE_FLOOR, ROOT_NOISE_FLOOR);
+  // The noise: each day's distance to its most alike other day, the median over the days (a day
+  // unlike all the others, a holiday, does not set it).
+  const nearest: number[] = [];
+  for (let a = 0; a < days; a++) {
+    let d = Infinity;
+    for (let b = 0; b < days; b++) if (b !== a) d = Math.min(d, distance(a, b));
+    if (Number.isFinite(d)) nearest.push(d);
+  }
+  const noise = Math.max(nearest.length > 0 ? median(nearest) : ROOT_NOISE_FLOOR, ROOT_NOISE_FLOOR);
   const weights = Array.from({ length: days }, (_, k) => Math.exp(-0.5 * (distance(0, k) / noise) ** 2));
   const profile = new Float64Array(day);
   for (let h = 0; h < day; h++) {
