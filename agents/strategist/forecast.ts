@@ -4,23 +4,27 @@
 // is built from the same slot in earlier periods. Pure: history in, forecast out; no clock, no I/O.
 // It only forecasts; what to provision is the planner's decision.
 //
-// - Two weeks or more (eight days): a weighted mean of the same hour of the same weekday and of the
+// - Eight days or more (a weekday seen twice): a weighted mean of the same hour of the same weekday and of the
 //   same hour of recent days moved to that weekday's level, moved by how far the last day ran above
 //   or below what that profile predicted. Averaging several periods is what beats the
 //   seasonal-naive forecast, which repeats one noisy period.
-// - Less (the first week, when no weekday has been seen twice): the days are not all alike — a
+// - Less (the first week): the days are not all alike — a
 //   weekend, a holiday or an outage comes — so the recent days count by how much they look like the
 //   last one ("analogue" days): a day as alike as days usually are counts much, a Saturday does not
 //   count for a Sunday after a Saturday. The noise is how far a day typically is from its most alike
 //   other day; an hour farther than three noises from the other days' (weighted-median) value, such
 //   as an outage, is left out. The profile is then moved `levelCarry` of the way to the last day's level.
 //   Nothing here is fitted to a trace: the weights and the outlier rule come from the history alone.
+
 export interface ForecastOptions {
   /** Steps in a day (24 for hourly data). */
   day: number;
-  /** Weights of the last periods, newest first. */
+  /** Weights of the last periods, newest first (with eight days of history or more). */
   weights: readonly number[];
-  /** Share of the last day's gap to the profile carried into the forecast. */
+  /**
+   * Share of the last day's gap to the profile carried into the forecast (in the first week: to the
+   * analogue days' profile, which the last day is part of).
+   */
   levelCarry: number;
 }
 
