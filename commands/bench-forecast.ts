@@ -49,5 +49,11 @@ export function report(r: ForecastBenchResult): string {
     }
   }
   lines.push(`below seasonal naive on every hourly trace: ${r.all_beat_naive ? 'met' : 'NOT met'}`);
+  lines.push('', 'first week (7-day windows of the longer traces, each as if it were the whole trace; day-ahead from days 3 to 6):');
+  lines.push('trace          windows  model MASE  naive daily MASE  windows below naive');
+  for (const t of r.traces) {
+    const w = t.first_week;
+    if (w) lines.push(`${t.trace.padEnd(14)} ${String(w.windows).padStart(7)}  ${String(w.model_mase).padEnd(10)}  ${String(w.naive_daily_mase).padEnd(16)}  ${w.windows_below_naive_pct}%`);
+  }
   return lines.join('\n');
 }

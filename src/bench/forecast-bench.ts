@@ -6,6 +6,11 @@
 // beats "same hour yesterday" on average) and sMAPE (%). The naive forecasts are scored on the
 // same origins: the daily one (same hour yesterday) everywhere, the weekly one (same hour last
 // week) on the origins with a week of history. Pure: traces in, figures out.
+//
+// The first week (a cold start): the ClarkNet traces are one week long, so their origins all have
+// less than a week of history. To see how the forecast does in that regime beyond two traces, every
+// trace of two weeks or more is also cut into 7-day windows (one from each midnight), each forecast
+// as if it were the whole trace: day-ahead from its days 3 to 6, from the window's history only.
 import { DEFAULT_FORECAST, forecast, seasonalNaive, type ForecastOptions } from '../../agents/strategist/forecast.ts';
 import type { Trace } from '../twin/load-shapes.ts';
 
@@ -25,10 +30,22 @@ export interface HorizonResult {
   beats_naive: boolean;
 }
 
+/** Day-ahead forecasts within 7-day windows of a long trace, each window as if it were the whole trace. */
+export interface FirstWeekResult {
+  windows: number;
+  /** Mean over the windows of the window's MASE (scaled by the window's own same-hour-yesterday MAE). */
+  model_mase: number;
+  naive_daily_mase: number;
+  /** Share of the windows whose model error is below the naive one. */
+  windows_below_naive_pct: number;
+}
+
 export interface TraceForecastResult {
   trace: string;
   hours: number;
   horizons: HorizonResult[];
+  /** Traces of two weeks or more. */
+  first_week?: FirstWeekResult;
 }
 
 export interface ForecastBenchResult {
@@ -105,7 +122,43 @@ export function benchForecastTrace(trace: Trace, opts: ForecastOptions = DEFAULT
       beats_naive: m.mase < nd.mase && (!weekly || weekly.model.mase < weekly.naive_weekly.mase),
     });
   }
-  return { trace: trace.name, hours: y.length, horizons };
+  const first_week = y.length >= 2 * week ? firstWeekWindows(y, firstMidnight, opts) : undefined;
+  return { trace: trace.name, hours: y.length, horizons, ...(first_week ? { first_week } : {}) };
+}
+
+function firstWeekWindows(y: Float64Array, firstMidnight: number, opts: ForecastOptions): FirstWeekResult {
+  const day = opts.day;
+  const week = 7 * day;
+  let windows = 0;
+  let model = 0;
+  let naive = 0;
+  let below = 0;
+  for (let w0 = firstMidnight; w0 + week <= y.length; w0 += day) {
+    const win = y.subarray(w0, w0 + week);
+    const scale = naiveScale(win, day);
+    let m = 0;
+    let d = 0;
+    let hours = 0;
+    for (let o = FIRST_ORIGIN_H; o + day <= week; o += day) {
+      const f = forecast(win.subarray(0, o), day, opts);
+      const nv = seasonalNaive(win.subarray(0, o), day, day);
+      for (let h = 0; h < day; h++) {
+        m += Math.abs(f[h]! - win[o + h]!);
+        d += Math.abs(nv[h]! - win[o + h]!);
+      }
+      hours += day;
+    }
+    windows++;
+    model += m / hours / scale;
+    naive += d / hours / scale;
+    if (m < d) below++;
+  }
+  return {
+    windows,
+    model_mase: round(model / windows),
+    naive_daily_mase: round(naive / windows),
+    windows_below_naive_pct: round((100 * below) / windows, 1),
+  };
 }
 
 export function benchForecast(traces: readonly Trace[], opts?: ForecastOptions): ForecastBenchResult {
