@@ -41,6 +41,17 @@ export async function runProcess(role: Role, opts: { scenario: string }, env: No
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
+    // Under a supervisor (GOVERNOR_SUPERVISED): a supervisor that died without stopping its children
+    // (kill -9) leaves none behind; they stop once they are orphaned.
+    if (env['GOVERNOR_SUPERVISED'] === '1') {
+      const parent = process.ppid;
+      setInterval(() => {
+        if (process.ppid !== parent) {
+          logger.warn({ supervisor: parent }, 'the supervisor is gone: stopping');
+          resolve();
+        }
+      }, 1_000).unref();
+    }
   });
   await sys.stop();
   out('stopped');

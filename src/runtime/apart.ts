@@ -206,7 +206,7 @@ export async function startApart(opts: ApartOptions): Promise<Apart> {
       const endpointsFile = SESSIONS_OF[role].length > 0 ? secretFile(`mcp-${role}.json`, JSON.stringify(endpointsOf(servers.endpoints, SESSIONS_OF[role]))) : undefined;
       for (let i = 1; i <= replicas; i++) {
         const name = replicas === 1 ? role : `${role}-${i}`;
-        const env: NodeJS.ProcessEnv = { ...base, ...childEnv.all, ...(role === 'gateway' ? childEnv.gateway : {}) };
+        const env: NodeJS.ProcessEnv = { ...base, ...childEnv.all, ...(role === 'gateway' ? childEnv.gateway : {}), GOVERNOR_SUPERVISED: '1' };
         if (role !== 'gateway') {
           // Only the gateway signs grants and talks to Slack.
           delete env['GOVERNOR_GRANT_KEY_FILE'];
