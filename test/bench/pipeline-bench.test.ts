@@ -11,9 +11,13 @@ import { benchPipeline } from '../../src/bench/pipeline-bench.ts';
 import { charts, report } from '../../commands/bench-pipeline.ts';
 
 const PG = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-// A Redis database of its own: the bench refuses one holding keys (other suites share TEST_REDIS_URL's
-// with key prefixes; give this one TEST_PIPELINE_REDIS_URL when they run beside it).
-const REDIS = process.env['TEST_PIPELINE_REDIS_URL'] ?? process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379/13';
+// A Redis database of its own, on TEST_REDIS_URL's server: the bench refuses one holding keys, and the
+// other suites share TEST_REDIS_URL's own database (with key prefixes) while this one runs beside them.
+const REDIS = process.env['TEST_PIPELINE_REDIS_URL'] ?? (() => {
+  const u = new URL(process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+  u.pathname = '/13';
+  return u.toString();
+})();
 const BIN = fileURLToPath(new URL('../../bin/governor.mjs', import.meta.url));
 
 async function benchDatabases(): Promise<string[]> {
