@@ -35,7 +35,10 @@ export interface SubscribeOptions {
   batch?: number;
   /** Pending entries idle longer than this (real ms) are reclaimed from their dead consumer. Default 30000. */
   claimIdleMs?: number;
-  /** A message delivered this many times without being acknowledged is dead-lettered. Default 5. */
+  /**
+   * A message delivered this many times without being acknowledged is dead-lettered (default 5) —
+   * unless it failed only because a dependency was down: then for up to 30 minutes (outlastsOutage).
+   */
   maxDeliveries?: number;
 }
 
@@ -83,3 +86,19 @@ export interface EventBus {
 /** Maximum entries a stream keeps (approximate trimming on append). */
 export const DEFAULT_MAX_STREAM_LENGTH = 100_000;
 export const deadLetterStream = (stream: string): string => `${stream}:dead`;
+
+/** Errors that say a dependency is down (PostgreSQL, Redis, a cluster), not that the message is bad. */
+const UNAVAILABLE = /^(audit_unavailable|upstream_unavailable): /;
+/** How long a message that fails only because a dependency is down keeps being delivered. */
+export const UNAVAILABLE_RETRY_MS = 30 * 60_000;
+
+/**
+ * Whether a message past its delivery budget is still delivered again: its last failure said a
+ * dependency was down, and it is younger than UNAVAILABLE_RETRY_MS (by its stream id, `ms-seq`). A
+ * PostgreSQL outage of a minute must not turn every proposal in flight into a dead letter; a message
+ * that fails for any other reason is dead-lettered at the budget, as before.
+ */
+export function outlastsOutage(lastError: string | undefined, id: string, nowMs: number): boolean {
+  const at = Number(id.split('-')[0]);
+  return lastError !== undefined && UNAVAILABLE.test(lastError) && Number.isFinite(at) && nowMs - at < UNAVAILABLE_RETRY_MS;
+}

@@ -6,6 +6,7 @@
 import {
   DEFAULT_MAX_STREAM_LENGTH,
   deadLetterStream,
+  outlastsOutage,
   type BusMessage,
   type DeadLetter,
   type EventBus,
@@ -390,7 +391,7 @@ class MemorySubscription implements Subscription {
   private async process(d: Delivery): Promise<void> {
     const id = d.entry.id;
     const pending = this.group.pel.get(id);
-    if (d.deliveries > this.maxDeliveries) {
+    if (d.deliveries > this.maxDeliveries && !outlastsOutage(pending?.lastError, id, Date.now())) {
       const last = pending?.lastError ?? 'none recorded (the handler never finished: consumer crashed or hung)';
       this.deadLetterAndAck(d, `exceeded ${this.maxDeliveries} deliveries; last error: ${last}`);
       return;

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import {
   DEFAULT_MAX_STREAM_LENGTH,
   deadLetterStream,
+  outlastsOutage,
   type BusMessage,
   type DeadLetter,
   type EventBus,
@@ -437,10 +438,12 @@ class RedisSubscription implements Subscription {
 
   private async process(d: Delivery): Promise<void> {
     if (d.deliveries > this.maxDeliveries) {
-      const last = (await this.redis.hget(lastErrorKey(this.stream), this.errorField(d.id))) ??
-        'none recorded (the handler never finished: consumer crashed or hung)';
-      await this.deadLetterAndAck(d, `exceeded ${this.maxDeliveries} deliveries; last error: ${last}`);
-      return;
+      const recorded = (await this.redis.hget(lastErrorKey(this.stream), this.errorField(d.id))) ?? undefined;
+      if (!outlastsOutage(recorded, d.id, Date.now())) {
+        const last = recorded ?? 'none recorded (the handler never finished: consumer crashed or hung)';
+        await this.deadLetterAndAck(d, `exceeded ${this.maxDeliveries} deliveries; last error: ${last}`);
+        return;
+      }
     }
     let event: GovernorEvent;
     try {

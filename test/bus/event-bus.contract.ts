@@ -249,6 +249,20 @@ export function eventBusContract(
       await waitFor('backlog 0', async () => (await bus.backlog()) === 0);
     });
 
+    it('goes on delivering, past maxDeliveries, a message that fails only because a dependency is down', async () => {
+      const s = streamName('outage');
+      let calls = 0;
+      bus.subscribe(s, { group: 'g', consumer: 'c1', maxDeliveries: 2, ...FAST }, async () => {
+        calls++;
+        // PostgreSQL down for the first four deliveries (a minute-long outage, in miniature), then back.
+        if (calls <= 4) throw new GovernorError('audit_unavailable', `audit store unreachable (attempt ${calls})`, { retryable: true });
+      });
+      await bus.publish(s, controlEvent());
+      await waitFor('handled once the dependency is back', () => calls === 5, 8000);
+      await waitFor('backlog 0', async () => (await bus.backlog()) === 0);
+      expect(await bus.deadLetters(s)).toEqual([]);
+    });
+
     it('keeps a stream bounded near maxStreamLength', async () => {
       const small = await makeBus({ maxStreamLength: 10 });
       extraBuses.push(small);
