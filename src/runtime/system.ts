@@ -540,7 +540,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
         : recordOnlyPager;
       const slackFeatures = {
         threadOf: (incidentId: string) => projector?.threadFor(incidentId) ?? Promise.resolve(undefined),
-        observations: new ObservationAnswers({ audit, recorder, clock, pageOnCall, onAnswered: (id) => void projector?.refresh(id).catch(() => undefined) }),
+        observations: new ObservationAnswers({ audit, recorder, clock, pageOnCall, claims: shared, onAnswered: (id) => void projector?.refresh(id).catch(() => undefined) }),
         home: new AuditHome({
           audit, autonomy: autonomyManager, tenants, clock, ...(liveBurn ? { liveBurn } : {}), ...(liveSpend ? { liveSpend } : {}),
           coverage: async () => ({

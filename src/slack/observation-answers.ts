@@ -13,6 +13,8 @@ import type { Recorder } from '../audit/recorder.ts';
 import type { Observation } from '../contracts/events.ts';
 import type { Clock } from '../core/clock.ts';
 import { describeError } from '../core/errors.ts';
+import type { SharedState } from '../bus/shared-state.ts';
+import { MemorySharedState } from '../bus/memory-shared-state.ts';
 import { escapeMrkdwn, principal } from './mrkdwn.ts';
 import type { AnswerResult, ObservationAnswer, ObservationDesk } from './observation-actions.ts';
 
@@ -48,12 +50,24 @@ export interface ObservationAnswersDeps {
   pageOnCall: PageOnCall;
   /** Called after an answer is recorded: the projector shows it on the parent. */
   onAnswered?: (incidentId: string) => void;
+  /**
+   * One page per incident among concurrent clicks (and gateway replicas): the shared state's window
+   * claim (Redis with REDIS_URL). Without it, pages are serialised in this process only.
+   */
+  claims?: Pick<SharedState, 'claimWindow' | 'releaseWindow'>;
 }
+
+/** Long enough for any page to be sent and recorded; a failed page gives the claim back. */
+const PAGE_CLAIM_MS = 10 * 60_000;
 
 const VERDICT_WORDS = { confirmed: 'confirmed', false_alarm: 'marked a false alarm' } as const;
 
 export class ObservationAnswers implements ObservationDesk {
-  constructor(private readonly deps: ObservationAnswersDeps) {}
+  private readonly claims: Pick<SharedState, 'claimWindow' | 'releaseWindow'>;
+
+  constructor(private readonly deps: ObservationAnswersDeps) {
+    this.claims = deps.claims ?? new MemorySharedState();
+  }
 
   async answer(a: { incident_id: string; answer: ObservationAnswer; by: Person }): Promise<AnswerResult> {
     const records = await this.deps.audit.list({ incident_id: a.incident_id });
@@ -92,6 +106,13 @@ export class ObservationAnswers implements ObservationDesk {
     if (earlier) {
       return { status: 'unchanged', message: `On-call was already paged for this incident by ${principal(earlier.payload.by.id)}; not paged again.` };
     }
+    // Two clicks at once both find no page on record: the first to claim the incident's page sends it.
+    const key = `page:${a.incident_id}`;
+    const at = this.deps.clock.now();
+    const claim = await this.claims.claimWindow(key, at, PAGE_CLAIM_MS);
+    if (!claim.acquired) {
+      return { status: 'unchanged', message: 'On-call was already paged for this incident (a page is being sent); not paged again.' };
+    }
     let page: { status: 'paged' | 'recorded' | 'failed'; detail: string };
     try {
       page = await this.deps.pageOnCall({
@@ -105,7 +126,12 @@ export class ObservationAnswers implements ObservationDesk {
     } catch (err) {
       page = { status: 'failed', detail: describeError(err) };
     }
-    await this.deps.recorder.record(this.input({ ...a, answer: 'page_on_call' }, o, { page }));
+    try {
+      await this.deps.recorder.record(this.input({ ...a, answer: 'page_on_call' }, o, { page }));
+    } finally {
+      // A failed page (or one that could not be recorded) may be asked for again.
+      if (page.status === 'failed') await this.claims.releaseWindow(key, at).catch(() => undefined);
+    }
     this.deps.onAnswered?.(a.incident_id);
     const text =
       page.status === 'paged'
