@@ -212,7 +212,7 @@ export class Executor {
       basis: g.basis,
       tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: raw },
       ...(plan ? { verification: plan } : {}),
-      ...(recovered ? { recovered: 'the consumer that claimed the grant died before recording; the server answered from its ledger' } : {}),
+      ...(recovered ? { recovered: 'the consumer that claimed the grant died before recording; the server answered from its ledger, and `before` was read when this consumer took over, after the action' } : {}),
     });
     return this.deps.recorder.recordChecked(async (read) =>
       (await this.recorded(g, read)) ? { entries: [], result: false } : { entries: [entry], result: true },

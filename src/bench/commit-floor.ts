@@ -10,7 +10,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import pg from 'pg';
-import { summarise, type LatencySummary } from './latency.ts';
+import { openLoop, summarise, type LatencySummary } from './latency.ts';
 
 const require = createRequire(import.meta.url);
 /** What each floor row holds: a small fixed JSON document, as an SQL literal. */
@@ -61,25 +61,7 @@ export class CommitFloor {
 
   /** Commits at `ratePerS` for `durationS`, open loop (arrivals never wait for earlier commits). */
   async run(ratePerS: number, durationS: number): Promise<FloorSummary> {
-    const total = Math.round(ratePerS * durationS);
-    const latencies: number[] = [];
-    let errors = 0;
-    const inflight: Promise<void>[] = [];
-    const started = performance.now();
-    let sent = 0;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * ratePerS) + 1);
-      for (; sent < due; sent++) {
-        inflight.push(
-          this.commitOnce().then(
-            (ms) => void latencies.push(ms),
-            () => void errors++,
-          ),
-        );
-      }
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    await Promise.all(inflight);
+    const { latencies, errors } = await openLoop(ratePerS, durationS, () => this.commitOnce());
     return { ...summarise(latencies), commits: latencies.length, errors };
   }
 

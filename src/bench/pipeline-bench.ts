@@ -42,9 +42,10 @@ import { STREAMS, type Proposal } from '../contracts/events.ts';
 import { SharedStatePauseEpoch } from '../governance/pause-epoch.ts';
 import { loadScenarioSpec } from '../twin/scenarios/index.ts';
 import { proposalOf, recordProposal } from '../../agents/runtime/propose.ts';
-import { SUPERVISED_ROLES } from '../runtime/apart.ts';
+import { SUPERVISED_ROLES, sandboxEnv } from '../runtime/apart.ts';
 import { CommitFloor, type FloorSummary } from './commit-floor.ts';
-import { summarise, type LatencySummary } from './latency.ts';
+import { openLoop, summarise, type LatencySummary } from './latency.ts';
+import { redactUrl } from '../core/redact-url.ts';
 
 /** The seed's "instantly". */
 export const PAUSE_TARGET_MS = 1000;
@@ -142,24 +143,6 @@ const nowMs = () => performance.timeOrigin + performance.now();
 const round = (x: number) => Math.round(x * 1000) / 1000;
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : Number.POSITIVE_INFINITY);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Settings of the environment the children must not inherit: this run is the sandbox's, on its own database. */
-const NOT_INHERITED = [
-  'KUBECONFIG', 'PROMETHEUS_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL', 'SLACK_PORT', 'SLACK_HOST', 'SLACK_CHANNEL',
-  'GOVERNOR_GRANT_KEY_FILE', 'GOVERNOR_AUDIT_KEY_FILE', 'GOVERNOR_AUDIT_CHECKPOINT_FILE', 'GOVERNOR_MCP_ENDPOINTS_FILE', 'GOVERNOR_TWIN_QUERY_URL', 'GOVERNOR_TENANTS_FILE',
-  'GOVERNOR_PHASE', 'GOVERNOR_CONFIG_FILE', 'GOVERNOR_SANDBOX_SLACK', 'GOVERNOR_GRANT_PUBLIC_KEY_FILE', 'GOVERNOR_MCP_TOKENS_FILE', 'KUBERNETES_SERVICE_HOST',
-  'PAGERDUTY_ROUTING_KEY', 'PAGERDUTY_API_TOKEN', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'NODE_OPTIONS',
-];
-
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
 
 interface Target {
   tenant: string;
@@ -288,21 +271,11 @@ async function redisPingFloor(url: string, ratePerS: number, durationS: number):
   const redis = new Redis(url, { connectionName: 'governor-bench-floor', maxRetriesPerRequest: 1 });
   try {
     await redis.ping();
-    const total = Math.round(ratePerS * durationS);
-    const latencies: number[] = [];
-    let errors = 0;
-    const inflight: Promise<void>[] = [];
-    const started = performance.now();
-    let sent = 0;
-    while (sent < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * ratePerS) + 1);
-      for (; sent < due; sent++) {
-        const t0 = performance.now();
-        inflight.push(redis.ping().then(() => void latencies.push(performance.now() - t0), () => void errors++));
-      }
-      await sleep(1);
-    }
-    await Promise.all(inflight);
+    const { latencies, errors } = await openLoop(ratePerS, durationS, async () => {
+      const t0 = performance.now();
+      await redis.ping();
+      return performance.now() - t0;
+    });
     return { ...summarise(latencies), round_trips: latencies.length, errors };
   } finally {
     redis.disconnect();
@@ -369,9 +342,7 @@ export async function benchPipeline(opts: PipelineBenchOptions): Promise<Pipelin
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    for (const k of NOT_INHERITED) delete env[k];
-    Object.assign(env, { REDIS_URL: opts.redisUrl, DATABASE_URL: dbUrl, GOVERNOR_DATA_DIR: dataDir, GOVERNOR_CONSOLE_PORT: '0', LOG_LEVEL: 'info' });
+    const env = sandboxEnv(process.env, { REDIS_URL: opts.redisUrl, DATABASE_URL: dbUrl, GOVERNOR_DATA_DIR: dataDir, GOVERNOR_CONSOLE_PORT: '0', LOG_LEVEL: 'info' });
     const config = loadConfig(env);
     // The audit key every process seals with: created here, before any of them opens it.
     const auditKey = openAuditKey(config, true).key;

@@ -31,7 +31,7 @@ import { auditPublicKey, openAuditKey } from '../audit/audit-key.ts';
 import { checkpointFile } from '../audit/checkpoints.ts';
 import { verifyAuditLog } from '../audit/verify-command.ts';
 import { SANDBOX_USERS } from '../sandbox/slack-web-api-fake.ts';
-import { startApart, type Apart } from '../runtime/apart.ts';
+import { sandboxEnv, startApart, type Apart } from '../runtime/apart.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 
 export const DRILLS = ['kill-agent', 'kill-gateway', 'kill-executor', 'redis-restart', 'postgres-outage', 'kube-api-stall'] as const;
@@ -105,8 +105,7 @@ export async function runDrill(drill: DrillName, opts: DrillOptions): Promise<Dr
     proxied.port = String(pgProxy.port);
     let kubeProxy: TcpProxy | undefined;
 
-    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redis.url, DATABASE_URL: proxied.toString(), GOVERNOR_DATA_DIR: join(dir, 'data'), GOVERNOR_CONSOLE_PORT: '0', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' };
-    for (const k of ['KUBECONFIG', 'PROMETHEUS_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'PAGERDUTY_ROUTING_KEY', 'ANTHROPIC_API_KEY', 'GOVERNOR_TENANTS_FILE', 'GOVERNOR_MCP_ENDPOINTS_FILE', 'GOVERNOR_TWIN_QUERY_URL', 'GOVERNOR_GRANT_KEY_FILE', 'GOVERNOR_AUDIT_KEY_FILE', 'GOVERNOR_AUDIT_CHECKPOINT_FILE', 'KUBERNETES_SERVICE_HOST']) delete env[k];
+    const env = sandboxEnv(process.env, { REDIS_URL: redis.url, DATABASE_URL: proxied.toString(), GOVERNOR_DATA_DIR: join(dir, 'data'), GOVERNOR_CONSOLE_PORT: '0', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'warn' });
     const config = loadConfig(env);
     const lines: string[] = [];
     const apart: Apart = await startApart({

@@ -8,7 +8,7 @@
 //   - the grant signing key, written for the gateway's process alone when none is configured.
 // Everything else the children share lives in Redis and PostgreSQL.
 import { randomBytes, type KeyObject } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config.ts';
@@ -87,6 +87,24 @@ const SESSIONS_OF: Record<Role, readonly string[]> = {
   strategist: ['strategist'],
 };
 
+/** Settings a sandbox run apart (a drill, the pipeline bench) must not inherit from its caller's environment. */
+const NOT_INHERITED = [
+  'KUBECONFIG', 'PROMETHEUS_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'SLACK_API_URL', 'SLACK_PORT', 'SLACK_HOST', 'SLACK_CHANNEL',
+  'GOVERNOR_GRANT_KEY_FILE', 'GOVERNOR_AUDIT_KEY_FILE', 'GOVERNOR_AUDIT_CHECKPOINT_FILE', 'GOVERNOR_MCP_ENDPOINTS_FILE', 'GOVERNOR_TWIN_QUERY_URL', 'GOVERNOR_TENANTS_FILE',
+  'GOVERNOR_PHASE', 'GOVERNOR_CONFIG_FILE', 'GOVERNOR_SANDBOX_SLACK', 'GOVERNOR_GRANT_PUBLIC_KEY_FILE', 'GOVERNOR_MCP_TOKENS_FILE', 'KUBERNETES_SERVICE_HOST',
+  'PAGERDUTY_ROUTING_KEY', 'PAGERDUTY_API_TOKEN', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'NODE_OPTIONS',
+];
+
+/**
+ * The environment of a run apart on the sandbox (the twin, the Slack fake, embedded keys), whatever
+ * the caller's environment points at: `base` without anything that would take it elsewhere, plus `set`.
+ */
+export function sandboxEnv(base: NodeJS.ProcessEnv, set: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const k of NOT_INHERITED) delete env[k];
+  return Object.assign(env, set);
+}
+
 export const SUPERVISED_ROLES: readonly Role[] = [...AGENT_ROLES, 'gateway', 'executor'];
 
 export async function startApart(opts: ApartOptions): Promise<Apart> {
@@ -155,7 +173,6 @@ export async function startApart(opts: ApartOptions): Promise<Apart> {
     // The grant key: the gateway's process signs, the MCP servers (here) verify.
     let publicKeys: Map<string, KeyObject>;
     if (config.grantKeyFile) {
-      const { readFileSync } = await import('node:fs');
       const keys = grantKeysFromPem(config.grantKeyId, readFileSync(config.grantKeyFile, 'utf8'));
       publicKeys = new Map([[keys.keyId, keys.publicKey]]);
     } else {

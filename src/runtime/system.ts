@@ -25,6 +25,7 @@ import { STREAMS, type Decision, type Proposal } from '../contracts/events.ts';
 import type { ApprovalRequirement } from '../audit/records.ts';
 import type { Clock } from '../core/clock.ts';
 import { GovernorError, describeError } from '../core/errors.ts';
+import { redactUrl } from '../core/redact-url.ts';
 import type { Logger } from '../core/logger.ts';
 import type { BusMessage, EventBus, Subscription } from '../bus/event-bus.ts';
 import { McpSessions, startMcpServers, type McpEndpoints } from './mcp-layer.ts';
@@ -188,7 +189,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       const redisBus = new RedisEventBus({ url: config.redisUrl, logger });
       bus = opts.runId ? new PrefixedEventBus(redisBus, `${opts.runId}:`) : redisBus;
       shared = new RedisSharedState({ url: config.redisUrl, keyPrefix: `${opts.runId ?? 'governor'}:state:` });
-      report.push(`bus: Redis Streams at ${redact(config.redisUrl)}`);
+      report.push(`bus: Redis Streams at ${redactUrl(config.redisUrl)}`);
       const redisUrl = config.redisUrl;
       if (opts.runId) closers.push(() => purgeRedisPrefix(redisUrl, `${opts.runId}:`));
     } else {
@@ -201,7 +202,7 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
     let databaseUrl = config.databaseUrl;
     let poolSize = 10;
     if (databaseUrl) {
-      report.push(`audit: PostgreSQL at ${redact(databaseUrl)}`);
+      report.push(`audit: PostgreSQL at ${redactUrl(databaseUrl)}`);
     } else {
       const embedded = await startEmbeddedPostgres({ logger, ...(opts.embeddedPgDataDir ? { dataDir: opts.embeddedPgDataDir } : {}) });
       closers.push(() => embedded.close());
@@ -788,15 +789,5 @@ async function purgeRedisPrefix(url: string, prefix: string): Promise<void> {
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
   }
 }

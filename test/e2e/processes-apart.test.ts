@@ -14,6 +14,7 @@ import { RedisEventBus } from '../../src/bus/redis-event-bus.ts';
 import { RealClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { BusNotifier } from '../../src/runtime/bus-notifier.ts';
+import { sandboxEnv } from '../../src/runtime/apart.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/governor.mjs');
@@ -70,8 +71,7 @@ describeReal('governor start with the processes apart', () => {
     const r = new URL(REDIS!);
     r.pathname = '/12';
     redisUrl = r.toString();
-    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: redisUrl, DATABASE_URL: dbUrl.toString(), GOVERNOR_DATA_DIR: dir, GOVERNOR_CONSOLE_PORT: '0', LOG_LEVEL: 'warn' };
-    for (const k of ['KUBECONFIG', 'PROMETHEUS_URL', 'SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'GOVERNOR_TENANTS_FILE']) delete env[k];
+    const env = sandboxEnv(process.env, { REDIS_URL: redisUrl, DATABASE_URL: dbUrl.toString(), GOVERNOR_DATA_DIR: dir, GOVERNOR_CONSOLE_PORT: '0', LOG_LEVEL: 'warn' });
     child = spawn(process.execPath, [BIN, 'start', '--scenario', 'steady-state'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
