@@ -90,7 +90,20 @@ export class Executor {
     // arguments name another tenant's namespace is refused by the server.
     const before = await readTool(this.deps.tools, 'get_pod_metrics', target, DeploymentMetrics);
     const outcome = await toolsOfTenant(this.deps.tools, g.tenant).callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
+    this.unlessUnanswered(g, outcome);
     await this.conclude(g, life, before, outcome);
+  }
+
+  /**
+   * A call whose answer never came (the MCP server unreachable, or its answer later than the
+   * client's timeout) may or may not have acted: it is not recorded as failed. The grant stays
+   * claimed and the message is delivered again; the next delivery asks the server again with the
+   * same grant (reconcile), and the server either carries it out then or answers from its ledger.
+   */
+  private unlessUnanswered(g: Grant, outcome: ToolOutcome<Record<string, unknown>>): void {
+    if (outcome.ok || !unanswered(outcome)) return;
+    this.deps.logger.warn({ proposal_id: g.proposal_id, agent: g.agent, code: outcome.code }, `${g.tool} for grant ${g.id} got no answer (${outcome.message}); asking the server again later`);
+    throw new GovernorError('upstream_unavailable', `${g.tool} for grant ${g.id} got no answer from its MCP server (${outcome.code}: ${outcome.message}); its outcome is asked for again`, { retryable: true });
   }
 
   /**
@@ -110,6 +123,7 @@ export class Executor {
     logger.warn({ proposal_id: g.proposal_id, agent: g.agent }, `grant ${g.id} was claimed by a consumer that has not recorded its outcome; asking the server what became of it`);
     const before = await readTool(this.deps.tools, 'get_pod_metrics', judgedService(life.proposal!), DeploymentMetrics);
     const outcome = await toolsOfTenant(this.deps.tools, g.tenant).callTool<Record<string, unknown>>(g.tool, { ...g.args, grant: g });
+    this.unlessUnanswered(g, outcome);
     if (!outcome.ok && outcome.code === 'grant_used') {
       if (clock.now() < Date.parse(g.expires_at) + IN_DOUBT_AFTER_MS) {
         throw new GovernorError('upstream_unavailable', `grant ${g.id} is being carried out elsewhere and its outcome is not known yet; asking again later`, { retryable: true });
@@ -212,12 +226,19 @@ export class Executor {
       basis: g.basis,
       tool_call: { server: g.server, tool: g.tool, args: g.args, grant_id: g.id, response: raw },
       ...(plan ? { verification: plan } : {}),
-      ...(recovered ? { recovered: 'the consumer that claimed the grant died before recording; the server answered from its ledger, and `before` was read when this consumer took over, after the action' } : {}),
+      ...(recovered ? { recovered: 'the consumer that claimed the grant died before recording, or its call got no answer; the server was asked again with the same grant (a grant it had carried out is answered from its ledger), and `before` was read then, after the action may have run' } : {}),
     });
     return this.deps.recorder.recordChecked(async (read) =>
       (await this.recorded(g, read)) ? { entries: [], result: false } : { entries: [entry], result: true },
     );
   }
+}
+
+/** No answer came from the server (transport failure or timeout): the call may or may not have acted. */
+function unanswered(outcome: ToolOutcome<unknown>): boolean {
+  if (outcome.ok || (outcome.code !== 'timeout' && outcome.code !== 'upstream_unavailable')) return false;
+  const response = (outcome.raw as { response?: unknown } | undefined)?.response;
+  return Boolean(response && typeof response === 'object' && 'error' in response && !('content' in response));
 }
 
 /** The MCP server refused the call because the grant predates a pause. */

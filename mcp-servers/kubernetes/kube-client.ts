@@ -186,16 +186,25 @@ export class KubeClient {
   /**
    * Sets spec.replicas through the scale subresource, as `kubectl scale` does. With the state it
    * was decided on, the write is refused (409, `conflict`) if the deployment's spec changed since:
-   * a decision made on one state is never applied to another (see writeOnReadSpec).
+   * a decision made on one state is never applied to another (see writeOnReadSpec). A write whose
+   * answer was lost is settled (WriteSettlement): sent again with the same precondition until the
+   * API server answers, so that a stalled network does not leave the grant spent on a change that
+   * may or may not have happened.
    */
-  async scale(namespace: string, name: string, replicas: number, basis?: ReadBasis): Promise<number> {
-    const scale = await writeOnReadSpec(basis, () => this.readDeployment(namespace, name), (resourceVersion) =>
-      call(`scale of deployment ${namespace}/${name}`, () =>
-        this.apps.patchNamespacedDeploymentScale(
-          { name, namespace, body: { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { replicas } } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+  async scale(namespace: string, name: string, replicas: number, basis?: ReadBasis, settleForMs?: number): Promise<number> {
+    const scale = await writeOnReadSpec(
+      basis,
+      () => this.readDeployment(namespace, name),
+      (resourceVersion) =>
+        call(`scale of deployment ${namespace}/${name}`, () =>
+          this.apps.patchNamespacedDeploymentScale(
+            { name, namespace, body: { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { replicas } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
         ),
-      ),
+      3,
+      // A lost answer is settled: the count is what was asked, or the write is sent again.
+      { applied: (fresh) => (fresh.spec?.replicas === replicas ? { spec: { replicas } } : undefined), ...(settleForMs !== undefined ? { forMs: settleForMs } : {}) },
     );
     return scale.spec?.replicas ?? replicas;
   }
@@ -566,17 +575,33 @@ export interface ReadBasis {
  * retried, on the fresh resourceVersion, while the generation is still the one read; once the spec
  * changed, the conflict stands. Without a generation every conflict stands.
  */
-export async function writeOnReadSpec<T>(
+export async function writeOnReadSpec<T, O extends { metadata?: { resourceVersion?: string; generation?: number } }>(
   basis: ReadBasis | undefined,
-  reread: () => Promise<{ metadata?: { resourceVersion?: string; generation?: number } }>,
+  reread: () => Promise<O>,
   write: (resourceVersion: string | undefined) => Promise<T>,
   attempts = 3,
+  settle?: WriteSettlement<T, O>,
 ): Promise<T> {
   let resourceVersion = basis?.resourceVersion;
+  // The first write whose answer was lost, and until when the same write is tried again to learn its fate.
+  let lost: { err: unknown; until: number } | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       return await write(resourceVersion);
     } catch (err) {
+      if (settle && unanswered(err)) {
+        lost ??= { err, until: Date.now() + (settle.forMs ?? SETTLE_MS) };
+        if (Date.now() >= lost.until) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(4_000, 500 * 2 ** Math.min(attempt - 1, 3))));
+        attempt--;
+        continue;
+      }
+      if (lost && settle && err instanceof GovernorError && err.code === 'conflict') {
+        // The answer to an earlier try was lost, and the object has changed since: was it that try?
+        const fresh = await reread();
+        const applied = settle.applied(fresh);
+        if (applied !== undefined) return applied;
+      }
       const statusOnly = err instanceof GovernorError && err.code === 'conflict' && resourceVersion !== undefined && basis?.generation !== undefined && attempt < attempts;
       if (!statusOnly) throw err;
       const fresh = await reread();
@@ -584,6 +609,27 @@ export async function writeOnReadSpec<T>(
       resourceVersion = fresh.metadata?.resourceVersion;
     }
   }
+}
+
+/** How long a write whose answer was lost is tried again (the MCP client waits 60 s for the whole call). */
+const SETTLE_MS = 30_000;
+
+/**
+ * How to learn the fate of a write whose answer was lost on the way (connection reset, API server
+ * unreachable): the very same write is sent again, with the same precondition, for up to `forMs`.
+ * If it goes through, it is applied once; if the API server refuses it as a conflict, the object
+ * changed since it was read, and `applied` says, from the object read again, whether it now holds
+ * what the write wanted (the lost try went through: its result) or not (undefined: the conflict
+ * stands). Without an answer in time, the first error stands: the write may have happened.
+ */
+export interface WriteSettlement<T, O> {
+  applied: (fresh: O) => T | undefined;
+  forMs?: number;
+}
+
+/** A call that failed without an answer from the API server (no HTTP status): it may have been applied. */
+export function unanswered(err: unknown): boolean {
+  return err instanceof GovernorError && err.code === 'upstream_unavailable' && typeof err.details?.['status'] !== 'number';
 }
 
 /**

@@ -58,6 +58,8 @@ export interface DrillReport {
   restarts: Record<string, number>;
   /** All zeros but the seconds, and resolved. */
   passed: boolean;
+  /** When it failed: the incident's records, one line each, to tell what went wrong. */
+  timeline?: string[];
 }
 
 export interface DrillOptions {
@@ -278,6 +280,7 @@ export async function runDrill(drill: DrillName, opts: DrillOptions): Promise<Dr
       passed: false,
     };
     report.passed = Boolean(fault) && !fault.includes('could not') && report.proposals_lost === 0 && report.double_executions === 0 && report.unaudited_executions === 0 && report.chain_verifies && report.resolved && report.incidents_opened === 1;
+    if (!report.passed) report.timeline = timelineOf(rs, opened);
     progress(`${drill}: ${report.passed ? 'passed' : 'FAILED'} — ${report.fault}; resolved in ${report.seconds_to_resolve ?? '—'} s`);
     return report;
   } finally {
@@ -293,6 +296,28 @@ interface Rec {
   incident_id: string | null;
   proposal_id: string | null;
   payload: Record<string, unknown>;
+}
+
+/** One line per record from the incident's opening on: seconds since, kind, and what it says. */
+function timelineOf(rs: Rec[], opened: Rec | undefined): string[] {
+  const t0 = Date.parse((opened ?? rs[0])?.at ?? new Date().toISOString());
+  const said = (r: Rec): string => {
+    const p = r.payload;
+    const pick = (key: string, ...fields: string[]) => {
+      const o = (p[key] ?? {}) as Record<string, unknown>;
+      return fields.map((f) => o[f]).filter((v) => v !== undefined && v !== null).map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' ');
+    };
+    switch (r.kind) {
+      case 'observation': return pick('observation', 'severity', 'summary');
+      case 'proposal': return pick('proposal', 'agent', 'action', 'params');
+      case 'decision': return `${pick('decision', 'verdict', 'agent_level')} ${JSON.stringify(((p['decision'] as { violations?: { rule: string }[] } | undefined)?.violations ?? []).map((v) => v.rule))}`;
+      case 'execution_result': return pick('result', 'tool', 'status', 'error');
+      case 'verification': return pick('verification', 'outcome', 'metric', 'before', 'after');
+      case 'control': return pick('control', 'action', 'agent', 'level', 'reason');
+      default: return '';
+    }
+  };
+  return rs.filter((r) => !opened || r.seq >= opened.seq).map((r) => `${r.seq} +${Math.round((Date.parse(r.at) - t0) / 1000)}s ${r.kind}${r.proposal_id ? ` ${r.proposal_id.slice(0, 8)}` : ''} ${said(r)}`.trimEnd());
 }
 
 const severityOf = (r: Rec) => (r.payload['observation'] as { severity?: string } | undefined)?.severity;

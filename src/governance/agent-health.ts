@@ -2,7 +2,9 @@
 // level 1, announced, and stays there until a human sets its level with `/agents-level`. An error is
 // an action that failed verification (`not_helped`), was rolled back, or failed or was refused at
 // execution; a grant voided by a pause is the operators' doing, not the agent's, and counts for
-// nothing. Counting is a pure core (`ErrorWindow`) over the run's clock, so virtual time works; the
+// nothing, and so does an action the infrastructure failed (the cluster or the tool's server
+// unreachable, the grant expired meanwhile: INFRASTRUCTURE_FAILURES) — a stalled Kubernetes API must
+// not take an agent's autonomy away in the middle of the incident it is handling. Counting is a pure core (`ErrorWindow`) over the run's clock, so virtual time works; the
 // consumer (`AgentHealth`) feeds it execution_result, verification and rollback events from its own
 // consumer group, idempotently by event id, and asks the autonomy manager to demote.
 // Errors are counted per action (proposal): a failed verification followed by its rollback is one
@@ -36,6 +38,9 @@ export function outcomeOf(e: GovernorEvent): ActionOutcome | undefined {
   switch (e.type) {
     case 'execution_result': {
       if (e.status !== 'succeeded' && isPauseRevocation(e.response)) return undefined;
+      // The cluster or the tool's server could not be reached, or the grant ran out while they could
+      // not: the infrastructure failed, not the agent's judgement; nothing to count either way.
+      if (e.status !== 'succeeded' && notTheAgents(e)) return undefined;
       const error = e.status === 'succeeded' ? undefined : `${e.compensation_for ? 'compensation ' : ''}${e.status}${e.error ? ` (${e.error})` : ''}`;
       // A compensation that worked is the rollback's own news; it is not a second action.
       if (e.compensation_for && !error) return undefined;
@@ -48,6 +53,14 @@ export function outcomeOf(e: GovernorEvent): ActionOutcome | undefined {
     default:
       return undefined;
   }
+}
+
+/** Failures of the infrastructure an action went through, which say nothing of the agent that proposed it. */
+export const INFRASTRUCTURE_FAILURES: ReadonlySet<string> = new Set(['upstream_unavailable', 'timeout', 'outcome_unknown', 'grant_expired']);
+
+function notTheAgents(e: { error?: string; response?: unknown }): boolean {
+  const code = (e.response && typeof e.response === 'object' ? (e.response as { code?: unknown }).code : undefined) ?? /^(\w+):/.exec(e.error ?? '')?.[1];
+  return typeof code === 'string' && INFRASTRUCTURE_FAILURES.has(code);
 }
 
 export interface WindowStats {

@@ -14,7 +14,9 @@ describe('drills', () => {
   for (const [i, drill] of DRILLS.entries()) {
     it(`${drill}: nothing lost, nothing twice, nothing unaudited, the chain verifies, the incident resolves`, async () => {
       const report = await runDrill(drill, { databaseUrl: PG, seed: seed + i, logger: silentLogger(), progress: (l) => console.log(l) });
-      console.log(`drill ${drill} (seed ${seed + i}): ${JSON.stringify(report)}`);
+      const { timeline, ...figures } = report;
+      console.log(`drill ${drill} (seed ${seed + i}): ${JSON.stringify(figures)}`);
+      if (timeline) console.log(`drill ${drill} timeline:\n  ${timeline.join('\n  ')}`);
       expect(report.fault).not.toMatch(/no fault|could not/);
       expect({
         proposals_lost: report.proposals_lost,

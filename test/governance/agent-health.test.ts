@@ -77,6 +77,19 @@ describe('the window (pure)', () => {
     expect(outcomeOf(executed('elastik', 'refused', { response: { code: 'grant_invalid', revoked_by: 'pause' } }))).toBeUndefined();
     expect(outcomeOf(executed('elastik', 'succeeded', { compensation_for: 'p' }))).toBeUndefined();
   });
+
+  it('does not hold the infrastructure against the agent: an unreachable cluster or server, a timeout, an unknown outcome, an expired grant', () => {
+    for (const code of ['upstream_unavailable', 'timeout', 'outcome_unknown']) {
+      expect(outcomeOf(executed('elastik', 'failed', { response: { code, message: 'deployment acme-prod/checkout: fetch failed' }, error: `${code}: fetch failed` }))).toBeUndefined();
+    }
+    expect(outcomeOf(executed('elastik', 'refused', { response: { code: 'grant_expired', message: 'expired' }, error: 'grant_expired: expired' }))).toBeUndefined();
+    // Read from the error when the response carries no code (a record written without one).
+    expect(outcomeOf(executed('elastik', 'failed', { response: null, error: 'upstream_unavailable: fetch failed' }))).toBeUndefined();
+    // What the agent asked for still counts: a refused change, a conflict, an invalid call.
+    expect(outcomeOf(executed('elastik', 'refused', { response: { code: 'safety_violation', message: 'cooldown' } }))?.error).toMatch(/refused/);
+    expect(outcomeOf(executed('elastik', 'failed', { response: { code: 'conflict', message: 'modified' }, error: 'conflict: modified' }))?.error).toMatch(/conflict/);
+    expect(outcomeOf(executed('elastik', 'failed', { response: { code: 'input_invalid', message: '422' }, error: 'input_invalid: 422' }))?.error).toMatch(/input_invalid/);
+  });
 });
 
 describe('AgentHealth', () => {

@@ -86,7 +86,7 @@ describe('executor', () => {
     const results = await h.audit.list({ proposal_id: p.id, kind: 'execution_result' });
     expect(results).toHaveLength(1);
     expect(field(results[0]!, 'result')).toMatchObject({ status: 'succeeded', grant_id: grant.id });
-    expect((results[0]!.payload as { recovered?: string }).recovered).toMatch(/died before recording/);
+    expect((results[0]!.payload as { recovered?: string }).recovered).toMatch(/died before recording, or its call got no answer/);
     // Its verification starts, as for any executed action.
     expect(h.clock.nextTimerAt()).toBeDefined();
     // Delivered once more: recorded already, nothing asked.
@@ -103,6 +103,33 @@ describe('executor', () => {
     await expect(executor(tools, 'b').onGrant(grant)).rejects.toMatchObject({ code: 'upstream_unavailable', retryable: true });
     expect(await h.audit.list({ proposal_id: p.id, kind: 'execution_result' })).toHaveLength(0);
     expect(ledger.carriedOut).toBe(0);
+  });
+
+  it('records nothing for a call that got no answer (server unreachable, timeout): the grant is asked about again, and carried out once', async () => {
+    const { p, grant, tools, ledger } = await setup({ ok: true, data: { from_replicas: 8, to_replicas: 12 }, raw: {} });
+    // The first call is lost on the way: the MCP client's own failure, with no answer from the server.
+    let lose = true;
+    const reach = tools.script['scale_deployment']!;
+    tools.script['scale_deployment'] = (args) => {
+      if (!lose) return reach(args);
+      lose = false;
+      return { ok: false, code: 'timeout', message: 'Request timed out', raw: { request: { method: 'tools/call', params: { name: 'scale_deployment', arguments: args } }, response: { error: { code: 'timeout', message: 'Request timed out' } } } };
+    };
+    await expect(executor(tools, 'a').onGrant(grant)).rejects.toMatchObject({ code: 'upstream_unavailable', retryable: true });
+    expect(await h.audit.list({ proposal_id: p.id, kind: 'execution_result' })).toHaveLength(0);
+    // Delivered again: the grant is claimed, so the server is asked again with it, and its answer recorded once.
+    await executor(tools, 'a').onGrant(grant);
+    expect(ledger.carriedOut).toBe(1);
+    const results = await h.audit.list({ proposal_id: p.id, kind: 'execution_result' });
+    expect(results).toHaveLength(1);
+    expect(field(results[0]!, 'result')).toMatchObject({ status: 'succeeded', grant_id: grant.id });
+  });
+
+  it('records an answer the server gave about its upstream as failed (the server answered: nothing is in doubt)', async () => {
+    const { p, grant, tools } = await setup({ ok: false, code: 'upstream_unavailable', message: 'deployment acme-prod/checkout: fetch failed', raw: { response: { isError: true, content: [] } } });
+    await executor(tools, 'a').onGrant(grant);
+    const [res] = await h.audit.list({ proposal_id: p.id, kind: 'execution_result' });
+    expect(field(res!, 'result')).toMatchObject({ status: 'failed', error: 'upstream_unavailable: deployment acme-prod/checkout: fetch failed' });
   });
 
   it('records a refusal by the MCP server as refused and starts no verification', async () => {
