@@ -358,10 +358,14 @@ export class Gateway {
     // Re-evaluated against the state now, not the state when the human was asked: another action
     // on the target may have executed since, and a cooldown or a freeze may have begun.
     await this.serialised(p, async (ctx) => {
-      // Idempotent: a redelivered approval finds its grant, or the re-evaluation it already caused.
-      if (ctx.own.some((r) => r.kind === 'grant' || (r.kind === 'decision' && r.payload.approval_id === a.id))) return;
-      const again = await this.decide(p, { reevaluation: true, approvalId: a.id, ...(freezeOverride ? { freezeOverride } : {}) });
+      // Idempotent: a redelivered approval finds its grant (or the Arbitrator's hold on it). A
+      // re-evaluation it already caused is not decided again; if the grant did not follow it (the
+      // delivery failed in between: the cluster unreachable for the Arbitrator's check), it follows now.
+      if (ctx.own.some((r) => r.kind === 'grant' || r.kind === 'arbitration_check' || r.kind === 'preempted')) return;
+      const earlier = ctx.own.find((r) => r.kind === 'decision' && r.payload.approval_id === a.id);
+      const again = earlier?.kind === 'decision' ? earlier.payload.decision : await this.decide(p, { reevaluation: true, approvalId: a.id, ...(freezeOverride ? { freezeOverride } : {}) });
       if (again.verdict === 'deny') {
+        if (earlier) return; // said when it was decided
         await this.deps.notifier.notify(
           `Approval of ${p.action} on ${p.target.name} not honoured: re-evaluation denies it (${again.violations.map((v) => v.message).join('; ')})`, { incident_id: p.incident_id },
         );

@@ -170,6 +170,29 @@ describe('gateway', () => {
     expect(grantRec!.payload).toMatchObject({ grant: { basis: 'approval', tool: 'rollback_deployment' }, approvers: [{ id: 'U1' }] });
   });
 
+  it('grants an approved proposal on a later delivery when the cluster was unreachable between the re-evaluation and the grant', async () => {
+    const p = rollbackProposal();
+    await record(p);
+    // The Arbitrator's check reads the cluster before the grant: the first time, the cluster does not answer.
+    let unreachable = 1;
+    const arbitration = {
+      judge: async () => {
+        if (unreachable-- > 0) throw new GovernorError('upstream_unavailable', 'replicasets: fetch failed', { retryable: true });
+        return { proceed: true, entries: [], notices: [] };
+      },
+    } as unknown as ConstructorParameters<typeof Gateway>[0]['arbitration'];
+    const g = new Gateway({ audit: h.audit, recorder: h.recorder, policy: h.policy, autonomy, tenants: h.tenants, keys, clock: h.clock, logger: h.logger, approvals, desk, notifier, sharedState: shared, conflictWaitMs: 300, arbitration });
+    await g.onProposal(p);
+    await desk.vote({ proposal_id: p.id, approved: true, by: { id: 'U1', name: 'u1' }, source: 'slack' });
+    const [a] = await publishedApprovals(h, p.id);
+    await expect(g.onApproval(a!)).rejects.toMatchObject({ code: 'upstream_unavailable' });
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'approval', 'decision']);
+    // Delivered again: the re-evaluation it caused stands (not decided twice), and the grant follows it, once.
+    await g.onApproval(a!);
+    await g.onApproval(a!);
+    expect(await kinds(p.id)).toEqual(['proposal', 'decision', 'approval_requested', 'approval', 'decision', 'grant']);
+  });
+
   it('takes two different people for a two-person rule, and never the same person twice', async () => {
     desk = approvalDesk(h, { rules: [{ name: 'rollbacks take two', actions: ['rollback_deployment'], required: 2 }] });
     const p = rollbackProposal();
