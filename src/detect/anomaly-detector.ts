@@ -1,7 +1,9 @@
 // The streaming anomaly detector for one signal (one per watched series: latency, error ratio,
 // traffic, saturation). Each sample is compared with what the robust baseline expects (level, daily
 // and weekly profiles); how rare that deviation is, by the signal's own history, is the point
-// evidence; a CUSUM over the same residuals is the change-point evidence. The stronger of the two
+// evidence; a short-window mean of the residuals beyond noise, against the furthest it has gone, is
+// the evidence of deviations that come together (spikes closer together, a run on one side); a
+// CUSUM over the same residuals is the change-point evidence. The strongest of them
 // becomes a score in [0, 1] (1: as rare as this detector can tell), and a label where the score
 // reaches `labelAt`. After a label, scores are damped for a while unless the signal gets clearly
 // worse, so one incident is one alert rather than a storm.
@@ -42,6 +44,20 @@ export interface DetectorOptions {
   noveltySpan: number;
   /** Samples over which the remembered range narrows half-way back to the level. */
   rangeHalfLife: number;
+  /**
+   * The short-window evidence: the mean, over about `shortHalfLife` samples, of the residuals
+   * beyond `shortAllowance` scales (ordinary noise adds nothing), each capped at `shortClip`,
+   * against the largest such |mean| remembered (which forgets half in `shortMemoryHalfLife`
+   * samples). Beyond `shortMargin` times that largest it scores `shortBase`, rising to 1 at twice
+   * as far. It sees what no single sample shows: routine spikes that start coming closer together,
+   * a run of modest deviations on one side. `shortHalfLife` 0 turns it off.
+   */
+  shortHalfLife: number;
+  shortAllowance: number;
+  shortClip: number;
+  shortMemoryHalfLife: number;
+  shortMargin: number;
+  shortBase: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
@@ -60,6 +76,12 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   noveltyBase: 0.85,
   noveltySpan: 0.5,
   rangeHalfLife: 8000,
+  shortHalfLife: 10,
+  shortAllowance: 1,
+  shortClip: 10,
+  shortMemoryHalfLife: 8000,
+  shortMargin: 1.4,
+  shortBase: 0.9,
 };
 
 export interface DetectorState {
@@ -75,6 +97,9 @@ export interface DetectorState {
   quietScore: number;
   /** The largest |z| remembered (forgotten at the tail's pace). */
   maxZ: number;
+  /** The short-window mean of the residuals, and the largest |mean| remembered. */
+  shortMean: number;
+  maxShort: number;
   /** The remembered range of values. */
   hi: number;
   lo: number;
@@ -92,6 +117,8 @@ export function initialDetectorState(): DetectorState {
     quiet: 0,
     quietScore: 0,
     maxZ: 0,
+    shortMean: 0,
+    maxShort: 0,
     hi: 0,
     lo: 0,
     expected: { value: 0, scale: 1, layer: 'level' },
@@ -114,6 +141,10 @@ export function observe(s: DetectorState, ms: number, x: number, o: DetectorOpti
   const e = expect(s.baseline, ms, s.expected);
   const z = (x - e.value) / e.scale;
   const absZ = Math.abs(z);
+  // The short-window mean of what lies beyond ordinary noise (learned whether or not scores are given yet).
+  const beyondNoise = absZ > o.shortAllowance ? Math.min(o.shortClip, absZ - o.shortAllowance) * (z > 0 ? 1 : -1) : 0;
+  s.shortMean += shortRate(o) * (beyondNoise - s.shortMean);
+  const absShort = Math.abs(s.shortMean);
 
   let score = 0;
   if (s.n > o.warmup) {
@@ -130,7 +161,10 @@ export function observe(s: DetectorState, ms: number, x: number, o: DetectorOpti
     const range = s.hi - s.lo;
     const outside = range > 0 ? Math.max(x - s.hi, s.lo - x) / range : 0;
     const novelty = outside > o.noveltyMargin ? o.noveltyBase + (1 - o.noveltyBase) * Math.min(1, (outside - o.noveltyMargin) / o.noveltySpan) : 0;
-    const evidence = Math.max(pointEvidence, novelty, shift >= 1 ? o.fullSurprise : 0);
+    // The recent residuals together, beyond the furthest they have gone together.
+    const shortRef = o.shortMargin * s.maxShort;
+    const short = o.shortHalfLife > 0 && shortRef > 0 && absShort > shortRef ? o.shortBase + (1 - o.shortBase) * Math.min(1, Math.log2(absShort / shortRef)) : 0;
+    const evidence = Math.max(pointEvidence, novelty, short, shift >= 1 ? o.fullSurprise : 0);
     score = Math.min(1, evidence);
     if (shift >= 1) {
       // A change point: the old level is history. Learn the new one from here.
@@ -141,8 +175,10 @@ export function observe(s: DetectorState, ms: number, x: number, o: DetectorOpti
   // The first deviations are measured against a scale still being learned: too wild to remember.
   if (s.n > o.warmup / 2) {
     const keep = keepRate(o);
+    const shortKeep = shortKeepRate(o);
     remember(s.tail, absZ, keep);
     s.maxZ = Math.max(absZ, s.maxZ * keep);
+    s.maxShort = Math.max(absShort, s.maxShort * shortKeep);
   }
   // The remembered range: widened at once by a new extreme, narrowed slowly towards the level but
   // never inside the band the signal's ordinary noise covers. It starts after the first samples,
@@ -176,6 +212,16 @@ export function observe(s: DetectorState, ms: number, x: number, o: DetectorOpti
 let ratesFor: DetectorOptions | undefined;
 let keep = 0;
 let shrink = 0;
+let shortAlpha = 0;
+let shortKeep = 0;
+function shortRate(o: DetectorOptions): number {
+  if (ratesFor !== o) computeRates(o);
+  return shortAlpha;
+}
+function shortKeepRate(o: DetectorOptions): number {
+  if (ratesFor !== o) computeRates(o);
+  return shortKeep;
+}
 function keepRate(o: DetectorOptions): number {
   if (ratesFor !== o) computeRates(o);
   return keep;
@@ -188,6 +234,8 @@ function computeRates(o: DetectorOptions): void {
   ratesFor = o;
   keep = Math.pow(0.5, 1 / o.tailHalfLife);
   shrink = 1 - Math.pow(0.5, 1 / o.rangeHalfLife);
+  shortKeep = Math.pow(0.5, 1 / o.shortMemoryHalfLife);
+  shortAlpha = o.shortHalfLife > 0 ? 1 - Math.pow(0.5, 1 / o.shortHalfLife) : 0;
 }
 
 /** Scores a whole series with one fresh detector (what `governor detect` and the benchmark run). */

@@ -71,6 +71,20 @@ describe('streaming anomaly detector', () => {
     expect(s[12 * PER_DAY + 100]!).toBeGreaterThanOrEqual(DEFAULT_DETECTOR_OPTIONS.labelAt);
   });
 
+  it('labels routine spikes that start coming closer together, though no single spike is new', () => {
+    // A spike of the same height every 100 samples; at 3000 three more come within 15 samples.
+    const burst = new Set([3005, 3010, 3015]);
+    const { t, v } = series(4000, (i, e) => 1 + 0.01 * e + (i % 100 === 0 || burst.has(i) ? 20 : 0));
+    const s = scoreSeries(t, v);
+    const hits = labelled(s);
+    expect(hits.filter((i) => i > 600 && i < 3000)).toEqual([]);
+    expect(hits.some((i) => i >= 3005 && i <= 3020)).toBe(true);
+    // The same series without the burst: only the short-window evidence could have labelled it.
+    const plain = scoreSeries(t, v.map((x, i) => (burst.has(i) ? 1 : x)));
+    expect(labelled(plain).filter((i) => i > 600)).toEqual([]);
+    expect(labelled(scoreSeries(t, v, { ...DEFAULT_DETECTOR_OPTIONS, shortHalfLife: 0 })).filter((i) => i >= 3005 && i <= 3020)).toEqual([]);
+  });
+
   it('is deterministic, and a cloned state continues exactly as the original', () => {
     const { t, v } = series(1500, (i, e) => 10 + e + (i === 1200 ? 30 : 0));
     expect(scoreSeries(t, v)).toEqual(scoreSeries(t, v));
