@@ -71,6 +71,40 @@ describe('streaming anomaly detector', () => {
     expect(s[12 * PER_DAY + 100]!).toBeGreaterThanOrEqual(DEFAULT_DETECTOR_OPTIONS.labelAt);
   });
 
+  it('labels routine spikes that start coming closer together, though no single spike is new', () => {
+    // A spike of the same height every 100 samples; at 3000 three more come within 15 samples.
+    const burst = new Set([3005, 3010, 3015]);
+    const { t, v } = series(4000, (i, e) => 1 + 0.01 * e + (i % 100 === 0 || burst.has(i) ? 20 : 0));
+    const s = scoreSeries(t, v);
+    const hits = labelled(s);
+    expect(hits.filter((i) => i > 600 && i < 3000)).toEqual([]);
+    expect(hits.some((i) => i >= 3005 && i <= 3020)).toBe(true);
+    // The same series without the burst: only the short-window evidence could have labelled it.
+    const plain = scoreSeries(t, v.map((x, i) => (burst.has(i) ? 1 : x)));
+    expect(labelled(plain).filter((i) => i > 600)).toEqual([]);
+    expect(labelled(scoreSeries(t, v, { ...DEFAULT_DETECTOR_OPTIONS, shortHalfLife: 0 })).filter((i) => i >= 3005 && i <= 3020)).toEqual([]);
+  });
+
+  it('labels a signal that gets stuck at one value for longer than it ever was, once; never one that never moved', () => {
+    // Bursty writes: zero most of the time, with idle runs of up to 60 samples; from 3000 it stops.
+    const { t, v } = series(4000, (i, e) => (i < 3000 && i % 60 < 8 ? 100 + 10 * e : 0));
+    const hits = labelled(scoreSeries(t, v)).filter((i) => i > 600);
+    expect(hits.filter((i) => i < 3000)).toEqual([]);
+    expect(hits.filter((i) => i >= 3000)).toHaveLength(1);
+    expect(hits[0]!).toBeLessThan(3100);
+    const flat = series(4000, () => 42);
+    expect(Math.max(...scoreSeries(flat.t, flat.v))).toBe(0);
+  });
+
+  it('does not let an anomalous day become the next day\'s expectation', () => {
+    // A daily peak of 80; on day 9 it goes to 160. Days 10 and 11 are routine again.
+    const day = (i: number) => ((i % PER_DAY) >= 110 && (i % PER_DAY) < 220 ? 80 : 20);
+    const { t, v } = series(12 * PER_DAY, (i, e) => (i >= 9 * PER_DAY && i < 10 * PER_DAY && day(i) === 80 ? 160 : day(i)) + 2 * e);
+    const hits = labelled(scoreSeries(t, v));
+    expect(hits.some((i) => i >= 9 * PER_DAY + 110 && i < 9 * PER_DAY + 140)).toBe(true);
+    expect(hits.filter((i) => i >= 10 * PER_DAY)).toEqual([]);
+  });
+
   it('is deterministic, and a cloned state continues exactly as the original', () => {
     const { t, v } = series(1500, (i, e) => 10 + e + (i === 1200 ? 30 : 0));
     expect(scoreSeries(t, v)).toEqual(scoreSeries(t, v));
