@@ -314,6 +314,8 @@ function timelineOf(rs: Rec[], opened: Rec | undefined): string[] {
       case 'execution_result': return pick('result', 'tool', 'status', 'error');
       case 'verification': return pick('verification', 'outcome', 'metric', 'before', 'after');
       case 'control': return pick('control', 'action', 'agent', 'level', 'reason');
+      case 'refusal': return [p['code'], p['message']].filter(Boolean).join(': ');
+      case 'approval': return pick('approval', 'approved', 'approver');
       default: return '';
     }
   };
