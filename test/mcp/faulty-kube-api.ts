@@ -9,7 +9,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { renderKubeconfig } from '../../src/twin/kubeconfig.ts';
 
-type Fault = { kind: 'status'; status: number } | { kind: 'malformed' } | { kind: 'drop' };
+type Fault = { kind: 'status'; status: number } | { kind: 'malformed' } | { kind: 'drop' } | { kind: 'drop-answer' };
 
 interface Armed<T> {
   method: string;
@@ -29,6 +29,8 @@ export interface FaultyKubeApi {
   malformedNext(method: string, path: RegExp): void;
   /** The next matching request's connection is cut before any answer. */
   dropNext(method: string, path: RegExp): void;
+  /** Forwards the next matching request, then drops the connection instead of answering: done, and nobody told. */
+  dropAnswerNext(method: string, path: RegExp): void;
   /** Runs `fn` just before the next matching request is passed on: someone else acting between a read and a write. */
   beforeNext(method: string, path: RegExp, fn: () => void): void;
   close(): Promise<void>;
@@ -64,6 +66,14 @@ export async function startFaultyKubeApi(upstream: string): Promise<FaultyKubeAp
     take(hooks, method, url.pathname)?.();
     const fault = take(faults, method, url.pathname);
     if (!fault) return pass(req, res);
+    if (fault.kind === 'drop-answer') {
+      const out = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
+        answer.resume();
+        answer.on('end', () => req.socket.destroy());
+      });
+      out.on('error', () => req.socket.destroy());
+      return req.pipe(out);
+    }
     req.resume();
     if (fault.kind === 'drop') return req.socket.destroy();
     if (fault.kind === 'malformed') {
@@ -83,6 +93,7 @@ export async function startFaultyKubeApi(upstream: string): Promise<FaultyKubeAp
     failNext: (method, path, status) => faults.push({ method, path, what: { kind: 'status', status } }),
     malformedNext: (method, path) => faults.push({ method, path, what: { kind: 'malformed' } }),
     dropNext: (method, path) => faults.push({ method, path, what: { kind: 'drop' } }),
+    dropAnswerNext: (method, path) => faults.push({ method, path, what: { kind: 'drop-answer' } }),
     beforeNext: (method, path, fn) => hooks.push({ method, path, what: fn }),
     close: () =>
       new Promise<void>((resolve) => {

@@ -94,14 +94,31 @@ describe('Kubernetes MCP server when the cluster fails (faulty proxy in front of
     expect(raw._meta?.['governor.io/error']?.retryable).toBe(true);
   });
 
-  it('reports an answer that is not JSON, and a dropped connection, as upstream_unavailable and changes nothing', async () => {
-    const args = { namespace: 'acme-prod', deployment: 'checkout', replicas: 12 };
-    const g = grant('scale_deployment', args);
+  it('reports an answer that is not JSON as upstream_unavailable', async () => {
     proxy.malformedNext('GET', /\/deployments\/checkout$/);
     expect(await client.callTool('get_rollout_history', { namespace: 'acme-prod', deployment: 'checkout' })).toMatchObject({ ok: false, code: 'upstream_unavailable' });
+  });
+
+  it('settles a scale whose connection dropped before the API server saw it: the same conditional write goes again, applied once', async () => {
+    const args = { namespace: 'acme-prod', deployment: 'checkout', replicas: 12 };
+    const generation = checkout().metadata.generation;
     proxy.dropNext('PATCH', /\/deployments\/checkout\/scale$/);
-    expect(await client.callTool('scale_deployment', { ...args, grant: g })).toMatchObject({ ok: false, code: 'upstream_unavailable' });
-    expect(checkout().spec.replicas).toBe(8);
+    const seen = proxy.requests.length;
+    expect(await client.callTool('scale_deployment', { ...args, grant: grant('scale_deployment', args) })).toMatchObject({ ok: true, data: { from_replicas: 8, to_replicas: 12 } });
+    expect(proxy.requests.slice(seen).filter((r) => r.startsWith('PATCH'))).toHaveLength(2);
+    expect(checkout().spec.replicas).toBe(12);
+    expect(checkout().metadata.generation).toBe((generation ?? 0) + 1);
+  });
+
+  it('settles a scale the API server applied but whose answer was lost: sent again, refused as a conflict, and found done — applied once', async () => {
+    const args = { namespace: 'acme-prod', deployment: 'checkout', replicas: 12 };
+    const generation = checkout().metadata.generation;
+    proxy.dropAnswerNext('PATCH', /\/deployments\/checkout\/scale$/);
+    const seen = proxy.requests.length;
+    expect(await client.callTool('scale_deployment', { ...args, grant: grant('scale_deployment', args) })).toMatchObject({ ok: true, data: { to_replicas: 12 } });
+    expect(proxy.requests.slice(seen).filter((r) => r.startsWith('PATCH'))).toHaveLength(2);
+    expect(checkout().spec.replicas).toBe(12);
+    expect(checkout().metadata.generation).toBe((generation ?? 0) + 1);
   });
 
   it('never touches the cluster for a call outside the session or without a valid grant', async () => {
