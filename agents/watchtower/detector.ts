@@ -103,8 +103,16 @@ function trackOomKills(state: DetectorState, pods: DeploymentMetrics['pods'], no
   return { restarts, oomKills };
 }
 
+/** The burn-rate 'page' rule firing on the error ratio: what it says, and the error ratio against its SLO. */
+export interface BurnPage {
+  summary: string;
+  sloErrorRatio: number;
+}
+
 export interface Finding {
   kind: 'incident' | 'resolved';
+  /** An incident opened by the burn-rate rule alone (latency within its objectives). */
+  opened_by?: 'burn_rate';
   severity: 'info' | 'warning' | 'critical';
   summary: string;
   signals: Signal[];
@@ -136,7 +144,7 @@ const pct = (value: number, baseline: number): number =>
 
 export function assess(
   state: DetectorState,
-  sample: { nowMs: number; deployment: string; metrics: DeploymentMetrics; history?: RolloutHistory },
+  sample: { nowMs: number; deployment: string; metrics: DeploymentMetrics; history?: RolloutHistory; burn?: BurnPage },
   opts: DetectorOptions,
 ): { state: DetectorState; finding?: Finding } {
   const p99 = sample.metrics.service.p99_ms;
@@ -145,7 +153,10 @@ export function assess(
   const breach = p99 > opts.sloP99Ms || p99 > baseline * 3;
   const oom = trackOomKills(state, sample.metrics.pods, sample.nowMs, opts.oomHoldMin * 60_000);
   const killing = Object.keys(oom.oomKills).length > 0;
-  const departed = breach || killing || p99 > baseline * opts.onsetRatio;
+  // The error budget burning at a 'page' rate (live-detectors.ts): an incident by itself, and one
+  // that stays open while it burns, whatever the latency says.
+  const burning = sample.burn !== undefined;
+  const departed = breach || killing || burning || p99 > baseline * opts.onsetRatio;
   const next: DetectorState = {
     // The baseline learns only from healthy samples, so an incident cannot become the new normal.
     baselineP99Ms: breach ? baseline : baseline * 0.9 + p99 * 0.1,
@@ -154,7 +165,7 @@ export function assess(
     healthyServedPerPod: breach || p99 > baseline * 1.25 ? state.healthyServedPerPod : recentHigh(state.healthyServedPerPod, servedPerPod(sample.metrics)),
     breaching: breach ? state.breaching + 1 : 0,
     // Pods being OOM-killed are not healthy, whatever the latency says between kills.
-    healthy: breach || killing ? 0 : state.healthy + 1,
+    healthy: breach || killing || burning ? 0 : state.healthy + 1,
     open: state.open,
     ...oom,
     ...(departed
@@ -162,10 +173,12 @@ export function assess(
       : { lastHealthyMs: sample.nowMs }),
   };
 
-  if (!state.open && next.breaching >= opts.confirmSamples) {
+  const confirmed = next.breaching >= opts.confirmSamples;
+  if (!state.open && (confirmed || burning)) {
     next.open = true;
     const onset = { atMs: next.degradedSinceMs ?? sample.nowMs, ...(next.lastHealthyMs !== undefined ? { lastHealthyMs: next.lastHealthyMs } : {}) };
-    return { state: next, finding: describeIncident(sample, baseline, opts, next.oomKills, state.healthyServedPerPod, onset) };
+    const finding = describeIncident(sample, baseline, opts, next.oomKills, state.healthyServedPerPod, onset);
+    return { state: next, finding: confirmed ? finding : { ...finding, opened_by: 'burn_rate' } };
   }
   if (state.open && next.healthy >= opts.resolveSamples) {
     next.open = false;
@@ -185,7 +198,7 @@ export function assess(
 }
 
 function describeIncident(
-  sample: { nowMs: number; deployment: string; metrics: DeploymentMetrics; history?: RolloutHistory },
+  sample: { nowMs: number; deployment: string; metrics: DeploymentMetrics; history?: RolloutHistory; burn?: BurnPage },
   baseline: number,
   opts: DetectorOptions,
   oomKills: DetectorState['oomKills'] = {},
@@ -197,6 +210,12 @@ function describeIncident(
   const signals: Signal[] = [
     { metric: 'http_request_duration_p99_ms', target: deployment, value: p99, baseline, change_pct: pct(p99, baseline), unit: 'ms' },
   ];
+  // The error ratio against its objective, when the burn-rate rule pages.
+  if (sample.burn) {
+    const ratio = metrics.service.error_ratio;
+    const slo = sample.burn.sloErrorRatio;
+    signals.push({ metric: 'http_error_ratio', target: deployment, value: Math.round(ratio * 1e5) / 1e5, baseline: slo, change_pct: pct(ratio, slo), unit: 'share of requests failed (baseline: the SLO)' });
+  }
   // What each pod carries now against what it carried while the SLO held: evidence for sizing.
   const perPod = servedPerPod(metrics);
   if (perPod !== undefined && healthyServedPerPod !== undefined) {
@@ -271,6 +290,7 @@ function describeIncident(
   }
 
   const parts = [`${deployment}: p99 ${Math.round(p99)} ms (baseline ${Math.round(baseline)} ms, SLO ${opts.sloP99Ms} ms)`];
+  if (sample.burn) parts.push(sample.burn.summary);
   if (gcOutliers.length) parts.push(`GC pause up on ${gcOutliers.length} of ${metrics.pods.length} pods`);
   if (memPressured.length) parts.push(`memory ≥ ${Math.round(opts.memoryPressure * 100)}% on ${memPressured.length} pods`);
   if (killed.length) parts.push(`${killed.length} pods OOM-killed in the last ${opts.oomHoldMin} min`);
@@ -278,7 +298,7 @@ function describeIncident(
 
   return {
     kind: 'incident',
-    severity: p99 > opts.sloP99Ms ? 'critical' : 'warning',
+    severity: p99 > opts.sloP99Ms || sample.burn ? 'critical' : 'warning',
     summary: parts.join('; '),
     signals,
     onset: { at: new Date(onset.atMs).toISOString(), ...(onset.lastHealthyMs !== undefined ? { last_healthy_at: new Date(onset.lastHealthyMs).toISOString() } : {}) },

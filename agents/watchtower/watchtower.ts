@@ -1,6 +1,10 @@
 // Watchtower: polls the deployments it watches through its read-only MCP session, runs the
-// detector, and records one correlated observation per incident (audit record and bus event in one
-// transaction). When a language model answers, an opening observation also carries its ranked
+// detectors, and records one correlated observation per incident (audit record and bus event in one
+// transaction). The rule-based detector (detector.ts) opens incidents on the latency SLO; the
+// streaming detectors of src/detect (live-detectors.ts: one seasonal anomaly detector per signal, and
+// the multi-window multi-burn-rate rules over the error ratio) run beside it on every sample: their
+// anomalies, with their scores, are the opening observation's evidence, and the burn-rate 'page'
+// rule opens an incident by itself. A lone anomaly opens nothing (a line in the log). When a language model answers, an opening observation also carries its ranked
 // hypotheses and narrative (reading.ts), the exchange audited with the incident; the detector's
 // finding is the rules' either way. It never executes anything and holds no write tool. With several
 // replicas, each watched target has one owner at a time (a lease in the shared state, renewed at
@@ -20,6 +24,7 @@ import { DeploymentMetrics, RolloutHistory, readTool } from '../runtime/cluster-
 import type { ToolClient } from '../runtime/tool-client.ts';
 import { DEFAULT_DETECTOR_OPTIONS, assess, initialDetectorState, type DetectorState } from './detector.ts';
 import { readIncident } from './reading.ts';
+import { DEFAULT_SLO_ERROR_RATIO, describeBurn, initialLiveState, observeLive, recentAnomalies, type LiveState } from './live-detectors.ts';
 import { ruleHypotheses } from './hypotheses.ts';
 import { unknownTenantReason } from '../../src/governance/assumed-tenant.ts';
 
@@ -28,6 +33,12 @@ export interface WatchTarget {
   namespace: string;
   deployment: string;
   sloP99Ms: number;
+  /**
+   * The error-ratio objective (share of requests allowed to fail) the burn-rate rules measure the
+   * error budget against: the deployment's governor.io/slo-error-ratio, else the tenant's
+   * slo.error_ratio, else DEFAULT_SLO_ERROR_RATIO (0.001).
+   */
+  sloErrorRatio?: number;
   /** The tenants file does not name the tenant: the tier Governor assumed for it (src/governance/assumed-tenant.ts). */
   assumedTier?: string;
 }
@@ -57,6 +68,8 @@ const LEASE_POLLS = 3;
 
 export class Watchtower {
   private readonly states = new Map<string, DetectorState>();
+  /** The streaming detectors of each watched deployment (live-detectors.ts): learned in memory, never from the records. */
+  private readonly live = new Map<string, LiveState>();
   private readonly incidents = new Map<string, string>();
   /** Targets this replica holds the lease of. */
   private readonly owned = new Set<string>();
@@ -115,6 +128,7 @@ export class Watchtower {
       if (this.owned.delete(key)) {
         // Lost it (this replica stalled past its lease): the new owner carries on from the records.
         this.states.delete(key);
+        this.live.delete(key);
         this.incidents.delete(key);
         this.deps.logger.warn({ agent: 'watchtower', target: key, owner: hold.owner }, 'watch lease lost; another replica watches this target');
       }
@@ -162,6 +176,7 @@ export class Watchtower {
     const watched = new Set(targets.map((t) => `${t.namespace}/${t.deployment}`));
     // A deployment no longer watched starts afresh if it comes back: its old baseline says nothing now.
     for (const key of [...this.states.keys()]) if (!watched.has(key)) this.states.delete(key);
+    for (const key of [...this.live.keys()]) if (!watched.has(key)) this.live.delete(key);
     // …and its lease goes back at once, so a replica that still watches it need not wait it out.
     const lease = this.deps.lease;
     for (const key of [...this.owned]) {
@@ -189,13 +204,25 @@ export class Watchtower {
     const metrics = await readTool(this.deps.tools, 'get_pod_metrics', args, DeploymentMetrics);
     const state = this.states.get(key) ?? initialDetectorState();
     const nowMs = this.deps.clock.now();
+    // The streaming detectors learn every sample, whatever the rules decide: their anomalies are
+    // evidence for an incident, and the burn-rate 'page' rule over the error ratio opens one itself.
+    let live = this.live.get(key);
+    if (!live) this.live.set(key, (live = initialLiveState()));
+    const sloErrorRatio = t.sloErrorRatio ?? DEFAULT_SLO_ERROR_RATIO;
+    const reading = observeLive(live, nowMs, t.deployment, metrics, sloErrorRatio);
+    for (const a of reading.anomalies) {
+      // A lone anomaly opens nothing: a line in the log, and evidence for an incident that opens soon.
+      this.deps.logger.info({ agent: 'watchtower', tenant: t.tenant, target: key, metric: a.metric, value: a.value, expected: a.expected, score: a.score, at: a.at }, `${t.deployment}: ${a.label} anomalous (score ${a.score})`);
+    }
+    const burnSummary = reading.burn.severity === 'page' ? describeBurn(reading.burn) : undefined;
+    const burn = burnSummary ? { summary: burnSummary, sloErrorRatio } : undefined;
     // The rollout history matters only once something is wrong; read it then, not every poll.
-    const { state: peek } = assess(state, { nowMs, deployment: t.deployment, metrics }, { ...DEFAULT_DETECTOR_OPTIONS, sloP99Ms: t.sloP99Ms });
+    const { state: peek } = assess(state, { nowMs, deployment: t.deployment, metrics, ...(burn ? { burn } : {}) }, { ...DEFAULT_DETECTOR_OPTIONS, sloP99Ms: t.sloP99Ms });
     const history =
       peek.open !== state.open ? await readTool(this.deps.tools, 'get_rollout_history', args, RolloutHistory) : undefined;
     const { state: next, finding } = assess(
       state,
-      { nowMs, deployment: t.deployment, metrics, ...(history ? { history } : {}) },
+      { nowMs, deployment: t.deployment, metrics, ...(history ? { history } : {}), ...(burn ? { burn } : {}) },
       { ...DEFAULT_DETECTOR_OPTIONS, sloP99Ms: t.sloP99Ms },
     );
     if (!finding) {
@@ -207,6 +234,10 @@ export class Watchtower {
     // it was, and the next poll finds the same thing and raises it again, instead of an incident that
     // Watchtower thinks open and nobody else ever heard of.
     const incidentId = finding.kind === 'incident' ? newId() : this.incidents.get(key);
+    // The streaming detectors' word on an opening incident: the anomalies that coincide with it, and the burn rates.
+    const anomalies = finding.kind === 'incident' ? recentAnomalies(live, nowMs) : [];
+    const burnEvidence = finding.kind === 'incident' && reading.burn.firing.length > 0 ? reading.burn : undefined;
+    const anomalyNote = anomalies.length ? `; anomalous: ${anomalies.map((a) => `${a.label} (score ${a.score})`).join(', ')}` : '';
 
     let observation: Observation = {
       id: newId(),
@@ -218,12 +249,15 @@ export class Watchtower {
       tenant: t.tenant,
       namespace: t.namespace,
       severity: finding.severity,
-      summary: t.assumedTier ? `${finding.summary} (tenant ${t.tenant} is not in the tenants file: tier '${t.assumedTier}' assumed)` : finding.summary,
+      summary: t.assumedTier ? `${finding.summary}${anomalyNote} (tenant ${t.tenant} is not in the tenants file: tier '${t.assumedTier}' assumed)` : `${finding.summary}${anomalyNote}`,
       target: { kind: 'Deployment', name: t.deployment },
       ...(t.assumedTier ? { tenant_assumed: { tier: t.assumedTier, reason: unknownTenantReason(t.tenant, t.assumedTier) } } : {}),
       signals: finding.signals,
       ...(finding.onset ? { onset: finding.onset } : {}),
       ...(finding.correlated_change ? { correlated_change: finding.correlated_change } : {}),
+      ...(finding.opened_by ? { opened_by: finding.opened_by } : {}),
+      ...(anomalies.length ? { anomalies } : {}),
+      ...(burnEvidence ? { burn_rate: burnEvidence } : {}),
     };
     // The model's reading is text beside the finding; the finding itself stays the rules'.
     const reasoner = this.deps.reasoner;

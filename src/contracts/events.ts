@@ -70,6 +70,37 @@ export const Hypothesis = z.object({
 });
 export type Hypothesis = z.infer<typeof Hypothesis>;
 
+/**
+ * A signal one of Watchtower's streaming detectors (src/detect/anomaly-detector.ts) labelled
+ * anomalous: its value, what the learned baseline expected there, and the score in [0, 1].
+ */
+export const Anomaly = z.object({
+  metric: z.string(),
+  target: z.string(),
+  value: z.number(),
+  expected: z.number(),
+  score: z.number().min(0).max(1),
+  at: z.string().datetime(),
+  label: z.string().optional(),
+  unit: z.string().optional(),
+});
+export type Anomaly = z.infer<typeof Anomaly>;
+
+/** The multi-window multi-burn-rate rules (src/detect/burn-rate.ts) over the error ratio, against its SLO. */
+export const BurnRateEvidence = z.object({
+  slo_error_ratio: z.number(),
+  severity: z.enum(['page', 'ticket', 'none']),
+  firing: z.array(z.object({
+    severity: z.enum(['page', 'ticket']),
+    long_s: z.number(),
+    short_s: z.number(),
+    factor: z.number(),
+    burn_long: z.number(),
+    burn_short: z.number(),
+  })),
+});
+export type BurnRateEvidence = z.infer<typeof BurnRateEvidence>;
+
 export const Observation = z.object({
   ...base,
   type: z.literal('observation'),
@@ -84,6 +115,12 @@ export const Observation = z.object({
   signals: z.array(Signal),
   onset: Onset.optional(),
   correlated_change: CorrelatedChange.optional(),
+  /** What opened the incident: the rule-based detector (absent: the same) or the burn-rate 'page' rule over the error ratio. */
+  opened_by: z.enum(['rules', 'burn_rate']).optional(),
+  /** The streaming detectors' anomalies that coincide with the incident, strongest first (absent: none, or an older Watchtower). */
+  anomalies: z.array(Anomaly).optional(),
+  /** The error-budget burn rates when rules fire (absent: none fires, or an older Watchtower). */
+  burn_rate: BurnRateEvidence.optional(),
   /** Hypotheses, most likely first, and a narrative: written by a language model, absent when the rules spoke alone. */
   hypotheses: z.array(Hypothesis).max(5).optional(),
   narrative: z.string().max(2000).optional(),

@@ -83,7 +83,11 @@ export const TenantSpec = z
     max_replicas: z.number().int().positive(),
     monthly_budget_usd: z.number().nonnegative(),
     month_to_date_usd: z.number().nonnegative(),
-    slo: z.object({ p99_latency_ms: z.number().positive() }),
+    /**
+     * The p99 latency objective, and (optional) the error-ratio objective — the share of requests
+     * allowed to fail — that Watchtower's burn-rate alert measures the error budget against.
+     */
+    slo: z.object({ p99_latency_ms: z.number().positive(), error_ratio: z.number().gt(0).lt(1).optional() }),
     /** Error-budget burn rate (1 = on track to use it up exactly) until it is computed from live SLIs. */
     burn_rate: z.number().nonnegative(),
     /** What one pod of this tenant costs per month, for cost deltas. */

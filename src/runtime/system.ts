@@ -734,7 +734,9 @@ export async function startSystem(opts: SystemOptions): Promise<System> {
       // One Watchtower per target among replicas: a lease in the shared state (Redis with REDIS_URL).
       const watchOwner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
       const watchtower = new Watchtower({
-        tools: watchtowerTools!, recorder, clock, tracker, logger, targets, reasoner, lease: { state: shared, owner: watchOwner, audit },
+        tools: watchtowerTools!, recorder, clock, tracker, logger, reasoner, lease: { state: shared, owner: watchOwner, audit },
+        // The error-ratio objective: the deployment's annotation, else the tenant's (the burn-rate alert's budget).
+        targets: () => targets().map((t) => (t.sloErrorRatio !== undefined ? t : { ...t, sloErrorRatio: governance.tenants[t.tenant]?.slo.error_ratio })),
         metrics: (tenant) => watchtowerMetrics?.forTenant(tenant),
         ...(opts.pollMs ? { pollMs: opts.pollMs } : {}),
       });
