@@ -173,7 +173,7 @@ export function observe(s: DetectorState, ms: number, x: number, o: DetectorOpti
   const absZ = Math.abs(z);
   // The short-window mean of what lies beyond ordinary noise (learned whether or not scores are given yet).
   const beyondNoise = absZ > o.shortAllowance ? Math.min(o.shortClip, absZ - o.shortAllowance) * (z > 0 ? 1 : -1) : 0;
-  s.shortMean += shortRate(o) * (beyondNoise - s.shortMean);
+  s.shortMean += rates(o).shortAlpha * (beyondNoise - s.shortMean);
   const absShort = Math.abs(s.shortMean);
   if (x === s.lastX) s.flatRun++;
   else {
@@ -214,9 +214,7 @@ export function observe(s: DetectorState, ms: number, x: number, o: DetectorOpti
   }
   // The first deviations are measured against a scale still being learned: too wild to remember.
   if (s.n > o.warmup / 2) {
-    const keep = keepRate(o);
-    const shortKeep = shortKeepRate(o);
-    const flatKeep = flatKeepRate(o);
+    const { keep, shortKeep, flatKeep } = rates(o);
     remember(s.tail, absZ, keep);
     s.maxZ = Math.max(absZ, s.maxZ * keep);
     s.maxShort = Math.max(absShort, s.maxShort * shortKeep);
@@ -229,7 +227,7 @@ export function observe(s: DetectorState, ms: number, x: number, o: DetectorOpti
     s.hi = x;
     s.lo = x;
   } else if (s.n > o.warmup / 2) {
-    const shrink = shrinkRate(o);
+    const { shrink } = rates(o);
     const mid = s.baseline.level;
     const band = 3 * e.scale;
     s.hi = Math.max(x, mid + band, s.hi - shrink * Math.max(0, s.hi - mid));
@@ -252,39 +250,27 @@ export function observe(s: DetectorState, ms: number, x: number, o: DetectorOpti
 }
 
 // Per-sample rates from half-lives, remembered for the last options seen (Math.pow is dear at a million samples a second).
+interface Rates {
+  keep: number;
+  shrink: number;
+  shortAlpha: number;
+  shortKeep: number;
+  flatKeep: number;
+}
 let ratesFor: DetectorOptions | undefined;
-let keep = 0;
-let shrink = 0;
-let shortAlpha = 0;
-let shortKeep = 0;
-let flatKeep = 0;
-function flatKeepRate(o: DetectorOptions): number {
-  if (ratesFor !== o) computeRates(o);
-  return flatKeep;
-}
-function shortRate(o: DetectorOptions): number {
-  if (ratesFor !== o) computeRates(o);
-  return shortAlpha;
-}
-function shortKeepRate(o: DetectorOptions): number {
-  if (ratesFor !== o) computeRates(o);
-  return shortKeep;
-}
-function keepRate(o: DetectorOptions): number {
-  if (ratesFor !== o) computeRates(o);
-  return keep;
-}
-function shrinkRate(o: DetectorOptions): number {
-  if (ratesFor !== o) computeRates(o);
-  return shrink;
-}
-function computeRates(o: DetectorOptions): void {
+let cached: Rates = { keep: 0, shrink: 0, shortAlpha: 0, shortKeep: 0, flatKeep: 0 };
+function rates(o: DetectorOptions): Rates {
+  if (ratesFor === o) return cached;
   ratesFor = o;
-  keep = Math.pow(0.5, 1 / o.tailHalfLife);
-  shrink = 1 - Math.pow(0.5, 1 / o.rangeHalfLife);
-  shortKeep = Math.pow(0.5, 1 / o.shortMemoryHalfLife);
-  flatKeep = Math.pow(0.5, 1 / o.flatMemoryHalfLife);
-  shortAlpha = o.shortHalfLife > 0 ? 1 - Math.pow(0.5, 1 / o.shortHalfLife) : 0;
+  const half = (life: number) => Math.pow(0.5, 1 / life);
+  cached = {
+    keep: half(o.tailHalfLife),
+    shrink: 1 - half(o.rangeHalfLife),
+    shortKeep: half(o.shortMemoryHalfLife),
+    flatKeep: half(o.flatMemoryHalfLife),
+    shortAlpha: o.shortHalfLife > 0 ? 1 - half(o.shortHalfLife) : 0,
+  };
+  return cached;
 }
 
 /** Scores a whole series with one fresh detector (what `governor detect` and the benchmark run). */
