@@ -33,6 +33,7 @@ import { verifyAuditLog } from '../audit/verify-command.ts';
 import { SANDBOX_USERS } from '../sandbox/slack-web-api-fake.ts';
 import { sandboxEnv, startApart, type Apart } from '../runtime/apart.ts';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+import { Prng } from '../twin/prng.ts';
 
 export const DRILLS = ['kill-agent', 'kill-gateway', 'kill-executor', 'redis-restart', 'postgres-outage', 'kube-api-stall'] as const;
 export type DrillName = (typeof DRILLS)[number];
@@ -83,7 +84,9 @@ const APPROVERS = SANDBOX_USERS.filter((u) => u.id.startsWith('U0ONCALL'));
 
 export async function runDrill(drill: DrillName, opts: DrillOptions): Promise<DrillReport> {
   const progress = opts.progress ?? (() => {});
-  const random = mulberry32(opts.seed ?? Date.now());
+  // Seeded, so a drill's random point can be replayed with its seed.
+  const prng = new Prng(opts.seed ?? Date.now());
+  const random = () => prng.next();
   const dir = mkdtempSync(join(tmpdir(), `governor-drill-${drill}-`));
   const cleanups: (() => Promise<unknown>)[] = [];
   const cleanup = async () => {
@@ -385,14 +388,3 @@ async function ownRedis(dir: string): Promise<OwnRedis> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A small seeded generator, so a drill's random point can be replayed with its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

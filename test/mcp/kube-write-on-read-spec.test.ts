@@ -7,7 +7,10 @@ import { writeOnReadSpec } from '../../mcp-servers/kubernetes/kube-client.ts';
 
 const conflict = () => new GovernorError('conflict', 'the object has been modified', { retryable: true, details: { status: 409 } });
 
-function scripted(answers: Array<'ok' | 'conflict'>, rereads: Array<{ resourceVersion: string; generation: number }>) {
+const lost = () => new GovernorError('upstream_unavailable', 'scale of deployment acme-prod/checkout: fetch failed', { retryable: true, details: { api: 'kubernetes' } });
+
+/** Writes answered as scripted ('lost': no answer from the API server), and the objects read again. */
+function scripted(answers: Array<'ok' | 'conflict' | 'lost'>, rereads: Array<{ resourceVersion: string; generation: number; replicas?: number }>) {
   const writes: Array<string | undefined> = [];
   return {
     writes,
@@ -16,12 +19,14 @@ function scripted(answers: Array<'ok' | 'conflict'>, rereads: Array<{ resourceVe
       const a = answers.shift();
       if (a === undefined) throw new Error('unscripted write');
       if (a === 'conflict') throw conflict();
+      if (a === 'lost') throw lost();
       return `written at ${rv}`;
     },
     reread: async () => {
       const r = rereads.shift();
       if (!r) throw new Error('unscripted read');
-      return { metadata: r };
+      const { replicas, ...metadata } = r;
+      return { metadata, ...(replicas === undefined ? {} : { spec: { replicas } }) };
     },
   };
 }
@@ -56,47 +61,27 @@ describe('writeOnReadSpec', () => {
   });
 
   describe('a write whose answer was lost (connection reset, API server unreachable)', () => {
-    const lost = () => new GovernorError('upstream_unavailable', 'scale of deployment acme-prod/checkout: fetch failed', { retryable: true, details: { api: 'kubernetes' } });
     const wants = (replicas: number) => ({ applied: (fresh: { spec?: { replicas?: number } }) => (fresh.spec?.replicas === replicas ? `already ${replicas}` : undefined), forMs: 5_000 });
-    function script(answers: Array<'ok' | 'conflict' | 'lost'>, rereads: Array<{ metadata: { resourceVersion: string; generation: number }; spec: { replicas: number } }>) {
-      const writes: Array<string | undefined> = [];
-      return {
-        writes,
-        write: async (rv: string | undefined) => {
-          writes.push(rv);
-          const a = answers.shift();
-          if (a === undefined) throw new Error('unscripted write');
-          if (a === 'conflict') throw conflict();
-          if (a === 'lost') throw lost();
-          return `written at ${rv}`;
-        },
-        reread: async () => {
-          const r = rereads.shift();
-          if (!r) throw new Error('unscripted read');
-          return r;
-        },
-      };
-    }
 
     it('is sent again with the same precondition until the API server answers: applied once', async () => {
-      const s = script(['lost', 'lost', 'ok'], []);
+      const s = scripted(['lost', 'lost', 'ok'], []);
       await expect(writeOnReadSpec({ resourceVersion: '10', generation: 3 }, s.reread, s.write, 3, wants(12))).resolves.toBe('written at 10');
       expect(s.writes).toEqual(['10', '10', '10']);
     });
 
     it('went through the first time when the object now holds what it wanted: that is its result, nothing written again', async () => {
-      const s = script(['lost', 'conflict'], [{ metadata: { resourceVersion: '11', generation: 4 }, spec: { replicas: 12 } }]);
+      const s = scripted(['lost', 'conflict'], [{ resourceVersion: '11', generation: 4, replicas: 12 }]);
       await expect(writeOnReadSpec({ resourceVersion: '10', generation: 3 }, s.reread, s.write, 3, wants(12))).resolves.toBe('already 12');
       expect(s.writes).toEqual(['10', '10']);
     });
 
     it('lets the conflict stand when the object changed to something else', async () => {
-      const s = script(['lost', 'conflict'], [{ metadata: { resourceVersion: '11', generation: 4 }, spec: { replicas: 9 } }, { metadata: { resourceVersion: '11', generation: 4 }, spec: { replicas: 9 } }]);
+      const s = scripted(['lost', 'conflict'], [{ resourceVersion: '11', generation: 4, replicas: 9 }]);
       await expect(writeOnReadSpec({ resourceVersion: '10', generation: 3 }, s.reread, s.write, 3, wants(12))).rejects.toMatchObject({ code: 'conflict' });
     });
 
     it('gives up after its time with the first error: the write may have happened', async () => {
-      const s = script(Array(20).fill('lost'), []);
+      const s = scripted(Array(20).fill('lost'), []);
       const err = await writeOnReadSpec({ resourceVersion: '10', generation: 3 }, s.reread, s.write, 3, { ...wants(12), forMs: 1_200 }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'upstream_unavailable' });
       expect(s.writes.length).toBeGreaterThanOrEqual(2);
@@ -104,7 +89,7 @@ describe('writeOnReadSpec', () => {
     });
 
     it('without a settlement, a lost answer is not retried', async () => {
-      const s = script(['lost'], []);
+      const s = scripted(['lost'], []);
       await expect(writeOnReadSpec({ resourceVersion: '10', generation: 3 }, s.reread, s.write)).rejects.toMatchObject({ code: 'upstream_unavailable' });
       expect(s.writes).toEqual(['10']);
     });

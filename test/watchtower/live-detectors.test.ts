@@ -11,6 +11,7 @@ import type { Recorder } from '../../src/audit/recorder.ts';
 import { Observation } from '../../src/contracts/events.ts';
 import { VirtualClock } from '../../src/core/clock.ts';
 import { WorkTracker } from '../../src/core/work-tracker.ts';
+import { Prng } from '../../src/twin/prng.ts';
 
 const T0 = Date.parse('2026-11-23T00:00:00Z');
 const DAY = 86_400_000;
@@ -24,16 +25,10 @@ interface Sample {
   cpu: number;
 }
 
-/** A deterministic noise source (mulberry32). */
+/** A deterministic noise source in [-1, 1). */
 function noise(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const prng = new Prng(seed);
+  return () => prng.uniform(-1, 1);
 }
 
 /** A deployment of 4 pods answering get_pod_metrics from `sample()` (no network wait: days of polls run in seconds). */
