@@ -101,7 +101,7 @@ export class Executor {
    * same grant (reconcile), and the server either carries it out then or answers from its ledger.
    */
   private unlessUnanswered(g: Grant, outcome: ToolOutcome<Record<string, unknown>>): void {
-    if (outcome.ok || !unanswered(outcome)) return;
+    if (outcome.ok || !outcome.unanswered) return;
     this.deps.logger.warn({ proposal_id: g.proposal_id, agent: g.agent, code: outcome.code }, `${g.tool} for grant ${g.id} got no answer (${outcome.message}); asking the server again later`);
     throw new GovernorError('upstream_unavailable', `${g.tool} for grant ${g.id} got no answer from its MCP server (${outcome.code}: ${outcome.message}); its outcome is asked for again`, { retryable: true });
   }
@@ -232,13 +232,6 @@ export class Executor {
       (await this.recorded(g, read)) ? { entries: [], result: false } : { entries: [entry], result: true },
     );
   }
-}
-
-/** No answer came from the server (transport failure or timeout): the call may or may not have acted. */
-function unanswered(outcome: ToolOutcome<unknown>): boolean {
-  if (outcome.ok || (outcome.code !== 'timeout' && outcome.code !== 'upstream_unavailable')) return false;
-  const response = (outcome.raw as { response?: unknown } | undefined)?.response;
-  return Boolean(response && typeof response === 'object' && 'error' in response && !('content' in response));
 }
 
 /** The MCP server refused the call because the grant predates a pause. */

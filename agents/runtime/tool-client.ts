@@ -4,7 +4,8 @@
 
 export type ToolOutcome<T> =
   | { ok: true; data: T; raw: unknown }
-  | { ok: false; code: string; message: string; raw: unknown };
+  /** `unanswered`: no answer came from the server (transport failure, timeout): the call may or may not have acted. */
+  | { ok: false; code: string; message: string; raw: unknown; unanswered?: true };
 
 export interface ToolClient {
   callTool<T>(tool: string, args: Record<string, unknown>): Promise<ToolOutcome<T>>;

@@ -583,30 +583,31 @@ export async function writeOnReadSpec<T, O extends { metadata?: { resourceVersio
   settle?: WriteSettlement<T, O>,
 ): Promise<T> {
   let resourceVersion = basis?.resourceVersion;
-  // The first write whose answer was lost, and until when the same write is tried again to learn its fate.
-  let lost: { err: unknown; until: number } | undefined;
-  for (let attempt = 1; ; attempt++) {
+  // Until when a write whose answer was lost is sent again to learn its fate, and how often it was.
+  let lost: { until: number; resends: number } | undefined;
+  for (let attempt = 1; ; ) {
     try {
       return await write(resourceVersion);
     } catch (err) {
       if (settle && unanswered(err)) {
-        lost ??= { err, until: Date.now() + (settle.forMs ?? SETTLE_MS) };
+        lost ??= { until: Date.now() + (settle.forMs ?? SETTLE_MS), resends: 0 };
         if (Date.now() >= lost.until) throw err;
-        await new Promise((r) => setTimeout(r, Math.min(4_000, 500 * 2 ** Math.min(attempt - 1, 3))));
-        attempt--;
+        // 0.5 s, 1 s, 2 s, then every 4 s; a resend is not one of the conflict's attempts.
+        await new Promise((r) => setTimeout(r, Math.min(4_000, 500 * 2 ** lost!.resends++)));
         continue;
       }
-      if (lost && settle && err instanceof GovernorError && err.code === 'conflict') {
-        // The answer to an earlier try was lost, and the object has changed since: was it that try?
-        const fresh = await reread();
+      if (!(err instanceof GovernorError && err.code === 'conflict')) throw err;
+      const mayRetry = resourceVersion !== undefined && basis?.generation !== undefined && attempt < attempts;
+      if (!(lost && settle) && !mayRetry) throw err;
+      const fresh = await reread();
+      // The answer to an earlier try was lost, and the object has changed since: was it that try?
+      if (lost && settle) {
         const applied = settle.applied(fresh);
         if (applied !== undefined) return applied;
       }
-      const statusOnly = err instanceof GovernorError && err.code === 'conflict' && resourceVersion !== undefined && basis?.generation !== undefined && attempt < attempts;
-      if (!statusOnly) throw err;
-      const fresh = await reread();
-      if (fresh.metadata?.generation !== basis.generation) throw err;
+      if (!mayRetry || fresh.metadata?.generation !== basis?.generation) throw err;
       resourceVersion = fresh.metadata?.resourceVersion;
+      attempt++;
     }
   }
 }

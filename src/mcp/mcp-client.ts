@@ -11,7 +11,8 @@ import { readToolError } from './tool-error.ts';
 
 export type ToolOutcome<T> =
   | { ok: true; data: T; raw: RawToolCall }
-  | { ok: false; code: string; message: string; raw: RawToolCall };
+  /** `unanswered`: no answer came from the server (transport failure, timeout): the call may or may not have acted. */
+  | { ok: false; code: string; message: string; raw: RawToolCall; unanswered?: true };
 
 /** What went over the wire, for the audit record. */
 export interface RawToolCall {
@@ -115,7 +116,9 @@ async function invoke(conn: Connection, tool: string, args: Record<string, unkno
 
 function failure(request: RawToolCall['request'], err: unknown): ToolOutcome<never> {
   const { code, message } = classify(err);
-  return { ok: false, code, message, raw: { request, response: { error: { code, message } } } };
+  // An authentication refusal or a protocol error is the server's answer; a lost connection or a timeout is none.
+  const unanswered = code === 'timeout' || code === 'upstream_unavailable';
+  return { ok: false, code, message, raw: { request, response: { error: { code, message } } }, ...(unanswered ? { unanswered: true as const } : {}) };
 }
 
 function classify(err: unknown): { code: string; message: string } {

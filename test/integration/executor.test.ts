@@ -113,7 +113,7 @@ describe('executor', () => {
     tools.script['scale_deployment'] = (args) => {
       if (!lose) return reach(args);
       lose = false;
-      return { ok: false, code: 'timeout', message: 'Request timed out', raw: { request: { method: 'tools/call', params: { name: 'scale_deployment', arguments: args } }, response: { error: { code: 'timeout', message: 'Request timed out' } } } };
+      return { ok: false, code: 'timeout', message: 'Request timed out', raw: { request: { method: 'tools/call', params: { name: 'scale_deployment', arguments: args } }, response: { error: { code: 'timeout', message: 'Request timed out' } } }, unanswered: true };
     };
     await expect(executor(tools, 'a').onGrant(grant)).rejects.toMatchObject({ code: 'upstream_unavailable', retryable: true });
     expect(await h.audit.list({ proposal_id: p.id, kind: 'execution_result' })).toHaveLength(0);

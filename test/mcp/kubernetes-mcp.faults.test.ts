@@ -58,6 +58,8 @@ describe('Kubernetes MCP server when the cluster fails (faulty proxy in front of
     proxy.failNext('PATCH', /\/deployments\/checkout\/scale$/, 503);
     const failed = await client.callTool('scale_deployment', { ...args, grant: g });
     expect(failed).toMatchObject({ ok: false, code: 'upstream_unavailable' });
+    // The MCP server answered (its cluster refused): nothing about this call is in doubt.
+    expect(failed).not.toHaveProperty('unanswered');
     expect(checkout().spec.replicas).toBe(8);
     // Neither the cooldown nor the grant was spent by a write that did not happen.
     expect(await client.callTool('scale_deployment', { ...args, grant: g })).toMatchObject({ ok: true, data: { from_replicas: 8, to_replicas: 12 } });
@@ -119,6 +121,21 @@ describe('Kubernetes MCP server when the cluster fails (faulty proxy in front of
     expect(proxy.requests.slice(seen).filter((r) => r.startsWith('PATCH'))).toHaveLength(2);
     expect(checkout().spec.replicas).toBe(12);
     expect(checkout().metadata.generation).toBe((generation ?? 0) + 1);
+  });
+
+  it('marks a call the MCP server never answered (it went away) as unanswered: it may or may not have acted', async () => {
+    const other = await startKubernetesMcpHttp({
+      kube: loadKubeconfig(proxy.kubeconfig()),
+      sharedState: new MemorySharedState(),
+      clock,
+      grantPublicKeys: publicKeys,
+      tokens: new Map([['t', { agent: 'elastik', namespaces: ['acme-prod'] }]]),
+    });
+    const session = await connectMcp({ url: other.url, token: 't', name: 'elastik' });
+    await other.close();
+    const out = await session.callTool('get_rollout_history', { namespace: 'acme-prod', deployment: 'checkout' });
+    await session.close().catch(() => undefined);
+    expect(out).toMatchObject({ ok: false, code: 'upstream_unavailable', unanswered: true });
   });
 
   it('never touches the cluster for a call outside the session or without a valid grant', async () => {
